@@ -1,0 +1,190 @@
+"""Lazy reader for git's commit-graph files (single file and split chains).
+
+Only what a describe walk needs is read: for one commit id, its parents and its commit time.
+The file is memory-mapped and looked up by binary search in the OID lookup chunk; nothing is
+parsed up front, so opening a graph of 100,000 commits costs a few system calls.
+
+Format: git's ``Documentation/gitformat-commit-graph.txt`` ("commit-graph file format"):
+header ``CGPH``, version 1, hash version (1 = SHA-1, 2 = SHA-256), chunk count, base-graph
+count; a chunk table of (4-byte id, 8-byte offset); chunks ``OIDF`` (256 x uint32 fan-out),
+``OIDL`` (sorted ids), ``CDAT`` (tree id, two uint32 parent positions, then 30 bits of
+generation and 34 bits of commit time), ``EDGE`` (extra parents of octopus merges) and ``BASE``
+(ids of the graphs below this one in a split chain). Positions in a chain count the commits
+of all lower layers first (``objects/info/commit-graphs/commit-graph-chain``, base first).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_NO_PARENT = 0x70000000
+_EXTRA_EDGES = 0x80000000
+_LAST_EDGE = 0x80000000
+_HASH_LEN = {1: 20, 2: 32}
+
+
+class CommitGraphError(Exception):
+    """The commit-graph file is not one this reader understands (wrong signature or version)."""
+
+
+@dataclass(frozen=True)
+class GraphCommit:
+    """What the commit-graph knows of one commit.
+
+    Attributes:
+        parents: parent ids as 40-hex (SHA-1) ``bytes``, in parent order.
+        commit_time: committer time in seconds since the Unix epoch (int).
+    """
+
+    parents: tuple[bytes, ...]
+    commit_time: int
+
+
+class _Layer:
+    """One commit-graph file, memory-mapped."""
+
+    def __init__(self, path: str, first_position: int) -> None:
+        with open(path, "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        data = self._map
+        if data[:4] != b"CGPH" or data[4] != 1:
+            raise CommitGraphError(f"{path}: not a version 1 commit-graph file")
+        self.hash_len = _HASH_LEN.get(data[5], 0)
+        if not self.hash_len:
+            raise CommitGraphError(f"{path}: unknown hash version {data[5]}")
+        n_chunks = data[6]
+        chunks: dict[bytes, int] = {}
+        for i in range(n_chunks):
+            base = 8 + 12 * i
+            chunk_id = bytes(data[base : base + 4])
+            (offset,) = struct.unpack_from(">Q", data, base + 4)
+            chunks[chunk_id] = offset
+        for required in (b"OIDF", b"OIDL", b"CDAT"):
+            if required not in chunks:
+                raise CommitGraphError(f"{path}: missing chunk {required.decode()}")
+        self._fanout = chunks[b"OIDF"]
+        self._oids = chunks[b"OIDL"]
+        self._cdat = chunks[b"CDAT"]
+        self._edges = chunks.get(b"EDGE")
+        (self.count,) = struct.unpack_from(">I", data, self._fanout + 255 * 4)
+        self.first_position = first_position
+
+    def close(self) -> None:
+        self._map.close()
+
+    def find(self, oid: bytes) -> int | None:
+        """Local index of binary ``oid`` in this layer, or None."""
+        first = oid[0]
+        lo = 0 if first == 0 else struct.unpack_from(">I", self._map, self._fanout + 4 * (first - 1))[0]
+        (hi,) = struct.unpack_from(">I", self._map, self._fanout + 4 * first)
+        h = self.hash_len
+        base = self._oids
+        data = self._map
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = base + mid * h
+            probe = data[start : start + h]
+            if probe < oid:
+                lo = mid + 1
+            elif probe > oid:
+                hi = mid
+            else:
+                return mid
+        return None
+
+    def oid_at(self, index: int) -> bytes:
+        start = self._oids + index * self.hash_len
+        return bytes(self._map[start : start + self.hash_len])
+
+    def record(self, index: int) -> tuple[int, int, int]:
+        """(parent1 position, parent2 position, commit time) of local ``index``."""
+        offset = self._cdat + index * (self.hash_len + 16) + self.hash_len
+        p1, p2, high, low = struct.unpack_from(">IIII", self._map, offset)
+        return p1, p2, ((high & 0x3) << 32) | low
+
+    def edges(self, start: int) -> Iterator[int]:
+        if self._edges is None:
+            raise CommitGraphError("octopus merge without an EDGE chunk")
+        i = start
+        while True:
+            (value,) = struct.unpack_from(">I", self._map, self._edges + 4 * i)
+            yield value & ~_LAST_EDGE
+            if value & _LAST_EDGE:
+                return
+            i += 1
+
+
+class CommitGraph:
+    """The commit-graph of one object directory: a single file or a split chain.
+
+    ``lookup(hexsha)`` answers in O(log n) page reads. Commits newer than the graph are simply
+    not found (the caller falls back to the object store).
+    """
+
+    def __init__(self, layers: list[_Layer]) -> None:
+        self._layers = layers
+
+    @classmethod
+    def open(cls, objects_dir: str) -> CommitGraph | None:
+        """Open the commit-graph under ``objects_dir`` (``.git/objects``), or None if absent.
+
+        Raises:
+            CommitGraphError: a graph file exists but cannot be read.
+        """
+        info = os.path.join(objects_dir, "info")
+        chain = os.path.join(info, "commit-graphs", "commit-graph-chain")
+        paths: list[str] = []
+        if os.path.isfile(chain):
+            with open(chain, encoding="ascii") as f:
+                names = [line.strip() for line in f if line.strip()]
+            paths = [os.path.join(info, "commit-graphs", f"graph-{n}.graph") for n in names]
+        elif os.path.isfile(os.path.join(info, "commit-graph")):
+            paths = [os.path.join(info, "commit-graph")]
+        if not paths:
+            return None
+        layers: list[_Layer] = []
+        position = 0
+        try:
+            for path in paths:
+                layer = _Layer(path, position)
+                layers.append(layer)
+                position += layer.count
+        except (OSError, ValueError, struct.error) as exc:
+            for layer in layers:
+                layer.close()
+            raise CommitGraphError(f"cannot read commit-graph {paths}: {exc}") from exc
+        return cls(layers)
+
+    def close(self) -> None:
+        for layer in self._layers:
+            layer.close()
+
+    def _oid_at_position(self, position: int) -> bytes:
+        for layer in self._layers:
+            if layer.first_position <= position < layer.first_position + layer.count:
+                return layer.oid_at(position - layer.first_position)
+        raise CommitGraphError(f"parent position {position} outside the commit-graph")
+
+    def lookup(self, hexsha: bytes) -> GraphCommit | None:
+        """Parents and commit time of the commit ``hexsha`` (40 hex ``bytes``), or None."""
+        oid = bytes.fromhex(hexsha.decode("ascii"))
+        for layer in reversed(self._layers):
+            index = layer.find(oid)
+            if index is None:
+                continue
+            p1, p2, commit_time = layer.record(index)
+            positions: list[int] = []
+            if p1 != _NO_PARENT:
+                positions.append(p1)
+            if p2 != _NO_PARENT:
+                if p2 & _EXTRA_EDGES:
+                    positions.extend(layer.edges(p2 & ~_EXTRA_EDGES))
+                else:
+                    positions.append(p2)
+            parents = tuple(self._oid_at_position(p).hex().encode("ascii") for p in positions)
+            return GraphCommit(parents, commit_time)
+        return None

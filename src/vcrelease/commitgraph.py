@@ -79,13 +79,17 @@ class _Layer:
     def find(self, oid: bytes) -> int | None:
         """Local index of binary ``oid`` in this layer, or None."""
         first = oid[0]
-        lo = 0 if first == 0 else struct.unpack_from(">I", self._map, self._fanout + 4 * (first - 1))[0]
+        lo = (
+            0
+            if first == 0
+            else struct.unpack_from(">I", self._map, self._fanout + 4 * (first - 1))[0]
+        )
         (hi,) = struct.unpack_from(">I", self._map, self._fanout + 4 * first)
         h = self.hash_len
         base = self._oids
         data = self._map
         while lo < hi:
-            mid = (lo + hi) // 2
+            mid: int = (lo + hi) // 2
             start = base + mid * h
             probe = data[start : start + h]
             if probe < oid:

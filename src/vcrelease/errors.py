@@ -39,7 +39,7 @@ class ConfigError(VcreleaseError):
 
 
 class NoVersionError(VcreleaseError):
-    """No version can be derived: not a repository, shallow clone, nothing to fall back to (exit 3)."""
+    """No version can be derived: no repository, shallow clone, nothing to fall back to (exit 3)."""
 
     exit_code = EXIT_NO_VERSION
 

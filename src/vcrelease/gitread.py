@@ -28,6 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dulwich.objects import ObjectID
+from dulwich.refs import Ref
+
 from .commitgraph import CommitGraph, CommitGraphError
 from .errors import RepositoryError, ShallowCloneError
 
@@ -219,9 +222,11 @@ def _describe_repo(
 
 def _read_head(repo: Repo, root: Path) -> tuple[bytes, str | None]:
     try:
-        chain, head = repo.refs.follow(b"HEAD")
+        chain, head = repo.refs.follow(Ref(b"HEAD"))
     except (KeyError, ValueError, OSError) as exc:
-        raise RepositoryError(f"{root}: cannot read HEAD ({exc}). Check the repository with `git fsck`.") from exc
+        raise RepositoryError(
+            f"{root}: cannot read HEAD ({exc}). Check the repository with `git fsck`."
+        ) from exc
     if head is None:
         raise RepositoryError(
             f"{root} has no commits yet, so there is nothing to version. Make a first commit "
@@ -244,7 +249,9 @@ def _load_commit(store: Any, sha: bytes, root: Path) -> Any:
             "incomplete or corrupt; re-clone it or run `git fsck`."
         ) from exc
     if not isinstance(obj, Commit):
-        raise RepositoryError(f"{root}: {sha.decode()} is a {obj.type_name.decode()}, not a commit.")
+        raise RepositoryError(
+            f"{root}: {sha.decode()} is a {obj.type_name.decode()}, not a commit."
+        )
     return obj
 
 
@@ -279,7 +286,7 @@ def _version_tags(repo: Repo, root: Path, parse_tag: ParseTag) -> dict[bytes, _T
 
     store = repo.object_store
     try:
-        refs = repo.refs.as_dict(b"refs/tags")
+        refs = repo.refs.as_dict(Ref(b"refs/tags"))
     except (ValueError, KeyError, OSError) as exc:
         raise RepositoryError(f"{root}: cannot read the tag refs ({exc}). Run `git fsck`.") from exc
     best: dict[bytes, _Tag] = {}
@@ -302,7 +309,8 @@ def _version_tags(repo: Repo, root: Path, parse_tag: ParseTag) -> dict[bytes, _T
             continue  # the tag points at an object this clone does not have
         except ValueError as exc:
             raise RepositoryError(
-                f"{root}: tag {name} is corrupt ({exc}). Delete it (`git tag -d {name}`) or fetch it again."
+                f"{root}: tag {name} is corrupt ({exc}). "
+                f"Delete it (`git tag -d {name}`) or fetch it again."
             ) from exc
         if not isinstance(obj, Commit):
             continue  # a tag of a tree or a blob names no commit
@@ -315,7 +323,9 @@ def _version_tags(repo: Repo, root: Path, parse_tag: ParseTag) -> dict[bytes, _T
 class _ParentReader:
     """Parents and commit time of a commit: the commit-graph first, the object store after."""
 
-    def __init__(self, store: Any, graph: CommitGraph | None, shallow: frozenset[bytes], root: Path) -> None:
+    def __init__(
+        self, store: Any, graph: CommitGraph | None, shallow: frozenset[bytes], root: Path
+    ) -> None:
         self._store = store
         self._graph = graph
         self.shallow = shallow
@@ -440,7 +450,7 @@ def _dirty_files(repo: Repo, root: Path, head_tree: bytes, ignore: frozenset[str
     Work-tree content goes through the repository's check-in filters (``core.autocrlf``,
     ``.gitattributes`` ``text``/``eol``) before it is hashed, as ``git status`` does.
     """
-    from dulwich.index import changes_from_tree
+    from dulwich.index import ConflictedIndexEntry, changes_from_tree
 
     try:
         index = repo.open_index()
@@ -450,9 +460,13 @@ def _dirty_files(repo: Repo, root: Path, head_tree: bytes, ignore: frozenset[str
 
     def lookup(path: bytes) -> tuple[bytes, int]:
         entry = index[path]
+        if isinstance(entry, ConflictedIndexEntry):
+            raise KeyError(path)  # reported as unstaged below
         return entry.sha, entry.mode
 
-    for (old, new), _, _ in changes_from_tree(list(index.paths()), lookup, repo.object_store, head_tree):
+    for (old, new), _, _ in changes_from_tree(
+        list(index.paths()), lookup, repo.object_store, ObjectID(head_tree)
+    ):
         changed.add(new or old or b"")
     changed.update(_unstaged(repo, root, index))
     names = sorted(p.decode("utf-8", "replace") for p in changed if p)
@@ -499,7 +513,11 @@ def _unstaged(repo: Repo, root: Path, index: Any) -> list[bytes]:
 def _stat_clean(st: os.stat_result, entry: Any, index_mtime_ns: int) -> bool:
     """The index's stat data vouches for the file (git's "racily clean" rule applied)."""
     mtime = entry.mtime
-    entry_ns = int(mtime[0]) * 1_000_000_000 + int(mtime[1]) if isinstance(mtime, tuple) else int(mtime * 1e9)
+    entry_ns = (
+        int(mtime[0]) * 1_000_000_000 + int(mtime[1])
+        if isinstance(mtime, tuple)
+        else int(mtime * 1e9)
+    )
     if st.st_size != entry.size or st.st_mtime_ns != entry_ns:
         return False
     if stat.S_IFMT(st.st_mode) != stat.S_IFMT(entry.mode):

@@ -1,0 +1,7 @@
+"""``python -m vcrelease``: the ``vcrelease`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

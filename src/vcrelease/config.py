@@ -1,0 +1,198 @@
+"""``[tool.vcrelease]`` in ``pyproject.toml`` -> a validated, frozen :class:`Config`.
+
+Keys (all optional):
+
+- ``tag-pattern``: regex with a ``version`` group (or exactly one group) matched at the start
+  of each tag name; default: setuptools-scm's tag regex (``v1.2.3``, ``name-1.2.3``).
+- ``version-scheme``: a setuptools-scm version scheme name; default ``guess-next-dev``.
+- ``local-scheme``: a setuptools-scm local scheme name; default ``node-and-date``.
+- ``version-file``: path (relative to the project directory) of a ``.py`` or ``.txt`` file that
+  the build plugins write into the built artifacts.
+- ``fallback-version``: PEP 440 version used when there is no git repository and no sdist or
+  archive metadata; off by default.
+
+Unknown keys and bad values raise :class:`~vcrelease.errors.ConfigError` (exit 2) naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+DEFAULT_TAG_PATTERN = r"^(?:[\w-]+-)?(?P<version>[vV]?\d+(?:\.\d+){0,2}[^\+]*)(?:\+.*)?$"
+"""setuptools-scm's default tag regex (``vcs_versioning._config.DEFAULT_TAG_REGEX``)."""
+DEFAULT_VERSION_SCHEME = "guess-next-dev"
+DEFAULT_LOCAL_SCHEME = "node-and-date"
+VERSION_SCHEME_GROUP = "setuptools_scm.version_scheme"
+LOCAL_SCHEME_GROUP = "setuptools_scm.local_scheme"
+KEYS = ("tag-pattern", "version-scheme", "local-scheme", "version-file", "fallback-version")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated ``[tool.vcrelease]`` settings.
+
+    Attributes:
+        tag_pattern: compiled tag regex with a ``version`` group or a single group.
+        version_scheme: version scheme name (an entry point of ``setuptools_scm.version_scheme``).
+        local_scheme: local scheme name (an entry point of ``setuptools_scm.local_scheme``).
+        version_file: ``/``-separated path relative to the project directory, or None.
+        fallback_version: PEP 440 version string, or None.
+        dist_name: ``[project] name`` when present.
+        present: True when ``[tool.vcrelease]`` exists in the file.
+    """
+
+    tag_pattern: re.Pattern[str] = re.compile(DEFAULT_TAG_PATTERN)
+    version_scheme: str = DEFAULT_VERSION_SCHEME
+    local_scheme: str = DEFAULT_LOCAL_SCHEME
+    version_file: str | None = None
+    fallback_version: str | None = None
+    dist_name: str | None = None
+    present: bool = False
+
+
+def read_pyproject(project_dir: Path) -> dict[str, Any]:
+    """The parsed ``pyproject.toml`` of ``project_dir``, or ``{}`` when there is none.
+
+    Raises:
+        ConfigError: the file is not valid TOML.
+    """
+    path = project_dir / "pyproject.toml"
+    try:
+        with path.open("rb") as f:
+            data: dict[str, Any] = tomllib.load(f)
+            return data
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}). Fix the file's syntax.") from exc
+
+
+def has_vcrelease_section(project_dir: Path) -> bool:
+    """True when ``project_dir/pyproject.toml`` has a ``[tool.vcrelease]`` table."""
+    return "vcrelease" in read_pyproject(project_dir).get("tool", {})
+
+
+def load_config(project_dir: Path) -> Config:
+    """Read and validate ``[tool.vcrelease]`` of ``project_dir/pyproject.toml``.
+
+    A missing file or table gives the defaults.
+
+    Raises:
+        ConfigError: unknown key, wrong type or bad value (the message names the key).
+    """
+    data = read_pyproject(project_dir)
+    section = data.get("tool", {}).get("vcrelease")
+    name = data.get("project", {}).get("name")
+    dist_name = name if isinstance(name, str) else None
+    if section is None:
+        return Config(dist_name=dist_name)
+    where = f"[tool.vcrelease] in {project_dir / 'pyproject.toml'}"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table.")
+    return config_from_mapping(section, where=where, dist_name=dist_name)
+
+
+def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str | None) -> Config:
+    """Validate a ``[tool.vcrelease]``-shaped mapping (keys as in the TOML file).
+
+    Raises:
+        ConfigError: as :func:`load_config`.
+    """
+    unknown = sorted(set(section) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {', '.join(repr(k) for k in unknown)}. "
+            f"Known keys: {', '.join(KEYS)}."
+        )
+    values = {key: _string(section, key, where) for key in KEYS if key in section}
+    return Config(
+        tag_pattern=check_tag_pattern(values.get("tag-pattern", DEFAULT_TAG_PATTERN), where),
+        version_scheme=check_scheme(
+            values.get("version-scheme", DEFAULT_VERSION_SCHEME), VERSION_SCHEME_GROUP, where
+        ),
+        local_scheme=check_scheme(
+            values.get("local-scheme", DEFAULT_LOCAL_SCHEME), LOCAL_SCHEME_GROUP, where
+        ),
+        version_file=_check_version_file(values.get("version-file"), where),
+        fallback_version=_check_version(values.get("fallback-version"), "fallback-version", where),
+        dist_name=dist_name,
+        present=True,
+    )
+
+
+def _string(section: dict[str, Any], key: str, where: str) -> str:
+    value = section[key]
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}.")
+    return value
+
+
+def check_tag_pattern(pattern: str, where: str) -> re.Pattern[str]:
+    """Compile a tag pattern; it needs a ``version`` group or exactly one group.
+
+    Raises:
+        ConfigError: the regex does not compile or has no version group.
+    """
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(
+            f"{where}: tag-pattern {pattern!r} is not a valid regular expression ({exc})."
+        ) from exc
+    if regex.groups == 0 or (regex.groups > 1 and "version" not in regex.groupindex):
+        raise ConfigError(
+            f"{where}: tag-pattern {pattern!r} has no group for the version. Add a named "
+            r"group, e.g. '^pkg-a/v(?P<version>\d.*)$'."
+        )
+    return regex
+
+
+def check_scheme(name: str, group: str, where: str) -> str:
+    """Check that ``name`` is an installed scheme of the entry-point ``group``.
+
+    Raises:
+        ConfigError: no such scheme; the message lists the known names.
+    """
+    from importlib.metadata import entry_points
+
+    names = sorted({ep.name for ep in entry_points(group=group)})
+    if name not in names:
+        key = "version-scheme" if group == VERSION_SCHEME_GROUP else "local-scheme"
+        raise ConfigError(
+            f"{where}: {key} {name!r} is not a known scheme. Known: {', '.join(names)}."
+        )
+    return name
+
+
+def _check_version_file(value: str | None, where: str) -> str | None:
+    if value is None:
+        return None
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or path.suffix not in (".py", ".txt"):
+        raise ConfigError(
+            f"{where}: version-file {value!r} must be a relative path inside the project "
+            "ending in .py or .txt, e.g. 'src/mypkg/_version.py'."
+        )
+    return str(path)
+
+
+def _check_version(value: str | None, key: str, where: str) -> str | None:
+    if value is None:
+        return None
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return str(Version(value))
+    except InvalidVersion as exc:
+        raise ConfigError(f"{where}: {key} {value!r} is not a PEP 440 version.") from exc

@@ -1,0 +1,159 @@
+"""Versions from outside a git repository: pretend-version variables, sdist ``PKG-INFO``,
+``.git_archival.txt``.
+
+- ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>`` (the distribution name canonicalised per PEP 503,
+  upper-cased, ``-`` as ``_``; setuptools-scm's spelling) and ``VCRELEASE_PRETEND_VERSION``
+  override everything.
+- ``PKG-INFO`` (core metadata, PEP 566 / packaging "Core metadata specifications") at the top
+  of an unpacked sdist gives the version the sdist was built with.
+- ``.git_archival.txt``, expanded by ``git archive`` through the ``export-subst`` attribute
+  (gitattributes(5)), gives the node, the commit date and ``git describe`` output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.parser import HeaderParser
+from pathlib import Path
+
+from .errors import ConfigError
+from .gitread import Describe
+
+ARCHIVAL_FILE = ".git_archival.txt"
+ARCHIVAL_TEMPLATE = """\
+node: $Format:%H$
+node-date: $Format:%cI$
+describe-name: $Format:%(describe:tags=true,match=*[0-9]*)$
+"""
+GITATTRIBUTES_LINE = ".git_archival.txt  export-subst"
+PRETEND = "PRETEND_VERSION"
+TOOL = "VCRELEASE"
+
+
+def pretend_variable(dist_name: str | None) -> str:
+    """The name of the pretend-version variable for ``dist_name`` (generic when None)."""
+    from vcs_versioning._overrides import env_var_name
+
+    return env_var_name(TOOL, PRETEND, dist_name)
+
+
+def pretend_version(env: Mapping[str, str], dist_name: str | None) -> tuple[str, str] | None:
+    """``(variable name, version)`` from the pretend-version variables, or None.
+
+    The per-distribution variable wins over the generic one.
+
+    Raises:
+        ConfigError: the value is not a PEP 440 version.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    names = [pretend_variable(dist_name)] if dist_name else []
+    names.append(pretend_variable(None))
+    for name in names:
+        value = env.get(name)
+        if value is None:
+            continue
+        try:
+            return name, str(Version(value))
+        except InvalidVersion as exc:
+            raise ConfigError(
+                f"{name}={value!r} is not a PEP 440 version. Set it to a version such as 1.2.3."
+            ) from exc
+    return None
+
+
+def pkg_info_version(project_dir: Path) -> str | None:
+    """The ``Version`` field of ``project_dir/PKG-INFO`` (an unpacked sdist), or None."""
+    path = project_dir / "PKG-INFO"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    headers = HeaderParser().parsestr(text, headersonly=True)
+    version = headers.get("Version")
+    return version.strip() if version else None
+
+
+@dataclass(frozen=True)
+class Archival:
+    """The fields of an expanded ``.git_archival.txt``.
+
+    Attributes:
+        node: 40-hex commit id, or None.
+        node_date: commit time (aware datetime), or None.
+        describe_name: ``git describe --tags`` output (``v1.2.3-5-gabc1234`` or ``v1.2.3``),
+            or None when the archive was made from a commit no tag reaches.
+    """
+
+    node: str | None
+    node_date: datetime | None
+    describe_name: str | None
+
+
+def read_archival(project_dir: Path) -> Archival | None:
+    """Parse ``project_dir/.git_archival.txt``; None when absent or not expanded by git.
+
+    An unexpanded file (``$Format:...$`` still in it) is what a git checkout holds: the
+    repository itself is then the source of truth.
+    """
+    path = project_dir / ARCHIVAL_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if "$Format:" in text:
+        return None
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    node = fields.get("node") or None
+    date_text = fields.get("node-date")
+    node_date = None
+    if date_text:
+        try:
+            node_date = datetime.fromisoformat(date_text.replace("Z", "+00:00"))
+        except ValueError:
+            node_date = None
+    describe_name = fields.get("describe-name") or None
+    if describe_name and "%(describe" in describe_name:
+        describe_name = None  # git older than 2.32 leaves the placeholder
+    return Archival(node, node_date, describe_name)
+
+
+def archival_describe(
+    archival: Archival, parse_tag: Callable[[str], str | None], root: Path
+) -> Describe | None:
+    """A :class:`Describe` from an expanded archival file, or None when it names no tag.
+
+    ``parse_tag`` is the same tag parser the git path uses.
+    """
+    if not archival.describe_name or not archival.node:
+        return None
+    tag, distance = _split_describe(archival.describe_name)
+    version = parse_tag(tag)
+    if version is None:
+        return None
+    return Describe(
+        tag=tag,
+        tag_version=version,
+        distance=distance,
+        node=archival.node,
+        dirty=False,
+        dirty_files=(),
+        branch=None,
+        commit_time=archival.node_date or datetime.fromtimestamp(0, timezone.utc),
+        shallow=False,
+        root=root,
+    )
+
+
+def _split_describe(text: str) -> tuple[str, int]:
+    """``v1.2.3-5-gabc1234`` -> (``v1.2.3``, 5); an exact ``v1.2.3`` -> (``v1.2.3``, 0)."""
+    parts = text.rsplit("-", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].startswith("g"):
+        return parts[0], int(parts[1])
+    return text, 0

@@ -1,0 +1,175 @@
+"""Find the version of a project: the one entry point the build plugins and the CLI share.
+
+Sources, first match wins (DESIGN.md, "The version rules"):
+
+1. ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>``, then ``VCRELEASE_PRETEND_VERSION``;
+2. ``PKG-INFO`` in the project directory (an unpacked sdist: a wheel built from our sdist
+   keeps the sdist's version);
+3. an expanded ``.git_archival.txt`` in the project directory (a ``git archive`` tarball);
+4. the git repository holding the project directory (this directory or a parent);
+5. ``fallback-version`` from ``[tool.vcrelease]``, only when there is no repository.
+
+Nothing found raises :class:`~vcrelease.errors.NoVersionError` (exit 3) naming every place
+looked at; there is never a silent ``0.0.0``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import fallbacks
+from .config import LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP, Config, check_scheme, load_config
+from .errors import ConfigError, NoVersionError
+from .gitread import Describe, describe, find_work_tree
+from .versioning import format_version, tag_parser
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    """A resolved version and where it came from.
+
+    Attributes:
+        version: PEP 440 version string.
+        source: ``pretend``, ``pkg-info``, ``archival``, ``git`` or ``fallback-version``.
+        detail: the variable or file the version came from (for messages).
+        describe: the repository state (git and archival sources), else None.
+        config: the configuration in effect.
+    """
+
+    version: str
+    source: str
+    detail: str
+    describe: Describe | None
+    config: Config
+
+
+def build_time(env: Mapping[str, str]) -> datetime:
+    """``SOURCE_DATE_EPOCH`` (reproducible-builds.org spec) as UTC, else the current time."""
+    value = env.get("SOURCE_DATE_EPOCH")
+    if value:
+        try:
+            return datetime.fromtimestamp(int(value), timezone.utc)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ConfigError(
+                f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds since 1970."
+            ) from exc
+    return datetime.now(timezone.utc)
+
+
+def resolve_version(
+    project_dir: Path,
+    *,
+    dist_name: str | None = None,
+    env: Mapping[str, str] | None = None,
+    version_scheme: str | None = None,
+    local_scheme: str | None = None,
+    config: Config | None = None,
+) -> VersionResult:
+    """The version of the project in ``project_dir``.
+
+    Args:
+        project_dir: directory holding ``pyproject.toml`` (or an unpacked sdist/archive).
+        dist_name: distribution name for the per-distribution pretend variable; default
+            ``[project] name``.
+        env: environment variables (default ``os.environ``).
+        version_scheme, local_scheme: override the configured scheme names.
+        config: use this configuration instead of reading ``pyproject.toml``.
+
+    Raises:
+        ConfigError: bad configuration or pretend version (exit 2).
+        NoVersionError: no source gives a version (exit 3); its subclasses
+            ``ShallowCloneError`` and ``RepositoryError`` for a shallow or broken repository.
+    """
+    env = os.environ if env is None else env
+    project_dir = Path(project_dir)
+    config = load_config(project_dir) if config is None else config
+    config = _with_overrides(config, version_scheme, local_scheme)
+    dist_name = dist_name or config.dist_name
+
+    pretend = fallbacks.pretend_version(env, dist_name)
+    if pretend is not None:
+        return VersionResult(pretend[1], "pretend", pretend[0], None, config)
+
+    pkg_info = fallbacks.pkg_info_version(project_dir)
+    if pkg_info is not None:
+        return VersionResult(pkg_info, "pkg-info", str(project_dir / "PKG-INFO"), None, config)
+
+    parse_tag = tag_parser(config.tag_pattern)
+    archival = fallbacks.read_archival(project_dir)
+    if archival is not None:
+        state = fallbacks.archival_describe(archival, parse_tag, project_dir)
+        if state is not None:
+            return _from_describe(state, config, env, "archival", fallbacks.ARCHIVAL_FILE)
+
+    root = find_work_tree(project_dir)
+    if root is not None:
+        ignore = _ignored_paths(project_dir, root, config)
+        state = describe(project_dir, parse_tag, ignore_dirty=ignore)
+        return _from_describe(state, config, env, "git", str(root))
+
+    if config.fallback_version is not None:
+        return VersionResult(
+            config.fallback_version, "fallback-version", "[tool.vcrelease]", None, config
+        )
+    raise NoVersionError(_nothing_found(project_dir, dist_name, archival is not None))
+
+
+def _with_overrides(config: Config, version_scheme: str | None, local_scheme: str | None) -> Config:
+    where = "command line"
+    if version_scheme is not None:
+        config = replace(
+            config, version_scheme=check_scheme(version_scheme, VERSION_SCHEME_GROUP, where)
+        )
+    if local_scheme is not None:
+        config = replace(config, local_scheme=check_scheme(local_scheme, LOCAL_SCHEME_GROUP, where))
+    return config
+
+
+def _from_describe(
+    state: Describe, config: Config, env: Mapping[str, str], source: str, detail: str
+) -> VersionResult:
+    try:
+        version = format_version(
+            state,
+            version_scheme=config.version_scheme,
+            local_scheme=config.local_scheme,
+            now=build_time(env),
+        )
+    except ValueError as exc:
+        raise ConfigError(
+            f"version-scheme {config.version_scheme!r} / local-scheme {config.local_scheme!r} "
+            f"cannot version {state.root} ({exc})."
+        ) from exc
+    return VersionResult(version, source, detail, state, config)
+
+
+def _ignored_paths(project_dir: Path, root: Path, config: Config) -> tuple[str, ...]:
+    """The version file, as a work-tree path: writing it must not make the tree dirty."""
+    if config.version_file is None:
+        return ()
+    try:
+        relative = (project_dir.resolve() / config.version_file).relative_to(root)
+    except ValueError:
+        return ()
+    return (relative.as_posix(),)
+
+
+def _nothing_found(project_dir: Path, dist_name: str | None, archival_seen: bool) -> str:
+    variables = [fallbacks.pretend_variable(dist_name)] if dist_name else []
+    variables.append(fallbacks.pretend_variable(None))
+    archival = (
+        f"{project_dir / fallbacks.ARCHIVAL_FILE} (names no tag)"
+        if archival_seen
+        else f"{project_dir / fallbacks.ARCHIVAL_FILE} (absent or not expanded)"
+    )
+    return (
+        f"No version for {project_dir}: looked at the environment variables "
+        f"{' and '.join(variables)} (unset), {project_dir / 'PKG-INFO'} (absent), {archival}, "
+        f"a .git in {project_dir} or above (none), and fallback-version in [tool.vcrelease] "
+        "(unset). Build from a git clone that has a version tag, from an sdist, or set one of "
+        "those variables."
+    )

@@ -1,0 +1,104 @@
+"""A :class:`~vcrelease.gitread.Describe` -> a PEP 440 version string, through vcs-versioning.
+
+The version schemes and local schemes are setuptools-scm's own (``vcs-versioning``, the
+entry-point groups ``setuptools_scm.version_scheme`` and ``setuptools_scm.local_scheme``),
+selected by the names setuptools-scm users know; nothing here re-implements them.
+
+Rules:
+
+- no version tag: the version scheme sees tag ``0.0`` and the distance of all commits, so
+  ``guess-next-dev`` gives ``0.1.devN`` (setuptools-scm's rule);
+- the node in a local label is ``g`` plus 9 hex digits (setuptools-scm prints 10 characters);
+- the dirty date (``.dYYYYMMDD``) comes from ``now``, which the caller takes from
+  ``SOURCE_DATE_EPOCH`` when set (reproducible builds spec) or the clock.
+
+Pure functions: no I/O, the time is an argument.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from .gitread import Describe
+
+NO_TAG_VERSION = "0.0"
+
+
+def _configuration(
+    tag_pattern: re.Pattern[str] | None = None,
+    version_scheme: str = "guess-next-dev",
+    local_scheme: str = "node-and-date",
+) -> Any:
+    from vcs_versioning import Configuration, TagConfiguration, VcsEnvironment
+
+    env = VcsEnvironment.from_env("VCRELEASE", env={})
+    tag = TagConfiguration(regex=tag_pattern) if tag_pattern is not None else TagConfiguration()
+    return Configuration(
+        version_scheme=version_scheme, local_scheme=local_scheme, tag=tag, _env=env
+    )
+
+
+def tag_parser(tag_pattern: re.Pattern[str]) -> Callable[[str], str | None]:
+    """A function: tag name -> the version it names (``v1.2.3`` -> ``1.2.3``), or None.
+
+    The tag must match ``tag_pattern`` from its start and its version group must be a PEP 440
+    version (vcs-versioning's ``tag_to_version``, which also keeps a valid ``+local`` suffix).
+    """
+    from vcs_versioning._scm_version import tag_to_version
+
+    config = _configuration(tag_pattern)
+
+    def parse(name: str) -> str | None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                version = tag_to_version(name, config)
+            except ValueError:
+                return None
+        return None if version is None else str(version)
+
+    return parse
+
+
+def format_version(
+    describe: Describe,
+    *,
+    version_scheme: str,
+    local_scheme: str,
+    now: datetime,
+) -> str:
+    """The PEP 440 version for ``describe`` under the named schemes.
+
+    Args:
+        describe: the repository state.
+        version_scheme: e.g. ``guess-next-dev``, ``no-guess-dev``, ``only-version``,
+            ``calver-by-date``, ``semver-pep440``, ``post-release``.
+        local_scheme: e.g. ``node-and-date``, ``no-local-version``, ``dirty-tag``,
+            ``node-and-timestamp``.
+        now: aware datetime used for dirty dates and calendar schemes.
+
+    Raises:
+        ValueError: a scheme name is not installed or a scheme rejects the state
+            (e.g. ``fail-on-uncommitted-changes`` on a dirty tree).
+    """
+    from vcs_versioning._scm_version import meta
+    from vcs_versioning._version_schemes import format_version as scm_format
+
+    config = _configuration(version_scheme=version_scheme, local_scheme=local_scheme)
+    scm = meta(
+        config.version_cls(describe.tag_version or NO_TAG_VERSION),
+        distance=describe.distance,
+        node="g" + describe.node,
+        dirty=describe.dirty,
+        branch=describe.branch,
+        node_date=describe.commit_time.date(),
+        time=now,
+        config=config,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return str(scm_format(scm))

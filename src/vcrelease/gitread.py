@@ -305,12 +305,11 @@ def _version_tags(repo: Repo, root: Path, parse_tag: ParseTag) -> dict[bytes, _T
             while isinstance(obj, Tag):
                 target = obj.object[1]
                 obj = store[target]
-        except KeyError:
-            continue  # the tag points at an object this clone does not have
-        except ValueError as exc:
+        except (KeyError, ValueError, AssertionError) as exc:
             raise RepositoryError(
-                f"{root}: tag {name} is corrupt ({exc}). "
-                f"Delete it (`git tag -d {name}`) or fetch it again."
+                f"{root}: version tag {name} points at {target.decode('ascii', 'replace')!r}, "
+                f"which is not an object in this repository ({type(exc).__name__}). "
+                f"Delete the tag (`git tag -d {name}`) or fetch it again (`git fetch --tags`)."
             ) from exc
         if not isinstance(obj, Commit):
             continue  # a tag of a tree or a blob names no commit

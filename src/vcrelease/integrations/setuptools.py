@@ -1,0 +1,188 @@
+"""setuptools plugin: the version of ``python -m build`` (sdist, wheel, editable) from git.
+
+Registered as a ``setuptools.finalize_distribution_options`` entry point, so setuptools calls
+:func:`finalize_distribution_options` for every ``Distribution`` it makes, in every project
+built where vcrelease is installed. The hook does nothing unless the project opted in:
+``pyproject.toml`` has a ``[tool.vcrelease]`` table and ``[project] dynamic`` lists
+``version``.
+
+When ``version-file`` is configured, the file is written into what is built and never into
+the source tree: into ``build_py``'s ``build_lib`` (so into the wheel) and into the sdist's
+release tree. The project's own ``build_py`` and ``sdist`` classes (``cmdclass`` in
+``setup.py`` or ``[tool.setuptools.cmdclass]``) are kept: ours is a mixin put in front of them
+when setuptools looks the command up.
+
+A wheel built from the sdist keeps the sdist's version: the core reads ``PKG-INFO``.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from . import commit_id, read_pyproject, resolve, uses_vcrelease, version_file_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from setuptools import Command, Distribution
+    from setuptools.command.build_py import build_py as _BuildPy
+    from setuptools.command.sdist import sdist as _Sdist
+else:
+    _BuildPy = object
+    _Sdist = object
+
+__all__ = ["finalize_distribution_options"]
+
+log = logging.getLogger(__name__)
+
+_STATE = "_vcrelease_state"
+_PATCHED = "_vcrelease_get_command_class"
+
+
+@dataclass(frozen=True)
+class _State:
+    """What the build commands need, stored on the ``Distribution``."""
+
+    project_dir: Path
+    version: str
+    node: str | None
+    version_file: str | None
+
+
+def finalize_distribution_options(dist: Distribution) -> None:
+    """Set ``dist.metadata.version`` from git when the project opted in to vcrelease.
+
+    setuptools runs this hook while it makes the ``Distribution``, before it reads
+    ``pyproject.toml`` itself; the project directory is the current directory (where
+    setuptools' build backend runs).
+
+    Raises:
+        BuildError: no version can be derived; a ``SystemExit`` carrying the core's message.
+    """
+    project_dir = Path.cwd()
+    pyproject = read_pyproject(project_dir)
+    if pyproject is None or not uses_vcrelease(pyproject):
+        return
+    if dist.metadata.version is not None:
+        # setup(version=...) in setup.py is explicit: it wins, as with setuptools-scm.
+        log.warning(
+            "vcrelease: the version of %s is already set to %s (setup.py?); not replacing it.",
+            dist.metadata.name or project_dir,
+            dist.metadata.version,
+        )
+        return
+
+    result = resolve(project_dir)
+    dist.metadata.version = result.version
+    state = _State(project_dir, result.version, commit_id(result), result.config.version_file)
+    setattr(dist, _STATE, state)
+    log.info("vcrelease: version %s (from %s)", result.version, result.source)
+    if state.version_file is not None:
+        _wrap_commands(dist)
+
+
+def _state(dist: Distribution) -> _State | None:
+    state = getattr(dist, _STATE, None)
+    return state if isinstance(state, _State) else None
+
+
+def _write(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` without touching any file ``target`` is hard-linked to.
+
+    Both ``sdist`` (release tree) and ``build_py`` may hard-link files from the source tree:
+    writing through such a link would change the source file.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+class _VersionFileBuildPy(_BuildPy):
+    """``build_py`` mixin: writes the version file into ``build_lib`` after the normal run.
+
+    No runtime base class: it goes in front of whatever ``build_py`` the project uses, and
+    ``super()`` reaches that class.
+    """
+
+    def run(self) -> None:
+        super().run()
+        state = _state(self.distribution)
+        if state is None or state.version_file is None:
+            return
+        target = self._vcrelease_target(state.version_file)
+        if target is None:
+            log.warning(
+                "vcrelease: version-file %s is not inside a package this build includes; "
+                "it is not written into the wheel.",
+                state.version_file,
+            )
+            return
+        text = version_file_text(state.project_dir, state.version_file, state.version, state.node)
+        _write(target, text)
+        self._vcrelease_outputs = [str(target)]
+        log.info("vcrelease: wrote %s", target)
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        # Listed so editable installs (strict mode) carry the file too.
+        outputs = list(super().get_outputs(include_bytecode))
+        return outputs + list(getattr(self, "_vcrelease_outputs", []))
+
+    def _vcrelease_target(self, version_file: str) -> Path | None:
+        """Where the file goes in ``build_lib``: the package whose directory holds it."""
+        directory, name = posixpath.split(version_file)
+        for package in self.packages or ():
+            package_dir = Path(self.get_package_dir(package)).as_posix()
+            if posixpath.normpath(package_dir) == posixpath.normpath(directory or "."):
+                return Path(self.build_lib, *package.split("."), name)
+        return None
+
+
+class _VersionFileSdist(_Sdist):
+    """``sdist`` mixin: writes the version file into the release tree (not the source tree)."""
+
+    def make_release_tree(self, base_dir: str, files: Any) -> None:
+        super().make_release_tree(base_dir, files)
+        state = _state(self.distribution)
+        if state is None or state.version_file is None:
+            return
+        text = version_file_text(state.project_dir, state.version_file, state.version, state.node)
+        _write(Path(base_dir, state.version_file), text)
+        log.info("vcrelease: wrote %s into the sdist", state.version_file)
+
+
+_MIXINS: dict[str, type] = {"build_py": _VersionFileBuildPy, "sdist": _VersionFileSdist}
+
+
+@cache
+def _wrapped(command_class: type, mixin: type) -> type:
+    """``command_class`` with ``mixin`` in front (one class per pair, so lookups are stable)."""
+    name = f"Vcrelease{command_class.__name__[:1].upper()}{command_class.__name__[1:]}"
+    return type(name, (mixin, command_class), {"__module__": __name__})
+
+
+def _wrap_commands(dist: Distribution) -> None:
+    """Put our mixins in front of ``build_py`` and ``sdist`` when setuptools looks them up.
+
+    The lookup happens when the command runs, after ``setup.py`` and ``pyproject.toml``
+    (``[tool.setuptools.cmdclass]``) had their say, so a project's own classes are kept.
+    """
+    if getattr(dist, _PATCHED, None) is not None:
+        return
+    original: Callable[[str], type[Command]] = dist.get_command_class
+
+    def get_command_class(command: str) -> type[Command]:
+        command_class = original(command)
+        mixin = _MIXINS.get(command)
+        if mixin is None or issubclass(command_class, mixin):
+            return command_class
+        wrapped = cast("type[Command]", _wrapped(command_class, mixin))
+        dist.cmdclass[command] = wrapped
+        return wrapped
+
+    setattr(dist, _PATCHED, get_command_class)
+    dist.get_command_class = get_command_class  # type: ignore[method-assign]

@@ -1,0 +1,277 @@
+"""The ``vcrelease`` command on real repositories: output, exit codes and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ENV = {
+    "GIT_AUTHOR_NAME": "Ada",
+    "GIT_AUTHOR_EMAIL": "ada@example.org",
+    "GIT_COMMITTER_NAME": "Ada",
+    "GIT_COMMITTER_EMAIL": "ada@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path, *args: str, when: int = 0) -> str:
+    date = f"2026-01-01T00:{when // 60:02d}:{when % 60:02d}Z"
+    env = {**os.environ, **ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def run(*args: str | Path, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("VCRELEASE_")}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "vcrelease", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def make_repo(path: Path, commits_after_tag: int = 5, pyproject: str | None = None) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    if pyproject is not None:
+        (path / "pyproject.toml").write_text(pyproject)
+    (path / "app.txt").write_text("0\n")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "first", when=0)
+    git(path, "tag", "v1.2.3")
+    for i in range(1, commits_after_tag + 1):
+        (path / "app.txt").write_text(f"{i}\n")
+        git(path, "commit", "-qam", f"change {i}", when=i)
+    return path
+
+
+def test_version_prints_the_version_alone(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    head = git(repo, "rev-parse", "HEAD")
+    result = run("version", repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"1.2.4.dev5+g{head[:9]}\n"
+
+
+def test_scheme_options_override_config(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", pyproject='[tool.vcrelease]\nlocal-scheme = "dirty-tag"\n')
+    assert run("version", repo).stdout == "1.2.4.dev5\n"
+    result = run(
+        "version", repo, "--version-scheme", "no-guess-dev", "--local-scheme", "no-local-version"
+    )
+    assert result.stdout == "1.2.3.post1.dev5\n"
+
+
+def test_explain_names_candidates_winner_and_dirty_files(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", commits_after_tag=2)
+    git(repo, "tag", "-a", "-m", "same commit, lower", "v1.0.0", "HEAD~2")
+    git(repo, "tag", "-a", "-m", "nearer wins over higher", "v0.9.0", "HEAD~1")
+    (repo / "app.txt").write_text("edited\n")
+    (repo / "untracked.txt").write_text("new\n")
+    result = run("version", repo, "--explain")
+    assert result.returncode == 0
+    assert result.stdout.startswith("0.9.1.dev1+g")
+    explain = result.stderr
+    assert "* v0.9.0 -> 0.9.0, 1 commits back" in explain
+    assert "winner: v0.9.0; distance: 1" in explain
+    assert "  app.txt" in explain
+    assert "untracked.txt" not in explain
+
+
+def test_describe_json_matches_git_describe(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", commits_after_tag=3)
+    git(repo, "checkout", "-q", "-b", "feature/x")
+    result = run("describe", repo, "--json")
+    data = json.loads(result.stdout)
+    tag, distance, node = git(repo, "describe", "--tags", "--long").rsplit("-", 2)
+    assert (data["tag"], data["distance"], data["node"][:7]) == (tag, int(distance), node[1:8])
+    assert data["branch"] == "feature/x"
+    assert data["dirty"] is False
+    assert data["shallow"] is False
+    assert run("describe", repo).stdout.strip() == git(
+        repo, "describe", "--tags", "--long", "--abbrev=7"
+    )
+
+
+def test_subdirectory_project_in_monorepo(tmp_path: Path) -> None:
+    repo = tmp_path / "mono"
+    pkg = repo / "packages" / "a"
+    pkg.mkdir(parents=True)
+    (pkg / "pyproject.toml").write_text(
+        '[project]\nname = "pkg-a"\n[tool.vcrelease]\n'
+        "tag-pattern = '^pkg-a/v(?P<version>\\d.*)$'\n"
+        'local-scheme = "no-local-version"\n'
+    )
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a", when=1)
+    git(repo, "tag", "pkg-a/v2.0.0")
+    git(repo, "tag", "pkg-b/v9.0.0")
+    git(repo, "tag", "v7.0.0")
+    (repo / "other.txt").write_text("x")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "b", when=2)
+    assert run("version", pkg).stdout == "2.0.1.dev1\n"
+
+
+# --- sources other than git -------------------------------------------------------------
+
+
+def test_pretend_version_wins_and_is_validated(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", pyproject='[project]\nname = "My.Package"\n')
+    assert run("version", repo, VCRELEASE_PRETEND_VERSION="9.9").stdout == "9.9\n"
+    per_dist = run(
+        "version",
+        repo,
+        VCRELEASE_PRETEND_VERSION="9.9",
+        VCRELEASE_PRETEND_VERSION_FOR_MY_PACKAGE="3.0",
+    )
+    assert per_dist.stdout == "3.0\n"
+    bad = run("version", repo, VCRELEASE_PRETEND_VERSION="not a version")
+    assert bad.returncode == 2
+    assert "VCRELEASE_PRETEND_VERSION='not a version' is not a PEP 440 version" in bad.stderr
+
+
+def test_sdist_pkg_info_gives_the_version(tmp_path: Path) -> None:
+    (tmp_path / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: sample\nVersion: 1.2.4.dev5\n")
+    assert run("version", tmp_path).stdout == "1.2.4.dev5\n"
+
+
+def test_git_archive_with_archival_file(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", commits_after_tag=0)
+    result = run("archival-file", repo)
+    assert result.returncode == 0
+    assert ".git_archival.txt  export-subst" in result.stdout
+    (repo / ".gitattributes").write_text(".git_archival.txt  export-subst\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "archival", when=30)
+    (repo / "app.txt").write_text("more\n")
+    git(repo, "commit", "-qam", "more", when=31)
+    head = git(repo, "rev-parse", "HEAD")
+    tarball = tmp_path / "src.tar"
+    git(repo, "archive", "--format=tar", f"--output={tarball}", "HEAD")
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(tarball) as tar:
+        tar.extractall(unpacked, filter="data")
+    assert run("version", unpacked).stdout == f"1.2.4.dev2+g{head[:9]}\n"
+    assert (
+        run("version", repo).stdout == f"1.2.4.dev2+g{head[:9]}\n"
+    )  # template unexpanded in the clone
+    again = run("archival-file", repo)
+    assert again.returncode == 0
+    assert "already has" in again.stdout
+
+
+def test_fallback_version_only_without_a_repository(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.vcrelease]\nfallback-version = "0.5"\n')
+    assert run("version", tmp_path).stdout == "0.5\n"
+
+
+# --- bad input: exit code and a message that names the problem and the fix -----------
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    result = run("version", tmp_path)
+    assert result.returncode == 3
+    assert "No version for" in result.stderr
+    assert "VCRELEASE_PRETEND_VERSION" in result.stderr
+    assert "PKG-INFO" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_repository(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    result = run("version", tmp_path)
+    assert result.returncode == 3
+    assert "has no commits yet" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_ref(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    (repo / ".git" / "refs" / "tags" / "latest").write_text("this is not an object id\n")
+    assert run("version", repo).returncode == 0  # not a version tag: skipped, as git does
+    (repo / ".git" / "refs" / "tags" / "v2.0.0").write_text("this is not an object id\n")
+    result = run("version", repo)
+    assert result.returncode == 3, result.stderr
+    assert "version tag v2.0.0 points at" in result.stderr
+    assert "git tag -d v2.0.0" in result.stderr
+    assert "Traceback" not in result.stderr
+    (repo / ".git" / "refs" / "tags" / "v2.0.0").write_text("f" * 40 + "\n")
+    missing = run("version", repo)
+    assert missing.returncode == 3
+    assert "not an object in this repository" in missing.stderr
+
+
+def test_unknown_config_key(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", pyproject='[tool.vcrelease]\nversion_scheme = "x"\n')
+    result = run("version", repo)
+    assert result.returncode == 2
+    assert "unknown key 'version_scheme'" in result.stderr
+    assert "version-scheme" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "message"),
+    [
+        ("tag-pattern = '^v(\\d+'", "tag-pattern '^v(\\\\d+' is not a valid regular expression"),
+        ("tag-pattern = '^v.*$'", "has no group for the version"),
+        ('version-scheme = "guess-next"', "version-scheme 'guess-next' is not a known scheme"),
+        ('local-scheme = "none"', "local-scheme 'none' is not a known scheme"),
+        ('version-file = "/etc/v.py"', "must be a relative path"),
+        ('fallback-version = "one"', "fallback-version 'one' is not a PEP 440 version"),
+        ("version-scheme = 3", "version-scheme must be a non-empty string"),
+    ],
+)
+def test_bad_config_values(tmp_path: Path, pyproject: str, message: str) -> None:
+    repo = make_repo(tmp_path / "r", pyproject=f"[tool.vcrelease]\n{pyproject}\n")
+    result = run("version", repo)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_shallow_clone_without_tag(tmp_path: Path) -> None:
+    origin = make_repo(tmp_path / "origin", commits_after_tag=5)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "2", "--no-tags", f"file://{origin}", str(clone))
+    result = run("version", clone)
+    assert result.returncode == 3
+    assert "shallow clone" in result.stderr
+    assert "fetch-depth: 0" in result.stderr
+    assert "git fetch --unshallow --tags" in result.stderr
+
+
+def test_shallow_clone_with_tag_in_reach(tmp_path: Path) -> None:
+    origin = make_repo(tmp_path / "origin", commits_after_tag=2)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "3", f"file://{origin}", str(clone))
+    assert run("version", clone, "--local-scheme", "no-local-version").stdout == "1.2.4.dev2\n"
+
+
+def test_usage_error_exit_code() -> None:
+    result = run("no-such-command")
+    assert result.returncode == 2
+
+
+def test_plugin_import_stays_light() -> None:
+    code = (
+        "import sys, vcrelease.resolve, vcrelease.cli;"
+        "bad = [m for m in ('twine', 'requests', 'rich', 'dulwich.porcelain', 'urllib3') if m in sys.modules];"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

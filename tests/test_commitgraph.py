@@ -1,0 +1,78 @@
+"""The lazy commit-graph reader against ``git log`` on the same repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_cli import git
+from vcrelease.commitgraph import CommitGraph
+
+
+def _history(repo: Path) -> dict[bytes, tuple[tuple[bytes, ...], int]]:
+    out = git(repo, "log", "--all", "--format=%H %ct %P")
+    history = {}
+    for line in out.splitlines():
+        sha, when, *parents = line.split()
+        history[sha.encode()] = (tuple(p.encode() for p in parents), int(when))
+    return history
+
+
+def _octopus_repo(path: Path) -> Path:
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    (path / "f").write_text("0")
+    git(path, "add", "f")
+    git(path, "commit", "-qm", "root", when=1)
+    for n, branch in enumerate(("a", "b", "c"), start=2):
+        git(path, "checkout", "-q", "-b", branch, "main")
+        (path / branch).write_text(branch)
+        git(path, "add", branch)
+        git(path, "commit", "-qm", branch, when=n)
+    git(path, "checkout", "-q", "main")
+    git(path, "merge", "-q", "--no-edit", "a", "b", "c", when=10)
+    return path
+
+
+def test_single_file_graph_matches_git_log(tmp_path: Path) -> None:
+    repo = _octopus_repo(tmp_path / "r")
+    git(repo, "commit-graph", "write", "--reachable")
+    graph = CommitGraph.open(str(repo / ".git" / "objects"))
+    assert graph is not None
+    try:
+        for sha, (parents, when) in _history(repo).items():
+            found = graph.lookup(sha)
+            assert found is not None
+            assert (found.parents, found.commit_time) == (parents, when)
+        assert graph.lookup(b"0" * 40) is None
+    finally:
+        graph.close()
+
+
+def test_split_chain_matches_git_log_and_misses_newer_commits(tmp_path: Path) -> None:
+    repo = _octopus_repo(tmp_path / "r")
+    git(repo, "commit-graph", "write", "--reachable", "--split")
+    for i in range(3):
+        (repo / "f").write_text(f"after {i}")
+        git(repo, "commit", "-qam", f"after {i}", when=20 + i)
+    git(repo, "commit-graph", "write", "--reachable", "--split=no-merge")
+    (repo / "f").write_text("not in the graph")
+    git(repo, "commit", "-qam", "newest", when=30)
+    chain = repo / ".git" / "objects" / "info" / "commit-graphs" / "commit-graph-chain"
+    assert len(chain.read_text().split()) == 2
+    graph = CommitGraph.open(str(repo / ".git" / "objects"))
+    assert graph is not None
+    try:
+        head = git(repo, "rev-parse", "HEAD").encode()
+        for sha, (parents, when) in _history(repo).items():
+            found = graph.lookup(sha)
+            if sha == head:
+                assert found is None
+                continue
+            assert found is not None
+            assert (found.parents, found.commit_time) == (parents, when)
+    finally:
+        graph.close()
+
+
+def test_no_graph(tmp_path: Path) -> None:
+    assert CommitGraph.open(str(tmp_path)) is None

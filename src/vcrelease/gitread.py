@@ -10,7 +10,9 @@ Rules (DESIGN.md, "The version rules"):
   and a PEP 440 parse); lightweight and annotated tags count, tags of tags are peeled, tags of
   trees or blobs are skipped;
 - the distance of a tag is the number of commits reachable from HEAD and not from the tag
-  (``git rev-list --count TAG..HEAD``); the nearest tag wins, and on equal distance (several
+  (``git rev-list --count TAG..HEAD``, which is what ``git describe`` reports whenever commit
+  times are in order; where they are not, ours stays exact and git's may not); the nearest
+  tag wins, and on equal distance (several
   tags on one commit) the highest version wins;
 - no version tag reachable: the distance counts every commit reachable from HEAD;
 - a shallow clone whose cut hides what the answer depends on raises :class:`ShallowCloneError`,
@@ -189,7 +191,10 @@ def _describe_repo(
     candidates = _version_tags(repo, root, parse_tag)
     graph = _open_graph(repo)
     try:
-        walk = _walk(head, candidates, _ParentReader(store, graph, shallow, root))
+        reader = _ParentReader(store, graph, shallow, root)
+        walk = _walk(head, candidates, reader)
+        if not walk.exact:
+            walk = _exact_walk(head, candidates, reader)
     finally:
         if graph is not None:
             graph.close()
@@ -305,10 +310,10 @@ def _version_tags(repo: Repo, root: Path, parse_tag: ParseTag) -> dict[bytes, _T
             while isinstance(obj, Tag):
                 target = obj.object[1]
                 obj = store[target]
-        except (KeyError, ValueError, AssertionError) as exc:
+        except (KeyError, ValueError, AssertionError) as exc:  # dulwich asserts on bad ids
             raise RepositoryError(
                 f"{root}: version tag {name} points at {target.decode('ascii', 'replace')!r}, "
-                f"which is not an object in this repository ({type(exc).__name__}). "
+                "which is not an object in this repository. "
                 f"Delete the tag (`git tag -d {name}`) or fetch it again (`git fetch --tags`)."
             ) from exc
         if not isinstance(obj, Commit):
@@ -348,6 +353,7 @@ class _WalkResult:
     seen: int
     cut: bool
     cut_outside_winner: bool
+    exact: bool
 
 
 def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkResult:
@@ -371,6 +377,7 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
     best = -1
     best_bit = 0
     unflagged = 1  # queued commits lacking best_bit (all queued commits while no tag is found)
+    out_of_order = False
 
     while queue:
         _, _, sha = heapq.heappop(queue)
@@ -408,6 +415,8 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
                 if best >= 0 and f & best_bit and not old & best_bit:
                     unflagged -= 1
                 flags[parent] = old | f
+            elif old | f != old:
+                out_of_order = True  # a parent walked before this child: commit times lie
         if best >= 0 and unflagged == 0:
             break
 
@@ -424,6 +433,51 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
         seen=seen,
         cut=bool(shallow_flags),
         cut_outside_winner=any(not f & winner_bit for f in shallow_flags),
+        exact=not out_of_order,
+    )
+
+
+def _exact_walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkResult:
+    """Distances by set arithmetic, for histories whose commit times are not in order.
+
+    ``distance(T) = |ancestors(HEAD)| - |ancestors(T)|`` for a tag T reachable from HEAD
+    (``git rev-list --count T..HEAD``). Costs a walk of the whole history per candidate, so it
+    runs only when the date-ordered walk saw a parent before one of its children (equal or
+    skewed commit times), where git describe itself may miscount.
+    """
+    parents: dict[bytes, tuple[bytes, ...]] = {}
+    stack = [head]
+    while stack:
+        sha = stack.pop()
+        if sha not in parents:
+            parents[sha] = reader.read(sha)[0]
+            stack.extend(p for p in parents[sha] if p not in parents)
+
+    def ancestors(start: bytes) -> set[bytes]:
+        seen = {start}
+        todo = [start]
+        while todo:
+            for p in parents[todo.pop()]:
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return seen
+
+    found = [(sha, tags[sha], ancestors(sha)) for sha in parents if sha in tags]
+    found.sort(key=lambda item: item[1].sort_key, reverse=True)
+    found.sort(key=lambda item: len(parents) - len(item[2]))
+    candidates = tuple(
+        TagCandidate(tag.name, tag.version, sha.decode("ascii"), len(parents) - len(anc))
+        for sha, tag, anc in found
+    )
+    shallow = [sha for sha in parents if sha in reader.shallow]
+    return _WalkResult(
+        winner=candidates[0] if candidates else None,
+        candidates=candidates,
+        seen=len(parents),
+        cut=bool(shallow),
+        cut_outside_winner=bool(found) and any(sha not in found[0][2] for sha in shallow),
+        exact=True,
     )
 
 
@@ -476,6 +530,7 @@ def _unstaged(repo: Repo, root: Path, index: Any) -> list[bytes]:
     from dulwich.index import ConflictedIndexEntry, blob_from_path_and_stat
 
     normalizer = None
+    filemode = repo.get_config().get_boolean(b"core", b"filemode", True)
     index_mtime = os.stat(index.path).st_mtime_ns
     out: list[bytes] = []
     base = os.fsencode(root)
@@ -504,7 +559,7 @@ def _unstaged(repo: Repo, root: Path, index: Any) -> list[bytes]:
         if normalizer is None:
             normalizer = repo.get_blob_normalizer()
         blob = normalizer.checkin_normalize(blob, path)
-        if blob.id != entry.sha:
+        if blob.id != entry.sha or not _same_mode(st.st_mode, entry.mode, filemode):
             out.append(path)
     return out
 
@@ -524,6 +579,15 @@ def _stat_clean(st: os.stat_result, entry: Any, index_mtime_ns: int) -> bool:
     if stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o100) != bool(entry.mode & 0o100):
         return False
     return st.st_mtime_ns < index_mtime_ns
+
+
+def _same_mode(work_mode: int, index_mode: int, filemode: bool) -> bool:
+    """File type equal, and the executable bit too unless ``core.filemode`` is false."""
+    if stat.S_IFMT(work_mode) != stat.S_IFMT(index_mode):
+        return False
+    if not filemode or not stat.S_ISREG(work_mode):
+        return True
+    return bool(work_mode & 0o100) == bool(index_mode & 0o100)
 
 
 def _submodule_changed(path: bytes, recorded: bytes) -> bool:

@@ -10,6 +10,7 @@ opted in.
 from __future__ import annotations
 
 import ast
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -62,9 +63,10 @@ def read_pyproject(project_dir: Path) -> dict[str, Any] | None:
     """
     try:
         with (project_dir / "pyproject.toml").open("rb") as f:
-            return tomllib.load(f)
+            data: dict[str, Any] = tomllib.load(f)
     except (OSError, tomllib.TOMLDecodeError):
         return None
+    return data
 
 
 def uses_vcrelease(pyproject: dict[str, Any]) -> bool:
@@ -84,10 +86,19 @@ def resolve(project_dir: Path) -> VersionResult:
     from vcrelease.errors import VcreleaseError
     from vcrelease.resolve import resolve_version
 
+    # setuptools sends every DEBUG record of the build to the terminal; vcs-versioning's
+    # (dozens of lines per version) are noise there. Only when nobody set its level.
+    scm_logger = logging.getLogger("vcs_versioning")
+    quiet = scm_logger.level == logging.NOTSET
+    if quiet:
+        scm_logger.setLevel(logging.WARNING)
     try:
         return resolve_version(project_dir)
     except VcreleaseError as error:
         fail(error)
+    finally:
+        if quiet:
+            scm_logger.setLevel(logging.NOTSET)
 
 
 def commit_id(result: VersionResult) -> str | None:

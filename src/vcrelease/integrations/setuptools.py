@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import posixpath
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,9 +28,14 @@ from . import commit_id, read_pyproject, resolve, uses_vcrelease, version_file_t
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from setuptools import Command, Distribution
-    from setuptools.command.build_py import build_py as _BuildPy
-    from setuptools.command.sdist import sdist as _Sdist
+    # setuptools ships no type information (no py.typed): its classes are Any to mypy.
+    from setuptools import Command, Distribution  # type: ignore[import-untyped,unused-ignore]
+    from setuptools.command.build_py import (  # type: ignore[import-untyped,unused-ignore]
+        build_py as _BuildPy,
+    )
+    from setuptools.command.sdist import (  # type: ignore[import-untyped,unused-ignore]
+        sdist as _Sdist,
+    )
 else:
     _BuildPy = object
     _Sdist = object
@@ -102,7 +106,7 @@ def _write(target: Path, text: str) -> None:
     target.write_text(text, encoding="utf-8")
 
 
-class _VersionFileBuildPy(_BuildPy):
+class _VersionFileBuildPy(_BuildPy):  # type: ignore[misc,unused-ignore]
     """``build_py`` mixin: writes the version file into ``build_lib`` after the normal run.
 
     No runtime base class: it goes in front of whatever ``build_py`` the project uses, and
@@ -116,9 +120,11 @@ class _VersionFileBuildPy(_BuildPy):
             return
         target = self._vcrelease_target(state.version_file)
         if target is None:
-            log.warning(
+            # Expected for a top-level VERSION.txt (the sdist has it); a surprise for a .py.
+            log.log(
+                logging.WARNING if state.version_file.endswith(".py") else logging.INFO,
                 "vcrelease: version-file %s is not inside a package this build includes; "
-                "it is not written into the wheel.",
+                "it goes into the sdist only, not into the wheel.",
                 state.version_file,
             )
             return
@@ -142,7 +148,7 @@ class _VersionFileBuildPy(_BuildPy):
         return None
 
 
-class _VersionFileSdist(_Sdist):
+class _VersionFileSdist(_Sdist):  # type: ignore[misc,unused-ignore]
     """``sdist`` mixin: writes the version file into the release tree (not the source tree)."""
 
     def make_release_tree(self, base_dir: str, files: Any) -> None:
@@ -158,11 +164,16 @@ class _VersionFileSdist(_Sdist):
 _MIXINS: dict[str, type] = {"build_py": _VersionFileBuildPy, "sdist": _VersionFileSdist}
 
 
-@cache
+_WRAPPED: dict[tuple[type, type], type] = {}
+
+
 def _wrapped(command_class: type, mixin: type) -> type:
     """``command_class`` with ``mixin`` in front (one class per pair, so lookups are stable)."""
-    name = f"Vcrelease{command_class.__name__[:1].upper()}{command_class.__name__[1:]}"
-    return type(name, (mixin, command_class), {"__module__": __name__})
+    key = (command_class, mixin)
+    if key not in _WRAPPED:
+        name = f"vcrelease_{command_class.__name__}"
+        _WRAPPED[key] = type(name, (mixin, command_class), {"__module__": __name__})
+    return _WRAPPED[key]
 
 
 def _wrap_commands(dist: Distribution) -> None:
@@ -185,4 +196,4 @@ def _wrap_commands(dist: Distribution) -> None:
         return wrapped
 
     setattr(dist, _PATCHED, get_command_class)
-    dist.get_command_class = get_command_class  # type: ignore[method-assign]
+    dist.get_command_class = get_command_class  # type: ignore[method-assign,unused-ignore]

@@ -1,0 +1,216 @@
+"""Development sessions: ``nox -s tests lint typecheck`` (what CI runs), ``demo``, ``bench``.
+
+Every session runs on the interpreter that runs nox (``python=None``): the machines here have
+one CPython, and CI sets ``CI=true``, where nox turns a missing interpreter into an error. To
+run the tests on other Pythons you have, either force them onto the ``tests`` session::
+
+    nox -s tests --force-python 3.10 3.12
+
+or run ``tests_matrix``, which lists every supported version (missing ones are skipped outside
+CI).
+
+``nox -s demo`` is the main job on a real repository: it makes a sample project in a fresh git
+repo, tags it ``v1.2.3``, adds 5 commits and builds it with ``python -m build`` (isolated, with
+``git`` off ``PATH``), once with setuptools and once with hatchling, and prints the files and
+versions built. ``nox -s demo -- --keep`` keeps the directory.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.4"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+ROOT = Path(__file__).resolve().parent
+SAMPLES = ROOT / "tests" / "samples"
+SUPPORTED_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "vcrelease demo",
+    "GIT_AUTHOR_EMAIL": "demo@example.org",
+    "GIT_COMMITTER_NAME": "vcrelease demo",
+    "GIT_COMMITTER_EMAIL": "demo@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def _run_tests(session: nox.Session) -> None:
+    session.install(".[test]")
+    # pytest's exit code 5 (no tests collected) is not 0, so nox fails the session on it.
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=None)
+def tests(session: nox.Session) -> None:
+    """The test suite, slow end-to-end builds included (``-- -m 'not slow'`` skips them)."""
+    _run_tests(session)
+
+
+@nox.session(python=SUPPORTED_PYTHONS)
+def tests_matrix(session: nox.Session) -> None:
+    """The test suite on every supported Python that is installed."""
+    _run_tests(session)
+
+
+@nox.session(python=None)
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting (``pyproject.toml`` has the settings)."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=None)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over ``src/vcrelease`` (settings in ``pyproject.toml``)."""
+    session.install(".[test]", "mypy>=1.10")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python=None)
+def demo(session: nox.Session) -> None:
+    """Build a sample project from a fresh git repo: tag v1.2.3, 5 commits, python -m build."""
+    if shutil.which("git") is None:
+        session.error("the demo makes a git repository: install git first")
+    keep = "--keep" in session.posargs
+    session.install("build>=1.2", "hatchling>=1.26")
+    workdir = Path(tempfile.mkdtemp(prefix="vcrelease-demo-"))
+    try:
+        wheelhouse = workdir / "wheelhouse"
+        session.log("Building vcrelease from this checkout, to offer it to the isolated builds")
+        session.run(
+            "python", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(wheelhouse),
+            str(ROOT), silent=True,
+        )  # fmt: skip
+        env = _build_env(wheelhouse, workdir)
+        results = []
+        for backend in ("setuptools", "hatchling"):
+            repo = _make_sample_repo(backend, workdir / f"sample-{backend}")
+            described = _git(repo, "describe", "--tags", "--long")
+            outdir = workdir / f"dist-{backend}"
+            session.log(f"python -m build {repo}  ({backend}, git describe: {described})")
+            session.run(
+                "python", "-m", "build", "--outdir", str(outdir), str(repo), env=env, silent=True
+            )
+            status = _git(repo, "status", "--porcelain")
+            results.append((backend, described, outdir, status))
+        print()
+        print("git is not on PATH during the builds: vcrelease reads the repository itself.")
+        for backend, described, outdir, status in results:
+            print(f"\n{backend} sample (git describe: {described})")
+            for line in _describe_built(outdir):
+                print(f"  {line}")
+            print(f"  work tree after the build: {status or 'clean'}")
+        print()
+        if keep:
+            print(f"Kept {workdir}")
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@nox.session(python=None)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (``benchmarks/run.py``), when they exist."""
+    script = ROOT / "benchmarks" / "run.py"
+    if not script.is_file():
+        session.skip(
+            "benchmarks are not there yet: benchmarks/run.py does not exist, nothing was measured"
+        )
+    session.install(".[test]")
+    session.run("python", str(script), *session.posargs)
+
+
+# --- demo helpers ----------------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str, minute: int = 0) -> str:
+    date = f"2026-01-01T00:{minute:02d}:00Z"
+    env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def _make_sample_repo(backend: str, repo: Path) -> Path:
+    """The sample project committed, tagged ``v1.2.3``, then 5 more commits."""
+    shutil.copytree(SAMPLES / backend, repo)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "sample project")
+    _git(repo, "tag", "-a", "v1.2.3", "-m", "release 1.2.3")
+    for i in range(1, 6):
+        (repo / "CHANGES.txt").write_text(f"change {i}\n", encoding="utf-8")
+        _git(repo, "add", "CHANGES.txt")
+        _git(repo, "commit", "-q", "-m", f"change {i}", minute=i)
+    return repo
+
+
+def _build_env(wheelhouse: Path, workdir: Path) -> dict[str, str | None]:
+    """Our wheel offered to pip (and pinned), and a PATH without git."""
+    (wheel,) = wheelhouse.glob("vcrelease-*.whl")
+    constraints = workdir / "constraints.txt"
+    constraints.write_text(f"vcrelease=={wheel.name.split('-')[1]}\n", encoding="utf-8")
+    links = " ".join(filter(None, [str(wheelhouse), os.environ.get("PIP_FIND_LINKS")]))
+    pip_constraint = " ".join(filter(None, [os.environ.get("PIP_CONSTRAINT"), str(constraints)]))
+    path = os.pathsep.join(
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and shutil.which("git", path=entry) is None
+    )
+    env: dict[str, str | None] = {
+        "PIP_FIND_LINKS": links,
+        "PIP_CONSTRAINT": pip_constraint,
+        "PATH": path,
+    }
+    for name in os.environ:
+        if name.startswith("VCRELEASE_"):
+            env[name] = None  # a pretend version from the shell would hide what git gives
+    return env
+
+
+def _describe_built(outdir: Path) -> list[str]:
+    """One line per built file: its name, the version in its metadata, the version file."""
+    lines = []
+    for path in sorted(outdir.iterdir()):
+        if path.name.endswith(".tar.gz"):
+            with tarfile.open(path) as tar:
+                members = {m.name: tar.extractfile(m) for m in tar.getmembers() if m.isfile()}
+                files = {name: f.read() for name, f in members.items() if f is not None}
+            metadata = next(
+                v for n, v in files.items() if n.count("/") == 1 and n.endswith("/PKG-INFO")
+            )
+        elif path.suffix == ".whl":
+            with zipfile.ZipFile(path) as whl:
+                files = {name: whl.read(name) for name in whl.namelist()}
+            metadata = next(v for n, v in files.items() if n.endswith(".dist-info/METADATA"))
+        else:
+            continue
+        version = email.parser.BytesHeaderParser().parsebytes(metadata)["Version"]
+        lines.append(f"{path.name}: Version {version}; {_version_file_line(files)}")
+    return lines
+
+
+def _version_file_line(files: dict[str, bytes]) -> str:
+    """``<path>: __version__ = '...', __commit_id__ = '...'`` of the version file in ``files``."""
+    names = [n for n in files if n.endswith("/_version.py")]
+    if not names:
+        return "no version file"
+    values = [
+        line.split(" = ")[0] + " = " + line.rsplit(" = ", 1)[1]
+        for line in files[names[0]].decode().splitlines()
+        if line.startswith(("__version__ =", "__commit_id__ ="))
+    ]
+    return f"{names[0]}: {', '.join(values)}"

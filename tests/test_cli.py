@@ -168,7 +168,7 @@ def test_git_archive_with_archival_file(tmp_path: Path) -> None:
         if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 / 3.10.12
             tar.extractall(unpacked, filter="data")
         else:  # pragma: no cover - our own archive, made just above
-            tar.extractall(unpacked)  # noqa: S202
+            tar.extractall(unpacked)
     assert run("version", unpacked).stdout == f"1.2.4.dev2+g{head[:9]}\n"
     assert (
         run("version", repo).stdout == f"1.2.4.dev2+g{head[:9]}\n"

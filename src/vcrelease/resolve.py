@@ -107,7 +107,7 @@ def resolve_version(
 
     root = find_work_tree(project_dir)
     if root is not None:
-        ignore = _ignored_paths(project_dir, root, config)
+        ignore = ignored_paths(project_dir, root, config)
         state = describe(project_dir, parse_tag, ignore_dirty=ignore)
         return _from_describe(state, config, env, "git", str(root))
 
@@ -147,7 +147,7 @@ def _from_describe(
     return VersionResult(version, source, detail, state, config)
 
 
-def _ignored_paths(project_dir: Path, root: Path, config: Config) -> tuple[str, ...]:
+def ignored_paths(project_dir: Path, root: Path, config: Config) -> tuple[str, ...]:
     """The version file, as a work-tree path: writing it must not make the tree dirty."""
     if config.version_file is None:
         return ()

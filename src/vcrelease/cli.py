@@ -118,14 +118,9 @@ def _explain(result: object) -> list[str]:
 
 def _describe(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .gitread import describe, find_work_tree
-    from .resolve import ignored_paths
-    from .versioning import tag_parser
+    from .resolve import describe_project
 
-    config = load_config(args.path)
-    root = find_work_tree(args.path)
-    ignore = ignored_paths(args.path, root, config) if root is not None else ()
-    state = describe(args.path, tag_parser(config.tag_pattern), ignore_dirty=ignore)
+    state = describe_project(args.path, load_config(args.path))
     if args.json:
         print(json.dumps(state.to_json(), indent=2))
         return EXIT_OK

@@ -395,8 +395,9 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
                 depth[i] += 1
         if sha in reader.shallow:
             shallow_flags.append(f)
-        if tag is not None and _best_index(found, depth) != best:
-            best = _best_index(found, depth)
+        new_best = _best_index(found, depth) if tag is not None else best
+        if new_best != best:
+            best = new_best
             best_bit = found[best][0]
             unflagged = sum(1 for q in queued if not flags[q] & best_bit)
         elif not f & best_bit or best < 0:

@@ -16,7 +16,7 @@ looked at; there is never a silent ``0.0.0``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,8 +107,7 @@ def resolve_version(
 
     root = find_work_tree(project_dir)
     if root is not None:
-        ignore = ignored_paths(project_dir, root, config)
-        state = describe(project_dir, parse_tag, ignore_dirty=ignore)
+        state = describe_project(project_dir, config, root=root, parse_tag=parse_tag)
         return _from_describe(state, config, env, "git", str(root))
 
     if config.fallback_version is not None:
@@ -145,6 +144,33 @@ def _from_describe(
             f"cannot version {state.root} ({exc})."
         ) from exc
     return VersionResult(version, source, detail, state, config)
+
+
+def describe_project(
+    project_dir: Path,
+    config: Config,
+    *,
+    root: Path | None = None,
+    parse_tag: Callable[[str], str | None] | None = None,
+) -> Describe:
+    """The repository state of the project in ``project_dir`` under ``config``.
+
+    ``root`` (the work tree's top, when the caller already found it) and ``parse_tag`` (built
+    from ``config.tag_pattern`` when None) save repeating that work. The configured version
+    file never makes the tree dirty.
+
+    Raises:
+        RepositoryError: no work tree at or above ``project_dir``, or a broken repository.
+        ShallowCloneError: see :func:`vcrelease.gitread.describe`.
+    """
+    root = root or find_work_tree(project_dir)
+    if root is None:
+        return describe(project_dir, tag_parser(config.tag_pattern))  # raises: no work tree
+    return describe(
+        root,
+        parse_tag or tag_parser(config.tag_pattern),
+        ignore_dirty=ignored_paths(project_dir, root, config),
+    )
 
 
 def ignored_paths(project_dir: Path, root: Path, config: Config) -> tuple[str, ...]:

@@ -601,3 +601,122 @@ def _submodule_changed(path: bytes, recorded: bytes) -> bool:
         return read_submodule_head(path) != recorded
     except (OSError, ValueError, KeyError):
         return True
+
+
+# --- HEAD without a walk, and the tag listing (CI tag builds, Docker floating tags) ------------
+
+
+@dataclass(frozen=True)
+class HeadState:
+    """HEAD and the work tree, read without walking history (works in any shallow clone).
+
+    Attributes:
+        node: 40-hex id of the HEAD commit.
+        branch: the checked-out branch, None on a detached HEAD.
+        commit_time: committer time of HEAD (aware datetime, UTC).
+        dirty_files: tracked paths that differ from HEAD, as in :attr:`Describe.dirty_files`.
+        shallow: the repository is a shallow clone.
+        root: the work tree's top directory.
+    """
+
+    node: str
+    branch: str | None
+    commit_time: datetime
+    dirty_files: tuple[str, ...]
+    shallow: bool
+    root: Path
+
+
+@dataclass(frozen=True)
+class VersionTag:
+    """A version tag of the repository, reachable from HEAD or not.
+
+    Attributes:
+        name: tag name without ``refs/tags/`` (``v1.2.3``).
+        version: the version ``parse_tag`` gave (``1.2.3``).
+        commit: 40-hex id of the commit the tag points at, after peeling annotated tags.
+    """
+
+    name: str
+    version: str
+    commit: str
+
+
+def head_state(root: Path, *, ignore_dirty: Iterable[str] = ()) -> HeadState:
+    """Read HEAD, its commit time and the dirty files of the work tree whose top is ``root``.
+
+    Raises:
+        RepositoryError: no readable repository, no commits, HEAD's commit missing.
+    """
+    repo = open_repository(root)
+    try:
+        head, branch = _read_head(repo, root)
+        commit = _load_commit(repo.object_store, head, root)
+        dirty = _dirty_files(repo, root, commit.tree, frozenset(ignore_dirty))
+        return HeadState(
+            node=head.decode("ascii"),
+            branch=branch,
+            commit_time=datetime.fromtimestamp(commit.commit_time, timezone.utc),
+            dirty_files=tuple(dirty),
+            shallow=bool(_read_shallow(repo)),
+            root=root,
+        )
+    finally:
+        repo.close()
+
+
+def list_version_tags(root: Path, parse_tag: ParseTag) -> tuple[VersionTag, ...]:
+    """Every tag of the repository at ``root`` that ``parse_tag`` accepts, sorted by name.
+
+    Tags that name no commit (a tag of a tree or blob) and versions that are not PEP 440 are
+    left out.
+
+    Raises:
+        RepositoryError: the tag refs cannot be read, or a version tag points at a missing
+            object.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    repo = open_repository(root)
+    try:
+        try:
+            refs = repo.refs.as_dict(Ref(b"refs/tags"))
+        except (ValueError, KeyError, OSError) as exc:
+            raise RepositoryError(
+                f"{root}: cannot read the tag refs ({exc}). Run `git fsck`."
+            ) from exc
+        found: list[VersionTag] = []
+        for raw_name, sha in sorted(refs.items()):
+            name = raw_name.decode("utf-8", "replace")
+            version = parse_tag(name)
+            if version is None:
+                continue
+            try:
+                Version(version)
+            except InvalidVersion:
+                continue
+            commit = _peel_to_commit(repo.object_store, sha, name, root)
+            if commit is not None:
+                found.append(VersionTag(name, version, commit.decode("ascii")))
+        return tuple(found)
+    finally:
+        repo.close()
+
+
+def _peel_to_commit(store: Any, sha: bytes, name: str, root: Path) -> bytes | None:
+    """The commit a tag ref names after peeling annotated tags; None for trees and blobs."""
+    from dulwich.objects import Commit, Tag
+
+    target = sha
+    try:
+        obj = store[target]
+        while isinstance(obj, Tag):
+            target = obj.object[1]
+            obj = store[target]
+    except (KeyError, ValueError, AssertionError) as exc:  # dulwich asserts on bad ids
+        raise RepositoryError(
+            f"{root}: version tag {name} points at {target.decode('ascii', 'replace')!r}, "
+            "which is not an object in this repository. "
+            f"Delete the tag (`git tag -d {name}`) or fetch it again (`git fetch --tags`)."
+        ) from exc
+    return target if isinstance(obj, Commit) else None

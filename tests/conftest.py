@@ -9,6 +9,15 @@ import pytest
 
 from repobuilder import FIXTURES_DIR as SCENARIO_DIR
 from repobuilder import BuiltRepo, build, load_scenario
+from vcrelease.ci import DETECTION_VARIABLES
+
+
+@pytest.fixture(autouse=True)
+def _outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts outside CI, wherever it runs (CI=true in .ci/run, GitHub's runner):
+    tests that need a CI build set its variables themselves."""
+    for name in DETECTION_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

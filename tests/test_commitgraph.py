@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_cli import git
+from gitutil import git
 from vcrelease.commitgraph import CommitGraph
 
 

@@ -655,3 +655,18 @@ _DETECTORS: tuple[tuple[str, _Detect, _Parser], ...] = (
     ),
 )
 """(provider, detection, parser), tried in order; the first detection that holds wins."""
+
+DETECTION_VARIABLES = (
+    "CI",
+    "GITHUB_ACTIONS",
+    "TRAVIS",
+    "GITLAB_CI",
+    "CIRCLECI",
+    "TF_BUILD",
+    "BITBUCKET_BUILD_NUMBER",
+    "BUILDKITE",
+    "JENKINS_URL",
+    "JENKINS_HOME",
+)
+"""Every variable :meth:`BuildContext.from_env` looks at to tell CI from a terminal: an
+environment without them is "not CI" (tests remove them to run the same anywhere)."""

@@ -87,11 +87,17 @@ def _explain(result: object) -> list[str]:
     from .resolve import VersionResult
 
     assert isinstance(result, VersionResult)
+    from .ci import BuildContext
+    from .config import local_scheme_for
+
     config = result.config
+    context = BuildContext.from_env(os.environ)
+    in_ci = "in CI" if context.is_ci else "outside CI"
+    local = config.local_scheme or f"{local_scheme_for(config, in_ci=context.is_ci)} ({in_ci})"
     lines = [
         f"version: {result.version}",
         f"source: {result.source} ({result.detail})",
-        f"schemes: version-scheme={config.version_scheme} local-scheme={config.local_scheme}",
+        f"schemes: version-scheme={config.version_scheme} local-scheme={local}",
         f"tag-pattern: {config.tag_pattern.pattern}",
     ]
     state = result.describe

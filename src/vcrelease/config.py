@@ -5,7 +5,9 @@ Keys (all optional):
 - ``tag-pattern``: regex with a ``version`` group (or exactly one group) matched at the start
   of each tag name; default: setuptools-scm's tag regex (``v1.2.3``, ``name-1.2.3``).
 - ``version-scheme``: a setuptools-scm version scheme name; default ``guess-next-dev``.
-- ``local-scheme``: a setuptools-scm local scheme name; default ``node-and-date``.
+- ``local-scheme``: a setuptools-scm local scheme name; default ``node-and-date`` on a
+  developer's machine and ``no-local-version`` in CI (:func:`local_scheme_for`), so what CI
+  builds can be uploaded (indexes refuse local versions, PEP 440 "Local version identifiers").
 - ``version-file``: path (relative to the project directory) of a ``.py`` or ``.txt`` file that
   the build plugins write into the built artifacts.
 - ``fallback-version``: PEP 440 version used when there is no git repository and no sdist or
@@ -33,6 +35,7 @@ DEFAULT_TAG_PATTERN = r"^(?:[\w-]+-)?(?P<version>[vV]?\d+(?:\.\d+){0,2}[^\+]*)(?
 """setuptools-scm's default tag regex (``vcs_versioning._config.DEFAULT_TAG_REGEX``)."""
 DEFAULT_VERSION_SCHEME = "guess-next-dev"
 DEFAULT_LOCAL_SCHEME = "node-and-date"
+CI_LOCAL_SCHEME = "no-local-version"
 VERSION_SCHEME_GROUP = "setuptools_scm.version_scheme"
 LOCAL_SCHEME_GROUP = "setuptools_scm.local_scheme"
 KEYS = ("tag-pattern", "version-scheme", "local-scheme", "version-file", "fallback-version")
@@ -45,7 +48,8 @@ class Config:
     Attributes:
         tag_pattern: compiled tag regex with a ``version`` group or a single group.
         version_scheme: version scheme name (an entry point of ``setuptools_scm.version_scheme``).
-        local_scheme: local scheme name (an entry point of ``setuptools_scm.local_scheme``).
+        local_scheme: local scheme name (an entry point of ``setuptools_scm.local_scheme``), or
+            None when not configured: :func:`local_scheme_for` then picks by context.
         version_file: ``/``-separated path relative to the project directory, or None.
         fallback_version: PEP 440 version string, or None.
         dist_name: ``[project] name`` when present.
@@ -54,7 +58,7 @@ class Config:
 
     tag_pattern: re.Pattern[str] = re.compile(DEFAULT_TAG_PATTERN)
     version_scheme: str = DEFAULT_VERSION_SCHEME
-    local_scheme: str = DEFAULT_LOCAL_SCHEME
+    local_scheme: str | None = None
     version_file: str | None = None
     fallback_version: str | None = None
     dist_name: str | None = None
@@ -121,14 +125,25 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
         version_scheme=check_scheme(
             values.get("version-scheme", DEFAULT_VERSION_SCHEME), VERSION_SCHEME_GROUP, where
         ),
-        local_scheme=check_scheme(
-            values.get("local-scheme", DEFAULT_LOCAL_SCHEME), LOCAL_SCHEME_GROUP, where
+        local_scheme=(
+            check_scheme(values["local-scheme"], LOCAL_SCHEME_GROUP, where)
+            if "local-scheme" in values
+            else None
         ),
         version_file=_check_version_file(values.get("version-file"), where),
         fallback_version=_check_version(values.get("fallback-version"), "fallback-version", where),
         dist_name=dist_name,
         present=True,
     )
+
+
+def local_scheme_for(config: Config, *, in_ci: bool) -> str:
+    """The local scheme in effect: the configured one, else ``no-local-version`` in CI and
+    ``node-and-date`` elsewhere (DESIGN.md, "The version rules": a local label by default on a
+    developer's machine, never in what is uploaded)."""
+    if config.local_scheme is not None:
+        return config.local_scheme
+    return CI_LOCAL_SCHEME if in_ci else DEFAULT_LOCAL_SCHEME
 
 
 def _string(section: dict[str, Any], key: str, where: str) -> str:

@@ -50,3 +50,7 @@ class ShallowCloneError(NoVersionError):
 
 class RepositoryError(NoVersionError):
     """The repository is missing, empty or corrupt (exit 3)."""
+
+
+class TagBuildError(NoVersionError):
+    """A CI tag build whose tree is dirty or whose HEAD is not the tagged commit (exit 3)."""

@@ -11,6 +11,16 @@ Sources, first match wins (DESIGN.md, "The version rules"):
 
 Nothing found raises :class:`~vcrelease.errors.NoVersionError` (exit 3) naming every place
 looked at; there is never a silent ``0.0.0``.
+
+In CI (:class:`~vcrelease.ci.BuildContext`, DESIGN.md "CI" and "The version rules"):
+
+- a tag build of a version tag gets exactly that tag's version, from HEAD and the tag alone
+  (no history walk, so a depth-1 clone works even when the tag was not fetched, provided HEAD
+  is the commit the CI names); a dirty tree, or HEAD not being the tagged commit, raises
+  :class:`~vcrelease.errors.TagBuildError` (exit 3) naming the files or commits;
+- the local version label is off unless ``local-scheme`` is configured
+  (:func:`~vcrelease.config.local_scheme_for`);
+- branch-aware schemes see the CI's branch (a pull request's head branch, never ``N/merge``).
 """
 
 from __future__ import annotations
@@ -22,9 +32,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import fallbacks
-from .config import LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP, Config, check_scheme, load_config
-from .errors import ConfigError, NoVersionError
-from .gitread import Describe, describe, find_work_tree
+from .ci import BuildContext
+from .config import (
+    LOCAL_SCHEME_GROUP,
+    VERSION_SCHEME_GROUP,
+    Config,
+    check_scheme,
+    load_config,
+    local_scheme_for,
+)
+from .errors import ConfigError, NoVersionError, TagBuildError
+from .gitread import Describe, describe, find_work_tree, head_state, list_version_tags
 from .versioning import format_version, tag_parser
 
 
@@ -68,6 +86,7 @@ def resolve_version(
     version_scheme: str | None = None,
     local_scheme: str | None = None,
     config: Config | None = None,
+    context: BuildContext | None = None,
 ) -> VersionResult:
     """The version of the project in ``project_dir``.
 
@@ -78,13 +97,16 @@ def resolve_version(
         env: environment variables (default ``os.environ``).
         version_scheme, local_scheme: override the configured scheme names.
         config: use this configuration instead of reading ``pyproject.toml``.
+        context: the build; default :meth:`BuildContext.from_env` of ``env``.
 
     Raises:
         ConfigError: bad configuration or pretend version (exit 2).
         NoVersionError: no source gives a version (exit 3); its subclasses
-            ``ShallowCloneError`` and ``RepositoryError`` for a shallow or broken repository.
+            ``ShallowCloneError``, ``RepositoryError`` and ``TagBuildError`` for a shallow or
+            broken repository or a tag build that does not build its tag.
     """
     env = os.environ if env is None else env
+    context = BuildContext.from_env(env) if context is None else context
     project_dir = Path(project_dir)
     config = load_config(project_dir) if config is None else config
     config = _with_overrides(config, version_scheme, local_scheme)
@@ -103,12 +125,18 @@ def resolve_version(
     if archival is not None:
         state = fallbacks.archival_describe(archival, parse_tag, project_dir)
         if state is not None:
-            return _from_describe(state, config, env, "archival", fallbacks.ARCHIVAL_FILE)
+            return _from_describe(state, config, env, context, "archival", fallbacks.ARCHIVAL_FILE)
 
     root = find_work_tree(project_dir)
     if root is not None:
+        tag_version = parse_tag(context.tag) if context.event == "tag" and context.tag else None
+        if tag_version is not None:
+            state = tag_build_state(project_dir, config, context, root=root, parse_tag=parse_tag)
+            result = _from_describe(state, config, env, context, "git", str(root))
+            _check_tag_build_version(result, state)
+            return result
         state = describe_project(project_dir, config, root=root, parse_tag=parse_tag)
-        return _from_describe(state, config, env, "git", str(root))
+        return _from_describe(state, config, env, context, "git", str(root))
 
     if config.fallback_version is not None:
         return VersionResult(
@@ -129,21 +157,99 @@ def _with_overrides(config: Config, version_scheme: str | None, local_scheme: st
 
 
 def _from_describe(
-    state: Describe, config: Config, env: Mapping[str, str], source: str, detail: str
+    state: Describe,
+    config: Config,
+    env: Mapping[str, str],
+    context: BuildContext,
+    source: str,
+    detail: str,
 ) -> VersionResult:
+    local_scheme = local_scheme_for(config, in_ci=context.is_ci)
+    if context.is_ci and context.ref_name is not None:
+        state = replace(state, branch=context.ref_name)
     try:
         version = format_version(
             state,
             version_scheme=config.version_scheme,
-            local_scheme=config.local_scheme,
+            local_scheme=local_scheme,
             now=build_time(env),
         )
     except ValueError as exc:
         raise ConfigError(
-            f"version-scheme {config.version_scheme!r} / local-scheme {config.local_scheme!r} "
+            f"version-scheme {config.version_scheme!r} / local-scheme {local_scheme!r} "
             f"cannot version {state.root} ({exc})."
         ) from exc
     return VersionResult(version, source, detail, state, config)
+
+
+def tag_build_state(
+    project_dir: Path,
+    config: Config,
+    context: BuildContext,
+    *,
+    root: Path,
+    parse_tag: Callable[[str], str | None],
+) -> Describe:
+    """The repository state of a CI tag build: HEAD at ``context.tag``, distance 0, clean.
+
+    The tag's commit comes from the repository when the tag was fetched, else from the CI
+    (``context.sha``): HEAD must be that commit. No history is walked, so a depth-1 clone
+    without tags works. ``context.tag`` must be a version tag under ``parse_tag``.
+
+    Raises:
+        TagBuildError: the tree is dirty (names the files), HEAD is not the tagged commit
+            (names both), or the tag is not in the clone and the CI names no commit.
+        RepositoryError: the repository cannot be read.
+    """
+    tag = context.tag
+    version = parse_tag(tag) if tag else None
+    if tag is None or version is None:
+        raise ValueError(f"not a version tag build: {context.tag!r}")
+    head = head_state(root, ignore_dirty=ignored_paths(project_dir, root, config))
+    where = f"This is a {context.provider} tag build of {tag}"
+    if head.dirty_files:
+        raise TagBuildError(
+            f"{where}, but these tracked files in {root} differ from the tagged commit: "
+            f"{', '.join(head.dirty_files)}. A release is built from the tag as committed: "
+            "find the build step that changes them (generated files belong in .gitignore)."
+        )
+    tagged = {t.name: t.commit for t in list_version_tags(root, parse_tag)}.get(tag)
+    if tagged is None and context.sha is None:
+        raise TagBuildError(
+            f"{where}, but the tag is not in the clone at {root} and the CI names no commit, "
+            f"so HEAD ({head.node}) cannot be checked against it. Fetch the tag "
+            f"(`git fetch --depth=1 origin tag {tag}`)."
+        )
+    expected = tagged or context.sha or ""
+    origin = "the tag in the clone" if tagged else "the commit the CI names"
+    if not head.node.startswith(expected.lower()):
+        raise TagBuildError(
+            f"{where}, but HEAD in {root} is {head.node} while {tag} is {expected} ({origin}). "
+            "A tag build must check out the tagged commit: check the checkout step's ref."
+        )
+    return Describe(
+        tag=tag,
+        tag_version=version,
+        distance=0,
+        node=head.node,
+        dirty=False,
+        dirty_files=(),
+        branch=head.branch,
+        commit_time=head.commit_time,
+        shallow=head.shallow,
+        root=root,
+    )
+
+
+def _check_tag_build_version(result: VersionResult, state: Describe) -> None:
+    from packaging.version import Version
+
+    if Version(result.version) != Version(state.tag_version or "0"):
+        raise ConfigError(
+            f"version-scheme {result.config.version_scheme!r} gives {result.version} on the tag "
+            f"build of {state.tag}, not the tag's version {state.tag_version}. A tag build "
+            "releases its tag: choose a scheme that keeps an exact tag's version."
+        )
 
 
 def describe_project(

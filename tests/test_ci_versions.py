@@ -1,0 +1,162 @@
+"""CI-aware versions on real repositories: tag builds (also in depth-1 clones without the tag),
+no local label in CI, branch-aware schemes on the pull request's head branch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitutil import git, run
+
+
+def github(event: str, ref: str, sha: str, **extra: str) -> dict[str, str]:
+    """GitHub Actions variables for one build (https://docs.github.com/en/actions/reference)."""
+    return {
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_REF": ref,
+        "GITHUB_SHA": sha,
+        "GITHUB_REPOSITORY": "acme/app",
+        "GITHUB_RUN_NUMBER": "17",
+        **extra,
+    }
+
+
+def project(path: Path, *, after_tag: int, pyproject: str = "") -> str:
+    """A repo: one commit tagged v1.2.3, then ``after_tag`` commits; returns HEAD's id."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    (path / "pyproject.toml").write_text(f'[project]\nname = "app"\n{pyproject}')
+    (path / "app.txt").write_text("0\n")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "first", when=0)
+    git(path, "tag", "-a", "v1.2.3", "-m", "release 1.2.3")
+    for i in range(1, after_tag + 1):
+        (path / "app.txt").write_text(f"{i}\n")
+        git(path, "commit", "-qam", f"change {i}", when=i)
+    return git(path, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def shallow_tag_clone(tmp_path: Path) -> tuple[Path, str]:
+    """A depth-1 clone of a commit tagged v2.0.0 (10 commits past v1.2.3), tags not fetched,
+    as actions/checkout makes it; returns (clone, HEAD id)."""
+    origin = tmp_path / "origin"
+    project(origin, after_tag=10)
+    git(origin, "tag", "v2.0.0")
+    head = git(origin, "rev-parse", "HEAD")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--no-tags", origin.as_uri(), str(clone))
+    assert git(clone, "tag") == ""
+    assert (clone / ".git" / "shallow").exists()
+    return clone, head
+
+
+def test_shallow_tag_build_takes_the_tag_from_ci(shallow_tag_clone: tuple[Path, str]) -> None:
+    clone, head = shallow_tag_clone
+    result = run("version", clone, **github("push", "refs/tags/v2.0.0", head))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2.0.0"
+
+
+def test_same_shallow_clone_outside_ci_exits_3_with_the_fix(
+    shallow_tag_clone: tuple[Path, str],
+) -> None:
+    clone, _ = shallow_tag_clone
+    result = run("version", clone)
+    assert result.returncode == 3
+    assert "shallow clone" in result.stderr
+    assert "fetch-depth: 0" in result.stderr
+
+
+def test_shallow_tag_build_of_another_commit_exits_3_naming_both(
+    shallow_tag_clone: tuple[Path, str],
+) -> None:
+    clone, head = shallow_tag_clone
+    other = "1" * 40
+    result = run("version", clone, **github("push", "refs/tags/v2.0.0", other))
+    assert result.returncode == 3
+    assert head in result.stderr
+    assert other in result.stderr
+    assert "v2.0.0" in result.stderr
+
+
+def test_tag_build_of_a_non_version_tag_is_an_ordinary_build(
+    shallow_tag_clone: tuple[Path, str],
+) -> None:
+    """A monorepo's other package, or a `docs-latest` tag: not this project's release."""
+    clone, head = shallow_tag_clone
+    result = run("version", clone, **github("push", "refs/tags/docs-latest", head))
+    assert result.returncode == 3  # an ordinary build in a shallow clone: cannot know
+    assert "shallow clone" in result.stderr
+
+
+def test_tag_build_on_a_dirty_tree_exits_3_naming_the_files(tmp_path: Path) -> None:
+    head = project(tmp_path / "p", after_tag=0)
+    (tmp_path / "p" / "app.txt").write_text("changed by a build step\n")
+    result = run("version", tmp_path / "p", **github("push", "refs/tags/v1.2.3", head))
+    assert result.returncode == 3
+    assert "app.txt" in result.stderr
+    assert "v1.2.3" in result.stderr
+
+
+def test_tag_build_with_head_past_the_tag_exits_3(tmp_path: Path) -> None:
+    """The tag is in the clone but HEAD is a later commit (a wrong checkout ref)."""
+    head = project(tmp_path / "p", after_tag=2)
+    tagged = git(tmp_path / "p", "rev-parse", "v1.2.3^{commit}")
+    result = run("version", tmp_path / "p", **github("push", "refs/tags/v1.2.3", head))
+    assert result.returncode == 3
+    assert tagged in result.stderr
+    assert head in result.stderr
+
+
+def test_tag_build_picks_the_built_tag_among_several_on_head(tmp_path: Path) -> None:
+    """Outside CI the highest tag on HEAD wins; the tag build of the rc is the rc."""
+    head = project(tmp_path / "p", after_tag=1)
+    git(tmp_path / "p", "tag", "v1.3.0rc1")
+    git(tmp_path / "p", "tag", "v1.3.0")
+    assert run("version", tmp_path / "p").stdout.strip() == "1.3.0"
+    result = run("version", tmp_path / "p", **github("push", "refs/tags/v1.3.0rc1", head))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1.3.0rc1"
+
+
+def test_no_local_label_in_ci_unless_configured(tmp_path: Path) -> None:
+    head = project(tmp_path / "p", after_tag=2)
+    (tmp_path / "p" / "app.txt").write_text("dirty\n")
+    outside = run("version", tmp_path / "p").stdout.strip()
+    assert outside.startswith(f"1.2.4.dev2+g{head[:7]}")
+    assert ".d2" in outside  # the date of a dirty tree
+    branch_build = github("push", "refs/heads/main", head)
+    assert run("version", tmp_path / "p", **branch_build).stdout.strip() == "1.2.4.dev2"
+
+    configured = project(
+        tmp_path / "q", after_tag=2, pyproject='[tool.vcrelease]\nlocal-scheme = "node-and-date"\n'
+    )
+    result = run("version", tmp_path / "q", **github("push", "refs/heads/main", configured))
+    assert result.stdout.strip().startswith(f"1.2.4.dev2+g{configured[:7]}")
+
+
+def test_branch_scheme_sees_the_pull_requests_head_branch(tmp_path: Path) -> None:
+    """release-branch-semver: on `release-1.2` the next version is a patch; GitHub builds a
+    pull request from that branch on a detached merge commit (refs/pull/7/merge)."""
+    repo = tmp_path / "p"
+    head = project(
+        repo, after_tag=2, pyproject='[tool.vcrelease]\nversion-scheme = "release-branch-semver"\n'
+    )
+    git(repo, "checkout", "-q", "--detach")
+    assert run("version", repo).stdout.strip().startswith("1.3.0.dev2")
+    pr = github(
+        "pull_request",
+        "refs/pull/7/merge",
+        head,
+        GITHUB_HEAD_REF="release-1.2",
+        GITHUB_BASE_REF="main",
+    )
+    result = run("version", repo, "--explain", **pr)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1.2.4.dev2"
+    assert "branch: release-1.2" in result.stderr
+    assert "no-local-version (in CI)" in result.stderr

@@ -720,3 +720,20 @@ def _peel_to_commit(store: Any, sha: bytes, name: str, root: Path) -> bytes | No
             f"Delete the tag (`git tag -d {name}`) or fetch it again (`git fetch --tags`)."
         ) from exc
     return target if isinstance(obj, Commit) else None
+
+
+def remote_url(root: Path, remote: str = "origin") -> str | None:
+    """``remote.<remote>.url`` from the repository's config, as written (may hold credentials:
+    strip them before showing it, :func:`vcrelease.ci.strip_credentials`); None when unset.
+
+    Raises:
+        RepositoryError: no readable repository at ``root``.
+    """
+    repo = open_repository(root)
+    try:
+        value = repo.get_config().get((b"remote", remote.encode()), b"url")
+    except KeyError:
+        return None
+    finally:
+        repo.close()
+    return value.decode("utf-8", "replace") if value else None

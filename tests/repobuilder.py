@@ -30,6 +30,8 @@ Scenario file format (one TOML file per scenario, the file name is the scenario 
     local = "{node}"            # local part: "" none; {node} = g + 9 hex of HEAD; {date} = the
                                 # dirty date YYYYMMDD (the tests set SOURCE_DATE_EPOCH)
     # or instead: error = 3     # the exit code of the error vcrelease must raise
+    docker-tags = ["1.4.7"]     # optional: `vcrelease docker-tags` outside CI, in order
+    docker-warning = "shallow"  # optional: a word its warning must hold (none when unset)
 
     [[steps]]                   # run in order; each step has exactly one action key
                                 # (the files use the equivalent `steps = [{...}, ...]`)
@@ -102,7 +104,18 @@ _OPTIONS = {
     "git": {"cwd"},
 }
 _TOP_KEYS = {"description", "workdir", "clock", "config", "oracle", "expected", "steps"}
-_EXPECTED_KEYS = {"tag", "distance", "dirty", "dirty-files", "branch", "public", "local", "error"}
+_EXPECTED_KEYS = {
+    "tag",
+    "distance",
+    "dirty",
+    "dirty-files",
+    "branch",
+    "public",
+    "local",
+    "error",
+    "docker-tags",
+    "docker-warning",
+}
 _ORACLE_KEYS = {"git-match", "setuptools-scm"}
 
 

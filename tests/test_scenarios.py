@@ -371,6 +371,33 @@ def test_cli_version(scenario: Scenario, outcome: Callable[[str], Outcome]) -> N
         assert proc.stdout.strip() == o.ours_version
 
 
+DOCKER_SCENARIOS = [s for s in SCENARIOS if "docker-tags" in s.expected]
+
+
+@pytest.mark.parametrize("scenario", DOCKER_SCENARIOS, ids=_scenario_ids(DOCKER_SCENARIOS))
+def test_docker_tags(scenario: Scenario, outcome: Callable[[str], Outcome]) -> None:
+    """Floating tags on interleaved release lines, and none in a shallow clone."""
+    o = outcome(scenario.name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vcrelease", "docker-tags", str(o.built.workdir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == scenario.expected["docker-tags"]
+    word = scenario.expected.get("docker-warning")
+    if word is None:
+        assert proc.stderr == ""
+    else:
+        assert "warning" in proc.stderr
+        assert word in proc.stderr
+
+
+def test_enough_docker_scenarios() -> None:
+    assert len(DOCKER_SCENARIOS) >= 6
+
+
 def test_shallow_error_says_how_to_fix(outcome: Callable[[str], Outcome]) -> None:
     err = outcome("shallow-without-tag").ours_error
     assert err is not None

@@ -1,8 +1,9 @@
 """The ``vcrelease`` command.
 
-Subcommands: ``version``, ``describe``, ``archival-file``. Exit codes are those of
-:mod:`vcrelease.errors` (0 done, 2 usage/configuration, 3 no version), plus 70 for an
-internal error (a bug; ``VCRELEASE_DEBUG=1`` shows the traceback).
+Subcommands: ``version``, ``describe``, ``archival-file``, ``docker-tags``, ``ci``. Exit codes
+are those of :mod:`vcrelease.errors` (0 done, 1 refused by policy, 2 usage/configuration, 3 no
+version, 4 index or network), plus 70 for an internal error (a bug; ``VCRELEASE_DEBUG=1`` shows
+the traceback).
 """
 
 from __future__ import annotations
@@ -44,7 +45,55 @@ def _parser() -> argparse.ArgumentParser:
     )
     archival.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     archival.add_argument("--force", action="store_true", help="replace an existing file")
+
+    docker = sub.add_parser(
+        "docker-tags", help="print the Docker tags and OCI labels of this build"
+    )
+    docker.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
+    _docker_options(docker)
+    docker.add_argument(
+        "--format",
+        choices=("lines", "json", "github"),
+        default="lines",
+        help="lines: one tag a line (default); json; github: append tags, labels, version "
+        "to $GITHUB_OUTPUT",
+    )
+
+    ci = sub.add_parser("ci", help="show the CI context and what vcrelease decides for it")
+    ci.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
+    _docker_options(ci)
+    ci.add_argument(
+        "--allow-dev-branch",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="branches that may upload dev releases (shell pattern, repeatable; default: any)",
+    )
+    ci.add_argument(
+        "--format",
+        choices=("table", "json", "github"),
+        default="table",
+        help="table (default), json, or github: append the decisions to $GITHUB_OUTPUT",
+    )
     return parser
+
+
+def _docker_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="image name (repeatable); without it the bare tags are printed",
+    )
+    parser.add_argument("--prefix", default="", help="put before every tag, e.g. rpi-")
+    parser.add_argument(
+        "--suffix",
+        default="",
+        help="put after every tag, e.g. --suffix=-arm64 (with =: it starts with -)",
+    )
+    parser.add_argument("--sha", action="store_true", help="add sha-<7 hex> of the commit")
+    parser.add_argument("--edge-branch", metavar="NAME", help="add `edge` on pushes to this branch")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _version(args)
         if args.command == "describe":
             return _describe(args)
+        if args.command == "docker-tags":
+            return _docker_tags(args)
+        if args.command == "ci":
+            return _ci(args)
         return _archival_file(args)
     except VcreleaseError as exc:
         print(f"vcrelease: error: {exc.message}", file=sys.stderr)
@@ -159,6 +212,121 @@ def _archival_file(args: argparse.Namespace) -> int:
         print(f"add this line to {attributes} and commit both files:")
         print(f"  {GITATTRIBUTES_LINE}")
     return EXIT_OK
+
+
+def _docker_tags(args: argparse.Namespace) -> int:
+    from .buildinfo import docker_tags, gather
+
+    info = gather(args.path, os.environ)
+    tags, labels = docker_tags(
+        info,
+        images=tuple(args.image),
+        prefix=args.prefix,
+        suffix=args.suffix,
+        sha=args.sha,
+        edge_branch=args.edge_branch,
+    )
+    for warning in tags.warnings:
+        print(f"vcrelease: warning: {warning}", file=sys.stderr)
+    version = info.version.version
+    if args.format == "json":
+        out = {"tags": tags.tags, "labels": labels, "version": version, "warnings": tags.warnings}
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    print("\n".join(tags.tags))
+    if args.format == "github":
+        from .ghoutput import append_outputs
+
+        path = append_outputs(
+            os.environ,
+            {
+                "tags": "\n".join(tags.tags),
+                "labels": "\n".join(f"{k}={v}" for k, v in labels.items()),
+                "version": version,
+            },
+        )
+        print(f"vcrelease: wrote outputs tags, labels, version to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _ci(args: argparse.Namespace) -> int:
+    from .ci import BuildContext
+    from .config import load_config
+
+    config = load_config(args.path)
+    report: dict[str, object] = {}
+    code = EXIT_OK
+    try:
+        from .buildinfo import docker_tags, gather, repo_facts
+        from .policy import decide
+
+        info = gather(args.path, os.environ, config=config)
+        context = info.context
+        tags, _labels = docker_tags(
+            info,
+            images=tuple(args.image),
+            prefix=args.prefix,
+            suffix=args.suffix,
+            sha=args.sha,
+            edge_branch=args.edge_branch,
+        )
+        facts = repo_facts(args.path, config, context)
+        version = info.version.version
+        report["version"] = version
+        report["version_source"] = f"{info.version.source} ({info.version.detail})"
+        if facts is None:
+            report["upload"] = "unknown: no git repository to check the release policy against"
+        else:
+            decision = decide(context, version, facts, allowed_branches=args.allow_dev_branch)
+            report["kind"] = decision.kind
+            report["release"] = decision.kind == "release"
+            report["upload"] = decision.action
+            report["upload_reason"] = decision.reason
+        report["docker_tags"] = tags.tags
+        report["warnings"] = tags.warnings
+    except VcreleaseError as exc:
+        context = BuildContext.from_env(os.environ)
+        report["error"] = exc.message
+        code = exc.exit_code
+    fields = dict(vars(context))
+    fields["ref_name"] = context.ref_name
+    full = {"context": fields, **report}
+    if args.format == "json":
+        print(json.dumps(full, indent=2))
+    else:
+        _print_table(full)
+    if args.format == "github" and code == EXIT_OK:
+        from .ghoutput import append_outputs
+
+        flat = {f"ci-{k.replace('_', '-')}": _text(v) for k, v in fields.items()}
+        flat.update({k.replace("_", "-"): _text(v) for k, v in report.items()})
+        append_outputs(os.environ, flat)
+    if "error" in report:
+        print(f"vcrelease: error: {report['error']}", file=sys.stderr)
+    return code
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(map(str, value))
+    return str(value)
+
+
+def _print_table(full: dict[str, object]) -> None:
+    context = full.pop("context")
+    assert isinstance(context, dict)
+    rows = [(f"ci.{k}", _text(v)) for k, v in context.items()]
+    rows += [(k, _text(v)) for k, v in full.items()]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        lines = value.splitlines() or [""]
+        print(f"{key:<{width}}  {lines[0]}")
+        for line in lines[1:]:
+            print(f"{'':<{width}}  {line}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,156 @@
+"""Everything the CI-facing commands need about one build, read once: the CI context, the
+version, the repository's release versions and the facts the release policy asks about.
+
+This is the I/O edge between the environment / repository and the pure rules of
+:mod:`vcrelease.docker` and :mod:`vcrelease.policy`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .ci import BuildContext, strip_credentials
+from .config import Config, load_config
+from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
+from .errors import ConfigError
+from .gitread import find_work_tree, head_state, list_version_tags, remote_url
+from .policy import RepoFacts
+from .resolve import VersionResult, build_time, ignored_paths, resolve_version
+from .versioning import tag_parser
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """One build, as the ``ci``, ``docker-tags`` and ``upload`` commands see it.
+
+    Attributes:
+        context: the CI context; outside CI, :meth:`BuildContext.local` from the repository
+            (branch, the version tag at HEAD when the tree is clean, HEAD's id).
+        version: the resolved version (:func:`vcrelease.resolve.resolve_version`).
+        release_versions: versions of every version tag in the repository, or None when they
+            cannot all be known (shallow clone, or no repository).
+        source: repository URL without credentials (the CI's, else ``remote.origin.url``), or
+            None.
+        created: the commit time of HEAD (aware, UTC), else ``SOURCE_DATE_EPOCH`` or now.
+    """
+
+    context: BuildContext
+    version: VersionResult
+    release_versions: tuple[str, ...] | None
+    source: str | None
+    created: datetime
+
+
+def read_event_payload(env: Mapping[str, str]) -> Mapping[str, Any] | None:
+    """The GitHub Actions webhook payload: the JSON file ``GITHUB_EVENT_PATH`` names, on GitHub
+    Actions only; None elsewhere or when the variable is unset.
+
+    Raises:
+        ConfigError: the file is named but cannot be read or is not a JSON object (exit 2).
+    """
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path or env.get("GITHUB_ACTIONS", "").lower() != "true":
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"GITHUB_EVENT_PATH={path} cannot be read as JSON ({exc}). It is set by GitHub "
+            "Actions; unset it when running outside a workflow."
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"GITHUB_EVENT_PATH={path} does not hold a JSON object.")
+    return data
+
+
+def gather(project_dir: Path, env: Mapping[str, str], *, config: Config | None = None) -> BuildInfo:
+    """Read the build: CI context, version, release versions, source URL, creation time.
+
+    Raises:
+        ConfigError, NoVersionError: as :func:`vcrelease.resolve.resolve_version`, and
+            :func:`read_event_payload`.
+    """
+    config = load_config(project_dir) if config is None else config
+    context = BuildContext.from_env(env, read_event_payload(env))
+    result = resolve_version(project_dir, env=env, config=config, context=context)
+    state = result.describe
+    root = find_work_tree(project_dir) if result.source == "git" else None
+    if not context.is_ci and state is not None:
+        at_tag = state.tag if state.distance == 0 and not state.dirty else None
+        context = BuildContext.local(branch=state.branch, tag=at_tag, sha=state.node)
+    source = context.repository_url
+    if source is None and root is not None:
+        url = remote_url(root)
+        source = strip_credentials(url) if url else None
+        context = replace(context, repository_url=source)
+    releases: tuple[str, ...] | None = None
+    if root is not None and state is not None and not state.shallow:
+        releases = tuple(t.version for t in list_version_tags(root, tag_parser(config.tag_pattern)))
+    created = state.commit_time if state is not None else build_time(env)
+    return BuildInfo(context, result, releases, source, created)
+
+
+def docker_tags(
+    info: BuildInfo,
+    *,
+    images: tuple[str, ...] = (),
+    prefix: str = "",
+    suffix: str = "",
+    sha: bool = False,
+    edge_branch: str | None = None,
+) -> tuple[DockerTags, dict[str, str]]:
+    """The Docker tags and OCI labels of a build (:func:`vcrelease.docker.compute_tags`).
+
+    Raises:
+        ConfigError: as :func:`vcrelease.docker.compute_tags`.
+    """
+    request = DockerTagRequest(
+        context=info.context,
+        version=info.version.version,
+        release_versions=info.release_versions,
+        images=images,
+        prefix=prefix,
+        suffix=suffix,
+        sha=sha,
+        edge_branch=edge_branch,
+    )
+    labels = oci_labels(info.version.version, info.context.sha, info.created, info.source)
+    return compute_tags(request), labels
+
+
+def repo_facts(project_dir: Path, config: Config, context: BuildContext) -> RepoFacts | None:
+    """HEAD, dirty files and version tags for :func:`vcrelease.policy.decide`; None when
+    ``project_dir`` is in no git work tree.
+
+    In a CI tag build whose tag is not in the clone (a depth-1 checkout), the CI's tag counts
+    as being on HEAD when HEAD is the commit the CI names, as for the version
+    (:func:`vcrelease.resolve.tag_build_state`).
+
+    Raises:
+        RepositoryError: the repository cannot be read.
+    """
+    root = find_work_tree(project_dir)
+    if root is None:
+        return None
+    parse_tag = tag_parser(config.tag_pattern)
+    head = head_state(root, ignore_dirty=ignored_paths(project_dir, root, config))
+    tags = list_version_tags(root, parse_tag)
+    head_tags = [(t.name, t.version) for t in tags if t.commit == head.node]
+    tag_commits = {t.name: t.commit for t in tags}
+    tag = context.tag if context.event == "tag" else None
+    if tag is not None and tag not in tag_commits and context.sha is not None:
+        version = parse_tag(tag)
+        if version is not None and head.node.startswith(context.sha.lower()):
+            head_tags.append((tag, version))
+    return RepoFacts(
+        head=head.node,
+        branch=head.branch if not context.is_ci else (context.ref_name or head.branch),
+        dirty_files=head.dirty_files,
+        head_tags=tuple(head_tags),
+        tag_commits=tag_commits,
+    )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from repobuilder import FIXTURES_DIR as SCENARIO_DIR
 from repobuilder import BuiltRepo, build, load_scenario
 from vcrelease.ci import DETECTION_VARIABLES
+
+if TYPE_CHECKING:  # imported by the fixtures that need them: requests stays unloaded otherwise
+    from servers import DevpiServer, IndexServer
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +39,77 @@ def build_scenario(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
         return cache[name]
 
     return get
+
+
+# --- package index servers (vc-upload tests) ---------------------------------------------------
+# Real servers on 127.0.0.1 (tests/servers.py), started once per session and stopped at the end;
+# tests share them and use their own project names (``unique_project``).
+
+
+@pytest.fixture(scope="session")
+def pypiserver_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """pypiserver, upload needs the password, default fallback: unknown projects redirect to
+    pypi.org (``fallback=True``); refuses to overwrite a file."""
+    from servers import start_pypiserver
+
+    proc, server = start_pypiserver(tmp_path_factory.mktemp("pypiserver"), fallback=True)
+    with proc:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pypiserver_nofallback_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """pypiserver with ``--disable-fallback``: unknown projects are 404."""
+    from servers import start_pypiserver
+
+    proc, server = start_pypiserver(
+        tmp_path_factory.mktemp("pypiserver-nofallback"),
+        fallback=False,
+        name="pypiserver --disable-fallback",
+    )
+    with proc:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pypiserver_overwrite_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """pypiserver with ``--overwrite --disable-fallback``: it would replace a file's bytes."""
+    from servers import start_pypiserver
+
+    proc, server = start_pypiserver(
+        tmp_path_factory.mktemp("pypiserver-overwrite"),
+        fallback=False,
+        overwrite=True,
+        name="pypiserver --overwrite",
+    )
+    with proc:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def devpi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevpiServer]:
+    """devpi-server with a user and the indexes ``staging`` (volatile) and ``production``."""
+    from servers import start_devpi
+
+    proc, server = start_devpi(tmp_path_factory.mktemp("devpi"))
+    with proc:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def devpi_staging(devpi_server: DevpiServer) -> IndexServer:
+    """The volatile devpi index (it would accept an overwrite)."""
+    return devpi_server.staging
+
+
+@pytest.fixture(scope="session")
+def devpi_production(devpi_server: DevpiServer) -> IndexServer:
+    """The non-volatile devpi index (it refuses other bytes under an existing name)."""
+    return devpi_server.production
+
+
+@pytest.fixture
+def unique_project(request: pytest.FixtureRequest) -> str:
+    """A project name no other test uses (``t-<test name>-<random>``, PEP 503 normalized)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    return f"t-{stem}-{secrets.token_hex(4)}"

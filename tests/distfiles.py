@@ -1,0 +1,95 @@
+"""Real distribution files for upload tests: a wheel and an sdist of a tiny hatchling project.
+
+``make_dists(tmp_path, "demo-pkg", "1.0.0", payload="a")`` builds the project with
+``python -m build --no-isolation`` (hatchling from the test environment, no network) and a fixed
+``SOURCE_DATE_EPOCH``, so the same (name, version, payload) gives byte-identical files, from
+any directory and at any time, and another payload gives other bytes under the same file names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+SOURCE_DATE_EPOCH = "1700000000"
+"""2023-11-14T22:13:20Z: every timestamp in the archives."""
+
+_PYPROJECT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "{name}"
+version = "{version}"
+description = "A tiny project for vcrelease upload tests."
+readme = "README.md"
+requires-python = ">=3.8"
+license = "MIT"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{module}"]
+
+[tool.hatch.build.targets.sdist]
+include = ["src/{module}", "README.md", "pyproject.toml"]
+"""
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_dists(tmp_path: Path, name: str, version: str, *, payload: str) -> list[Path]:
+    """Build ``[wheel, sdist]`` of project ``name`` at ``version`` under ``tmp_path``.
+
+    ``payload`` is written into the package, so it decides the bytes: same arguments, same
+    bytes (a second call with the same arguments and ``tmp_path`` returns the files already
+    built); another payload, other bytes under the same names. File names follow the build
+    backend (``demo_pkg-1.0.0-py3-none-any.whl``, ``demo_pkg-1.0.0.tar.gz``).
+    """
+    normalized = canonicalize_name(name)
+    module = normalized.replace("-", "_")
+    digest = hashlib.sha256(f"{name}\0{version}\0{payload}".encode()).hexdigest()[:12]
+    work = tmp_path / f"dists-{normalized}-{version}-{digest}"
+    out = work / "dist"
+    existing = sorted(out.glob("*.whl")) + sorted(out.glob("*.tar.gz")) if out.is_dir() else []
+    if len(existing) == 2:
+        return existing
+    project = work / "project"
+    package = project / "src" / module
+    package.mkdir(parents=True, exist_ok=True)
+    (project / "pyproject.toml").write_text(
+        _PYPROJECT.format(name=name, version=version, module=module), encoding="utf-8"
+    )
+    (project / "README.md").write_text(
+        f"# {name}\n\nA tiny project for vcrelease upload tests.\n", encoding="utf-8"
+    )
+    (package / "__init__.py").write_text(f"PAYLOAD = {payload!r}\n", encoding="utf-8")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("VCRELEASE_", "HATCH_", "PIP_"))
+    }
+    env["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"building {name} {version} failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    wheels, sdists = sorted(out.glob("*.whl")), sorted(out.glob("*.tar.gz"))
+    if len(wheels) != 1 or len(sdists) != 1:
+        raise RuntimeError(f"expected one wheel and one sdist in {out}, found {wheels + sdists}")
+    return [wheels[0], sdists[0]]

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import EXIT_OK, ConfigError, VcreleaseError
@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         default="table",
         help="table (default), json, or github: append the decisions to $GITHUB_OUTPUT",
     )
+
+    upload = sub.add_parser("upload", help="upload a release once (same as vc-upload)")
+    from .upload_cli import add_arguments
+
+    add_arguments(upload)
     return parser
 
 
@@ -99,28 +104,57 @@ def _docker_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     args = _parser().parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "version": _version,
+        "describe": _describe,
+        "docker-tags": _docker_tags,
+        "ci": _ci,
+        "archival-file": _archival_file,
+        "upload": _upload,
+    }
+    return run_guarded("vcrelease", lambda: commands[args.command](args))
+
+
+def run_guarded(prog: str, command: Callable[[], int]) -> int:
+    """Run ``command``: a :class:`VcreleaseError` becomes its message and exit code, any other
+    exception a one-paragraph internal error (exit 70; ``VCRELEASE_DEBUG=1`` re-raises)."""
     try:
-        if args.command == "version":
-            return _version(args)
-        if args.command == "describe":
-            return _describe(args)
-        if args.command == "docker-tags":
-            return _docker_tags(args)
-        if args.command == "ci":
-            return _ci(args)
-        return _archival_file(args)
+        return command()
     except VcreleaseError as exc:
-        print(f"vcrelease: error: {exc.message}", file=sys.stderr)
+        print(f"{prog}: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:  # a bug: say so in one paragraph, no traceback by default
         if os.environ.get("VCRELEASE_DEBUG"):
             raise
         print(
-            f"vcrelease: internal error: {type(exc).__name__}: {exc}. This is a bug in "
+            f"{prog}: internal error: {type(exc).__name__}: {_redacted(exc)}. This is a bug in "
             "vcrelease; run again with VCRELEASE_DEBUG=1 and report the traceback.",
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _redacted(exc: BaseException) -> str:
+    """The exception text with credentials in URLs removed."""
+    import re
+
+    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@", r"\1", str(exc))
+
+
+def upload_main() -> int:
+    """The ``vc-upload`` console script (``vcrelease upload``)."""
+    from .upload_cli import main as upload
+
+    return upload()
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from .upload_cli import run
+
+    return run(args, os.environ)
 
 
 def _version(args: argparse.Namespace) -> int:

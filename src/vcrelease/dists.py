@@ -1,0 +1,210 @@
+"""Distribution files to upload, read and checked before anything touches the network.
+
+:func:`plan_files` turns the paths given to ``vc-upload`` into a :class:`Plan`:
+
+- every file is a wheel (``.whl``, binary distribution format spec / PEP 427) or an sdist
+  (``.tar.gz``, source distribution format spec / PEP 625), its name parsed by
+  ``packaging.utils.parse_wheel_filename`` / ``parse_sdist_filename``;
+- a local version (``+label``, PEP 440 "Local version identifiers") is refused first, before
+  any other check: indexes do not accept them and they never leave a developer's machine;
+- all files share one project name (PEP 503 normalised) and one version;
+- the metadata inside each file (``METADATA`` / ``PKG-INFO``, core metadata spec) is valid and
+  names the same project and version as the file name (twine's ``PackageFile``);
+- ``twine check``'s rendering check of the long description passes;
+- files are ordered wheels first, sdist last (an index that sees the sdist first may offer it to
+  installers before the wheels exist).
+
+Imported by the uploader only (twine is the ``upload`` extra).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from .errors import EXIT_REFUSED, ConfigError, VcreleaseError
+
+Kind = Literal["wheel", "sdist"]
+_CHUNK = 1 << 20
+
+
+class LocalVersionError(VcreleaseError):
+    """The files carry a local version label (exit 1: refused by policy)."""
+
+    exit_code = EXIT_REFUSED
+
+
+@dataclass(frozen=True)
+class DistFile:
+    """One distribution file.
+
+    Attributes:
+        path: where it is on disk.
+        filename: its name (``demo_pkg-1.0.0-py3-none-any.whl``).
+        kind: ``wheel`` or ``sdist``.
+        project: PEP 503 normalised project name from the file name.
+        version: the version from the file name, normalised (PEP 440).
+        sha256: lower-case hex digest of the bytes.
+        size: bytes.
+    """
+
+    path: Path
+    filename: str
+    kind: Kind
+    project: str
+    version: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The files of one release, checked: one project, one version, wheels first.
+
+    Attributes:
+        project: PEP 503 normalised project name.
+        version: normalised PEP 440 version.
+        files: the files, wheels first (by name), then the sdist.
+    """
+
+    project: str
+    version: str
+    files: tuple[DistFile, ...]
+
+
+def parse_name(path: Path) -> tuple[Kind, str, Version]:
+    """``(kind, normalised project, version)`` from a distribution file's name.
+
+    Raises:
+        ConfigError: not a ``.whl`` or ``.tar.gz`` name that ``packaging`` can parse (exit 2).
+    """
+    name = path.name
+    try:
+        if name.endswith(".whl"):
+            project, version, _build, _tags = parse_wheel_filename(name)
+            return "wheel", str(project), version
+        if name.endswith(".tar.gz"):
+            project, version = parse_sdist_filename(name)
+            return "sdist", str(project), version
+    except (InvalidWheelFilename, InvalidSdistFilename) as exc:
+        raise ConfigError(
+            f"{path}: not a valid distribution file name ({exc}). Upload the files "
+            "`python -m build` wrote, under their own names."
+        ) from exc
+    raise ConfigError(
+        f"{path} is neither a wheel (.whl) nor an sdist (.tar.gz). Pass only the distribution "
+        "files, e.g. `vc-upload dist/*.whl dist/*.tar.gz`."
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of the file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan:
+    """Read and check the files to upload (module docstring); no network.
+
+    Raises:
+        ConfigError: no files, a missing or unreadable file, a bad name, several projects or
+            versions, metadata that is invalid or disagrees with the name, a long description
+            that would not render (exit 2).
+        LocalVersionError: a file has a local version (exit 1), raised before other checks.
+    """
+    paths = list(dict.fromkeys(Path(p) for p in paths))
+    if not paths:
+        raise ConfigError("No files to upload. Pass the distribution files: `vc-upload dist/*`.")
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ConfigError(f"No such file: {', '.join(missing)}. Build first (python -m build).")
+    names = [(p, *parse_name(p)) for p in paths]
+    local = [p.name for p, _, _, version in names if version.local is not None]
+    if local:
+        raise LocalVersionError(
+            f"{', '.join(local)} carry a local version label (+...), which package indexes "
+            "refuse and which never leaves a developer's machine (PEP 440). Nothing was uploaded. "
+            "Build in CI (no local label there) or set local-scheme = 'no-local-version'."
+        )
+    projects = sorted({project for _, _, project, _ in names})
+    versions = sorted({str(version) for _, _, _, version in names})
+    if len(projects) > 1 or len(versions) > 1:
+        listing = "; ".join(f"{p.name}: {proj} {ver}" for p, _, proj, ver in names)
+        raise ConfigError(
+            f"The files are not one release ({listing}). Upload one project and one version "
+            "at a time: clean dist/ before building."
+        )
+    for path, _, _, _ in names:
+        _check_metadata(path, projects[0], Version(versions[0]), check_description)
+    files = [
+        DistFile(
+            path=path,
+            filename=path.name,
+            kind=kind,
+            project=project,
+            version=str(version),
+            sha256=sha256_of(path),
+            size=path.stat().st_size,
+        )
+        for path, kind, project, version in names
+    ]
+    files.sort(key=lambda f: (f.kind == "sdist", f.filename))
+    return Plan(project=projects[0], version=versions[0], files=tuple(files))
+
+
+def _check_metadata(path: Path, project: str, version: Version, check_description: bool) -> None:
+    from twine.exceptions import InvalidDistribution
+    from twine.package import PackageFile
+
+    try:
+        package = PackageFile.from_filename(str(path), comment=None)
+    except (InvalidDistribution, OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: the metadata inside cannot be read or is invalid ({exc}). Rebuild it."
+        ) from exc
+    meta = package.metadata_dictionary()
+    inner_name, inner_version = str(meta.get("name", "")), str(meta.get("version", ""))
+    if canonicalize_name(inner_name) != project or _version(inner_version) != version:
+        raise ConfigError(
+            f"{path}: the file name says {project} {version}, the metadata inside says "
+            f"{inner_name} {inner_version}. The file was renamed or built wrongly: rebuild it."
+        )
+    if check_description:
+        _check_description(path)
+
+
+def _version(text: str) -> Version | None:
+    from packaging.version import InvalidVersion
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _check_description(path: Path) -> None:
+    """``twine check``: the long description must render on the index."""
+    from twine.commands.check import _check_file, _WarningStream
+
+    stream = _WarningStream()
+    _warnings, ok = _check_file(str(path), stream)
+    if not ok:
+        raise ConfigError(
+            f"{path}: `twine check` fails, the long description would not render on the index "
+            f"({str(stream).strip() or 'markup errors'}). Fix the README markup and rebuild."
+        )

@@ -1,0 +1,432 @@
+"""Upload a checked release to an index: preflight, upload with twine, verify.
+
+The index rules (DESIGN.md, "The release policy"), for every file before any byte is sent:
+
+- the same file on the index with the same sha256: skip it (an idempotent re-run);
+- the same file with another sha256: refuse the whole set, upload nothing;
+- "the same file" is the same file name, or a name that means the same file: for wheels the
+  same normalised project, version, build tag and tags, for sdists the same normalised project
+  and version (so ``Pawesome-1.0.tar.gz`` collides with ``pawesome-1.0.tar.gz``);
+- an index that would accept an overwrite (devpi volatile indexes, pypiserver ``--overwrite``)
+  changes nothing: the check is ours, not the index's.
+
+Upload: twine's ``Repository.upload``, one attempt per file (twine's own retry of 5xx answers is
+off: after any failure the index is read again instead). A file that the index now lists with
+our sha256 counts as uploaded (a concurrent build with the same bytes won the race); with
+another sha256 the run stops with exit 1 naming the live bytes; missing, the run stops with exit
+4 and the report lists exactly which files are live, so a re-run finishes the set. After the
+upload every file must be listed with our sha256 (verify).
+
+Credentials never appear in a message: URLs go through :func:`vcrelease.index.redact_url`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import requests
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from .dists import DistFile, Plan
+from .errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
+from .index import IndexFile, ProjectListing, fetch_listing, file_sha256, redact_url
+
+Action = Literal["upload", "skip", "refuse"]
+Outcome = Literal["uploaded", "uploaded-by-another-build", "skipped", "not-uploaded", "failed"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to upload and where to look first.
+
+    Attributes:
+        upload_url: the upload endpoint twine posts to (credentials removed).
+        index_url: the simple API base the preflight reads (PEP 503).
+        username, password: for the upload and for reading the index on the same host;
+            never shown (``repr`` hides the password).
+    """
+
+    upload_url: str
+    index_url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FileStep:
+    """One file's decision and what happened.
+
+    Attributes:
+        file: the distribution file.
+        action: ``upload`` (not on the index), ``skip`` (there with our sha256) or ``refuse``
+            (there with another sha256).
+        reason: one sentence for the report.
+        index_filename: the name the index lists for this file, when it lists one.
+        index_sha256: the sha256 the index has for it, when it has one.
+        outcome: after the run: ``uploaded``, ``uploaded-by-another-build`` (the index has our
+            bytes, put there by a concurrent run), ``skipped``, ``not-uploaded`` or ``failed``;
+            None before the upload phase.
+    """
+
+    file: DistFile
+    action: Action
+    reason: str
+    index_filename: str | None = None
+    index_sha256: str | None = None
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of :func:`publish` (or of a refusal before it).
+
+    Attributes:
+        plan: the files.
+        steps: one per file, in upload order.
+        exit_code: 0 done, 1 refused (nothing uploaded by this run), 4 index or network failure.
+        message: one paragraph: the outcome, and for a failure what to do.
+        dry_run: nothing was uploaded on purpose.
+    """
+
+    plan: Plan
+    steps: tuple[FileStep, ...]
+    exit_code: int
+    message: str
+    dry_run: bool = False
+
+
+def same_file_key(filename: str) -> tuple[str, ...] | None:
+    """What makes two file names the same file on an index, or None for other names.
+
+    Wheels: (normalised project, version, build tag, sorted tags) (binary distribution format,
+    "File name convention"); sdists: (normalised project, version) (source distribution
+    format). Versions are normalised (PEP 440), so ``1.0`` and ``1.0.0`` are different files
+    but ``1.0.0`` and ``1.0.0.0``... are compared as ``packaging`` normalises them.
+    """
+    try:
+        if filename.endswith(".whl"):
+            name, version, build, tags = parse_wheel_filename(filename)
+            build_text = "".join(map(str, build)) if build else ""
+            tag_text = ".".join(sorted(str(t) for t in tags))
+            return ("wheel", str(name), str(version), build_text, tag_text)
+        if filename.endswith(".tar.gz"):
+            name, version = parse_sdist_filename(filename)
+            return ("sdist", str(name), str(version))
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def compare(
+    plan: Plan, listed: Mapping[str, IndexFile], hashes: Mapping[str, str]
+) -> list[FileStep]:
+    """The preflight decision for each planned file (pure).
+
+    Args:
+        plan: the files to upload.
+        listed: index file name -> listed file, for the project's page.
+        hashes: index file name -> its sha256 (listed, or downloaded and hashed), for every
+            listed file that is the same file as a planned one.
+
+    Returns:
+        One :class:`FileStep` per planned file, in plan order.
+    """
+    by_key: dict[tuple[str, ...], IndexFile] = {}
+    for item in listed.values():
+        key = same_file_key(item.filename)
+        if key is not None:
+            by_key.setdefault(key, item)
+    steps = []
+    for dist in plan.files:
+        found = listed.get(dist.filename) or by_key.get(same_file_key(dist.filename) or ())
+        if found is None:
+            steps.append(FileStep(dist, "upload", "not on the index"))
+            continue
+        theirs = hashes[found.filename]
+        named = "" if found.filename == dist.filename else f" (as {found.filename})"
+        if theirs == dist.sha256:
+            steps.append(
+                FileStep(
+                    dist,
+                    "skip",
+                    f"already on the index{named} with the same sha256",
+                    found.filename,
+                    theirs,
+                )
+            )
+        else:
+            steps.append(
+                FileStep(
+                    dist,
+                    "refuse",
+                    f"on the index{named} with other bytes: index sha256 {theirs}, ours "
+                    f"{dist.sha256}",
+                    found.filename,
+                    theirs,
+                )
+            )
+    return steps
+
+
+def refusal_message(steps: list[FileStep]) -> str:
+    """The one-paragraph message of a preflight refusal."""
+    conflicts = "; ".join(
+        f"{s.file.filename}: index {s.index_sha256}, ours {s.file.sha256}"
+        for s in steps
+        if s.action == "refuse"
+    )
+    return (
+        f"Refused, nothing uploaded: files with these names are already on the index with other "
+        f"bytes ({conflicts}). A published file never changes (create once, store forever): "
+        "give the fix a new version (commit and tag again), or remove the old file from the "
+        "index by hand if it was never used."
+    )
+
+
+def read_index(
+    session: requests.Session, target: Target, plan: Plan
+) -> tuple[ProjectListing, dict[str, str]]:
+    """The project's listing and the sha256 of every listed file that is a planned file.
+
+    Raises:
+        IndexUnavailableError: the index cannot be read (exit 4).
+    """
+    listing = fetch_listing(session, target.index_url, plan.project)
+    wanted_names = {d.filename for d in plan.files}
+    wanted_keys = {same_file_key(d.filename) for d in plan.files}
+    hashes = {
+        item.filename: file_sha256(session, item)
+        for item in listing.files
+        if item.filename in wanted_names or same_file_key(item.filename) in wanted_keys
+    }
+    return listing, hashes
+
+
+def preflight(session: requests.Session, target: Target, plan: Plan) -> list[FileStep]:
+    """Read the index and decide every file (:func:`compare`).
+
+    Raises:
+        IndexUnavailableError: the index cannot be read (exit 4).
+    """
+    listing, hashes = read_index(session, target, plan)
+    return compare(plan, listing.by_filename(), hashes)
+
+
+Uploader = Callable[[DistFile], "tuple[int | None, str]"]
+"""Uploads one file: ``(HTTP status or None when no answer came, a short description)``."""
+
+
+def publish(
+    session: requests.Session,
+    target: Target,
+    plan: Plan,
+    steps: list[FileStep],
+    upload_one: Uploader,
+    log: Callable[[str], None],
+) -> Report:
+    """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify.
+
+    ``steps`` must come from :func:`preflight` and hold no refusal.
+
+    Raises:
+        IndexUnavailableError: the index cannot be read again after a failure or for the
+            verification (exit 4).
+    """
+    done = [replace(s, outcome="skipped") if s.action == "skip" else s for s in steps]
+    for i, step in enumerate(done):
+        if step.action != "upload":
+            continue
+        status, detail = upload_one(step.file)
+        if status in (200, 201):
+            done[i] = replace(step, outcome="uploaded")
+            continue
+        log(f"upload of {step.file.filename} failed ({detail}); reading the index again")
+        listing, hashes = read_index(session, target, plan)
+        live = compare(plan, listing.by_filename(), hashes)[i]
+        if live.action == "skip":
+            done[i] = replace(step, outcome="uploaded-by-another-build")
+            continue
+        rest = [
+            replace(s, outcome="not-uploaded") if s.outcome is None else s for s in done[i + 1 :]
+        ]
+        if live.action == "refuse":
+            done[i] = replace(step, outcome="failed", index_sha256=live.index_sha256)
+            return Report(
+                plan,
+                (*done[: i + 1], *rest),
+                EXIT_REFUSED,
+                f"{step.file.filename} is now on the index with other bytes (sha256 "
+                f"{live.index_sha256}, ours {step.file.sha256}): another build published it "
+                f"while this one ran, and its bytes are live. {_live_sentence(done[:i])} Find "
+                "which build made them; this run uploads nothing more.",
+            )
+        done[i] = replace(step, outcome="failed")
+        code = EXIT_NETWORK
+        return Report(
+            plan,
+            (*done[: i + 1], *rest),
+            code,
+            f"The upload of {step.file.filename} to {redact_url(target.upload_url)} failed "
+            f"({detail}) and the index does not list it. {_live_sentence(done[:i])} "
+            f"{_fix_for(status)}",
+        )
+    listing, hashes = read_index(session, target, plan)
+    final = compare(plan, listing.by_filename(), hashes)
+    wrong = [f for f in final if f.action != "skip"]
+    if wrong:
+        names = "; ".join(
+            f"{f.file.filename}: "
+            + ("not listed" if f.action == "upload" else f"index sha256 {f.index_sha256}")
+            for f in wrong
+        )
+        return Report(
+            plan,
+            tuple(done),
+            EXIT_REFUSED if any(f.action == "refuse" for f in wrong) else EXIT_NETWORK,
+            f"Verification failed after the upload: {names}. The index does not serve our "
+            "bytes for these files; check the index before re-running.",
+        )
+    uploaded = sum(1 for s in done if s.outcome in ("uploaded", "uploaded-by-another-build"))
+    return Report(
+        plan,
+        tuple(done),
+        EXIT_OK,
+        f"{plan.project} {plan.version}: {uploaded} uploaded, {len(done) - uploaded} already "
+        "there; every file is on the index with our sha256.",
+    )
+
+
+def _live_sentence(before: list[FileStep]) -> str:
+    live = [s.file.filename for s in before if s.outcome is not None]
+    if not live:
+        return "No file of this set was uploaded by this run."
+    return f"Live on the index now: {', '.join(live)}; run again to finish the set."
+
+
+def _fix_for(status: int | None) -> str:
+    if status in (401, 403):
+        return (
+            "The index refused the credentials: check the username and password or token "
+            "(-u/-p, TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring)."
+        )
+    if status is None:
+        return "No answer came (network): run again; files already there will be skipped."
+    return "Run again when the index is healthy; files already there will be skipped."
+
+
+def twine_uploader(repository: Any, *, quiet_stdout: bool) -> Uploader:
+    """Wrap a ``twine.repository.Repository`` as an :data:`Uploader` (one attempt per file)."""
+    from twine.package import PackageFile
+
+    def upload_one(dist: DistFile) -> tuple[int | None, str]:
+        package = PackageFile.from_filename(str(dist.path), comment=None)
+        try:
+            with _stdout_to_stderr(quiet_stdout):
+                response = repository.upload(package, max_redirects=1)
+        except requests.RequestException as exc:
+            return None, f"{type(exc).__name__}: {redact_url(str(exc))[:200]}"
+        return response.status_code, f"HTTP {response.status_code} {response.reason}"
+
+    return upload_one
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
+    """twine prints progress to stdout; keep stdout clean for ``--format json``."""
+    if not enabled:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def resolve_target(
+    *,
+    repository_url: str | None,
+    repository_name: str | None,
+    index_url: str | None,
+    username: str | None,
+    password: str | None,
+    config_file: str | None,
+    need_password: bool,
+    progress: bool,
+) -> tuple[Target, Any]:
+    """Credentials and URLs as twine reads them (``.pypirc``, keyring, trusted publishing),
+    plus the simple API base for the preflight.
+
+    Returns:
+        ``(target, settings)``: the :class:`Target` and twine's ``Settings`` (its
+        ``create_repository()`` makes the uploader).
+
+    Raises:
+        ConfigError: twine rejects the options (unknown ``.pypirc`` section, no credentials in
+            a non-interactive run), or the index URL is unknown and cannot be derived (exit 2).
+    """
+    from twine import exceptions as twine_errors
+    from twine.settings import Settings
+
+    from .errors import ConfigError
+    from .index import derive_index_url
+
+    options: dict[str, Any] = {
+        "repository_name": repository_name or "pypi",
+        "repository_url": repository_url,
+        "username": username,
+        "password": password,
+        "non_interactive": True,
+        "disable_progress_bar": not progress,
+    }
+    if config_file is not None:
+        options["config_file"] = config_file
+    try:
+        settings = Settings(**options)
+        settings.check_repository_url()
+        url = str(settings.repository_config["repository"])
+        user = settings.username
+        secret = settings.password if need_password else _optional_password(settings)
+    except (twine_errors.TwineException, OSError, KeyError) as exc:
+        raise ConfigError(
+            f"Cannot set up the upload: {redact_url(str(exc))}. Pass --repository-url (or "
+            "-r with a .pypirc section) and credentials (-u/-p, TWINE_USERNAME/"
+            "TWINE_PASSWORD, .pypirc or keyring)."
+        ) from None
+    simple = index_url or derive_index_url(url)
+    if simple is None:
+        raise ConfigError(
+            f"The simple index URL for {redact_url(url)} is not known, so the files cannot be "
+            "checked before the upload. Pass --index-url (e.g. http://host:8080/simple/ for "
+            "pypiserver, http://host:3141/user/index/+simple/ for devpi)."
+        )
+    return Target(redact_url(url), simple, user, secret), settings
+
+
+def _optional_password(settings: Any) -> str | None:
+    from twine import exceptions as twine_errors
+
+    try:
+        value = settings.password
+    except twine_errors.TwineException:
+        return None
+    return str(value) if value else None
+
+
+def index_session(target: Target) -> requests.Session:
+    """A session for reading the index; it carries the upload credentials only when the
+    index is on the upload URL's host (scheme, host and port)."""
+    from urllib.parse import urlsplit
+
+    session = requests.Session()
+    up, down = urlsplit(target.upload_url), urlsplit(target.index_url)
+    same = (up.scheme, up.hostname, up.port) == (down.scheme, down.hostname, down.port)
+    if same and (target.username or target.password):
+        session.auth = (target.username or "", target.password or "")
+    return session

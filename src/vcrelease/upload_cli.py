@@ -1,0 +1,198 @@
+"""``vc-upload FILES...`` (also ``vcrelease upload``): plan, policy, preflight, upload, verify,
+report. Needs the ``upload`` extra (twine, rich, requests).
+
+Exit codes: 0 done (uploaded, all skipped, or the policy says there is nothing to do); 1
+refused by the policy or the index (this run uploaded nothing, or stopped because another
+build's bytes are live); 2 usage or configuration; 3 the repository cannot be read; 4 index or
+network failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import EXIT_OK, ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``vc-upload`` (twine's names where twine has one)."""
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILES", help="dist files")
+    parser.add_argument("--repository-url", help="upload URL (env TWINE_REPOSITORY_URL)")
+    parser.add_argument(
+        "-r", "--repository", help="a section of .pypirc (env TWINE_REPOSITORY; default pypi)"
+    )
+    parser.add_argument(
+        "--index-url",
+        help="simple API base the preflight reads (env VCRELEASE_INDEX_URL; derived for "
+        "PyPI, TestPyPI, devpi and pypiserver)",
+    )
+    parser.add_argument("-u", "--username", help="env TWINE_USERNAME")
+    parser.add_argument("-p", "--password", help="env TWINE_PASSWORD (prefer the variable)")
+    parser.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    parser.add_argument("--dry-run", action="store_true", help="check and plan, upload nothing")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--allow-dev-branch",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="branches that may upload dev releases (shell pattern, repeatable; default: any)",
+    )
+    parser.add_argument(
+        "--project-dir", type=Path, default=Path("."), help="the git work tree (default .)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when the policy skips the upload"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Run ``vc-upload``; returns the exit code.
+
+    Raises:
+        VcreleaseError: bad input, policy refusals before the plan is shown, network failures
+            while reading the index (the caller prints them).
+    """
+    from .buildinfo import read_event_payload, repo_facts
+    from .ci import BuildContext
+    from .config import load_config
+    from .dists import plan_files
+    from .policy import decide
+    from .upload import (
+        Report,
+        index_session,
+        preflight,
+        publish,
+        refusal_message,
+        resolve_target,
+        twine_uploader,
+    )
+
+    def log(text: str) -> None:
+        if args.verbose:
+            print(f"vc-upload: {text}", file=sys.stderr)
+
+    plan = plan_files(args.files)
+    log(f"plan: {plan.project} {plan.version}, {len(plan.files)} files")
+    config = load_config(args.project_dir)
+    context = BuildContext.from_env(env, read_event_payload(env))
+    facts = repo_facts(args.project_dir, config, context)
+    if facts is None:
+        raise ConfigError(
+            f"{args.project_dir} is not inside a git work tree, so the release policy cannot "
+            "check which commit these files come from. Run vc-upload in the checkout the files "
+            "were built from, or pass --project-dir."
+        )
+    decision = decide(
+        context, plan.version, facts, allowed_branches=args.allow_dev_branch, strict=args.strict
+    )
+    log(f"policy: {decision.action}: {decision.reason}")
+    if not decision.allowed:
+        verb = "Refused" if decision.action == "refuse" else "Nothing to upload"
+        print(f"vc-upload: {verb}: {decision.reason}", file=sys.stderr)
+        if args.format == "json":
+            out = {"project": plan.project, "version": plan.version, "policy": vars(decision)}
+            print(json.dumps(out, indent=2))
+        return decision.exit_code
+
+    target, settings = resolve_target(
+        repository_url=args.repository_url or env.get("TWINE_REPOSITORY_URL"),
+        repository_name=args.repository or env.get("TWINE_REPOSITORY"),
+        index_url=args.index_url or env.get("VCRELEASE_INDEX_URL"),
+        username=args.username or env.get("TWINE_USERNAME"),
+        password=args.password or env.get("TWINE_PASSWORD"),
+        config_file=args.config_file,
+        need_password=not args.dry_run,
+        progress=not args.no_progress and args.format == "table",
+    )
+    log(f"upload to {target.upload_url}; preflight reads {target.index_url}")
+    with index_session(target) as session:
+        steps = preflight(session, target, plan)
+        if any(s.action == "refuse" for s in steps):
+            report = Report(plan, tuple(steps), 1, refusal_message(steps))
+        elif args.dry_run:
+            todo = sum(1 for s in steps if s.action == "upload")
+            report = Report(
+                plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to upload, nothing sent.", True
+            )
+        else:
+            repository = settings.create_repository()
+            try:
+                uploader = twine_uploader(repository, quiet_stdout=args.format == "json")
+                report = publish(session, target, plan, steps, uploader, log)
+            finally:
+                repository.close()
+    _show(report, decision.reason, args.format)
+    return report.exit_code
+
+
+def _show(report: Any, policy_reason: str, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(_as_json(report, policy_reason), indent=2))
+    else:
+        _table(report, policy_reason)
+    if report.exit_code != EXIT_OK:
+        print(f"vc-upload: error: {report.message}", file=sys.stderr)
+
+
+def _as_json(report: Any, policy_reason: str) -> dict[str, Any]:
+    return {
+        "project": report.plan.project,
+        "version": report.plan.version,
+        "policy": policy_reason,
+        "dry_run": report.dry_run,
+        "exit_code": report.exit_code,
+        "message": report.message,
+        "files": [
+            {
+                "filename": s.file.filename,
+                "sha256": s.file.sha256,
+                "size": s.file.size,
+                "action": s.action,
+                "reason": s.reason,
+                "index_sha256": s.index_sha256,
+                "outcome": s.outcome,
+            }
+            for s in report.steps
+        ],
+    }
+
+
+def _table(report: Any, policy_reason: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    title = f"{report.plan.project} {report.plan.version}" + (
+        " (dry run)" if report.dry_run else ""
+    )
+    table = Table(title=title, caption=f"policy: {policy_reason}")
+    for column in ("file", "action", "outcome", "reason"):
+        table.add_column(column, overflow="fold")
+    for s in report.steps:
+        table.add_row(s.file.filename, s.action, s.outcome or "-", s.reason)
+    console.print(table)
+    if report.exit_code == EXIT_OK:
+        console.print(report.message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``vc-upload`` console script."""
+    from .cli import run_guarded
+
+    parser = argparse.ArgumentParser(
+        prog="vc-upload",
+        description="Upload a release once: never overwrite, skip identical files, check all "
+        "files before uploading any, and never release from a racing CI build.",
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_guarded("vc-upload", lambda: run(args, os.environ))

@@ -1,0 +1,285 @@
+"""``vc-upload`` against real index servers on 127.0.0.1 (pypiserver with a password file,
+devpi-server with a volatile index), with real git repositories for the release policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from distfiles import make_dists, sha256_file
+from gitutil import git
+from servers import IndexServer
+from test_ci_versions import github
+
+pytestmark = pytest.mark.slow
+
+
+def vc_upload(
+    server: IndexServer,
+    files: list[Path],
+    project_dir: Path,
+    *args: str,
+    password: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m vcrelease upload`` as CI would (credentials in TWINE_* variables)."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "VCRELEASE_"))}
+    full.update(
+        TWINE_USERNAME=server.username,
+        TWINE_PASSWORD=server.password if password is None else password,
+        HOME=str(project_dir),  # no ~/.pypirc, no keyring of the machine's user
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        **(env or {}),
+    )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vcrelease",
+            "upload",
+            *map(str, files),
+            "--repository-url",
+            server.upload_url,
+            "--index-url",
+            server.index_url,
+            "--project-dir",
+            str(project_dir),
+            "--no-progress",
+            *args,
+        ],
+        env=full,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
+def report(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert result.stdout.strip(), result.stderr
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def outcomes(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    files = report(result)["files"]
+    assert isinstance(files, list)
+    return {f["filename"]: f["outcome"] or f["action"] for f in files}
+
+
+def tagged_repo(path: Path, tag: str) -> Path:
+    """A clean git repo whose HEAD carries ``tag`` (what the policy checks)."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    (path / "app.txt").write_text("app\n")
+    git(path, "add", "app.txt")
+    git(path, "commit", "-qm", "release")
+    git(path, "tag", tag)
+    return path
+
+
+@pytest.fixture
+def release(tmp_path: Path, unique_project: str) -> tuple[list[Path], Path]:
+    """(the wheel and sdist of ``unique_project`` 1.0.0, a repo whose HEAD is tagged v1.0.0)."""
+    files = make_dists(tmp_path / "a", unique_project, "1.0.0", payload="original")
+    return files, tagged_repo(tmp_path / "repo", "v1.0.0")
+
+
+@pytest.mark.parametrize("index", ["pypiserver_index", "devpi_staging"])
+def test_fresh_upload_then_identical_rerun_skips(
+    index: str, request: pytest.FixtureRequest, release: tuple[list[Path], Path]
+) -> None:
+    server: IndexServer = request.getfixturevalue(index)
+    files, repo = release
+    first = vc_upload(server, files, repo, "--format", "json")
+    assert first.returncode == 0, first.stderr
+    assert set(outcomes(first).values()) == {"uploaded"}
+    project = report(first)["project"]
+    assert isinstance(project, str)
+    listed = server.sha256s(project)
+    for f in files:
+        assert server.served_sha256(project, f.name) == sha256_file(f)
+        assert listed[f.name] in (None, sha256_file(f))
+    again = vc_upload(server, files, repo, "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert set(outcomes(again).values()) == {"skipped"}
+
+
+@pytest.mark.parametrize("index", ["devpi_staging", "pypiserver_overwrite_index"])
+def test_other_bytes_under_the_same_name_are_refused_even_where_overwrite_is_allowed(
+    index: str, request: pytest.FixtureRequest, release: tuple[list[Path], Path], tmp_path: Path
+) -> None:
+    server: IndexServer = request.getfixturevalue(index)
+    assert server.accepts_overwrite
+    files, repo = release
+    assert vc_upload(server, files, repo).returncode == 0
+    fixed = make_dists(tmp_path / "b", files[0].name.split("-")[0], "1.0.0", payload="bugfix")
+    assert [f.name for f in fixed] == [f.name for f in files]
+    result = vc_upload(server, fixed, repo)
+    assert result.returncode == 1
+    assert "other bytes" in result.stderr
+    assert sha256_file(files[1]) in result.stderr
+    assert sha256_file(fixed[1]) in result.stderr
+    project = fixed[0].name.split("-")[0]
+    for original in files:
+        assert server.served_sha256(project, original.name) == sha256_file(original)
+
+
+def test_only_the_sdist_conflicts_so_nothing_is_uploaded(
+    pypiserver_index: IndexServer, release: tuple[list[Path], Path], tmp_path: Path
+) -> None:
+    files, repo = release
+    wheel, sdist = files
+    other = make_dists(tmp_path / "b", wheel.name.split("-")[0], "1.0.0", payload="other")
+    pypiserver_index.upload([other[1]])  # someone else's sdist, by plain twine
+    result = vc_upload(pypiserver_index, files, repo, "--format", "json")
+    assert result.returncode == 1
+    assert outcomes(result) == {wheel.name: "upload", sdist.name: "refuse"}
+    project = wheel.name.split("-")[0]
+    assert wheel.name not in pypiserver_index.sha256s(project)
+
+
+def test_racing_branch_build_uploads_nothing_and_tag_build_uploads(
+    pypiserver_index: IndexServer, release: tuple[list[Path], Path]
+) -> None:
+    files, repo = release
+    head = git(repo, "rev-parse", "HEAD")
+    push_build = github("push", "refs/heads/main", head)
+    racing = vc_upload(pypiserver_index, files, repo, env=push_build)
+    assert racing.returncode == 0, racing.stderr
+    assert racing.stdout == ""
+    assert "tag build" in racing.stderr
+    assert len(racing.stderr.strip().splitlines()) == 1
+    strict = vc_upload(pypiserver_index, files, repo, "--strict", env=push_build)
+    assert strict.returncode == 1
+    project = files[0].name.split("-")[0]
+    assert pypiserver_index.listing(project).files == ()
+    tag_build = vc_upload(
+        pypiserver_index, files, repo, env=github("push", "refs/tags/v1.0.0", head)
+    )
+    assert tag_build.returncode == 0, tag_build.stderr
+    assert set(pypiserver_index.sha256s(project)) == {f.name for f in files}
+
+
+def test_pull_request_uploads_nothing(
+    pypiserver_index: IndexServer, release: tuple[list[Path], Path]
+) -> None:
+    files, repo = release
+    env = github("pull_request", "refs/pull/3/merge", "a" * 40, GITHUB_HEAD_REF="feature/x")
+    result = vc_upload(pypiserver_index, files, repo, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "pull request #3" in result.stderr
+    assert pypiserver_index.listing(files[0].name.split("-")[0]).files == ()
+
+
+def test_local_version_is_refused_before_any_request(
+    tmp_path: Path, unique_project: str, pypiserver_index: IndexServer
+) -> None:
+    files = make_dists(tmp_path, unique_project, "1.0.0+g1234567", payload="x")
+    nowhere = IndexServer(
+        kind="pypiserver",
+        base_url="http://127.0.0.1:9",
+        upload_url="http://127.0.0.1:9/",
+        index_url="http://127.0.0.1:9/simple/",
+        username="u",
+        password="p",
+        accepts_overwrite=False,
+    )
+    result = vc_upload(nowhere, files, tagged_repo(tmp_path / "repo", "v1.0.0"))
+    assert result.returncode == 1  # a network attempt would have been exit 4
+    assert "local version label" in result.stderr
+
+
+def test_wrong_password_exits_4_and_never_shows_a_secret(
+    pypiserver_index: IndexServer, release: tuple[list[Path], Path]
+) -> None:
+    files, repo = release
+    secret = "Wr0ng-Pa55word-Zebra"
+    result = vc_upload(pypiserver_index, files, repo, "--verbose", password=secret)
+    assert result.returncode == 4
+    assert "credentials" in result.stderr
+    output = result.stdout + result.stderr
+    assert secret not in output
+    assert pypiserver_index.password not in output
+
+
+def test_dry_run_plans_and_uploads_nothing(
+    pypiserver_index: IndexServer, release: tuple[list[Path], Path]
+) -> None:
+    files, repo = release
+    result = vc_upload(pypiserver_index, files, repo, "--dry-run", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert report(result)["dry_run"] is True
+    assert set(outcomes(result).values()) == {"upload"}
+    assert pypiserver_index.listing(files[0].name.split("-")[0]).files == ()
+
+
+def test_eight_concurrent_runs_with_the_same_files_all_succeed(
+    pypiserver_index: IndexServer, release: tuple[list[Path], Path]
+) -> None:
+    files, repo = release
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda _: vc_upload(pypiserver_index, files, repo, "--format", "json"), range(8)
+            )
+        )
+    assert [r.returncode for r in results] == [0] * 8, [r.stderr for r in results]
+    project = files[0].name.split("-")[0]
+    for f in files:
+        assert pypiserver_index.served_sha256(project, f.name) == sha256_file(f)
+        uploads = [outcomes(r)[f.name] for r in results]
+        assert uploads.count("uploaded") == 1, uploads
+
+
+def test_eight_concurrent_runs_with_different_bytes_one_wins(
+    pypiserver_nofallback_index: IndexServer, tmp_path: Path, unique_project: str
+) -> None:
+    repo = tagged_repo(tmp_path / "repo", "v1.0.0")
+    sets = [
+        make_dists(tmp_path / f"s{i}", unique_project, "1.0.0", payload=f"build {i}")
+        for i in range(8)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda s: vc_upload(pypiserver_nofallback_index, s, repo), sets))
+    codes = [r.returncode for r in results]
+    assert sorted(codes) == [0] + [1] * 7, [r.stderr for r in results]
+    winner = sets[codes.index(0)]
+    project = winner[0].name.split("-")[0]
+    for f in winner:
+        assert pypiserver_nofallback_index.served_sha256(project, f.name) == sha256_file(f)
+
+
+@pytest.mark.parametrize("fault", ["reset-after-body", "http-500", "slow"])
+def test_faults_never_leave_other_files_live_and_a_rerun_converges(
+    fault: str,
+    pypiserver_nofallback_index: IndexServer,
+    release: tuple[list[Path], Path],
+    make_fault_proxy,  # type: ignore[no-untyped-def]
+) -> None:
+    files, repo = release
+    proxy = make_fault_proxy(pypiserver_nofallback_index.base_url)
+    through = pypiserver_nofallback_index.via(proxy.url)
+    proxy.set_mode(fault, delay=2.0, count=1)
+    first = vc_upload(through, files, repo, "--format", "json")
+    project = files[0].name.split("-")[0]
+    live = pypiserver_nofallback_index.sha256s(project)
+    for name in live:
+        assert pypiserver_nofallback_index.served_sha256(project, name) == sha256_file(
+            next(f for f in files if f.name == name)
+        )
+    if fault == "http-500":
+        assert first.returncode == 4, first.stderr
+        assert "run again" in first.stderr.lower()
+    else:
+        assert first.returncode == 0, first.stderr
+    rerun = vc_upload(through, files, repo, "--format", "json")
+    assert rerun.returncode == 0, rerun.stderr
+    assert set(pypiserver_nofallback_index.sha256s(project)) == {f.name for f in files}

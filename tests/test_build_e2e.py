@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import email.parser
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -294,6 +295,37 @@ def test_build_at_tag(backend: str, build_env: dict[str, str], tmp_path: Path) -
     assert metadata_version(wheel, "METADATA") == "1.2.3"
     assert version_file_values(wheel["sample/_version.py"])["__version__"] == "1.2.3"
     assert_clean(repo)
+
+
+@pytest.mark.slow
+@needs_git
+def test_rebuilds_of_one_commit_are_byte_identical_with_its_source_date_epoch(
+    backend: str, build_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two builds of the same commit, from two clones, at two times: with SOURCE_DATE_EPOCH
+    from `vcrelease version --source-date-epoch` the files are the same bytes, so the second
+    upload of a racing pair is a skip."""
+    repo = make_sample(backend, tmp_path / "repo", commits_after_tag=2)
+    epoch = subprocess.run(
+        [sys.executable, "-m", "vcrelease", "version", "--source-date-epoch", str(repo)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert epoch == git(repo, "log", "-1", "--format=%ct")
+    digests = []
+    for n in (1, 2):
+        clone = tmp_path / f"clone{n}"
+        git(tmp_path, "clone", "-q", str(repo), str(clone))
+        out = tmp_path / f"dist{n}"
+        build_ok(clone, out, {**build_env, "SOURCE_DATE_EPOCH": epoch})
+        digests.append(
+            {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())}
+        )
+    wheel = "sample-1.2.4.dev2-py3-none-any.whl"
+    assert digests[0][wheel] == digests[1][wheel]
+    if backend == "hatchling":  # setuptools' sdists differ (checked: this fails for them)
+        assert digests[0] == digests[1]
 
 
 @pytest.mark.slow

@@ -257,6 +257,21 @@ def test_eight_concurrent_runs_with_different_bytes_one_wins(
         assert pypiserver_nofallback_index.served_sha256(project, f.name) == sha256_file(f)
 
 
+def test_an_index_slower_than_the_timeout_is_read_again(
+    pypiserver_nofallback_index: IndexServer,
+    release: tuple[list[Path], Path],
+    make_fault_proxy,  # type: ignore[no-untyped-def]
+) -> None:
+    """The server stores the wheel but answers after our timeout: the re-read finds our bytes."""
+    files, repo = release
+    proxy = make_fault_proxy(pypiserver_nofallback_index.base_url)
+    proxy.set_mode("slow", delay=4.0, count=1)
+    through = pypiserver_nofallback_index.via(proxy.url)
+    result = vc_upload(through, files, repo, "--format", "json", "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    assert outcomes(result) == {files[0].name: "found-on-index", files[1].name: "uploaded"}
+
+
 @pytest.mark.parametrize("fault", ["reset-after-body", "http-500", "slow"])
 def test_faults_never_leave_other_files_live_and_a_rerun_converges(
     fault: str,

@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     version.add_argument("--version-scheme", help="override [tool.vcrelease] version-scheme")
     version.add_argument("--local-scheme", help="override [tool.vcrelease] local-scheme")
     version.add_argument("--explain", action="store_true", help="explain the version on stderr")
+    version.add_argument(
+        "--source-date-epoch",
+        action="store_true",
+        help="print HEAD's commit time in seconds since 1970 instead (for SOURCE_DATE_EPOCH)",
+    )
 
     desc = sub.add_parser("describe", help="print the repository state (tag, distance, ...)")
     desc.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
@@ -160,6 +165,8 @@ def _upload(args: argparse.Namespace) -> int:
 def _version(args: argparse.Namespace) -> int:
     from .resolve import resolve_version
 
+    if args.source_date_epoch:
+        return _source_date_epoch(args)
     result = resolve_version(
         args.path, version_scheme=args.version_scheme, local_scheme=args.local_scheme
     )
@@ -167,6 +174,24 @@ def _version(args: argparse.Namespace) -> int:
     if args.explain:
         for line in _explain(result):
             print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def _source_date_epoch(args: argparse.Namespace) -> int:
+    """HEAD's committer time: every rebuild of one commit then stamps the same times into its
+    archives (reproducible-builds.org, SOURCE_DATE_EPOCH), so a racing rebuild gives
+    byte-identical files and its upload is a skip."""
+    from .config import load_config
+    from .gitread import find_work_tree, head_state
+
+    root = find_work_tree(args.path)
+    if root is None:
+        raise ConfigError(
+            f"{args.path} is not in a git work tree, so it has no commit time. Run it in the "
+            "checkout (an sdist keeps the times it was built with)."
+        )
+    load_config(args.path)  # the same configuration errors as `version`
+    print(int(head_state(root).commit_time.timestamp()))
     return EXIT_OK
 
 

@@ -41,7 +41,7 @@ from .errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
 from .index import IndexFile, ProjectListing, fetch_listing, file_sha256, redact_url
 
 Action = Literal["upload", "skip", "refuse"]
-Outcome = Literal["uploaded", "uploaded-by-another-build", "skipped", "not-uploaded", "failed"]
+Outcome = Literal["uploaded", "found-on-index", "skipped", "not-uploaded", "failed"]
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,10 @@ class FileStep:
         reason: one sentence for the report.
         index_filename: the name the index lists for this file, when it lists one.
         index_sha256: the sha256 the index has for it, when it has one.
-        outcome: after the run: ``uploaded``, ``uploaded-by-another-build`` (the index has our
-            bytes, put there by a concurrent run), ``skipped``, ``not-uploaded`` or ``failed``;
-            None before the upload phase.
+        outcome: after the run: ``uploaded``; ``found-on-index`` (the upload failed or got
+            no answer, but the index now lists our bytes: this run's, or a concurrent run's
+            with the same bytes); ``skipped``; ``not-uploaded``; ``failed``. None before the
+            upload phase.
     """
 
     file: DistFile
@@ -253,7 +254,7 @@ def publish(
         listing, hashes = read_index(session, target, plan)
         live = compare(plan, listing.by_filename(), hashes)[i]
         if live.action == "skip":
-            done[i] = replace(step, outcome="uploaded-by-another-build")
+            done[i] = replace(step, outcome="found-on-index")
             continue
         rest = [
             replace(s, outcome="not-uploaded") if s.outcome is None else s for s in done[i + 1 :]
@@ -295,7 +296,7 @@ def publish(
             f"Verification failed after the upload: {names}. The index does not serve our "
             "bytes for these files; check the index before re-running.",
         )
-    uploaded = sum(1 for s in done if s.outcome in ("uploaded", "uploaded-by-another-build"))
+    uploaded = sum(1 for s in done if s.outcome in ("uploaded", "found-on-index"))
     return Report(
         plan,
         tuple(done),
@@ -323,9 +324,18 @@ def _fix_for(status: int | None) -> str:
     return "Run again when the index is healthy; files already there will be skipped."
 
 
-def twine_uploader(repository: Any, *, quiet_stdout: bool) -> Uploader:
-    """Wrap a ``twine.repository.Repository`` as an :data:`Uploader` (one attempt per file)."""
+def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Uploader:
+    """Wrap a ``twine.repository.Repository`` as an :data:`Uploader` (one attempt per file).
+
+    ``timeout``: seconds to wait for the connection and between bytes of the answer (twine
+    sets none, so a hung index would hang the build); after it the index is read again.
+    """
+    import functools
+
     from twine.package import PackageFile
+
+    session = repository.session
+    session.request = functools.partial(session.request, timeout=timeout)
 
     def upload_one(dist: DistFile) -> tuple[int | None, str]:
         package = PackageFile.from_filename(str(dist.path), comment=None)

@@ -51,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--strict", action="store_true", help="exit 1 when the policy skips the upload"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="give up waiting for the index after this long without an answer (default 300)",
+    )
     parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
 
 
@@ -126,7 +133,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         else:
             repository = settings.create_repository()
             try:
-                uploader = twine_uploader(repository, quiet_stdout=args.format == "json")
+                uploader = twine_uploader(
+                    repository, quiet_stdout=args.format == "json", timeout=args.timeout
+                )
                 report = publish(session, target, plan, steps, uploader, log)
             finally:
                 repository.close()

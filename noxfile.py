@@ -12,7 +12,10 @@ CI).
 ``nox -s demo`` is the main job on a real repository: it makes a sample project in a fresh git
 repo, tags it ``v1.2.3``, adds 5 commits and builds it with ``python -m build`` (isolated, with
 ``git`` off ``PATH``), once with setuptools and once with hatchling, and prints the files and
-versions built. ``nox -s demo -- --keep`` keeps the directory.
+versions built. Then it starts a local pypiserver on 127.0.0.1 (upload needs a password),
+uploads the hatchling sample's files with ``vc-upload``, runs it again (all skipped), and tries
+to upload rebuilt files with other bytes under the same names (refused, nothing uploaded),
+printing each step. ``nox -s demo -- --keep`` keeps the directory.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ def demo(session: nox.Session) -> None:
     if shutil.which("git") is None:
         session.error("the demo makes a git repository: install git first")
     keep = "--keep" in session.posargs
-    session.install("build>=1.2", "hatchling>=1.26")
+    session.install("build>=1.2", "hatchling>=1.26", ".[upload]", "pypiserver[passlib]>=2.1")
     workdir = Path(tempfile.mkdtemp(prefix="vcrelease-demo-"))
     try:
         wheelhouse = workdir / "wheelhouse"
@@ -113,6 +116,7 @@ def demo(session: nox.Session) -> None:
                 print(f"  {line}")
             print(f"  work tree after the build: {status or 'clean'}")
         print()
+        _demo_uploads(session, workdir, env)
         if keep:
             print(f"Kept {workdir}")
     finally:
@@ -133,6 +137,87 @@ def bench(session: nox.Session) -> None:
 
 
 # --- demo helpers ----------------------------------------------------------------------------
+
+
+def _demo_uploads(session: nox.Session, workdir: Path, build_env: dict[str, str | None]) -> None:
+    """pypiserver on 127.0.0.1, then vc-upload: upload, re-run, other bytes under one name."""
+    import secrets
+    import socket
+    import time
+    import urllib.request
+
+    from passlib.apache import HtpasswdFile
+
+    repo, dist = workdir / "sample-hatchling", workdir / "dist-hatchling"
+    password = secrets.token_urlsafe(12)
+    htpasswd = HtpasswdFile(str(workdir / "htpasswd"), new=True)
+    htpasswd.set_password("demo", password)
+    htpasswd.save()
+    (workdir / "packages").mkdir()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            "python", "-m", "pypiserver", "run", "--host", "127.0.0.1", "--port", str(port),
+            "--authenticate", "update", "--passwords", str(workdir / "htpasswd"),
+            "--disable-fallback", str(workdir / "packages"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PATH": session.bin + os.pathsep + os.environ.get("PATH", "")},
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            session.error(f"pypiserver did not start on {base}")
+        upload_env = {
+            "TWINE_USERNAME": "demo",
+            "TWINE_PASSWORD": password,
+            "TWINE_REPOSITORY_URL": f"{base}/",
+            "VCRELEASE_INDEX_URL": f"{base}/simple/",
+        }
+        files = sorted(str(p) for p in dist.iterdir())
+        steps = [
+            ("1. upload the dev release", files),
+            ("2. run it again: every file is already there with the same sha256", files),
+        ]
+        for title, paths in steps:
+            print(f"{title}\n   $ vc-upload {' '.join(Path(p).name for p in paths)}")
+            code = _vc_upload(session, repo, paths, upload_env)
+            print(f"   exit code {code}\n")
+        rebuilt = workdir / "dist-rebuilt"
+        print("3. rebuild the same commit with another timestamp: same names, other bytes")
+        session.run(
+            "python", "-m", "build", "--outdir", str(rebuilt), str(repo),
+            env={**build_env, "SOURCE_DATE_EPOCH": "1000000000"}, silent=True,
+        )  # fmt: skip
+        paths = sorted(str(p) for p in rebuilt.iterdir())
+        print(f"   $ vc-upload {' '.join(Path(p).name for p in paths)}")
+        code = _vc_upload(session, repo, paths, upload_env)
+        print(f"   exit code {code}: refused, the index still serves the first upload's bytes\n")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _vc_upload(session: nox.Session, repo: Path, files: list[str], env: dict[str, str]) -> int:
+    done = subprocess.run(
+        ["vc-upload", *files, "--project-dir", str(repo), "--no-progress"],
+        env={**os.environ, **env, "PATH": session.bin + os.pathsep + os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in (done.stdout + done.stderr).strip().splitlines():
+        print(f"   {line}")
+    return done.returncode
 
 
 def _git(repo: Path, *args: str, minute: int = 0) -> str:

@@ -169,8 +169,8 @@ def compare(
                 FileStep(
                     dist,
                     "refuse",
-                    f"on the index{named} with other bytes: index sha256 {theirs}, ours "
-                    f"{dist.sha256}",
+                    f"on the index{named} with other bytes (sha256 {theirs[:12]}..., ours "
+                    f"{dist.sha256[:12]}...)",
                     found.filename,
                     theirs,
                 )

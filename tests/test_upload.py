@@ -18,6 +18,7 @@ from servers import IndexServer
 from test_ci_versions import github
 
 pytestmark = pytest.mark.slow
+NO_KEYRING = "keyring.backends.null.Keyring"
 
 
 def vc_upload(
@@ -298,3 +299,41 @@ def test_faults_never_leave_other_files_live_and_a_rerun_converges(
     rerun = vc_upload(through, files, repo, "--format", "json")
     assert rerun.returncode == 0, rerun.stderr
     assert set(pypiserver_nofallback_index.sha256s(project)) == {f.name for f in files}
+
+
+def test_pypirc_section_and_the_console_script(
+    pypiserver_index: IndexServer, release: tuple[list[Path], Path], tmp_path: Path
+) -> None:
+    """`vc-upload -r local` with credentials from a .pypirc, through the installed script."""
+    files, repo = release
+    pypirc = tmp_path / "pypirc"
+    pypirc.write_text(
+        "[distutils]\nindex-servers = local\n\n[local]\n"
+        f"repository = {pypiserver_index.upload_url}\n"
+        f"username = {pypiserver_index.username}\npassword = {pypiserver_index.password}\n"
+    )
+    script = Path(sys.executable).parent / "vc-upload"
+    assert script.exists(), "the vc-upload console script is not installed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "VCRELEASE_"))}
+    result = subprocess.run(
+        [str(script), *map(str, files), "-r", "local", "--config-file", str(pypirc),
+         "--project-dir", str(repo), "--format", "json"],
+        env={**env, "HOME": str(tmp_path), "PYTHON_KEYRING_BACKEND": NO_KEYRING},
+        capture_output=True, text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert set(outcomes(result).values()) == {"uploaded"}
+    assert pypiserver_index.password not in result.stdout + result.stderr
+
+
+def test_unknown_pypirc_section_exits_2(release: tuple[list[Path], Path], tmp_path: Path) -> None:
+    files, repo = release
+    result = subprocess.run(
+        [sys.executable, "-m", "vcrelease", "upload", *map(str, files), "-r", "nowhere",
+         "--config-file", str(tmp_path / "missing-pypirc"), "--project-dir", str(repo)],
+        env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "nowhere" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -404,10 +404,15 @@ def resolve_target(
         user = settings.username
         secret = settings.password if need_password else _optional_password(settings)
     except (twine_errors.TwineException, OSError, KeyError) as exc:
+        where = (
+            f"repository {repository_name!r} (a .pypirc section)"
+            if repository_name and not repository_url
+            else f"repository URL {redact_url(repository_url or '(none)')}"
+        )
         raise ConfigError(
-            f"Cannot set up the upload: {redact_url(str(exc))}. Pass --repository-url (or "
-            "-r with a .pypirc section) and credentials (-u/-p, TWINE_USERNAME/"
-            "TWINE_PASSWORD, .pypirc or keyring)."
+            f"Cannot set up the upload to {where}: {redact_url(str(exc))}. Pass "
+            "--repository-url (or -r with a .pypirc section) and credentials (-u/-p, "
+            "TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring)."
         ) from None
     simple = index_url or derive_index_url(url)
     if simple is None:

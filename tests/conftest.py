@@ -15,6 +15,7 @@ from repobuilder import BuiltRepo, build, load_scenario
 from vcrelease.ci import DETECTION_VARIABLES
 
 if TYPE_CHECKING:  # imported by the fixtures that need them: requests stays unloaded otherwise
+    from faultproxy import FaultProxy
     from servers import DevpiServer, IndexServer
 
 
@@ -113,3 +114,21 @@ def unique_project(request: pytest.FixtureRequest) -> str:
     """A project name no other test uses (``t-<test name>-<random>``, PEP 503 normalized)."""
     stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
     return f"t-{stem}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def make_fault_proxy() -> Iterator[Callable[[str], FaultProxy]]:
+    """``make_fault_proxy(server.base_url)`` -> a running :class:`FaultProxy` (mode ``pass``)
+    in front of it; closed after the test. Use ``server.via(proxy.url)`` to go through it."""
+    from faultproxy import FaultProxy
+
+    proxies: list[FaultProxy] = []
+
+    def make(upstream: str) -> FaultProxy:
+        proxy = FaultProxy(upstream)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()

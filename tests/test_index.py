@@ -2,7 +2,8 @@
 
 The fast tests use :class:`servers.StaticHTTPServer` (a real HTTP server in a thread answering
 fixed pages: an index without hashes, redirects, error statuses); the slow ones upload real
-files with twine to pypiserver and devpi-server and read them back.
+files with twine to pypiserver and devpi-server and read them back. The fault proxy's own tests
+are here too.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from distfiles import make_dists, sha256_file
+from faultproxy import FaultProxy
 from servers import (
     DevpiServer,
     IndexServer,
@@ -665,3 +669,181 @@ def test_make_dists_is_reproducible(tmp_path: Path) -> None:
     assert [sha256_file(p) for p in one] == [sha256_file(p) for p in two]
     assert all(sha256_file(a) != sha256_file(b) for a, b in zip(one, other, strict=True))
     assert make_dists(tmp_path / "one", "Repro_Pkg", "2.0.1", payload="x") == one  # reused
+
+
+# --- the fault proxy --------------------------------------------------------------------------
+
+
+def _post_upload(
+    proxy: FaultProxy, server: IndexServer, wheel: Path, timeout: float = 30
+) -> requests.Response:
+    """A legacy-API upload of ``wheel`` through the proxy (what twine sends, by hand)."""
+    name, version = wheel.name.split("-")[:2]
+    with local_session() as s:
+        return s.post(
+            server.via(proxy.url).upload_url,
+            data={
+                ":action": "file_upload",
+                "protocol_version": "1",
+                "metadata_version": "2.1",
+                "name": name,
+                "version": version,
+                "filetype": "bdist_wheel",
+                "pyversion": "py3",
+                "sha256_digest": sha256_file(wheel),
+            },
+            files={"content": (wheel.name, wheel.read_bytes(), "application/octet-stream")},
+            auth=(server.username, server.password),
+            timeout=timeout,
+        )
+
+
+@pytest.fixture(scope="module")
+def proxy_dists(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    base = tmp_path_factory.mktemp("proxy-dists")
+    return lambda project: make_dists(base, project, "1.0.0", payload="proxy")[0]
+
+
+@pytest.mark.slow
+def test_fault_proxy_pass_relays_everything(
+    devpi_staging: IndexServer,
+    make_fault_proxy: Callable[[str], FaultProxy],
+    proxy_dists: Callable[[str], Path],
+    unique_project: str,
+) -> None:
+    proxy = make_fault_proxy(devpi_staging.base_url)
+    through = devpi_staging.via(proxy.url)
+    wheel = proxy_dists(unique_project)
+    through.upload([wheel])  # twine through the proxy
+    listing = through.listing(unique_project)
+    assert [(f.filename, f.sha256) for f in listing.files] == [(wheel.name, sha256_file(wheel))]
+    assert listing.files[0].url.startswith(proxy.url)  # the server built URLs for the proxy
+    assert through.served_sha256(unique_project, wheel.name) == sha256_file(wheel)
+    (post,) = proxy.posts()
+    assert (post.mode, post.forwarded, post.upstream_status, post.client_status) == (
+        "pass",
+        True,
+        200,
+        200,
+    )
+    assert post.body_size > wheel.stat().st_size
+
+
+@pytest.mark.slow
+def test_fault_proxy_reset_after_body(
+    pypiserver_nofallback_index: IndexServer,
+    make_fault_proxy: Callable[[str], FaultProxy],
+    proxy_dists: Callable[[str], Path],
+    unique_project: str,
+) -> None:
+    server = pypiserver_nofallback_index
+    proxy = make_fault_proxy(server.base_url)
+    proxy.set_mode("reset-after-body")
+    wheel = proxy_dists(unique_project)
+    with pytest.raises(requests.ConnectionError) as info:
+        _post_upload(proxy, server, wheel)
+    assert "reset" in str(info.value).lower()
+    (post,) = proxy.posts()
+    assert (post.forwarded, post.upstream_status, post.client_status) == (True, 200, None)
+    # the server handled it: the file is live although the client saw a reset
+    assert server.sha256s(unique_project) == {wheel.name: sha256_file(wheel)}
+    # GETs are relayed in this mode
+    assert server.via(proxy.url).sha256s(unique_project) == {wheel.name: sha256_file(wheel)}
+    # twine sees a failure too
+    result = server.via(proxy.url).upload([wheel], check=False)
+    assert result.returncode != 0
+
+
+@pytest.mark.slow
+def test_fault_proxy_http_500_does_not_forward(
+    pypiserver_nofallback_index: IndexServer,
+    make_fault_proxy: Callable[[str], FaultProxy],
+    proxy_dists: Callable[[str], Path],
+    unique_project: str,
+) -> None:
+    server = pypiserver_nofallback_index
+    proxy = make_fault_proxy(server.base_url)
+    proxy.set_mode("http-500", count=1)
+    wheel = proxy_dists(unique_project)
+    assert _post_upload(proxy, server, wheel).status_code == 500
+    assert not server.listing(unique_project).exists
+    assert proxy.mode == "pass"  # count=1 used up
+    assert _post_upload(proxy, server, wheel).status_code == 200
+    assert [(e.mode, e.forwarded, e.client_status) for e in proxy.posts()] == [
+        ("http-500", False, 500),
+        ("pass", True, 200),
+    ]
+    assert server.sha256s(unique_project) == {wheel.name: sha256_file(wheel)}
+
+
+@pytest.mark.slow
+def test_fault_proxy_slow_answers_after_the_server_stored(
+    pypiserver_nofallback_index: IndexServer,
+    make_fault_proxy: Callable[[str], FaultProxy],
+    proxy_dists: Callable[[str], Path],
+    unique_project: str,
+) -> None:
+    server = pypiserver_nofallback_index
+    proxy = make_fault_proxy(server.base_url)
+    proxy.set_mode("slow", delay=1.5)
+    wheel = proxy_dists(unique_project)
+    with pytest.raises(requests.ReadTimeout):
+        _post_upload(proxy, server, wheel, timeout=0.5)
+    deadline = time.monotonic() + 20  # the answer comes 1.5 s after the server's
+    while not proxy.posts() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (post,) = proxy.posts()
+    assert (post.mode, post.forwarded, post.upstream_status) == ("slow", True, 200)
+    assert server.sha256s(unique_project) == {wheel.name: sha256_file(wheel)}
+    # GETs are not delayed
+    with local_session() as s:
+        s.get(f"{proxy.url}/simple/{unique_project}/", timeout=1).raise_for_status()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["pass", "reset-after-body", "http-500", "slow"])
+def test_fault_proxy_relays_gets_in_every_mode(
+    devpi_staging: IndexServer,
+    make_fault_proxy: Callable[[str], FaultProxy],
+    mode: str,
+) -> None:
+    proxy = make_fault_proxy(devpi_staging.base_url)
+    proxy.set_mode(mode, delay=5)  # type: ignore[arg-type]
+    through = devpi_staging.via(proxy.url)
+    with local_session() as s:
+        root = s.get(through.index_url, headers={"Accept": ACCEPT}, timeout=2)
+        api = s.get(f"{proxy.url}/+api", timeout=2)
+    assert root.status_code == 200
+    assert root.headers["Content-Type"] == "application/vnd.pypi.simple.v1+json"
+    assert api.json()["type"] == "apiconfig"
+    assert [e.mode for e in proxy.events] == ["pass", "pass"]
+
+
+def test_fault_proxy_modes_are_checked() -> None:
+    with StaticHTTPServer() as upstream, FaultProxy(upstream.url) as proxy:
+        with pytest.raises(ValueError, match="unknown mode"):
+            proxy.set_mode("drop")  # type: ignore[arg-type]
+        upstream.routes["/x"] = Route(302, headers={"Location": f"{upstream.url}/y"})
+        with local_session() as s:
+            moved = s.get(f"{proxy.url}/x", allow_redirects=False, timeout=5)
+        assert moved.headers["Location"] == f"{proxy.url}/y"  # redirects stay on the proxy
+        assert upstream.requests[0].headers["Host"] == proxy.url.removeprefix("http://")
+
+
+def test_fault_proxy_serves_concurrent_clients() -> None:
+    with (
+        StaticHTTPServer({"/slow": Route(200, "ok", delay=0.5)}) as upstream,
+        FaultProxy(upstream.url) as proxy,
+    ):
+        results: list[int] = []
+
+        def get() -> None:
+            with local_session() as s:
+                results.append(s.get(f"{proxy.url}/slow", timeout=5).status_code)
+
+        threads = [threading.Thread(target=get) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == [200] * 4

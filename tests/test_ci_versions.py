@@ -130,13 +130,13 @@ def test_no_local_label_in_ci_unless_configured(tmp_path: Path) -> None:
     assert outside.startswith(f"1.2.4.dev2+g{head[:7]}")
     assert ".d2" in outside  # the date of a dirty tree
     branch_build = github("push", "refs/heads/main", head)
-    assert run("version", tmp_path / "p", **branch_build).stdout.strip() == "1.2.4.dev2"
+    assert run("version", tmp_path / "p", **branch_build).stdout.strip() == "1.2.4.dev17"
 
     configured = project(
         tmp_path / "q", after_tag=2, pyproject='[tool.vcrelease]\nlocal-scheme = "node-and-date"\n'
     )
     result = run("version", tmp_path / "q", **github("push", "refs/heads/main", configured))
-    assert result.stdout.strip().startswith(f"1.2.4.dev2+g{configured[:7]}")
+    assert result.stdout.strip().startswith(f"1.2.4.dev17+g{configured[:7]}")
 
 
 def test_branch_scheme_sees_the_pull_requests_head_branch(tmp_path: Path) -> None:
@@ -157,6 +157,64 @@ def test_branch_scheme_sees_the_pull_requests_head_branch(tmp_path: Path) -> Non
     )
     result = run("version", repo, "--explain", **pr)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "1.2.4.dev2"
+    assert result.stdout.strip() == "1.2.4.dev17"  # the run number (dev-number default in CI)
     assert "branch: release-1.2" in result.stderr
     assert "no-local-version (in CI)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "env_value", "expected"),
+    [
+        (None, None, "1.2.4.dev17"),  # CI default: the run number
+        ("distance", None, "1.2.4.dev2"),
+        ("run", None, "1.2.4.dev17"),
+        ("commit-time", None, "1.2.4.dev20260101000002"),
+        ("distance", "commit-time", "1.2.4.dev20260101000002"),  # the variable wins
+    ],
+)
+def test_dev_number_rules_in_ci(
+    tmp_path: Path, setting: str | None, env_value: str | None, expected: str
+) -> None:
+    config = f'[tool.vcrelease]\ndev-number = "{setting}"\n' if setting else ""
+    head = project(tmp_path / "p", after_tag=2, pyproject=config)
+    env = github("push", "refs/heads/main", head)
+    if env_value:
+        env["VCRELEASE_DEV_NUMBER"] = env_value
+    result = run("version", tmp_path / "p", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_dev_number_defaults_outside_ci_and_without_a_run_number(tmp_path: Path) -> None:
+    head = project(tmp_path / "p", after_tag=2)
+    assert run("version", tmp_path / "p").stdout.startswith("1.2.4.dev2+g")
+    no_run = {k: v for k, v in github("push", "refs/heads/main", head).items()}
+    del no_run["GITHUB_RUN_NUMBER"]
+    assert run("version", tmp_path / "p", **no_run).stdout.strip() == "1.2.4.dev20260101000002"
+
+
+def test_exact_tag_keeps_its_version_under_every_dev_number(tmp_path: Path) -> None:
+    head = project(tmp_path / "p", after_tag=0)
+    for rule in ("distance", "run", "commit-time"):
+        env = {**github("push", "refs/heads/main", head), "VCRELEASE_DEV_NUMBER": rule}
+        assert run("version", tmp_path / "p", **env).stdout.strip() == "1.2.3"
+
+
+def test_run_rule_outside_ci_keeps_the_distance_and_in_ci_needs_a_number(tmp_path: Path) -> None:
+    head = project(tmp_path / "p", after_tag=2, pyproject='[tool.vcrelease]\ndev-number = "run"\n')
+    assert run("version", tmp_path / "p").stdout.startswith("1.2.4.dev2+g")
+    no_run = github("push", "refs/heads/main", head)
+    del no_run["GITHUB_RUN_NUMBER"]
+    result = run("version", tmp_path / "p", **no_run)
+    assert result.returncode == 2
+    assert "run number" in result.stderr
+
+
+@pytest.mark.parametrize(("where", "value"), [("config", "sometimes"), ("env", "sometimes")])
+def test_bad_dev_number_exits_2(tmp_path: Path, where: str, value: str) -> None:
+    config = f'[tool.vcrelease]\ndev-number = "{value}"\n' if where != "env" else ""
+    project(tmp_path / "p", after_tag=2, pyproject=config)
+    env = {"VCRELEASE_DEV_NUMBER": value} if where == "env" else {}
+    result = run("version", tmp_path / "p", **env)
+    assert result.returncode == 2
+    assert "dev-number" in result.stderr or "VCRELEASE_DEV_NUMBER" in result.stderr

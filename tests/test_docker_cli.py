@@ -106,7 +106,7 @@ def test_pull_request_gets_pr_number_and_version_has_no_merge_ref(
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["tags"] == ["pr-42"]
-    assert out["version"] == "1.2.4.dev3"
+    assert out["version"] == "1.2.4.dev17"
 
 
 def test_github_format_appends_outputs_github_can_read(repo: Path, tmp_path: Path) -> None:
@@ -122,10 +122,10 @@ def test_github_format_appends_outputs_github_can_read(repo: Path, tmp_path: Pat
         f"{IMAGE}:feature-implement-doodad",
         f"{IMAGE}:sha-{head[:7]}",
     ]
-    assert outputs["version"] == "1.2.4.dev3"
+    assert outputs["version"] == "1.2.4.dev17"
     labels = dict(line.split("=", 1) for line in outputs["labels"].splitlines())
     assert labels == {
-        "org.opencontainers.image.version": "1.2.4.dev3",
+        "org.opencontainers.image.version": "1.2.4.dev17",
         "org.opencontainers.image.revision": head,
         "org.opencontainers.image.created": "2026-01-01T00:00:30Z",
         "org.opencontainers.image.source": "https://github.com/acme/app",

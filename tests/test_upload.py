@@ -337,3 +337,20 @@ def test_unknown_pypirc_section_exits_2(release: tuple[list[Path], Path], tmp_pa
     assert result.returncode == 2, result.stderr
     assert "nowhere" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_two_branches_one_dev_version_names_the_cause_and_the_setting(
+    pypiserver_nofallback_index: IndexServer, tmp_path: Path, unique_project: str
+) -> None:
+    """feature-a and feature-b, both 3 past v1.2.3 with dev-number = distance: 1.2.4.dev3."""
+    repo = tagged_repo(tmp_path / "repo", "v1.2.3")
+    git(repo, "checkout", "-q", "-b", "feature-b")
+    head = git(repo, "rev-parse", "HEAD")
+    first = make_dists(tmp_path / "a", unique_project, "1.2.4.dev3", payload="feature-a")
+    second = make_dists(tmp_path / "b", unique_project, "1.2.4.dev3", payload="feature-b")
+    env = github("push", "refs/heads/feature-b", head)
+    assert vc_upload(pypiserver_nofallback_index, first, repo, env=env).returncode == 0
+    result = vc_upload(pypiserver_nofallback_index, second, repo, env=env)
+    assert result.returncode == 1
+    assert "Two different builds produced one dev version, 1.2.4.dev3" in result.stderr
+    assert "dev-number = 'run'" in result.stderr

@@ -12,6 +12,8 @@ Keys (all optional):
   the build plugins write into the built artifacts.
 - ``fallback-version``: PEP 440 version used when there is no git repository and no sdist or
   archive metadata; off by default.
+- ``dev-number``: what follows ``.dev`` in a dev release: ``distance``, ``run`` or
+  ``commit-time`` (:mod:`vcrelease.devnumber`); default by context.
 
 Unknown keys and bad values raise :class:`~vcrelease.errors.ConfigError` (exit 2) naming the key.
 """
@@ -38,7 +40,14 @@ DEFAULT_LOCAL_SCHEME = "node-and-date"
 CI_LOCAL_SCHEME = "no-local-version"
 VERSION_SCHEME_GROUP = "setuptools_scm.version_scheme"
 LOCAL_SCHEME_GROUP = "setuptools_scm.local_scheme"
-KEYS = ("tag-pattern", "version-scheme", "local-scheme", "version-file", "fallback-version")
+KEYS = (
+    "tag-pattern",
+    "version-scheme",
+    "local-scheme",
+    "version-file",
+    "fallback-version",
+    "dev-number",
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class Config:
         fallback_version: PEP 440 version string, or None.
         dist_name: ``[project] name`` when present.
         present: True when ``[tool.vcrelease]`` exists in the file.
+        dev_number: ``distance``, ``run`` or ``commit-time``, or None when not configured
+            (:func:`vcrelease.devnumber.choose_dev_number` then picks by context).
     """
 
     tag_pattern: re.Pattern[str] = re.compile(DEFAULT_TAG_PATTERN)
@@ -63,6 +74,7 @@ class Config:
     fallback_version: str | None = None
     dist_name: str | None = None
     present: bool = False
+    dev_number: str | None = None
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
@@ -134,6 +146,7 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
         fallback_version=_check_version(values.get("fallback-version"), "fallback-version", where),
         dist_name=dist_name,
         present=True,
+        dev_number=_check_dev_number(values.get("dev-number"), where),
     )
 
 
@@ -188,6 +201,13 @@ def check_scheme(name: str, group: str, where: str) -> str:
             f"{where}: {key} {name!r} is not a known scheme. Known: {', '.join(names)}."
         )
     return name
+
+
+def _check_dev_number(value: str | None, where: str) -> str | None:
+    choices = ("distance", "run", "commit-time")  # vcrelease.devnumber.DEV_NUMBERS
+    if value is not None and value not in choices:
+        raise ConfigError(f"{where}: dev-number {value!r} is not one of {', '.join(choices)}.")
+    return value
 
 
 def _check_version_file(value: str | None, where: str) -> str | None:

@@ -164,12 +164,15 @@ def _from_describe(
     source: str,
     detail: str,
 ) -> VersionResult:
+    from .devnumber import choose_dev_number, with_dev_number
+
     local_scheme = local_scheme_for(config, in_ci=context.is_ci)
     if context.is_ci and context.ref_name is not None:
         state = replace(state, branch=context.ref_name)
+    numbered = with_dev_number(state, choose_dev_number(config.dev_number, env, context), context)
     try:
         version = format_version(
-            state,
+            numbered,
             version_scheme=config.version_scheme,
             local_scheme=local_scheme,
             now=build_time(env),

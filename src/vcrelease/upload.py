@@ -178,18 +178,33 @@ def compare(
     return steps
 
 
-def refusal_message(steps: list[FileStep]) -> str:
-    """The one-paragraph message of a preflight refusal."""
+def refusal_message(steps: list[FileStep], version: str) -> str:
+    """The one-paragraph message of a preflight refusal; for a dev release it names the likely
+    cause (two commits, one dev version) and the ``dev-number`` setting that fixes it."""
+    from packaging.version import Version
+
     conflicts = "; ".join(
         f"{s.file.filename}: index {s.index_sha256}, ours {s.file.sha256}"
         for s in steps
         if s.action == "refuse"
     )
+    head = (
+        "Refused, nothing uploaded: files with these names are already on the index with other "
+        f"bytes ({conflicts})."
+    )
+    if Version(version).is_devrelease:
+        return (
+            f"{head} Two different builds produced one dev version, {version}: most likely two "
+            "commits on different branches the same number of commits past the last tag, "
+            "counted by dev-number = 'distance'. Set dev-number = 'run' (or 'commit-time') in "
+            "[tool.vcrelease], or VCRELEASE_DEV_NUMBER in the CI, so every build gets its own "
+            "dev number. If it is a rebuild of the same commit, build with "
+            "SOURCE_DATE_EPOCH=$(vcrelease version --source-date-epoch) to get the same bytes."
+        )
     return (
-        f"Refused, nothing uploaded: files with these names are already on the index with other "
-        f"bytes ({conflicts}). A published file never changes (create once, store forever): "
-        "give the fix a new version (commit and tag again), or remove the old file from the "
-        "index by hand if it was never used."
+        f"{head} A published file never changes (create once, store forever): give the fix a "
+        "new version (commit and tag again), or remove the old file from the index by hand if "
+        "it was never used."
     )
 
 

@@ -124,7 +124,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with index_session(target) as session:
         steps = preflight(session, target, plan)
         if any(s.action == "refuse" for s in steps):
-            report = Report(plan, tuple(steps), 1, refusal_message(steps))
+            report = Report(plan, tuple(steps), 1, refusal_message(steps, plan.version))
         elif args.dry_run:
             todo = sum(1 for s in steps if s.action == "upload")
             report = Report(

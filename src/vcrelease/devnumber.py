@@ -1,0 +1,78 @@
+"""Which number goes after ``.dev`` in a dev release: the rule behind ``dev-number``.
+
+- ``distance``: commits since the tag (``1.2.4.dev3``), setuptools-scm's choice; the default
+  outside CI. Two branches the same distance past a tag get the same version with different
+  contents, so the second upload is refused.
+- ``run``: the CI's run number (``1.2.4.dev1742``; GitHub ``GITHUB_RUN_NUMBER``, Travis
+  ``TRAVIS_BUILD_NUMBER``, GitLab ``CI_PIPELINE_IID``, ...). The default in CI when the provider
+  gives one: every run gets its own number, so two branches never share a dev version; numbers
+  grow with every run, so versions grow along a branch; a re-run keeps its number, so it rebuilds
+  the same version (and with ``SOURCE_DATE_EPOCH`` the same bytes: its upload is a skip).
+- ``commit-time``: HEAD's committer time, UTC, as ``YYYYMMDDHHMMSS``
+  (``1.2.4.dev20261121134502``). The default in CI when there is no run number: apart unless two
+  branches commit in the same second; grows along a branch unless history is rewritten.
+
+Only the dev number changes: an exact tag (distance 0) keeps the tag's version, and a dev
+release still sorts after the last release and before the next (PEP 440, "Developmental
+releases": ``1.2.3 < 1.2.4.dev1742 < 1.2.4``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from .ci import BuildContext
+from .errors import ConfigError
+from .gitread import Describe
+
+DEV_NUMBERS = ("distance", "run", "commit-time")
+ENV_VARIABLE = "VCRELEASE_DEV_NUMBER"
+
+
+def default_dev_number(context: BuildContext) -> str:
+    """``run`` in CI with a run number, ``commit-time`` in CI without one, else ``distance``."""
+    if not context.is_ci:
+        return "distance"
+    return "run" if context.run_number is not None else "commit-time"
+
+
+def choose_dev_number(configured: str | None, env: Mapping[str, str], context: BuildContext) -> str:
+    """The dev-number rule in effect: ``VCRELEASE_DEV_NUMBER``, else the configured
+    ``dev-number``, else :func:`default_dev_number`.
+
+    Raises:
+        ConfigError: the variable names no rule (exit 2).
+    """
+    value = env.get(ENV_VARIABLE) or None
+    if value is not None and value not in DEV_NUMBERS:
+        raise ConfigError(
+            f"{ENV_VARIABLE}={value!r} is not a dev-number rule. Use one of: "
+            f"{', '.join(DEV_NUMBERS)}."
+        )
+    return value or configured or default_dev_number(context)
+
+
+def with_dev_number(state: Describe, rule: str, context: BuildContext) -> Describe:
+    """``state`` with its distance replaced by the dev number of ``rule``, when past a tag
+    (distance > 0); an exact tag is returned unchanged.
+
+    ``run`` outside CI keeps the distance (there are no runs on a developer's machine, whose
+    versions carry a local label anyway).
+
+    Raises:
+        ConfigError: ``run`` in a CI that gives no run number (exit 2).
+    """
+    if state.distance == 0 or rule == "distance":
+        return state
+    if rule == "run":
+        if context.run_number is None and not context.is_ci:
+            return state  # a developer's machine has no runs: the distance, as setuptools-scm
+        if context.run_number is None:
+            raise ConfigError(
+                f"dev-number is 'run', but this build ({context.provider}) has no run number. "
+                "Use dev-number = 'commit-time' here, or set it only for CI "
+                f"({ENV_VARIABLE}=run in the CI configuration)."
+            )
+        return replace(state, distance=context.run_number)
+    return replace(state, distance=int(state.commit_time.strftime("%Y%m%d%H%M%S")))

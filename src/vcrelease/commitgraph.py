@@ -20,11 +20,15 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeAlias
 
 _NO_PARENT = 0x70000000
 _EXTRA_EDGES = 0x80000000
 _LAST_EDGE = 0x80000000
 _HASH_LEN = {1: 20, 2: 32}
+
+Buffer: TypeAlias = bytes | mmap.mmap
+"""Bytes or a read-only memory map: anything sliceable and readable by ``struct``."""
 
 
 class CommitGraphError(Exception):
@@ -42,6 +46,34 @@ class GraphCommit:
 
     parents: tuple[bytes, ...]
     commit_time: int
+
+
+def find_sorted(data: Buffer, table: int, fanout: int, oid: bytes, width: int) -> int | None:
+    """Index of ``oid`` in a sorted table of ids, or None.
+
+    ``data`` holds a 256-entry big-endian uint32 fan-out table at offset ``fanout`` (entry
+    ``b``: how many ids start with a byte <= ``b``) and the ids, ``width`` bytes each, from
+    offset ``table``; the layout of git's commit-graph OID chunks and pack ``.idx`` files. A
+    binary search narrows the range to a few ids, then ``bytes.find`` scans it.
+    """
+    first = oid[0]
+    lo: int = struct.unpack_from(">I", data, fanout + 4 * (first - 1))[0] if first else 0
+    hi: int = struct.unpack_from(">I", data, fanout + 4 * first)[0]
+    while hi - lo > 32:
+        mid = (lo + hi) // 2
+        start = table + mid * width
+        probe = data[start : start + width]
+        if probe < oid:
+            lo = mid + 1
+        elif probe > oid:
+            hi = mid
+        else:
+            return mid
+    window = data[table + lo * width : table + hi * width]
+    at = window.find(oid)
+    while at >= 0 and at % width:
+        at = window.find(oid, at + 1)
+    return None if at < 0 else lo + at // width
 
 
 class _Layer:
@@ -78,27 +110,7 @@ class _Layer:
 
     def find(self, oid: bytes) -> int | None:
         """Local index of binary ``oid`` in this layer, or None."""
-        first = oid[0]
-        lo = (
-            0
-            if first == 0
-            else struct.unpack_from(">I", self._map, self._fanout + 4 * (first - 1))[0]
-        )
-        (hi,) = struct.unpack_from(">I", self._map, self._fanout + 4 * first)
-        h = self.hash_len
-        base = self._oids
-        data = self._map
-        while lo < hi:
-            mid: int = (lo + hi) // 2
-            start = base + mid * h
-            probe = data[start : start + h]
-            if probe < oid:
-                lo = mid + 1
-            elif probe > oid:
-                hi = mid
-            else:
-                return mid
-        return None
+        return find_sorted(self._map, self._oids, self._fanout, oid, self.hash_len)
 
     def oid_at(self, index: int) -> bytes:
         start = self._oids + index * self.hash_len
@@ -109,6 +121,11 @@ class _Layer:
         offset = self._cdat + index * (self.hash_len + 16) + self.hash_len
         p1, p2, high, low = struct.unpack_from(">IIII", self._map, offset)
         return p1, p2, ((high & 0x3) << 32) | low
+
+    def tree(self, index: int) -> bytes:
+        """Binary id of the root tree of local ``index``."""
+        offset = self._cdat + index * (self.hash_len + 16)
+        return bytes(self._map[offset : offset + self.hash_len])
 
     def edges(self, start: int) -> Iterator[int]:
         if self._edges is None:
@@ -172,6 +189,50 @@ class CommitGraph:
             if layer.first_position <= position < layer.first_position + layer.count:
                 return layer.oid_at(position - layer.first_position)
         raise CommitGraphError(f"parent position {position} outside the commit-graph")
+
+    def position(self, oid: bytes) -> int | None:
+        """Graph position of the commit with binary id ``oid`` (20 bytes), or None."""
+        for layer in reversed(self._layers):
+            index = layer.find(oid)
+            if index is not None:
+                return layer.first_position + index
+        return None
+
+    def _layer(self, position: int) -> _Layer:
+        for layer in self._layers:
+            if position < layer.first_position + layer.count:
+                if position >= layer.first_position:
+                    return layer
+                break
+        raise CommitGraphError(f"position {position} outside the commit-graph")
+
+    def oid(self, position: int) -> bytes:
+        """Binary id of the commit at graph ``position``."""
+        layer = self._layer(position)
+        return layer.oid_at(position - layer.first_position)
+
+    def tree(self, position: int) -> bytes:
+        """Binary id of the root tree of the commit at graph ``position``."""
+        layer = self._layer(position)
+        return layer.tree(position - layer.first_position)
+
+    def parents_and_time(self, position: int) -> tuple[tuple[int, ...], int]:
+        """(parent positions in parent order, committer time in seconds) at ``position``.
+
+        Raises:
+            CommitGraphError: a parent position outside the graph, or an octopus merge
+                without an ``EDGE`` chunk (a corrupt file).
+        """
+        layers = self._layers
+        layer = layers[-1] if len(layers) == 1 else self._layer(position)
+        p1, p2, commit_time = layer.record(position - layer.first_position)
+        if p1 == _NO_PARENT:
+            return (), commit_time
+        if p2 == _NO_PARENT:
+            return (p1,), commit_time
+        if p2 & _EXTRA_EDGES:
+            return (p1, *layer.edges(p2 & ~_EXTRA_EDGES)), commit_time
+        return (p1, p2), commit_time
 
     def lookup(self, hexsha: bytes) -> GraphCommit | None:
         """Parents and commit time of the commit ``hexsha`` (40 hex ``bytes``), or None."""

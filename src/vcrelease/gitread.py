@@ -1,8 +1,11 @@
-"""Read what a version needs from a git repository, with dulwich and without the git binary.
+"""Read what a version needs from a git repository, without the git binary.
 
-The one public entry point is :func:`describe`. It finds the nearest version tag the way
+The main entry point is :func:`describe`. It finds the nearest version tag the way
 ``git describe --tags --long`` does and reports the same tag distance and node, plus the dirty
-state, the branch, the commit time and whether the clone is shallow.
+state, the branch, the commit time and whether the clone is shallow. :func:`read_refs`,
+:func:`read_history` and :func:`dirty_files` are its three steps, for the describe cache
+(:mod:`vcrelease.cache`), which keys the history on the refs and always recomputes the dirty
+state.
 
 Rules (DESIGN.md, "The version rules"):
 
@@ -17,23 +20,50 @@ Rules (DESIGN.md, "The version rules"):
 - no version tag reachable: the distance counts every commit reachable from HEAD;
 - a shallow clone whose cut hides what the answer depends on raises :class:`ShallowCloneError`,
   never a silently wrong distance.
+
+How it is read (issue 5, "Make it fast"): the common path imports no dulwich at all.
+
+- refs: ``HEAD``, loose refs and ``packed-refs`` are read as files; its peeled lines give the
+  commits of annotated tags without reading the tag objects (reftable repositories go through
+  dulwich's refs);
+- objects: pack ``.idx`` files (version 2) and packs are memory-mapped; an object is found by a
+  binary search in the index and inflated with ``zlib``; deltas are applied here; loose objects
+  and alternates are read as files. For a commit only the header up to the committer line is
+  inflated (tree, parents, committer time). What this reader cannot place goes to dulwich's
+  object store;
+- history: one date-ordered walk propagating a flag bit per version tag (git's describe walk);
+  with a commit-graph file the walk runs on graph positions, reading parents and times from the
+  memory-mapped file (:mod:`vcrelease.commitgraph`); tag names are parsed only for the commits
+  the walk meets;
+- dirty check: the index file (versions 2 to 4) is parsed here. Staged changes: the index's
+  cache-tree extension is compared with HEAD's trees, so only directories whose cache-tree
+  entry is invalid are compared entry by entry. Unstaged changes: each tracked file is
+  ``lstat``-ed and only files whose stat data differ from the index entry (or are racily clean)
+  are hashed, through dulwich's check-in filters (``core.autocrlf``, ``.gitattributes``). An
+  index with a split-index or sparse-index extension goes through dulwich's index reader.
 """
 
 from __future__ import annotations
 
+import array
+import binascii
+import bisect
+import hashlib
 import heapq
+import mmap
 import os
+import re
 import stat
+import struct
+import sys
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from dulwich.objects import ObjectID
-from dulwich.refs import Ref
-
-from .commitgraph import CommitGraph, CommitGraphError
+from .commitgraph import CommitGraph, CommitGraphError, find_sorted
 from .errors import RepositoryError, ShallowCloneError
 
 if TYPE_CHECKING:
@@ -42,11 +72,22 @@ if TYPE_CHECKING:
 ParseTag = Callable[[str], "str | None"]
 """Takes a tag name (``v1.2.3``), returns its version string (``1.2.3``) or None to skip it."""
 
+Node: TypeAlias = int | bytes
+"""A commit in the walk: its commit-graph position (int), or its 40-hex id (bytes) when it is
+not in the commit-graph (or there is none)."""
+
 _S_IFGITLINK = 0o160000
+_S_IFDIR = 0o040000
+_HEX40 = re.compile(rb"[0-9a-fA-F]{40}")
 _SHALLOW_FIX = (
     "Fetch the full history and the tags: with actions/checkout set `fetch-depth: 0`; "
     "elsewhere run `git fetch --unshallow --tags`."
 )
+_OBJ_COMMIT, _OBJ_TREE, _OBJ_BLOB, _OBJ_TAG = 1, 2, 3, 4
+_OBJ_OFS_DELTA, _OBJ_REF_DELTA = 6, 7
+_TYPE_NAMES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
+_TYPE_WORDS = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
+_PREFIX_AFTER = 1024  # index lookups in one pack before its id prefixes are copied out
 
 
 @dataclass(frozen=True)
@@ -174,31 +215,882 @@ def describe(
             f"{path} is not inside a git work tree (no .git found here or above). "
             "Run vcrelease in a clone, or build from an sdist or a `git archive` tarball."
         )
-    repo = open_repository(root)
-    try:
-        return _describe_repo(repo, root, parse_tag, frozenset(ignore_dirty))
-    finally:
-        repo.close()
+    with GitRepo.open(root) as repo:
+        history = read_history(repo, read_refs(repo), parse_tag)
+        return history.describe(dirty_files(repo, history.head_tree, ignore_dirty))
 
 
-def _describe_repo(
-    repo: Repo, root: Path, parse_tag: ParseTag, ignore_dirty: frozenset[str]
-) -> Describe:
-    head, branch = _read_head(repo, root)
-    store = repo.object_store
-    head_commit = _load_commit(store, head, root)
-    shallow = _read_shallow(repo)
-    candidates = _version_tags(repo, root, parse_tag)
-    graph = _open_graph(repo)
+# --- the repository: directories, dulwich on demand ------------------------------------------
+
+
+class GitRepo:
+    """An open repository: where its files are, its object reader, dulwich only on demand.
+
+    Use as a context manager (or call :meth:`close`): packs and commit-graph files are
+    memory-mapped.
+
+    Attributes:
+        root: the work tree's top directory.
+        git_dir: the repository directory of this work tree (``.git``, or
+            ``.git/worktrees/<name>`` for a linked worktree): ``HEAD`` and ``index`` live here.
+        common_dir: the directory with ``objects``, ``refs`` and ``packed-refs`` (the same as
+            ``git_dir`` except in a linked worktree).
+    """
+
+    def __init__(self, root: Path, git_dir: str, common_dir: str) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self._objects: _ObjectStore | None = None
+        self._dulwich: Repo | None = None
+
+    @classmethod
+    def open(cls, root: Path) -> GitRepo:
+        """Find the repository directories of the work tree ``root``.
+
+        Raises:
+            RepositoryError: ``root/.git`` is neither a repository directory nor a
+                ``gitdir:`` file naming one, or the repository uses SHA-256 object ids.
+        """
+        dot_git = os.path.join(root, ".git")
+        try:
+            if os.path.isdir(dot_git):
+                git_dir = dot_git
+            else:
+                with open(dot_git, "rb") as f:
+                    line = f.read().decode("utf-8", "replace").strip()
+                if not line.startswith("gitdir:"):
+                    raise OSError(f"{dot_git} does not start with 'gitdir:'")
+                git_dir = os.path.join(root, line[len("gitdir:") :].strip())
+            common_dir = git_dir
+            try:
+                with open(os.path.join(git_dir, "commondir"), "rb") as f:
+                    common = f.read().decode("utf-8", "replace").strip()
+                common_dir = os.path.normpath(os.path.join(git_dir, common))
+            except FileNotFoundError:
+                pass
+            if not os.path.isfile(os.path.join(git_dir, "HEAD")):
+                raise OSError(f"no HEAD file in {git_dir}")
+            if not os.path.isdir(os.path.join(common_dir, "objects")):
+                raise OSError(f"no objects directory in {common_dir}")
+            config = _read_optional(os.path.join(common_dir, "config")) or b""
+        except OSError as exc:
+            raise RepositoryError(
+                f"{root} is not a readable git repository ({exc}). Run vcrelease inside a git "
+                "work tree, or build from an sdist or a `git archive` with .git_archival.txt."
+            ) from exc
+        if re.search(rb"(?im)^\s*objectformat\s*=\s*sha256", config):
+            raise RepositoryError(
+                f"{root} uses SHA-256 object ids, which vcrelease cannot read yet. Build from "
+                "an sdist, or set VCRELEASE_PRETEND_VERSION."
+            )
+        return cls(root, git_dir, common_dir)
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Unmap the packs; close dulwich's repository if it was opened."""
+        if self._objects is not None:
+            self._objects.close()
+            self._objects = None
+        if self._dulwich is not None:
+            self._dulwich.close()
+            self._dulwich = None
+
+    @property
+    def objects(self) -> _ObjectStore:
+        if self._objects is None:
+            self._objects = _ObjectStore(os.path.join(self.common_dir, "objects"), self.dulwich)
+        return self._objects
+
+    def dulwich(self) -> Repo:
+        """dulwich's view of the repository, opened on first use (check-in filters, config,
+        reftable refs, objects this module's reader cannot place).
+
+        Raises:
+            RepositoryError: dulwich cannot open the repository.
+        """
+        if self._dulwich is None:
+            self._dulwich = open_repository(self.root)
+        return self._dulwich
+
+    def open_graph(self) -> CommitGraph | None:
+        """The commit-graph (single file or split chain), None when absent or unreadable."""
+        try:
+            return CommitGraph.open(os.path.join(self.common_dir, "objects"))
+        except CommitGraphError:
+            return None
+
+
+def _read_optional(path: str) -> bytes | None:
+    """The bytes of ``path``, None when it does not exist (or is a directory)."""
     try:
-        reader = _ParentReader(store, graph, shallow, root)
-        walk = _walk(head, candidates, reader)
+        with open(path, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+# --- refs ---------------------------------------------------------------------------------------
+
+_PER_WORKTREE_REFS = ("refs/bisect/", "refs/worktree/", "refs/rewritten/")
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A ref under ``refs/tags/``, as stored.
+
+    Attributes:
+        name: tag name without ``refs/tags/`` (``v1.2.3``).
+        target: 40-hex (lower case) id the ref names, None when the ref is corrupt.
+        peeled: 40-hex id of the object after peeling annotated tags, when ``packed-refs``
+            records it (its ``peeled`` / ``fully-peeled`` traits); None when unknown.
+        raw: the ref's content as read (for messages).
+    """
+
+    name: str
+    target: bytes | None
+    peeled: bytes | None
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Refs:
+    """What the history depends on, besides objects (which never change under an id).
+
+    Attributes:
+        head: 40-hex id of the HEAD commit.
+        branch: the checked-out branch, None on a detached HEAD.
+        tags: every ``refs/tags/*`` ref.
+        shallow: 40-hex ids listed in the ``shallow`` file (empty unless a shallow clone).
+        fingerprint: a digest of every byte read to find the above (``HEAD``, the refs it
+            follows, the loose tag refs with their names, ``packed-refs``, ``shallow``), or
+            None when the refs are not plain files (reftable). Equal fingerprints mean equal
+            refs.
+    """
+
+    head: bytes
+    branch: str | None
+    tags: tuple[TagRef, ...]
+    shallow: frozenset[bytes]
+    fingerprint: bytes | None
+
+
+def read_refs(repo: GitRepo) -> Refs:
+    """HEAD, the tag refs and the shallow list of ``repo``.
+
+    Raises:
+        RepositoryError: HEAD cannot be read or names no commit yet (an empty repository).
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    if os.path.isdir(os.path.join(repo.common_dir, "reftable")):
+        head, branch, tags = _dulwich_refs(repo)
+        fingerprint = None
+    else:
+        packed_raw = _read_optional(os.path.join(repo.common_dir, "packed-refs")) or b""
+        packed, traits = _parse_packed_refs(packed_raw)
+        digest.update(b"packed-refs\0%d\0" % len(packed_raw))
+        digest.update(packed_raw)
+        head, branch = _resolve_head(repo, packed, digest)
+        tags = _tag_refs(repo, packed, traits, digest)
+        fingerprint = b""
+    shallow_raw = _read_optional(os.path.join(repo.common_dir, "shallow")) or b""
+    shallow = frozenset(line.strip().lower() for line in shallow_raw.splitlines() if line.strip())
+    if fingerprint is not None:
+        digest.update(b"shallow\0%d\0" % len(shallow_raw))
+        digest.update(shallow_raw)
+        fingerprint = digest.digest()
+    return Refs(head, branch, tags, shallow, fingerprint)
+
+
+def _parse_packed_refs(
+    data: bytes,
+) -> tuple[dict[bytes, tuple[bytes, bytes | None]], frozenset[bytes]]:
+    """``packed-refs`` -> ({ref name: (40-hex, peeled 40-hex or None)}, traits)."""
+    refs: dict[bytes, tuple[bytes, bytes | None]] = {}
+    traits: frozenset[bytes] = frozenset()
+    last: bytes | None = None
+    for line in data.splitlines():
+        if not line:
+            continue
+        if line.startswith(b"#"):
+            if line.startswith(b"# pack-refs with:"):
+                traits = frozenset(line[len(b"# pack-refs with:") :].split())
+            continue
+        if line.startswith(b"^"):
+            if last is not None:
+                refs[last] = (refs[last][0], line[1:].strip().lower())
+            continue
+        sha, _, name = line.partition(b" ")
+        name = name.strip()
+        last = name
+        refs[name] = (sha.lower(), None)
+    return refs, traits
+
+
+def _loose_ref_path(repo: GitRepo, name: str) -> str:
+    per_worktree = name == "HEAD" or name.startswith(_PER_WORKTREE_REFS) or "/" not in name
+    base = repo.git_dir if per_worktree else repo.common_dir
+    return os.path.join(base, *name.split("/"))
+
+
+def _resolve_ref(
+    repo: GitRepo,
+    name: str,
+    packed: dict[bytes, tuple[bytes, bytes | None]],
+    digest: Any,
+) -> tuple[list[str], bytes | None, bytes]:
+    """Follow ``name`` through symbolic refs: (names followed, 40-hex or None, last content).
+
+    The id is None when the last ref does not exist (an unborn branch). Raises ValueError for
+    a ref whose content is neither an id nor ``ref: <name>``, or a symbolic loop.
+    """
+    chain = [name]
+    for _ in range(10):
+        raw = _read_optional(_loose_ref_path(repo, name))
+        digest.update(b"ref\0%s\0" % name.encode())
+        if raw is None:
+            found = packed.get(name.encode())
+            digest.update(b"packed\0" if found else b"absent\0")
+            return chain, (found[0] if found else None), b""
+        digest.update(b"%d\0" % len(raw))
+        digest.update(raw)
+        content = raw.strip()
+        if content.startswith(b"ref:"):
+            name = content[4:].strip().decode("utf-8", "replace")
+            chain.append(name)
+            continue
+        if _HEX40.fullmatch(content):
+            return chain, content.lower(), raw
+        raise ValueError(f"{chain[-1]} holds {raw[:60]!r}, not an object id")
+    raise ValueError(f"symbolic refs loop: {' -> '.join(chain)}")
+
+
+def _resolve_head(
+    repo: GitRepo, packed: dict[bytes, tuple[bytes, bytes | None]], digest: Any
+) -> tuple[bytes, str | None]:
+    try:
+        chain, head, _ = _resolve_ref(repo, "HEAD", packed, digest)
+    except (ValueError, OSError) as exc:
+        raise RepositoryError(
+            f"{repo.root}: cannot read HEAD ({exc}). Check the repository with `git fsck`."
+        ) from exc
+    if head is None:
+        raise RepositoryError(
+            f"{repo.root} has no commits yet, so there is nothing to version. Make a first "
+            "commit (and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
+        )
+    branch = None
+    if len(chain) > 1 and chain[-1].startswith("refs/heads/"):
+        branch = chain[-1][len("refs/heads/") :]
+    return head, branch
+
+
+def _tag_refs(
+    repo: GitRepo,
+    packed: dict[bytes, tuple[bytes, bytes | None]],
+    traits: frozenset[bytes],
+    digest: Any,
+) -> tuple[TagRef, ...]:
+    """Loose tag refs (read in name order, into ``digest``) over the packed ones."""
+    loose: dict[str, bytes] = {}
+    base = os.path.join(repo.common_dir, "refs", "tags")
+    stack = [("", base)]
+    while stack:
+        prefix, directory = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((prefix + entry.name + "/", entry.path))
+            elif not entry.name.endswith(".lock"):
+                raw = _read_optional(entry.path)
+                if raw is not None:
+                    loose[prefix + entry.name] = raw
+    peeled_known = b"peeled" in traits or b"fully-peeled" in traits
+    tags: dict[str, TagRef] = {}
+    for ref, (sha, peeled) in packed.items():
+        if ref.startswith(b"refs/tags/"):
+            name = ref[len(b"refs/tags/") :].decode("utf-8", "replace")
+            if peeled is None and peeled_known:
+                peeled = sha  # the traits promise a peeled line for every annotated tag
+            tags[name] = TagRef(name, sha if _HEX40.fullmatch(sha) else None, peeled, sha)
+    for name in sorted(loose):
+        raw = loose[name]
+        digest.update(b"tag\0%s\0%d\0" % (name.encode(), len(raw)))
+        digest.update(raw)
+        content = raw.strip()
+        if content.startswith(b"ref:"):
+            try:
+                _, target, _ = _resolve_ref(
+                    repo, content[4:].strip().decode("utf-8", "replace"), packed, digest
+                )
+            except (ValueError, OSError):
+                target = None
+            tags[name] = TagRef(name, target, None, raw)
+        elif _HEX40.fullmatch(content):
+            tags[name] = TagRef(name, content.lower(), None, raw)
+        else:
+            tags[name] = TagRef(name, None, None, raw)
+    return tuple(tags[name] for name in sorted(tags))
+
+
+def _dulwich_refs(repo: GitRepo) -> tuple[bytes, str | None, tuple[TagRef, ...]]:
+    """HEAD and the tags through dulwich (refs not stored as files, e.g. reftable)."""
+    from dulwich.refs import Ref
+
+    refs = repo.dulwich().refs
+    try:
+        chain, head = refs.follow(Ref(b"HEAD"))
+        tag_dict = refs.as_dict(Ref(b"refs/tags"))
+    except (KeyError, ValueError, OSError) as exc:
+        raise RepositoryError(
+            f"{repo.root}: cannot read the refs ({exc}). Check the repository with `git fsck`."
+        ) from exc
+    if head is None:
+        raise RepositoryError(
+            f"{repo.root} has no commits yet, so there is nothing to version. Make a first "
+            "commit (and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
+        )
+    branch = None
+    if len(chain) > 1 and chain[-1].startswith(b"refs/heads/"):
+        branch = chain[-1][len(b"refs/heads/") :].decode("utf-8", "replace")
+    tags = tuple(
+        TagRef(name.decode("utf-8", "replace"), bytes(sha), None, bytes(sha))
+        for name, sha in sorted(tag_dict.items())
+    )
+    return bytes(head), branch, tags
+
+
+# --- objects ------------------------------------------------------------------------------------
+
+
+class _Pack:
+    """One pack: its version 2 ``.idx`` and its ``.pack``, memory-mapped."""
+
+    def __init__(self, idx_path: str) -> None:
+        with open(idx_path, "rb") as f:
+            self._idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            if self._idx[:8] != b"\xfftOc\x00\x00\x00\x02":
+                raise ValueError(f"{idx_path}: not a version 2 pack index")
+            with open(idx_path[: -len(".idx")] + ".pack", "rb") as f:
+                self.data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except BaseException:
+            self._idx.close()
+            raise
+        (self.count,) = struct.unpack_from(">I", self._idx, 8 + 255 * 4)
+        self._lookups = 0
+        self._prefixes: array.array[int] | None = None
+        self._oids = 8 + 1024
+        self._offsets = self._oids + 24 * self.count  # after the ids and the CRCs
+        self._large = self._offsets + 4 * self.count
+
+    def close(self) -> None:
+        self._idx.close()
+        self.data.close()
+
+    def find(self, oid: bytes) -> int | None:
+        """Offset in the pack of binary ``oid``, or None.
+
+        The first lookups search the memory-mapped index; after :data:`_PREFIX_AFTER` of
+        them (a long walk without a commit-graph) the first 4 bytes of every id are copied
+        into an array once, and later lookups bisect it in C.
+        """
+        prefixes = self._prefixes
+        if prefixes is None:
+            self._lookups += 1
+            if self._lookups > _PREFIX_AFTER:
+                prefixes = self._prefixes = self._build_prefixes()
+        if prefixes is None:
+            index = find_sorted(self._idx, self._oids, 8, oid, 20)
+            if index is None:
+                return None
+        else:
+            key = int.from_bytes(oid[:4], "big")
+            index = bisect.bisect_left(prefixes, key)
+            idx = self._idx
+            start = self._oids + 20 * index
+            while True:
+                if index >= self.count or prefixes[index] != key:
+                    return None
+                if idx[start : start + 20] == oid:
+                    break
+                index += 1
+                start += 20
+        (offset,) = struct.unpack_from(">I", self._idx, self._offsets + 4 * index)
+        if offset & 0x80000000:
+            (offset,) = struct.unpack_from(">Q", self._idx, self._large + 8 * (offset & 0x7FFFFFFF))
+        return int(offset)
+
+    def _build_prefixes(self) -> array.array[int]:
+        """The first 4 bytes of every id as big-endian uint32, in index order."""
+        count = self.count
+        table = self._idx[self._oids : self._oids + 20 * count]
+        packed = bytearray(4 * count)
+        for i in range(4):
+            packed[i::4] = table[i::20]
+        prefixes = array.array("I")
+        if prefixes.itemsize != 4:  # pragma: no cover - no such platform here
+            prefixes = array.array("L")
+            if prefixes.itemsize != 4:
+                raise ValueError("no 4-byte array type")
+        prefixes.frombytes(bytes(packed))
+        if sys.byteorder == "little":
+            prefixes.byteswap()
+        return prefixes
+
+    def entry(self, offset: int) -> tuple[int, int, int]:
+        """(type, inflated size, offset of the data after the header) of the entry."""
+        data = self.data
+        c = data[offset]
+        kind = (c >> 4) & 7
+        size = c & 15
+        shift = 4
+        pos = offset + 1
+        while c & 0x80:
+            c = data[pos]
+            pos += 1
+            size |= (c & 0x7F) << shift
+            shift += 7
+        return kind, size, pos
+
+    def inflate(self, pos: int, size: int) -> bytes:
+        """The ``size`` bytes zlib-compressed at ``pos``.
+
+        Raises:
+            ValueError: the stream is corrupt or not ``size`` bytes long.
+        """
+        d = zlib.decompressobj()
+        parts = []
+        step = max(size + 64, 256)
+        while True:
+            chunk = self.data[pos : pos + step]
+            parts.append(d.decompress(chunk))
+            if d.eof:
+                break
+            if not chunk:
+                raise ValueError("truncated pack entry")
+            pos += len(chunk)
+            step = max(step, 1 << 16)
+        out = b"".join(parts)
+        if len(out) != size:
+            raise ValueError("pack entry of the wrong size")
+        return out
+
+    def inflate_until(self, pos: int, size: int, marker: bytes) -> bytes:
+        """A prefix of the stream at ``pos`` that holds a full line starting with ``marker``
+        (or the whole object when there is none)."""
+        d = zlib.decompressobj()
+        out = b""
+        step = min(size + 64, 512)
+        while True:
+            chunk = self.data[pos : pos + step]
+            out += d.decompress(chunk)
+            at = out.find(marker)
+            if (at >= 0 and out.find(b"\n", at + len(marker)) >= 0) or d.eof:
+                return out
+            if not chunk:
+                raise ValueError("truncated pack entry")
+            pos += len(chunk)
+            step = 4096
+
+
+def _apply_delta(base: bytes, delta: bytes) -> bytes:
+    """git's delta format: two varint sizes, then copy-from-base and insert instructions.
+
+    Raises:
+        ValueError: a corrupt delta (bad instruction, sizes that do not match).
+    """
+    pos = 0
+    sizes = []
+    for _ in range(2):
+        value = shift = 0
+        while True:
+            c = delta[pos]
+            pos += 1
+            value |= (c & 0x7F) << shift
+            shift += 7
+            if not c & 0x80:
+                break
+        sizes.append(value)
+    if sizes[0] != len(base):
+        raise ValueError("delta base of the wrong size")
+    out = bytearray()
+    end = len(delta)
+    while pos < end:
+        op = delta[pos]
+        pos += 1
+        if op & 0x80:
+            offset = size = 0
+            for i in range(4):
+                if op & (1 << i):
+                    offset |= delta[pos] << (8 * i)
+                    pos += 1
+            for i in range(3):
+                if op & (0x10 << i):
+                    size |= delta[pos] << (8 * i)
+                    pos += 1
+            out += base[offset : offset + (size or 0x10000)]
+        elif op:
+            out += delta[pos : pos + op]
+            pos += op
+        else:
+            raise ValueError("delta instruction 0")
+    if len(out) != sizes[1]:
+        raise ValueError("delta result of the wrong size")
+    return bytes(out)
+
+
+class _ObjectStore:
+    """Objects by 40-hex id: packs (most recently hit first), loose objects, alternates.
+
+    What this reader cannot place (a pack index of another version, an object added after the
+    packs were listed and gone from the loose directory) is asked of dulwich's object store.
+    Missing objects raise ``KeyError``; a corrupt object raises ``ValueError``.
+    """
+
+    def __init__(self, objects_dir: str, dulwich: Callable[[], Repo]) -> None:
+        self._dirs = _object_dirs(objects_dir)
+        self._packs: list[_Pack] | None = None
+        self._dulwich = dulwich
+
+    def close(self) -> None:
+        for pack in self._packs or ():
+            pack.close()
+        self._packs = None
+
+    def _load_packs(self) -> list[_Pack]:
+        packs: list[tuple[float, _Pack]] = []
+        for directory in self._dirs:
+            pack_dir = os.path.join(directory, "pack")
+            try:
+                names = os.listdir(pack_dir)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for name in names:
+                if not name.endswith(".idx"):
+                    continue
+                path = os.path.join(pack_dir, name)
+                try:
+                    packs.append((os.stat(path).st_mtime, _Pack(path)))
+                except (OSError, ValueError):
+                    continue  # another idx version, a pack being written: dulwich's turn
+        packs.sort(key=lambda item: -item[0])
+        return [pack for _, pack in packs]
+
+    def _locate(self, oid: bytes) -> tuple[_Pack, int] | None:
+        if self._packs is None:
+            self._packs = self._load_packs()
+        packs = self._packs
+        for i, pack in enumerate(packs):
+            offset = pack.find(oid)
+            if offset is not None:
+                if i:
+                    packs.insert(0, packs.pop(i))
+                return pack, offset
+        return None
+
+    def _loose(self, hexsha: bytes) -> bytes | None:
+        name = hexsha.decode("ascii")
+        for directory in self._dirs:
+            raw = _read_optional(os.path.join(directory, name[:2], name[2:]))
+            if raw is not None:
+                return zlib.decompress(raw)
+        return None
+
+    def exists(self, hexsha: bytes) -> bool:
+        """The object is in this repository (a pack, a loose file, or dulwich finds it)."""
+        try:
+            if self._locate(binascii.unhexlify(hexsha)) is not None:
+                return True
+        except binascii.Error:
+            return False
+        name = hexsha.decode("ascii")
+        if any(os.path.exists(os.path.join(d, name[:2], name[2:])) for d in self._dirs):
+            return True
+        return self._from_dulwich(hexsha) is not None
+
+    def kind(self, hexsha: bytes) -> int:
+        """The type of the object ``hexsha`` (1 commit, 2 tree, 3 blob, 4 tag), inflating
+        nothing when it is a whole object in a pack."""
+        found = self._locate(binascii.unhexlify(hexsha))
+        if found is not None:
+            kind = found[0].entry(found[1])[0]
+            if kind in _TYPE_WORDS:
+                return kind
+            return self._read_packed(*found)[0]
+        name = hexsha.decode("ascii")
+        for directory in self._dirs:
+            raw = _read_optional(os.path.join(directory, name[:2], name[2:]))
+            if raw is not None:
+                head = zlib.decompressobj().decompress(raw, 32)
+                loose_kind = _TYPE_NAMES.get(head.partition(b" ")[0])
+                if loose_kind is None:
+                    raise ValueError(f"loose object {name} of unknown type")
+                return loose_kind
+        return self.read(hexsha)[0]
+
+    def read(self, hexsha: bytes) -> tuple[int, bytes]:
+        """(type: 1 commit, 2 tree, 3 blob, 4 tag; content) of the object ``hexsha``."""
+        found = self._locate(binascii.unhexlify(hexsha))
+        if found is not None:
+            return self._read_packed(*found)
+        raw = self._loose(hexsha)
+        if raw is not None:
+            return _split_loose(raw)
+        got = self._from_dulwich(hexsha)
+        if got is None:
+            raise KeyError(hexsha)
+        return got
+
+    def commit(self, hexsha: bytes) -> tuple[bytes, tuple[bytes, ...], int]:
+        """(tree 40-hex, parents 40-hex, committer time) of the commit ``hexsha``.
+
+        The hot path of a walk without a commit-graph: a whole (not deltified) commit in a
+        pack is inflated in one call, or only up to its committer line when it is large.
+
+        Raises:
+            KeyError: no such object. ValueError: not a commit, or a corrupt one.
+        """
+        oid = binascii.unhexlify(hexsha)
+        if self._packs is None:
+            self._packs = self._load_packs()
+        for pack in self._packs:
+            offset = pack.find(oid)
+            if offset is None:
+                continue
+            data = pack.data
+            c = data[offset]
+            if (c >> 4) & 7 != _OBJ_COMMIT:
+                break
+            size = c & 15
+            shift = 4
+            pos = offset + 1
+            while c & 0x80:
+                c = data[pos]
+                pos += 1
+                size |= (c & 0x7F) << shift
+                shift += 7
+            if size <= 2048:
+                try:
+                    header = zlib.decompress(data[pos : pos + size + 64])
+                except zlib.error:
+                    header = pack.inflate_until(pos, size, b"\ncommitter ")
+            else:
+                header = pack.inflate_until(pos, size, b"\ncommitter ")
+            return _parse_commit(header)
+        kind, content = self.read(hexsha)
+        if kind != _OBJ_COMMIT:
+            raise _NotACommit(kind)
+        return _parse_commit(content)
+
+    def _read_packed(self, pack: _Pack, offset: int) -> tuple[int, bytes]:
+        deltas: list[bytes] = []
+        while True:
+            kind, size, pos = pack.entry(offset)
+            if kind == _OBJ_OFS_DELTA:
+                data = pack.data
+                c = data[pos]
+                pos += 1
+                back = c & 0x7F
+                while c & 0x80:
+                    c = data[pos]
+                    pos += 1
+                    back = ((back + 1) << 7) | (c & 0x7F)
+                deltas.append(pack.inflate(pos, size))
+                offset -= back
+                continue
+            if kind == _OBJ_REF_DELTA:
+                base_id = bytes(pack.data[pos : pos + 20])
+                deltas.append(pack.inflate(pos + 20, size))
+                found = self._locate(base_id)
+                if found is None:
+                    kind, base = self.read(binascii.hexlify(base_id))
+                    break
+                pack, offset = found
+                continue
+            if kind not in _TYPE_WORDS:
+                raise ValueError(f"pack entry of unknown type {kind}")
+            base = pack.inflate(pos, size)
+            break
+        for delta in reversed(deltas):
+            base = _apply_delta(base, delta)
+        return kind, base
+
+    def _from_dulwich(self, hexsha: bytes) -> tuple[int, bytes] | None:
+        try:
+            kind, data = self._dulwich().object_store.get_raw(hexsha)  # type: ignore[arg-type]
+        except (KeyError, ValueError, AssertionError, RepositoryError):
+            return None
+        return int(kind), bytes(data)
+
+
+class _NotACommit(ValueError):
+    """An object that should be a commit is of another type (``kind``: 2 tree, 3 blob, 4 tag)."""
+
+    def __init__(self, kind: int) -> None:
+        super().__init__(f"a {_TYPE_WORDS.get(kind, 'object')}, not a commit")
+        self.kind = kind
+
+
+def _object_dirs(objects_dir: str) -> list[str]:
+    """``objects_dir`` and its alternates (``objects/info/alternates``, recursively)."""
+    dirs = [objects_dir]
+    i = 0
+    while i < len(dirs) and len(dirs) < 16:
+        raw = _read_optional(os.path.join(dirs[i], "info", "alternates")) or b""
+        for line in raw.decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                path = os.path.normpath(os.path.join(dirs[i], line))
+                if path not in dirs:
+                    dirs.append(path)
+        i += 1
+    return dirs
+
+
+def _split_loose(raw: bytes) -> tuple[int, bytes]:
+    """A loose object's inflated bytes (``<type> <size>\\0<content>``) -> (type, content)."""
+    nul = raw.index(b"\0")
+    word, _, _ = raw[:nul].partition(b" ")
+    kind = _TYPE_NAMES.get(word)
+    if kind is None:
+        raise ValueError(f"loose object of unknown type {word!r}")
+    return kind, raw[nul + 1 :]
+
+
+def _parse_commit(data: bytes) -> tuple[bytes, tuple[bytes, ...], int]:
+    """A commit's header -> (tree 40-hex, parents 40-hex, committer time in seconds).
+
+    Raises:
+        ValueError: no tree line or no committer line.
+    """
+    if data[:5] != b"tree " or data[45:46] != b"\n":
+        raise ValueError("commit without a tree line")
+    parents: tuple[bytes, ...]
+    if data[46:53] != b"parent ":
+        parents = ()
+        pos = 46
+    elif data[94:101] != b"parent ":
+        parents = (data[53:93],)
+        pos = 94
+    else:
+        found = []
+        pos = 46
+        while data.startswith(b"parent ", pos):
+            found.append(data[pos + 7 : pos + 47])
+            pos += 48
+        parents = tuple(found)
+    at = data.find(b"\ncommitter ", pos - 1)
+    end = data.find(b"\n", at + 11)
+    if at < 0 or end < 0:
+        raise ValueError("commit without a committer line")
+    line = data[at + 11 : end]
+    try:
+        return data[5:45], parents, int(line[line.rindex(b">") + 1 :].split()[0])
+    except (ValueError, IndexError):
+        raise ValueError(f"bad committer line {line[:80]!r}") from None
+
+
+def _parse_tag_object(data: bytes) -> tuple[bytes, int]:
+    """An annotated tag's ``object`` and ``type`` lines -> (40-hex, type number)."""
+    if not data.startswith(b"object "):
+        raise ValueError("tag object without an object line")
+    target = data[7:47]
+    at = data.find(b"\ntype ")
+    word = data[at + 6 : data.find(b"\n", at + 6)] if at >= 0 else b""
+    kind = _TYPE_NAMES.get(word)
+    if kind is None:
+        raise ValueError(f"tag object of unknown target type {word!r}")
+    return target, kind
+
+
+def _parse_tree(data: bytes) -> list[tuple[bytes, int, bytes]]:
+    """A tree object -> [(name, mode, 20-byte id)] in stored order."""
+    out = []
+    pos = 0
+    end = len(data)
+    while pos < end:
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        out.append((data[space + 1 : nul], int(data[pos:space], 8), data[nul + 1 : nul + 21]))
+        pos = nul + 21
+    return out
+
+
+# --- history: the walk from HEAD ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class History:
+    """What the history gives, without the dirty state: the part the describe cache keeps.
+
+    Attributes:
+        tag, tag_version, distance, node, branch, shallow, candidates: as in
+            :class:`Describe`.
+        commit_time: committer time of HEAD in seconds since the Unix epoch (int).
+        head_tree: 40-hex id of HEAD's root tree (what the dirty check compares with).
+        root: the work tree's top directory.
+    """
+
+    tag: str | None
+    tag_version: str | None
+    distance: int
+    node: str
+    branch: str | None
+    commit_time: int
+    head_tree: str
+    shallow: bool
+    candidates: tuple[TagCandidate, ...]
+    root: Path
+
+    def describe(self, dirty_files: Iterable[str]) -> Describe:
+        """This history with the dirty state of the work tree: a :class:`Describe`."""
+        files = tuple(dirty_files)
+        return Describe(
+            tag=self.tag,
+            tag_version=self.tag_version,
+            distance=self.distance,
+            node=self.node,
+            dirty=bool(files),
+            dirty_files=files,
+            branch=self.branch,
+            commit_time=datetime.fromtimestamp(self.commit_time, timezone.utc),
+            shallow=self.shallow,
+            candidates=self.candidates,
+            root=self.root,
+        )
+
+
+def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
+    """The nearest version tag from ``refs.head`` and its distance, as ``git describe``.
+
+    Raises:
+        RepositoryError: HEAD's commit (or one walked) is missing or not a commit, a version
+            tag ref is corrupt or names a missing object.
+        ShallowCloneError: the clone's cut hides the nearest tag or part of the distance.
+    """
+    root = repo.root
+    store = repo.objects
+    head_tree, _, head_time = _read_commit(store, refs.head, root)
+    graph = repo.open_graph()
+    try:
+        reader = _Commits(store, graph, refs.shallow, root)
+        tags = _TagIndex(_tag_commits(repo, refs.tags, parse_tag, reader), parse_tag)
+        head = reader.node(refs.head)
+        walk = _walk(head, tags, reader)
         if not walk.exact:
-            walk = _exact_walk(head, candidates, reader)
+            walk = _exact_walk(head, tags, reader)
     finally:
         if graph is not None:
             graph.close()
-    dirty_files = _dirty_files(repo, root, head_commit.tree, ignore_dirty)
     winner = walk.winner
     if winner is None and walk.cut:
         raise ShallowCloneError(
@@ -210,71 +1102,91 @@ def _describe_repo(
             f"{root} is a shallow clone: the nearest tag found, {winner.name}, may not be the "
             f"nearest one, and the distance to it cannot be counted. {_SHALLOW_FIX}"
         )
-    return Describe(
+    return History(
         tag=winner.name if winner else None,
         tag_version=winner.version if winner else None,
         distance=winner.distance if winner else walk.seen,
-        node=head.decode("ascii"),
-        dirty=bool(dirty_files),
-        dirty_files=tuple(dirty_files),
-        branch=branch,
-        commit_time=datetime.fromtimestamp(head_commit.commit_time, timezone.utc),
-        shallow=bool(shallow),
+        node=refs.head.decode("ascii"),
+        branch=refs.branch,
+        commit_time=head_time,
+        head_tree=head_tree.decode("ascii"),
+        shallow=bool(refs.shallow),
         candidates=walk.candidates,
         root=root,
     )
 
 
-def _read_head(repo: Repo, root: Path) -> tuple[bytes, str | None]:
+def _read_commit(
+    store: _ObjectStore, sha: bytes, root: Path
+) -> tuple[bytes, tuple[bytes, ...], int]:
     try:
-        chain, head = repo.refs.follow(Ref(b"HEAD"))
-    except (KeyError, ValueError, OSError) as exc:
-        raise RepositoryError(
-            f"{root}: cannot read HEAD ({exc}). Check the repository with `git fsck`."
-        ) from exc
-    if head is None:
-        raise RepositoryError(
-            f"{root} has no commits yet, so there is nothing to version. Make a first commit "
-            "(and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
-        )
-    branch = None
-    if len(chain) > 1 and chain[-1].startswith(b"refs/heads/"):
-        branch = chain[-1][len(b"refs/heads/") :].decode("utf-8", "replace")
-    return head, branch
-
-
-def _load_commit(store: Any, sha: bytes, root: Path) -> Any:
-    from dulwich.objects import Commit
-
-    try:
-        obj = store[sha]
-    except (KeyError, ValueError) as exc:
+        return store.commit(sha)
+    except KeyError as exc:
         raise RepositoryError(
             f"{root}: commit {sha.decode()} is missing from the object store. The clone is "
             "incomplete or corrupt; re-clone it or run `git fsck`."
         ) from exc
-    if not isinstance(obj, Commit):
+    except _NotACommit as exc:
+        raise RepositoryError(f"{root}: {sha.decode()} is {exc}.") from exc
+    except (ValueError, zlib.error, IndexError) as exc:
         raise RepositoryError(
-            f"{root}: {sha.decode()} is a {obj.type_name.decode()}, not a commit."
-        )
-    return obj
+            f"{root}: commit {sha.decode()} cannot be read ({exc}). Run `git fsck`."
+        ) from exc
 
 
-def _read_shallow(repo: Repo) -> frozenset[bytes]:
-    """Shallow commits, read from the common git dir (a worktree's own dir has no such file)."""
-    path = os.path.join(repo.commondir(), "shallow")
-    try:
-        with open(path, "rb") as f:
-            return frozenset(line.strip() for line in f if line.strip())
-    except FileNotFoundError:
-        return frozenset()
+class _Commits:
+    """Parents and commit times for the walk: the commit-graph first, the object store after.
 
+    Nodes are graph positions for commits in the commit-graph, 40-hex ids for the others, so
+    one commit always has one node.
+    """
 
-def _open_graph(repo: Repo) -> CommitGraph | None:
-    try:
-        return CommitGraph.open(os.path.join(repo.commondir(), "objects"))
-    except CommitGraphError:
-        return None
+    def __init__(
+        self,
+        store: _ObjectStore,
+        graph: CommitGraph | None,
+        shallow: frozenset[bytes],
+        root: Path,
+    ) -> None:
+        self._store = store
+        self._graph = graph
+        self._root = root
+        self.shallow: frozenset[Node] = frozenset(self.node(sha) for sha in shallow)
+
+    def node(self, hexsha: bytes) -> Node:
+        """The node of the commit ``hexsha`` (40-hex bytes)."""
+        if self._graph is not None:
+            position = self._graph.position(binascii.unhexlify(hexsha))
+            if position is not None:
+                return position
+        return hexsha
+
+    def hexsha(self, node: Node) -> bytes:
+        """The 40-hex id of ``node``."""
+        if isinstance(node, int):
+            assert self._graph is not None
+            return binascii.hexlify(self._graph.oid(node))
+        return node
+
+    def read(self, node: Node) -> tuple[tuple[Node, ...], int]:
+        """(parent nodes, committer time); no parents for a shallow commit."""
+        parents: tuple[Node, ...]
+        graph = self._graph
+        if isinstance(node, int):
+            assert graph is not None
+            try:
+                parents, when = graph.parents_and_time(node)
+            except (CommitGraphError, struct.error, IndexError) as exc:
+                raise RepositoryError(
+                    f"{self._root}: the commit-graph file is corrupt ({exc}). Delete it "
+                    "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
+                ) from exc
+        else:
+            _, hex_parents, when = _read_commit(self._store, node, self._root)
+            parents = hex_parents if graph is None else tuple(self.node(p) for p in hex_parents)
+        if self.shallow and node in self.shallow:
+            return (), when
+        return parents, when
 
 
 @dataclass(frozen=True)
@@ -284,66 +1196,109 @@ class _Tag:
     sort_key: Any
 
 
-def _version_tags(repo: Repo, root: Path, parse_tag: ParseTag) -> dict[bytes, _Tag]:
-    """Peeled commit id -> the highest version tag on that commit."""
-    from dulwich.objects import Commit, Tag
-    from packaging.version import InvalidVersion, Version
+class _TagIndex:
+    """Tag names by commit node; names are parsed (and versions compared) only for the
+    commits the walk meets."""
 
-    store = repo.object_store
-    try:
-        refs = repo.refs.as_dict(Ref(b"refs/tags"))
-    except (ValueError, KeyError, OSError) as exc:
-        raise RepositoryError(f"{root}: cannot read the tag refs ({exc}). Run `git fsck`.") from exc
-    best: dict[bytes, _Tag] = {}
-    for raw_name, sha in refs.items():
-        name = raw_name.decode("utf-8", "replace")
-        version = parse_tag(name)
-        if version is None:
-            continue
-        try:
-            sort_key: Any = Version(version)
-        except InvalidVersion:
-            continue
-        target = sha
-        try:
-            obj = store[target]
-            while isinstance(obj, Tag):
-                target = obj.object[1]
-                obj = store[target]
-        except (KeyError, ValueError, AssertionError) as exc:  # dulwich asserts on bad ids
+    def __init__(self, names: dict[Node, list[str]], parse_tag: ParseTag) -> None:
+        self.names = names
+        self._parse = parse_tag
+        self._best: dict[Node, _Tag | None] = {}
+
+    def best(self, node: Node) -> _Tag | None:
+        """The highest version tag on ``node``, or None."""
+        if node in self._best:
+            return self._best[node]
+        from packaging.version import InvalidVersion, Version
+
+        best = None
+        for name in self.names[node]:
+            version = self._parse(name)
+            if version is None:
+                continue
+            try:
+                key = Version(version)
+            except InvalidVersion:
+                continue
+            if best is None or key > best.sort_key:
+                best = _Tag(name, version, key)
+        self._best[node] = best
+        return best
+
+
+def _tag_commits(
+    repo: GitRepo, tags: tuple[TagRef, ...], parse_tag: ParseTag, reader: _Commits
+) -> dict[Node, list[str]]:
+    """Commit node -> names of the tags peeling to it.
+
+    Every tag ref is checked: a corrupt one, or one naming a missing object, is an error when
+    its name is a version tag (it might be the nearest) and skipped otherwise; the name is
+    parsed only then. Tags of trees and blobs stay in the result under the tree's or blob's
+    id, which the walk never meets.
+    """
+    store = repo.objects
+    out: dict[Node, list[str]] = {}
+    for tag in tags:
+        problem = None
+        commit: bytes | None = None
+        if tag.target is None:
+            problem = _corrupt(tag)
+        elif tag.peeled is not None:
+            commit = tag.peeled
+            node = reader.node(commit)
+            if isinstance(node, int):
+                out.setdefault(node, []).append(tag.name)
+                continue
+            if not store.exists(commit):
+                problem = _missing(tag, commit)
+        else:
+            target = tag.target
+            try:
+                commit = _peel(store, target)
+            except KeyError as exc:
+                problem = _missing(tag, exc.args[0] if exc.args else target)
+            except (ValueError, zlib.error, IndexError) as exc:
+                problem = f"version tag {tag.name} cannot be read ({exc})"
+        if problem is not None:
+            if parse_tag(tag.name) is None:
+                continue  # not a version tag: skipped, as git skips a broken ref
             raise RepositoryError(
-                f"{root}: version tag {name} points at {target.decode('ascii', 'replace')!r}, "
-                "which is not an object in this repository. "
-                f"Delete the tag (`git tag -d {name}`) or fetch it again (`git fetch --tags`)."
-            ) from exc
-        if not isinstance(obj, Commit):
-            continue  # a tag of a tree or a blob names no commit
-        current = best.get(target)
-        if current is None or sort_key > current.sort_key:
-            best[target] = _Tag(name, version, sort_key)
-    return best
+                f"{repo.root}: {problem}. Delete the tag (`git tag -d {tag.name}`) or fetch it "
+                "again (`git fetch --tags`)."
+            )
+        assert commit is not None
+        out.setdefault(reader.node(commit), []).append(tag.name)
+    return out
 
 
-class _ParentReader:
-    """Parents and commit time of a commit: the commit-graph first, the object store after."""
+def _corrupt(tag: TagRef) -> str:
+    content = tag.raw.strip()[:60].decode("utf-8", "replace")
+    return f"version tag {tag.name} points at {content!r}, which is not an object id"
 
-    def __init__(
-        self, store: Any, graph: CommitGraph | None, shallow: frozenset[bytes], root: Path
-    ) -> None:
-        self._store = store
-        self._graph = graph
-        self.shallow = shallow
-        self._root = root
 
-    def read(self, sha: bytes) -> tuple[tuple[bytes, ...], int]:
-        if self._graph is not None:
-            found = self._graph.lookup(sha)
-            if found is not None:
-                parents = () if sha in self.shallow else found.parents
-                return parents, found.commit_time
-        commit = _load_commit(self._store, sha, self._root)
-        parents = () if sha in self.shallow else tuple(commit.parents)
-        return parents, int(commit.commit_time)
+def _missing(tag: TagRef, sha: bytes) -> str:
+    return (
+        f"version tag {tag.name} points at {sha.decode('ascii', 'replace')!r}, which is not an "
+        "object in this repository"
+    )
+
+
+def _peel(store: _ObjectStore, sha: bytes) -> bytes:
+    """The id an object id names after peeling annotated tags (any object type).
+
+    Raises:
+        KeyError: an object on the way is missing (``args[0]``: its id).
+    """
+    for _ in range(32):
+        try:
+            if store.kind(sha) != _OBJ_TAG:
+                return sha
+            _, data = store.read(sha)
+        except KeyError:
+            raise KeyError(sha) from None
+        sha, _ = _parse_tag_object(data)
+        sha = sha.lower()
+    raise ValueError("tags nested more than 32 deep")
 
 
 @dataclass
@@ -356,7 +1311,7 @@ class _WalkResult:
     exact: bool
 
 
-def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkResult:
+def _walk(head: Node, tags: _TagIndex, reader: _Commits) -> _WalkResult:
     """One walk from HEAD, newest commit first, propagating one flag bit per tag found.
 
     A commit carries the bit of every found tag it is an ancestor of. A tag's distance is the
@@ -366,24 +1321,29 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
     candidate count (``--candidates=10``) cuts the search short.
     """
     first_parents, first_time = reader.read(head)
-    flags: dict[bytes, int] = {head: 0}
-    queued: dict[bytes, tuple[bytes, ...]] = {head: first_parents}
-    queue: list[tuple[int, int, bytes]] = [(-first_time, 0, head)]
+    flags: dict[Node, int] = {head: 0}
+    queued: dict[Node, tuple[Node, ...]] = {head: first_parents}
+    queue: list[tuple[int, int, Node]] = [(-first_time, 0, head)]
     counter = 1
-    found: list[tuple[int, bytes, _Tag]] = []  # (bit, commit, tag), in walk order
+    found: list[tuple[int, Node, _Tag]] = []  # (bit, commit, tag), in walk order
     depth: list[int] = []
     seen = 0
+    shallow = reader.shallow
     shallow_flags: list[int] = []  # flags of walked shallow commits
     best = -1
     best_bit = 0
     unflagged = 1  # queued commits lacking best_bit (all queued commits while no tag is found)
     out_of_order = False
+    tag_names = tags.names
+    read = reader.read
+    heappop = heapq.heappop
+    heappush = heapq.heappush
 
     while queue:
-        _, _, sha = heapq.heappop(queue)
+        _, _, sha = heappop(queue)
         parents = queued.pop(sha)
         f = flags[sha]
-        tag = tags.get(sha)
+        tag = tags.best(sha) if sha in tag_names else None
         if tag is not None:
             f |= 1 << len(found)
             flags[sha] = f
@@ -393,7 +1353,7 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
         for i, (bit, _, _) in enumerate(found):
             if not f & bit:
                 depth[i] += 1
-        if sha in reader.shallow:
+        if shallow and sha in shallow:
             shallow_flags.append(f)
         new_best = _best_index(found, depth) if tag is not None else best
         if new_best != best:
@@ -405,10 +1365,10 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
         for parent in parents:
             old = flags.get(parent)
             if old is None:
-                p_parents, p_time = reader.read(parent)
+                p_parents, p_time = read(parent)
                 queued[parent] = p_parents
                 flags[parent] = f
-                heapq.heappush(queue, (-p_time, counter, parent))
+                heappush(queue, (-p_time, counter, parent))
                 counter += 1
                 if best < 0 or not f & best_bit:
                     unflagged += 1
@@ -424,7 +1384,12 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
     by_version = sorted(range(len(found)), key=lambda i: found[i][2].sort_key, reverse=True)
     ordered = sorted(by_version, key=lambda i: depth[i])
     candidates = tuple(
-        TagCandidate(found[i][2].name, found[i][2].version, found[i][1].decode("ascii"), depth[i])
+        TagCandidate(
+            found[i][2].name,
+            found[i][2].version,
+            reader.hexsha(found[i][1]).decode("ascii"),
+            depth[i],
+        )
         for i in ordered
     )
     winner_bit = found[ordered[0]][0] if ordered else 0
@@ -438,7 +1403,7 @@ def _walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkR
     )
 
 
-def _exact_walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> _WalkResult:
+def _exact_walk(head: Node, tags: _TagIndex, reader: _Commits) -> _WalkResult:
     """Distances by set arithmetic, for histories whose commit times are not in order.
 
     ``distance(T) = |ancestors(HEAD)| - |ancestors(T)|`` for a tag T reachable from HEAD
@@ -446,7 +1411,7 @@ def _exact_walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> 
     runs only when the date-ordered walk saw a parent before one of its children (equal or
     skewed commit times), where git describe itself may miscount.
     """
-    parents: dict[bytes, tuple[bytes, ...]] = {}
+    parents: dict[Node, tuple[Node, ...]] = {}
     stack = [head]
     while stack:
         sha = stack.pop()
@@ -454,7 +1419,7 @@ def _exact_walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> 
             parents[sha] = reader.read(sha)[0]
             stack.extend(p for p in parents[sha] if p not in parents)
 
-    def ancestors(start: bytes) -> set[bytes]:
+    def ancestors(start: Node) -> set[Node]:
         seen = {start}
         todo = [start]
         while todo:
@@ -464,11 +1429,17 @@ def _exact_walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> 
                     todo.append(p)
         return seen
 
-    found = [(sha, tags[sha], ancestors(sha)) for sha in parents if sha in tags]
+    found = []
+    for sha in parents:
+        tag = tags.best(sha) if sha in tags.names else None
+        if tag is not None:
+            found.append((sha, tag, ancestors(sha)))
     found.sort(key=lambda item: item[1].sort_key, reverse=True)
     found.sort(key=lambda item: len(parents) - len(item[2]))
     candidates = tuple(
-        TagCandidate(tag.name, tag.version, sha.decode("ascii"), len(parents) - len(anc))
+        TagCandidate(
+            tag.name, tag.version, reader.hexsha(sha).decode("ascii"), len(parents) - len(anc)
+        )
         for sha, tag, anc in found
     )
     shallow = [sha for sha in parents if sha in reader.shallow]
@@ -482,7 +1453,7 @@ def _exact_walk(head: bytes, tags: dict[bytes, _Tag], reader: _ParentReader) -> 
     )
 
 
-def _best_index(found: list[tuple[int, bytes, _Tag]], depth: list[int]) -> int:
+def _best_index(found: list[tuple[int, Node, _Tag]], depth: list[int]) -> int:
     """Index of the nearest tag found so far; on equal distance the highest version."""
     return min(range(len(found)), key=lambda i: (depth[i], _Descending(found[i][2].sort_key)))
 
@@ -497,13 +1468,328 @@ class _Descending:
         return bool(self.key > other.key)
 
 
-def _dirty_files(repo: Repo, root: Path, head_tree: bytes, ignore: frozenset[str]) -> list[str]:
+# --- the dirty check ------------------------------------------------------------------------------
+
+
+class _UnsupportedIndex(Exception):
+    """An index this reader does not parse (split index, sparse index, unknown version)."""
+
+
+_Entry: TypeAlias = tuple[bytes, int, bytes, int, int, int, int]
+"""One index entry: (path, mode, 20-byte id, stage (0 unless conflicted), mtime in ns from
+the stat data, size modulo 2**32 from the stat data, extended flags (``_SKIP_WORKTREE``,
+``_INTENT_TO_ADD``))."""
+
+_SKIP_WORKTREE = 0x4000
+_INTENT_TO_ADD = 0x2000
+
+
+@dataclass
+class _CacheTree:
+    """A node of the index's cache-tree extension: ``oid`` is None when invalid."""
+
+    entry_count: int
+    oid: bytes | None
+    children: dict[bytes, _CacheTree]
+
+
+_ENTRY = struct.Struct(">8xII8xI8xI20sH")  # mtime s, ns, mode, size, sha, flags
+
+
+def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
+    """An index file (``DIRC``, versions 2, 3 and 4) -> (entries in index order, cache-tree).
+
+    Raises:
+        _UnsupportedIndex: another version, or a required extension (``link``, ``sdir``).
+        ValueError, struct.error: a truncated or corrupt file.
+    """
+    if data[:4] != b"DIRC":
+        raise ValueError("not an index file")
+    version, count = struct.unpack_from(">II", data, 4)
+    if version not in (2, 3, 4):
+        raise _UnsupportedIndex(f"index version {version}")
+    entries = []
+    unpack = _ENTRY.unpack_from
+    pos = 12
+    previous = b""
+    for _ in range(count):
+        mtime_s, mtime_ns, mode, size, sha, flags = unpack(data, pos)
+        start = pos + 62
+        extended = 0
+        if flags & 0x4000:
+            (extended,) = struct.unpack_from(">H", data, start)
+            start += 2
+        if version == 4:
+            c = data[start]
+            start += 1
+            strip = c & 0x7F
+            while c & 0x80:
+                c = data[start]
+                start += 1
+                strip = ((strip + 1) << 7) | (c & 0x7F)
+            end = data.index(b"\0", start)
+            path = previous[: len(previous) - strip] + data[start:end]
+            previous = path
+            pos = end + 1
+        else:
+            length = flags & 0xFFF
+            end = data.index(b"\0", start) if length == 0xFFF else start + length
+            path = data[start:end]
+            pos += (end - pos + 8) & ~7
+        entries.append(
+            (path, mode, sha, (flags >> 12) & 3, mtime_s * 1_000_000_000 + mtime_ns, size, extended)
+        )
+    tree = None
+    end = len(data) - 20
+    while pos + 8 <= end:
+        signature = data[pos : pos + 4]
+        (length,) = struct.unpack_from(">I", data, pos + 4)
+        payload = data[pos + 8 : pos + 8 + length]
+        if signature == b"TREE":
+            tree = _parse_cache_tree(payload)
+        elif not b"A" <= signature[:1] <= b"Z":
+            raise _UnsupportedIndex(f"index extension {signature!r}")
+        pos += 8 + length
+    return entries, tree
+
+
+def _parse_cache_tree(data: bytes) -> _CacheTree | None:
+    """The ``TREE`` extension: nodes in pre-order, ``<name>\\0<count> <subtrees>\\n[<oid>]``."""
+    pos = 0
+
+    def node() -> tuple[bytes, _CacheTree]:
+        nonlocal pos
+        nul = data.index(b"\0", pos)
+        name = data[pos:nul]
+        newline = data.index(b"\n", nul)
+        count_text, subtrees_text = data[nul + 1 : newline].split(b" ")
+        pos = newline + 1
+        count = int(count_text)
+        oid = None
+        if count >= 0:
+            oid = data[pos : pos + 20]
+            pos += 20
+        children = {}
+        for _ in range(int(subtrees_text)):
+            child_name, child = node()
+            children[child_name] = child
+        return name, _CacheTree(count, oid, children)
+
+    if not data:
+        return None
+    try:
+        return node()[1]
+    except (ValueError, IndexError):
+        return None  # a cache-tree we cannot read: compare every entry instead
+
+
+def dirty_files(repo: GitRepo, head_tree: str, ignore: Iterable[str] = ()) -> list[str]:
     """Tracked paths that differ from HEAD: staged (index vs tree) or not (work tree vs index).
+
+    Args:
+        repo: the open repository.
+        head_tree: 40-hex id of HEAD's root tree (:attr:`History.head_tree`).
+        ignore: ``/``-separated work-tree paths that never count (the version file).
+
+    Returns:
+        The paths, sorted, ``/``-separated, relative to the work tree's top.
 
     Untracked files never count; neither do uninitialised submodules nor ``ignore`` paths.
     Work-tree content goes through the repository's check-in filters (``core.autocrlf``,
-    ``.gitattributes`` ``text``/``eol``) before it is hashed, as ``git status`` does.
+    ``.gitattributes`` ``text``/``eol``) before it is hashed, as ``git status`` does; only
+    files whose stat data differ from their index entry are hashed.
+
+    Raises:
+        RepositoryError: the index or a tree object cannot be read.
     """
+    ignored = frozenset(ignore)
+    path = os.path.join(repo.git_dir, "index")
+    try:
+        with open(path, "rb") as f:
+            index_mtime = os.fstat(f.fileno()).st_mtime_ns
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    try:
+        entries, cache_tree = _parse_index(data)
+    except _UnsupportedIndex:
+        return _dirty_files_dulwich(repo.dulwich(), repo.root, head_tree.encode(), ignored)
+    except (ValueError, IndexError, struct.error) as exc:
+        raise RepositoryError(
+            f"{repo.root}: the index file {path} cannot be read ({exc}). Run `git status` to "
+            "see whether git can read it, or `git reset` to rebuild it."
+        ) from exc
+    try:
+        changed = set(_staged(repo.objects, entries, cache_tree, head_tree.encode()))
+    except (KeyError, ValueError, zlib.error, IndexError) as exc:
+        raise RepositoryError(
+            f"{repo.root}: a tree of HEAD cannot be read ({exc!r}). Run `git fsck`."
+        ) from exc
+    changed.update(_unstaged(repo, entries, index_mtime))
+    names = sorted(p.decode("utf-8", "replace") for p in changed if p)
+    return [n for n in names if n not in ignored]
+
+
+def _staged(
+    store: _ObjectStore, entries: list[_Entry], cache_tree: _CacheTree | None, head_tree: bytes
+) -> list[bytes]:
+    """Paths whose index entry differs from HEAD's tree (added, removed, changed, conflicted).
+
+    Where the cache-tree vouches for a directory (valid, same entry count, same tree id as
+    HEAD's), its entries are not looked at.
+    """
+    changed: list[bytes] = []
+
+    def tree_entries(oid: bytes) -> list[tuple[bytes, int, bytes]]:
+        kind, data = store.read(binascii.hexlify(oid))
+        if kind != _OBJ_TREE:
+            raise ValueError(f"{oid.hex()} is not a tree")
+        return _parse_tree(data)
+
+    def all_paths(oid: bytes, prefix: bytes) -> None:
+        for name, mode, sha in tree_entries(oid):
+            if mode == _S_IFDIR:
+                all_paths(sha, prefix + name + b"/")
+            else:
+                changed.append(prefix + name)
+
+    def compare(prefix: bytes, lo: int, hi: int, node: _CacheTree | None, tree: bytes) -> None:
+        if node is not None and node.oid == tree and node.entry_count == hi - lo:
+            return
+        in_head = {name: (mode, sha) for name, mode, sha in tree_entries(tree)}
+        seen = set()
+        start = len(prefix)
+        i = lo
+        while i < hi:
+            path, mode, sha, stage, _, _, extended = entries[i]
+            slash = path.find(b"/", start)
+            if slash < 0:
+                name = path[start:]
+                seen.add(name)
+                head = in_head.get(name)
+                if head is not None and head[0] == _S_IFDIR:
+                    changed.append(path)
+                    all_paths(head[1], path + b"/")
+                elif (
+                    head is None
+                    or stage
+                    or extended & _INTENT_TO_ADD
+                    or head[1] != sha
+                    or _canonical_mode(head[0]) != mode
+                ):
+                    changed.append(path)
+                i += 1
+                continue
+            name = path[start:slash]
+            sub = path[: slash + 1]
+            j = i + 1
+            while j < hi and entries[j][0].startswith(sub):
+                j += 1
+            seen.add(name)
+            head = in_head.get(name)
+            if head is not None and head[0] == _S_IFDIR:
+                child = node.children.get(name) if node is not None else None
+                compare(sub, i, j, child, head[1])
+            else:
+                changed.extend(entries[k][0] for k in range(i, j))
+                if head is not None:
+                    changed.append(prefix + name)
+            i = j
+        for name, (mode, sha) in in_head.items():
+            if name not in seen:
+                if mode == _S_IFDIR:
+                    all_paths(sha, prefix + name + b"/")
+                else:
+                    changed.append(prefix + name)
+
+    if any(entry[6] & _INTENT_TO_ADD for entry in entries):
+        cache_tree = None  # git's cache-tree leaves intent-to-add entries out of its trees
+    compare(b"", 0, len(entries), cache_tree, binascii.unhexlify(head_tree))
+    return changed
+
+
+def _canonical_mode(mode: int) -> int:
+    """A tree entry's mode as the index records it (git's ``canon_mode``)."""
+    if stat.S_ISREG(mode):
+        return 0o100755 if mode & 0o100 else 0o100644
+    return mode
+
+
+def _unstaged(repo: GitRepo, entries: list[_Entry], index_mtime_ns: int) -> list[bytes]:
+    """Paths whose work-tree file differs from its index entry (conflicts included).
+
+    A file is hashed only when its stat data do not vouch for it: same mtime (ns) and size as
+    recorded, same file type and executable bit, and older than the index file (git's "racily
+    clean" rule).
+    """
+    out: list[bytes] = []
+    base = os.fsencode(repo.root) + b"/"
+    posix = os.sep == "/"
+    lstat = os.lstat
+    to_hash: list[tuple[_Entry, bytes, os.stat_result]] = []
+    for entry in entries:
+        path, mode, _, stage, mtime_ns, size, extended = entry
+        if stage or extended or mode == _S_IFGITLINK:
+            if stage:
+                out.append(path)
+                continue
+            if extended & _SKIP_WORKTREE:
+                continue
+        full = base + path if posix else os.path.join(base, *path.split(b"/"))
+        if mode == _S_IFGITLINK:
+            if _submodule_changed(full, binascii.hexlify(entry[2])):
+                out.append(path)
+            continue
+        try:
+            st = lstat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            out.append(path)
+            continue
+        work_mtime = st.st_mtime_ns
+        if (
+            work_mtime == mtime_ns
+            and work_mtime < index_mtime_ns
+            and st.st_size & 0xFFFFFFFF == size
+            and _mode_clean(st.st_mode, mode)
+        ):
+            continue
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            out.append(path)
+            continue
+        to_hash.append((entry, full, st))
+    if to_hash:
+        out.extend(_hash_changed(repo.dulwich(), to_hash))
+    return out
+
+
+def _mode_clean(work_mode: int, index_mode: int) -> bool:
+    """Same file type, and for regular files the same executable bit."""
+    if work_mode & 0o170100 == index_mode & 0o170100:
+        return True
+    return stat.S_ISLNK(work_mode) and stat.S_ISLNK(index_mode)
+
+
+def _hash_changed(
+    repo: Repo, candidates: list[tuple[_Entry, bytes, os.stat_result]]
+) -> list[bytes]:
+    """The candidates whose content (after the check-in filters) or mode differs."""
+    from dulwich.index import blob_from_path_and_stat
+
+    filemode = repo.get_config().get_boolean(b"core", b"filemode", True)
+    normalizer = repo.get_blob_normalizer()
+    out = []
+    for entry, full, st in candidates:
+        path, mode, sha = entry[:3]
+        blob = normalizer.checkin_normalize(blob_from_path_and_stat(full, st), path)
+        if blob.id != binascii.hexlify(sha) or not _same_mode(st.st_mode, mode, filemode):
+            out.append(path)
+    return out
+
+
+def _dirty_files_dulwich(
+    repo: Repo, root: Path, head_tree: bytes, ignore: frozenset[str]
+) -> list[str]:
+    """:func:`dirty_files` through dulwich's index reader, for indexes ours does not parse."""
     from dulwich.index import ConflictedIndexEntry, changes_from_tree
 
     try:
@@ -519,15 +1805,18 @@ def _dirty_files(repo: Repo, root: Path, head_tree: bytes, ignore: frozenset[str
         return entry.sha, entry.mode
 
     for (old, new), _, _ in changes_from_tree(
-        list(index.paths()), lookup, repo.object_store, ObjectID(head_tree)
+        list(index.paths()),
+        lookup,
+        repo.object_store,
+        head_tree,  # type: ignore[arg-type]
     ):
         changed.add(new or old or b"")
-    changed.update(_unstaged(repo, root, index))
+    changed.update(_unstaged_dulwich(repo, root, index))
     names = sorted(p.decode("utf-8", "replace") for p in changed if p)
     return [n for n in names if n not in ignore]
 
 
-def _unstaged(repo: Repo, root: Path, index: Any) -> list[bytes]:
+def _unstaged_dulwich(repo: Repo, root: Path, index: Any) -> list[bytes]:
     from dulwich.index import ConflictedIndexEntry, blob_from_path_and_stat
 
     normalizer = None
@@ -548,7 +1837,7 @@ def _unstaged(repo: Repo, root: Path, index: Any) -> list[bytes]:
             continue
         try:
             st = os.lstat(full)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             out.append(path)
             continue
         if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
@@ -648,21 +1937,18 @@ def head_state(root: Path, *, ignore_dirty: Iterable[str] = ()) -> HeadState:
     Raises:
         RepositoryError: no readable repository, no commits, HEAD's commit missing.
     """
-    repo = open_repository(root)
-    try:
-        head, branch = _read_head(repo, root)
-        commit = _load_commit(repo.object_store, head, root)
-        dirty = _dirty_files(repo, root, commit.tree, frozenset(ignore_dirty))
+    with GitRepo.open(root) as repo:
+        refs = read_refs(repo)
+        tree, _, commit_time = _read_commit(repo.objects, refs.head, root)
+        dirty = dirty_files(repo, tree.decode("ascii"), ignore_dirty)
         return HeadState(
-            node=head.decode("ascii"),
-            branch=branch,
-            commit_time=datetime.fromtimestamp(commit.commit_time, timezone.utc),
+            node=refs.head.decode("ascii"),
+            branch=refs.branch,
+            commit_time=datetime.fromtimestamp(commit_time, timezone.utc),
             dirty_files=tuple(dirty),
-            shallow=bool(_read_shallow(repo)),
+            shallow=bool(refs.shallow),
             root=root,
         )
-    finally:
-        repo.close()
 
 
 def list_version_tags(root: Path, parse_tag: ParseTag) -> tuple[VersionTag, ...]:
@@ -672,54 +1958,40 @@ def list_version_tags(root: Path, parse_tag: ParseTag) -> tuple[VersionTag, ...]
     left out.
 
     Raises:
-        RepositoryError: the tag refs cannot be read, or a version tag points at a missing
-            object.
+        RepositoryError: the tag refs cannot be read, or a version tag is corrupt or points
+            at a missing object.
     """
     from packaging.version import InvalidVersion, Version
 
-    repo = open_repository(root)
-    try:
-        try:
-            refs = repo.refs.as_dict(Ref(b"refs/tags"))
-        except (ValueError, KeyError, OSError) as exc:
-            raise RepositoryError(
-                f"{root}: cannot read the tag refs ({exc}). Run `git fsck`."
-            ) from exc
+    with GitRepo.open(root) as repo:
+        store = repo.objects
         found: list[VersionTag] = []
-        for raw_name, sha in sorted(refs.items()):
-            name = raw_name.decode("utf-8", "replace")
-            version = parse_tag(name)
+        for tag in read_refs(repo).tags:
+            version = parse_tag(tag.name)
             if version is None:
                 continue
             try:
                 Version(version)
             except InvalidVersion:
                 continue
-            commit = _peel_to_commit(repo.object_store, sha, name, root)
-            if commit is not None:
-                found.append(VersionTag(name, version, commit.decode("ascii")))
+            problem = None
+            try:
+                if tag.target is None:
+                    problem = _corrupt(tag)
+                else:
+                    commit = _peel(store, tag.target)
+                    if store.kind(commit) == _OBJ_COMMIT:
+                        found.append(VersionTag(tag.name, version, commit.decode("ascii")))
+            except KeyError as exc:
+                problem = _missing(tag, exc.args[0] if exc.args else b"?")
+            except (ValueError, zlib.error, IndexError) as exc:
+                problem = f"version tag {tag.name} cannot be read ({exc})"
+            if problem is not None:
+                raise RepositoryError(
+                    f"{root}: {problem}. Delete the tag (`git tag -d {tag.name}`) or fetch it "
+                    "again (`git fetch --tags`)."
+                )
         return tuple(found)
-    finally:
-        repo.close()
-
-
-def _peel_to_commit(store: Any, sha: bytes, name: str, root: Path) -> bytes | None:
-    """The commit a tag ref names after peeling annotated tags; None for trees and blobs."""
-    from dulwich.objects import Commit, Tag
-
-    target = sha
-    try:
-        obj = store[target]
-        while isinstance(obj, Tag):
-            target = obj.object[1]
-            obj = store[target]
-    except (KeyError, ValueError, AssertionError) as exc:  # dulwich asserts on bad ids
-        raise RepositoryError(
-            f"{root}: version tag {name} points at {target.decode('ascii', 'replace')!r}, "
-            "which is not an object in this repository. "
-            f"Delete the tag (`git tag -d {name}`) or fetch it again (`git fetch --tags`)."
-        ) from exc
-    return target if isinstance(obj, Commit) else None
 
 
 def remote_url(root: Path, remote: str = "origin") -> str | None:

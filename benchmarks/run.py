@@ -1,0 +1,405 @@
+"""Benchmark ``vcrelease version`` against ``python -m setuptools_scm`` and git itself.
+
+Usage: ``python benchmarks/run.py [--quick] [--runs N] [--only near,far-graph,...]``
+(``nox -s bench -- --quick`` passes the options through).
+
+For every repository of :mod:`generate` (built once and cached outside the work tree):
+
+1. correctness: ``vcrelease describe --json`` must report the tag, distance, node and dirty
+   state of ``git describe --tags --long --dirty --abbrev=40`` and of the generator's spec, and
+   ``vcrelease version`` must print what ``python -m setuptools_scm`` prints; with the describe
+   cache cold and warm;
+2. timing: whole processes, one warm-up round, then ``--runs`` rounds (default 7, at least 5)
+   with the tools interleaved (the order rotates every round); the medians are reported;
+3. peak memory: the maximum resident set size of each measured process and the children it
+   waited for, from ``os.wait4`` (the kernel's ``ru_maxrss``), largest over the runs.
+
+Tools:
+
+- ``vcrelease``: the ``vcrelease version`` console script (``python -m vcrelease version`` when
+  the script is not installed) with a cold describe cache: the cache file is deleted before each
+  run (untimed);
+- ``vcrelease warm``: the same command right after an untimed call that filled the cache;
+- ``setuptools_scm``: ``python -m setuptools_scm``;
+- ``git``: ``git describe --tags --long --dirty`` then ``git status --porcelain
+  --untracked-files=no``, times added, memory the larger.
+
+Every process runs with ``GIT_CONFIG_GLOBAL=/dev/null``, ``GIT_CONFIG_NOSYSTEM=1``, no CI
+variables, no ``VCRELEASE_*`` variables and a fixed ``SOURCE_DATE_EPOCH``.
+
+Writes ``benchmarks/results.md`` (``--quick``: ``results-quick.md`` in the benchmark cache
+directory, so a trial run does not touch the committed results) and prints PASS/FAIL per
+target. Exit status 0 when every target passes, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate
+
+HERE = Path(__file__).resolve().parent
+SOURCE_DATE_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
+CI_VARIABLES = (
+    "CI", "GITHUB_ACTIONS", "TRAVIS", "GITLAB_CI", "CIRCLECI", "TF_BUILD",
+    "BITBUCKET_BUILD_NUMBER", "BUILDKITE", "JENKINS_URL", "JENKINS_HOME",
+)  # fmt: skip
+
+# Targets of issue 5.
+SCM_RATIO = 0.8
+SCM_RATIO_FAR_COLD = 1.5
+GIT_RATIO = 2.0
+WARM_RATIO = 0.5
+PEAK_MIB = 150.0
+GIT_TARGET_REPOS = ("near", "near-graph", "near-dirty", "tags", "tags-graph")
+
+
+def _env() -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VCRELEASE_", "GIT_", "SETUPTOOLS_SCM_")) and k not in CI_VARIABLES
+    }
+    env.update(
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH,
+        LC_ALL="C",
+    )
+    return env
+
+
+def _vcrelease_command() -> list[str]:
+    script = Path(sys.executable).parent / "vcrelease"
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("vcrelease")
+    return [found] if found else [sys.executable, "-m", "vcrelease"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measurement: wall seconds, peak RSS in KiB, and the stdout of each command."""
+
+    seconds: float
+    max_rss_kib: int
+    outputs: tuple[str, ...]
+
+
+def measure(commands: list[list[str]], cwd: Path, env: dict[str, str]) -> Sample:
+    """Run ``commands`` one after the other; wall time summed, peak memory the largest.
+
+    Raises:
+        RuntimeError: a command exits non-zero (its stderr is in the message).
+    """
+    total = 0.0
+    peak = 0
+    outputs = []
+    for argv in commands:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            total += time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    f"{' '.join(argv)} in {cwd} exited {proc.returncode}: "
+                    f"{err.read().decode(errors='replace')}"
+                )
+            outputs.append(out.read().decode().strip())
+        peak = max(peak, usage.ru_maxrss)
+    return Sample(total, peak, tuple(outputs))
+
+
+def _cache_files(repo: Path) -> list[Path]:
+    """vcrelease's describe cache files of ``repo`` (see ``vcrelease.cache``)."""
+    git_dir = repo / ".git"
+    return [p for p in (git_dir / "vcrelease").glob("*") if p.is_file()]
+
+
+def clear_cache(repo: Path) -> None:
+    for path in _cache_files(repo):
+        path.unlink()
+
+
+@dataclass
+class Tool:
+    """A command to time; ``before`` runs untimed before each measurement."""
+
+    name: str
+    commands: list[list[str]]
+    before: Callable[[Path, dict[str, str]], None] | None = None
+    samples: list[Sample] = field(default_factory=list)
+
+
+def tools() -> list[Tool]:
+    vc = _vcrelease_command()
+
+    def cold(repo: Path, env: dict[str, str]) -> None:
+        clear_cache(repo)
+
+    def warm(repo: Path, env: dict[str, str]) -> None:
+        clear_cache(repo)
+        measure([[*vc, "version"]], repo, env)
+
+    return [
+        Tool("vcrelease", [[*vc, "version"]], cold),
+        Tool("vcrelease warm", [[*vc, "version"]], warm),
+        Tool("setuptools_scm", [[sys.executable, "-m", "setuptools_scm"]]),
+        Tool(
+            "git",
+            [
+                ["git", "describe", "--tags", "--long", "--dirty"],
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+            ],
+        ),
+    ]
+
+
+def check(spec: generate.Spec, repo: Path, env: dict[str, str]) -> list[str]:
+    """Differences between vcrelease, git, setuptools_scm and the spec (empty when equal)."""
+    problems = []
+    vc = _vcrelease_command()
+    git = measure([["git", "describe", "--tags", "--long", "--dirty", "--abbrev=40"]], repo, env)
+    described = git.outputs[0]
+    git_dirty = described.endswith("-dirty")
+    git_tag, git_distance, git_node = described.removesuffix("-dirty").rsplit("-", 2)
+    want = {
+        "tag": spec.expected_tag,
+        "distance": spec.expected_distance,
+        "node": git_node[1:],
+        "dirty": spec.dirty,
+    }
+    if (git_tag, int(git_distance), git_dirty) != (want["tag"], want["distance"], want["dirty"]):
+        problems.append(f"git describe says {described}, the spec {want}")
+    scm = measure([[sys.executable, "-m", "setuptools_scm"]], repo, env).outputs[0]
+    for state in ("cold", "warm"):
+        if state == "cold":
+            clear_cache(repo)
+        got = json.loads(measure([[*vc, "describe", "--json"]], repo, env).outputs[0])
+        mine = {key: got[key] for key in want}
+        if mine != want:
+            problems.append(f"vcrelease describe ({state} cache) says {mine}, git {want}")
+        version = measure([[*vc, "version"]], repo, env).outputs[0]
+        if version != scm:
+            problems.append(f"vcrelease version ({state}) says {version}, setuptools_scm {scm}")
+    return problems
+
+
+def run_repo(
+    spec: generate.Spec, repo: Path, runs: int, env: dict[str, str], log: Callable[[str], None]
+) -> list[Tool]:
+    measured = tools()
+    for tool in measured:  # warm-up: page cache, .pyc files
+        if tool.before:
+            tool.before(repo, env)
+        measure(tool.commands, repo, env)
+    for round_ in range(runs):
+        shift = round_ % len(measured)
+        for tool in measured[shift:] + measured[:shift]:
+            if tool.before:
+                tool.before(repo, env)
+            tool.samples.append(measure(tool.commands, repo, env))
+        log(".")
+    for tool in measured:
+        outputs = {s.outputs for s in tool.samples}
+        if len(outputs) != 1:
+            raise RuntimeError(f"{tool.name} printed different results on {spec.name}: {outputs}")
+    return measured
+
+
+def median(tool: Tool) -> float:
+    return statistics.median(s.seconds for s in tool.samples)
+
+
+def peak_mib(tool: Tool) -> float:
+    return max(s.max_rss_kib for s in tool.samples) / 1024
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    medians: dict[str, float]
+    peaks: dict[str, float]
+    problems: tuple[str, ...]
+
+    @property
+    def vs_scm(self) -> float:
+        return self.medians["vcrelease"] / self.medians["setuptools_scm"]
+
+    @property
+    def vs_git(self) -> float:
+        return self.medians["vcrelease"] / self.medians["git"]
+
+    @property
+    def warm_vs_scm(self) -> float:
+        return self.medians["vcrelease warm"] / self.medians["setuptools_scm"]
+
+
+def targets(rows: list[Row]) -> list[tuple[bool, str]]:
+    """(passed, description) for every target of issue 5 that the rows cover."""
+    out = []
+    for row in rows:
+        limit = SCM_RATIO_FAR_COLD if row.name == "far" else SCM_RATIO
+        out.append(
+            (
+                row.vs_scm <= limit,
+                f"{row.name}: vcrelease / setuptools_scm = {row.vs_scm:.2f} (<= {limit})",
+            )
+        )
+        peak = row.peaks["vcrelease"]
+        out.append(
+            (peak <= PEAK_MIB, f"{row.name}: vcrelease peak {peak:.0f} MiB (<= {PEAK_MIB:.0f})")
+        )
+        if row.name in GIT_TARGET_REPOS:
+            out.append(
+                (
+                    row.vs_git <= GIT_RATIO,
+                    f"{row.name}: vcrelease / (git describe + git status) = {row.vs_git:.2f} "
+                    f"(<= {GIT_RATIO})",
+                )
+            )
+        if row.name == "far":
+            out.append(
+                (
+                    row.warm_vs_scm <= WARM_RATIO,
+                    f"far: vcrelease warm cache / setuptools_scm = {row.warm_vs_scm:.2f} "
+                    f"(<= {WARM_RATIO})",
+                )
+            )
+        out.append(
+            (
+                not row.problems,
+                f"{row.name}: results equal git's and setuptools_scm's"
+                + (f" -- {'; '.join(row.problems)}" if row.problems else ""),
+            )
+        )
+    return out
+
+
+def _versions() -> str:
+    def first_line(*argv: str) -> str:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return "?"
+
+    from importlib.metadata import version
+
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    commit = first_line("git", "-C", str(HERE), "rev-parse", "--short=12", "HEAD")
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; {first_line('git', '--version')}; "
+        f"vcrelease {version('vcrelease')} (commit {commit}); dulwich {version('dulwich')}; "
+        f"setuptools-scm {version('setuptools-scm')}; vcs-versioning {version('vcs-versioning')}"
+    )
+
+
+def write_results(path: Path, rows: list[Row], specs: dict[str, generate.Spec], quick: bool,
+                  runs: int, results: list[tuple[bool, str]]) -> None:  # fmt: skip
+    lines = [
+        "# Benchmark results" + (" (quick mode: 10 times smaller repositories)" if quick else ""),
+        "",
+        "Made by `nox -s bench` (`python benchmarks/run.py`); see `benchmarks/README.md`.",
+        f"Whole-process wall time, median of {runs} interleaved runs after a warm-up; peak memory",
+        "is the largest `ru_maxrss` over the runs (the process and the children it waited for).",
+        "`vcrelease` is `vcrelease version` with the describe cache cleared before each run;",
+        "`warm` is the same command right after a call that filled the cache. `git` is",
+        "`git describe --tags --long --dirty` + `git status --porcelain --untracked-files=no`.",
+        "",
+        f"Machine and versions: {_versions()}.",
+        "",
+        "| repo | commits | files | tags | vcrelease | warm | setuptools_scm | git "
+        "| vc / scm | vc / git | warm / scm | peak MiB vc / warm / scm / git |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        spec = specs[row.name]
+        m = row.medians
+        p = row.peaks
+        lines.append(
+            f"| {row.name} | {spec.commits:,} | {spec.files:,} | {spec.tags:,} "
+            f"| {m['vcrelease']:.3f} | {m['vcrelease warm']:.3f} | {m['setuptools_scm']:.3f} "
+            f"| {m['git']:.3f} | {row.vs_scm:.2f} | {row.vs_git:.2f} | {row.warm_vs_scm:.2f} "
+            f"| {p['vcrelease']:.0f} / {p['vcrelease warm']:.0f} / {p['setuptools_scm']:.0f} "
+            f"/ {p['git']:.0f} |"
+        )
+    lines += ["", "Times in seconds.", "", "## Targets", ""]
+    lines += [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in results]
+    passed = sum(ok for ok, _ in results)
+    lines += ["", f"{passed} of {len(results)} targets pass.", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time vcrelease against setuptools_scm and git.")
+    parser.add_argument("--quick", action="store_true", help="10 times smaller repositories")
+    parser.add_argument("--runs", type=int, default=None, help="timed rounds (default 7, quick 5)")
+    parser.add_argument("--only", default="", help="comma-separated repository names")
+    parser.add_argument("--output", type=Path, default=None, help="where to write the table")
+    args = parser.parse_args(argv)
+    runs = args.runs or (5 if args.quick else 7)
+    if runs < 5:
+        parser.error("--runs must be at least 5 (the medians need them)")
+    only = {name for name in args.only.split(",") if name}
+    chosen = [s for s in generate.specs(args.quick) if not only or s.name in only]
+    if not chosen:
+        parser.error(f"--only {args.only!r} names no repository")
+    env = _env()
+    rows = []
+    for spec in chosen:
+        repo = generate.ensure(spec, args.quick)
+        print(f"{spec.name}: checking", end="", flush=True)
+        problems = check(spec, repo, env)
+        print(", timing", end="", flush=True)
+        measured = run_repo(spec, repo, runs, env, lambda s: print(s, end="", flush=True))
+        row = Row(
+            spec.name,
+            {t.name: median(t) for t in measured},
+            {t.name: peak_mib(t) for t in measured},
+            tuple(problems),
+        )
+        rows.append(row)
+        print(
+            f" vcrelease {row.medians['vcrelease']:.3f} s, warm {row.medians['vcrelease warm']:.3f}"
+            f" s, setuptools_scm {row.medians['setuptools_scm']:.3f} s, git "
+            f"{row.medians['git']:.3f} s" + ("" if not problems else f"; PROBLEMS: {problems}"),
+            flush=True,
+        )
+    results = targets(rows)
+    output = args.output or (
+        generate.bench_dir(True) / "results-quick.md" if args.quick else HERE / "results.md"
+    )
+    write_results(output, rows, {s.name: s for s in chosen}, args.quick, runs, results)
+    print()
+    for ok, text in results:
+        print(f"{'PASS' if ok else 'FAIL'} {text}")
+    print(f"\nwrote {output}")
+    return 0 if all(ok for ok, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

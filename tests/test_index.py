@@ -133,6 +133,16 @@ def test_derive_index_url(upload_url: str, expected: str | None) -> None:
         ("http://u:p%40ss@host/", "http://***@host/"),
         ("http://u:p@ss@host/", "http://***@host/"),
         ("/relative/path", "/relative/path"),
+        # free text, e.g. an exception's message
+        (
+            "HTTPError: 403 Forbidden from https://ci:tok@host/legacy/",
+            "HTTPError: 403 Forbidden from https://***@host/legacy/",
+        ),
+        (
+            "ConnectionError(http://a:b@h1/x, then HTTPS://c:d@e@h2:1/y?q)",
+            "ConnectionError(http://***@h1/x, then HTTPS://***@h2:1/y?q)",
+        ),
+        ("no url here: user@example.org", "no url here: user@example.org"),
         ("http://u:p[w@host/x", "http://***@host/x"),  # urlsplit: "Invalid IPv6 URL"
     ],
 )

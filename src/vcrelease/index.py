@@ -67,7 +67,7 @@ _CHUNK = 64 * 1024
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # ``scheme://anything-without-slash@`` inside free text (exception messages).
-_USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+_USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
 
 
 class IndexUnavailableError(VcreleaseError):
@@ -148,17 +148,17 @@ def normalize_project(name: str) -> str:
 def redact_url(url: str) -> str:
     """``url`` without credentials: ``https://user:token@host/x`` -> ``https://***@host/x``.
 
-    Used for every URL that goes into a message, an exception or a stored listing. Text that
-    does not parse as a URL has any ``scheme://...@`` userinfo replaced all the same.
+    Used for every URL that goes into a message, an exception or a stored listing. It is also
+    safe on free text (an exception's message): every ``scheme://userinfo@`` in it is replaced.
     """
     try:
         parts = urlsplit(url)
     except ValueError:
-        return _USERINFO_IN_TEXT.sub(r"\1***@", url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+        parts = None
+    if parts is not None and "@" in parts.netloc:
+        host = parts.netloc.rpartition("@")[2]
+        url = urlunsplit(parts._replace(netloc=f"***@{host}"))
+    return _USERINFO_IN_TEXT.sub(r"\1***@", url)
 
 
 def derive_index_url(repository_url: str) -> str | None:

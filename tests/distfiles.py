@@ -9,9 +9,11 @@ any directory and at any time, and another payload gives other bytes under the s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -31,6 +33,7 @@ description = "A tiny project for vcrelease upload tests."
 readme = "README.md"
 requires-python = ">=3.8"
 license = "MIT"
+dependencies = {dependencies}
 
 [tool.hatch.build.targets.wheel]
 packages = ["src/{module}"]
@@ -45,17 +48,26 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def make_dists(tmp_path: Path, name: str, version: str, *, payload: str) -> list[Path]:
+def make_dists(
+    tmp_path: Path,
+    name: str,
+    version: str,
+    *,
+    payload: str,
+    dependencies: Sequence[str] = (),
+) -> list[Path]:
     """Build ``[wheel, sdist]`` of project ``name`` at ``version`` under ``tmp_path``.
 
     ``payload`` is written into the package, so it decides the bytes: same arguments, same
     bytes (a second call with the same arguments and ``tmp_path`` returns the files already
     built); another payload, other bytes under the same names. File names follow the build
     backend (``demo_pkg-1.0.0-py3-none-any.whl``, ``demo_pkg-1.0.0.tar.gz``).
+    ``dependencies``: PEP 508 requirements written as ``Requires-Dist``.
     """
     normalized = canonicalize_name(name)
     module = normalized.replace("-", "_")
-    digest = hashlib.sha256(f"{name}\0{version}\0{payload}".encode()).hexdigest()[:12]
+    key = f"{name}\0{version}\0{payload}\0{chr(0).join(dependencies)}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     work = tmp_path / f"dists-{normalized}-{version}-{digest}"
     out = work / "dist"
     existing = sorted(out.glob("*.whl")) + sorted(out.glob("*.tar.gz")) if out.is_dir() else []
@@ -65,7 +77,10 @@ def make_dists(tmp_path: Path, name: str, version: str, *, payload: str) -> list
     package = project / "src" / module
     package.mkdir(parents=True, exist_ok=True)
     (project / "pyproject.toml").write_text(
-        _PYPROJECT.format(name=name, version=version, module=module), encoding="utf-8"
+        _PYPROJECT.format(
+            name=name, version=version, module=module, dependencies=json.dumps(list(dependencies))
+        ),
+        encoding="utf-8",
     )
     (project / "README.md").write_text(
         f"# {name}\n\nA tiny project for vcrelease upload tests.\n", encoding="utf-8"

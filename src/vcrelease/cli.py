@@ -85,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     from .upload_cli import add_arguments
 
     add_arguments(upload)
+
+    promote = sub.add_parser(
+        "promote", help="copy one release's files, same bytes, to another index"
+    )
+    from .upload_cli import add_promote_arguments
+
+    add_promote_arguments(promote)
     return parser
 
 
@@ -116,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ci": _ci,
         "archival-file": _archival_file,
         "upload": _upload,
+        "promote": _promote,
     }
     return run_guarded("vcrelease", lambda: commands[args.command](args))
 
@@ -154,6 +162,12 @@ def upload_main() -> int:
     from .upload_cli import main as upload
 
     return upload()
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from .upload_cli import run_promote
+
+    return run_promote(args, os.environ)
 
 
 def _upload(args: argparse.Namespace) -> int:

@@ -205,3 +205,130 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run_guarded("vc-upload", lambda: run(args, os.environ))
+
+
+def add_promote_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``vcrelease promote``."""
+    parser.add_argument("spec", metavar="NAME==VERSION", help="the release to promote")
+    parser.add_argument(
+        "--from", dest="source", metavar="URL", help="source simple index (PEP 503 base URL)"
+    )
+    parser.add_argument(
+        "--from-repository", metavar="NAME", help="source: a .pypirc section (its upload URL)"
+    )
+    parser.add_argument("--to", dest="target", metavar="URL", help="target upload URL")
+    parser.add_argument("-r", "--repository", help="target: a .pypirc section")
+    parser.add_argument("--index-url", help="target's simple API base (derived when not given)")
+    parser.add_argument("-u", "--username", help="target account (env TWINE_USERNAME)")
+    parser.add_argument("-p", "--password", help="env TWINE_PASSWORD (prefer the variable)")
+    parser.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    parser.add_argument("--dry-run", action="store_true", help="check and plan, upload nothing")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--all-markers",
+        action="store_true",
+        help="check every dependency, whatever its environment marker",
+    )
+    parser.add_argument(
+        "--allow-unpromoted-dependencies",
+        action="store_true",
+        help="promote even when a dependency has no satisfying version on the target",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
+    parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
+
+
+def run_promote(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Run ``vcrelease promote``; returns the exit code.
+
+    Raises:
+        VcreleaseError: bad input (2), a source file that does not match its hash or
+            unpromoted dependencies (1), index failures (4).
+    """
+    import tempfile
+
+    import requests
+
+    from .promote import (
+        PromotionRefused,
+        fetch_release,
+        parse_spec,
+        requirements_of,
+        unpromoted_dependencies,
+    )
+    from .upload import (
+        Report,
+        index_session,
+        preflight,
+        publish,
+        refusal_message,
+        resolve_target,
+        twine_uploader,
+    )
+
+    def log(text: str) -> None:
+        if args.verbose:
+            print(f"vcrelease promote: {text}", file=sys.stderr)
+
+    spec = parse_spec(args.spec)
+    source = args.source
+    if source is None and args.from_repository is not None:
+        source_target, _ = resolve_target(
+            repository_url=None,
+            repository_name=args.from_repository,
+            index_url=None,
+            username=None,
+            password=None,
+            config_file=args.config_file,
+            need_password=False,
+            progress=False,
+        )
+        source = source_target.index_url
+    if source is None:
+        raise ConfigError("Name the source index: --from URL (simple API) or --from-repository.")
+    target, settings = resolve_target(
+        repository_url=args.target or env.get("TWINE_REPOSITORY_URL"),
+        repository_name=args.repository or env.get("TWINE_REPOSITORY"),
+        index_url=args.index_url or env.get("VCRELEASE_INDEX_URL"),
+        username=args.username or env.get("TWINE_USERNAME"),
+        password=args.password or env.get("TWINE_PASSWORD"),
+        config_file=args.config_file,
+        need_password=not args.dry_run,
+        progress=not args.no_progress and args.format == "table",
+    )
+    with tempfile.TemporaryDirectory(prefix="vcrelease-promote-") as tmp:
+        with requests.Session() as source_session:
+            plan = fetch_release(source_session, source, spec, Path(tmp))
+        log(f"downloaded {len(plan.files)} files of {spec.project} {spec.version}, hashes match")
+        with index_session(target) as session:
+            missing = unpromoted_dependencies(
+                session, target.index_url, requirements_of(plan), all_markers=args.all_markers
+            )
+            if missing and not args.allow_unpromoted_dependencies:
+                raise PromotionRefused(
+                    f"{spec.project} {spec.version} depends on releases the target index "
+                    f"{target.index_url} does not have: {'; '.join(missing)}. Promote those "
+                    "first (a release may not sit above its dependencies), or pass "
+                    "--allow-unpromoted-dependencies."
+                )
+            steps = preflight(session, target, plan)
+            if any(s.action == "refuse" for s in steps):
+                report = Report(plan, tuple(steps), 1, refusal_message(steps, plan.version))
+            elif args.dry_run:
+                todo = sum(1 for s in steps if s.action == "upload")
+                report = Report(
+                    plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to promote, nothing sent.", True
+                )
+            else:
+                repository = settings.create_repository()
+                try:
+                    uploader = twine_uploader(
+                        repository, quiet_stdout=args.format == "json", timeout=args.timeout
+                    )
+                    report = publish(session, target, plan, steps, uploader, log)
+                finally:
+                    repository.close()
+    reason = f"promotion from {source} (sha256 checked against the source listing)"
+    _show(report, reason, args.format)
+    return report.exit_code

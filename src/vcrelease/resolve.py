@@ -275,9 +275,13 @@ def describe_project(
     root = root or find_work_tree(project_dir)
     if root is None:
         return describe(project_dir, tag_parser(config.tag_pattern))  # raises: no work tree
-    return describe(
+    from .cache import cached_describe  # the history is cached; the dirty state never is
+
+    pattern = config.tag_pattern
+    return cached_describe(
         root,
-        parse_tag or tag_parser(config.tag_pattern),
+        parse_tag or tag_parser(pattern),
+        tag_key=f"{pattern.pattern}\0{pattern.flags}",
         ignore_dirty=ignored_paths(project_dir, root, config),
     )
 

@@ -1,0 +1,273 @@
+"""The describe cache: repeated calls (a build asks for the version several times, in several
+processes) skip the history walk.
+
+What is cached: the history part of a describe (:class:`vcrelease.gitread.History`: the tag,
+its version, the distance, HEAD, the branch, the commit time, HEAD's tree, shallow or not, the
+candidates). The dirty state is never cached: every call recomputes it with the stat-based
+check of :func:`vcrelease.gitread.dirty_files` (only files whose stat data differ from the
+index are hashed), so a file modified after the last call is always seen. A cached "clean"
+cannot exist.
+
+The key is a digest of contents, not of modification times:
+
+- the refs fingerprint (:attr:`vcrelease.gitread.Refs.fingerprint`): ``HEAD`` and every ref it
+  follows (a new commit, a moved or switched branch, a detached HEAD), the name and content of
+  every loose tag ref (a new, moved or deleted tag), ``packed-refs`` byte for byte
+  (``git pack-refs``, ``git gc``, fetches), and the ``shallow`` file (deepening a clone);
+- the tag settings: the caller's ``tag_key`` (the tag pattern and its flags) and the versions
+  of the libraries that parse tag names (``vcs-versioning``, ``packaging``);
+- vcrelease itself: its version and the size and modification time of the modules that
+  compute the history (an edited checkout of vcrelease never reads an older result);
+- the format of the cache.
+
+Objects never change under their id, so nothing about them is keyed. Errors (a shallow cut, a
+corrupt tag) are not cached: they are found again on every call.
+
+Where: in memory (at most :data:`MEMORY_ENTRIES` results per process), and on disk in
+``<git dir>/vcrelease/describe-cache.json``, where ``<git dir>`` is the repository directory of
+the work tree (``.git``, or ``.git/worktrees/<name>`` for a linked worktree): outside the work
+tree, private to that work tree, deleted with the clone. The file holds at most
+:data:`DISK_ENTRIES` results (several tag patterns in one monorepo each keep theirs). It is
+written to a temporary file and renamed into place; any failure to read or write it (a
+read-only checkout, a full disk, a corrupt or foreign file) is silent and never changes the
+result. ``VCRELEASE_NO_CACHE=1`` turns both caches off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from . import __version__, gitread
+from .gitread import Describe, GitRepo, History, TagCandidate
+
+FORMAT = 1
+"""Version of the cache file's layout and of the key's recipe."""
+MEMORY_ENTRIES = 16
+DISK_ENTRIES = 8
+CACHE_DIR = "vcrelease"
+CACHE_FILE = "describe-cache.json"
+DISABLE_VARIABLE = "VCRELEASE_NO_CACHE"
+
+_memory: dict[str, History] = {}
+"""(git dir, key) -> history, insertion-ordered, at most MEMORY_ENTRIES (the oldest is
+dropped): the one piece of module state, bounded."""
+
+
+def cached_describe(
+    path: Path,
+    parse_tag: Callable[[str], str | None],
+    *,
+    tag_key: str,
+    ignore_dirty: Iterable[str] = (),
+) -> Describe:
+    """:func:`vcrelease.gitread.describe`, with the history taken from the cache when the
+    refs and the tag settings are unchanged.
+
+    Args:
+        path: a directory inside the work tree.
+        parse_tag: tag name -> version string or None, as for ``describe``.
+        tag_key: a string that changes whenever ``parse_tag`` may answer differently (the tag
+            pattern and its flags).
+        ignore_dirty: as for ``describe``.
+
+    Raises:
+        RepositoryError, ShallowCloneError: as :func:`vcrelease.gitread.describe`.
+    """
+    root = gitread.find_work_tree(path)
+    if root is None or _disabled():
+        return gitread.describe(path, parse_tag, ignore_dirty=ignore_dirty)
+    with GitRepo.open(root) as repo:
+        refs = gitread.read_refs(repo)
+        key = None if refs.fingerprint is None else _key(refs.fingerprint, tag_key)
+        history = None if key is None else _lookup(repo, key)
+        if history is None:
+            history = gitread.read_history(repo, refs, parse_tag)
+            if key is not None:
+                _store(repo, key, history)
+        elif history.root != root:
+            history = _with_root(history, root)
+        return history.describe(gitread.dirty_files(repo, history.head_tree, ignore_dirty))
+
+
+def cache_file(git_dir: str | Path) -> Path:
+    """The cache file of the repository directory ``git_dir`` (``.git``)."""
+    return Path(git_dir) / CACHE_DIR / CACHE_FILE
+
+
+def clear_memory() -> None:
+    """Forget the results held in this process (the disk cache stays)."""
+    _memory.clear()
+
+
+def _disabled() -> bool:
+    return os.environ.get(DISABLE_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _key(fingerprint: bytes, tag_key: str) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (str(FORMAT), __version__, tag_key, *_code_stamps()):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(b"%d\0" % len(data))
+        digest.update(data)
+    digest.update(fingerprint)
+    return digest.hexdigest()
+
+
+def _code_stamps() -> list[str]:
+    """What else decides the history: our modules' files and the tag-parsing libraries."""
+    stamps = []
+    for name in ("vcrelease.gitread", "vcrelease.cache", "vcs_versioning", "packaging"):
+        module = sys.modules.get(name)
+        if module is None:
+            stamps.append(f"{name}:absent")
+            continue
+        version = getattr(module, "__version__", None)
+        file = getattr(module, "__file__", None)
+        try:
+            st = os.stat(file) if file else None
+        except OSError:
+            st = None
+        stamp = f"{st.st_size}:{st.st_mtime_ns}" if st else "?"
+        stamps.append(f"{name}:{version}:{file}:{stamp}")
+    return stamps
+
+
+def _lookup(repo: GitRepo, key: str) -> History | None:
+    found = _memory.get(_memory_key(repo, key))
+    if found is not None:
+        return found
+    entries = _read_file(repo)
+    raw = entries.get(key)
+    if raw is None:
+        return None
+    try:
+        history = _decode(raw, repo.root)
+    except (KeyError, TypeError, ValueError):
+        return None
+    _remember(_memory_key(repo, key), history)
+    return history
+
+
+def _store(repo: GitRepo, key: str, history: History) -> None:
+    _remember(_memory_key(repo, key), history)
+    entries = _read_file(repo)
+    entries.pop(key, None)
+    entries[key] = _encode(history)
+    while len(entries) > DISK_ENTRIES:
+        del entries[next(iter(entries))]
+    _write_file(repo, entries)
+
+
+def _memory_key(repo: GitRepo, key: str) -> str:
+    """Per repository: equal refs in two clones may still differ in the objects they hold."""
+    return f"{os.path.abspath(repo.git_dir)}\0{key}"
+
+
+def _remember(key: str, history: History) -> None:
+    _memory.pop(key, None)
+    _memory[key] = history
+    while len(_memory) > MEMORY_ENTRIES:
+        del _memory[next(iter(_memory))]
+
+
+def _read_file(repo: GitRepo) -> dict[str, Any]:
+    """The entries of the cache file; {} when it is absent, unreadable or not ours."""
+    try:
+        with open(cache_file(repo.git_dir), "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return {}
+    entries = data.get("entries")
+    return dict(entries) if isinstance(entries, dict) else {}
+
+
+def _write_file(repo: GitRepo, entries: dict[str, Any]) -> None:
+    """Write the cache file atomically; give up silently on any failure."""
+    target = cache_file(repo.git_dir)
+    payload = json.dumps({"format": FORMAT, "entries": entries}, separators=(",", ":"))
+    temp = None
+    try:
+        target.parent.mkdir(exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".describe-", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(payload)
+        os.replace(temp, target)
+        temp = None
+    except OSError:
+        pass
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+
+def _encode(history: History) -> dict[str, Any]:
+    return {
+        "tag": history.tag,
+        "tag_version": history.tag_version,
+        "distance": history.distance,
+        "node": history.node,
+        "branch": history.branch,
+        "commit_time": history.commit_time,
+        "head_tree": history.head_tree,
+        "shallow": history.shallow,
+        "candidates": [[c.name, c.version, c.commit, c.distance] for c in history.candidates],
+    }
+
+
+def _decode(raw: dict[str, Any], root: Path) -> History:
+    """A cache entry -> History.
+
+    Raises:
+        KeyError, TypeError, ValueError: an entry of another shape.
+    """
+
+    def text(value: Any, optional: bool = False) -> Any:
+        if (value is None and optional) or isinstance(value, str):
+            return value
+        raise TypeError(f"expected a string, got {value!r}")
+
+    def number(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an integer, got {value!r}")
+        return value
+
+    candidates = tuple(
+        TagCandidate(text(name), text(version), text(commit), number(distance))
+        for name, version, commit, distance in raw["candidates"]
+    )
+    shallow = raw["shallow"]
+    if not isinstance(shallow, bool):
+        raise TypeError("shallow")
+    node = text(raw["node"])
+    head_tree = text(raw["head_tree"])
+    if len(node) != 40 or len(head_tree) != 40:
+        raise ValueError("node and head_tree are 40-hex ids")
+    return History(
+        tag=text(raw["tag"], optional=True),
+        tag_version=text(raw["tag_version"], optional=True),
+        distance=number(raw["distance"]),
+        node=node,
+        branch=text(raw["branch"], optional=True),
+        commit_time=number(raw["commit_time"]),
+        head_tree=head_tree,
+        shallow=shallow,
+        candidates=candidates,
+        root=root,
+    )
+
+
+def _with_root(history: History, root: Path) -> History:
+    from dataclasses import replace
+
+    return replace(history, root=root)

@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from vcrelease.ci import DETECTION_VARIABLES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).resolve().parent / "samples"
 BACKENDS = ("setuptools", "hatchling")
@@ -176,6 +178,7 @@ def build_env(
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("VCRELEASE_", "SETUPTOOLS_SCM_", "VCS_VERSIONING_", "GIT_"))
+        and k not in DETECTION_VARIABLES  # session-scoped: made before the autouse fixture runs
     }
     links = [str(vcrelease_wheelhouse)]
     if env.get("PIP_FIND_LINKS"):

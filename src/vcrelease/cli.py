@@ -92,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     from .upload_cli import add_promote_arguments
 
     add_promote_arguments(promote)
+
+    channel = sub.add_parser(
+        "channel", help="build (and upload) or show an indirection package pinned to a release"
+    )
+    from .channel_cli import add_arguments as add_channel_arguments
+
+    add_channel_arguments(channel)
     return parser
 
 
@@ -124,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "archival-file": _archival_file,
         "upload": _upload,
         "promote": _promote,
+        "channel": _channel,
     }
     return run_guarded("vcrelease", lambda: commands[args.command](args))
 
@@ -162,6 +170,12 @@ def upload_main() -> int:
     from .upload_cli import main as upload
 
     return upload()
+
+
+def _channel(args: argparse.Namespace) -> int:
+    from .channel_cli import run
+
+    return run(args, os.environ)
 
 
 def _promote(args: argparse.Namespace) -> int:

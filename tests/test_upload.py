@@ -241,21 +241,24 @@ def test_eight_concurrent_runs_with_the_same_files_all_succeed(
 
 
 def test_eight_concurrent_runs_with_different_bytes_one_wins(
-    pypiserver_nofallback_index: IndexServer, tmp_path: Path, unique_project: str
+    devpi_production: IndexServer, tmp_path: Path, unique_project: str
 ) -> None:
+    """On devpi's non-volatile index, whose create-once is atomic (a transaction). pypiserver's
+    check-then-write is not, so two of its uploads can both "win" one name under load: the
+    index's own atomicity decides such races, and vc-upload's verify reports the loser."""
     repo = tagged_repo(tmp_path / "repo", "v1.0.0")
     sets = [
         make_dists(tmp_path / f"s{i}", unique_project, "1.0.0", payload=f"build {i}")
         for i in range(8)
     ]
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda s: vc_upload(pypiserver_nofallback_index, s, repo), sets))
+        results = list(pool.map(lambda s: vc_upload(devpi_production, s, repo), sets))
     codes = [r.returncode for r in results]
     assert sorted(codes) == [0] + [1] * 7, [r.stderr for r in results]
     winner = sets[codes.index(0)]
     project = winner[0].name.split("-")[0]
     for f in winner:
-        assert pypiserver_nofallback_index.served_sha256(project, f.name) == sha256_file(f)
+        assert devpi_production.served_sha256(project, f.name) == sha256_file(f)
 
 
 def test_an_index_slower_than_the_timeout_is_read_again(

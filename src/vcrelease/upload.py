@@ -359,7 +359,11 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
                 response = repository.upload(package, max_redirects=1)
         except requests.RequestException as exc:
             return None, f"{type(exc).__name__}: {redact_url(str(exc))[:200]}"
-        return response.status_code, f"HTTP {response.status_code} {response.reason}"
+        detail = f"HTTP {response.status_code} {response.reason}"
+        said = " ".join((response.text or "").split())[:200]
+        if said and response.status_code >= 400:
+            detail += f": {redact_url(said)}"  # PyPI: "File already exists", "previously used"
+        return response.status_code, detail
 
     return upload_one
 

@@ -286,7 +286,9 @@ def publish(
                 "which build made them; this run uploads nothing more.",
             )
         done[i] = replace(step, outcome="failed")
-        code = EXIT_NETWORK
+        # 400/409 with the file not listed: the index refuses the name itself (PyPI never takes
+        # a file name twice, not even after the file was deleted): a refusal, not an outage.
+        code = EXIT_REFUSED if status in (400, 409) else EXIT_NETWORK
         return Report(
             plan,
             (*done[: i + 1], *rest),
@@ -336,6 +338,12 @@ def _fix_for(status: int | None) -> str:
         )
     if status is None:
         return "No answer came (network): run again; files already there will be skipped."
+    if status in (400, 409):
+        return (
+            "The index refuses this file (see its words above); if it says the name was used "
+            "before (PyPI never takes a file name twice, even after a deletion), give the fix "
+            "a new version."
+        )
     return "Run again when the index is healthy; files already there will be skipped."
 
 

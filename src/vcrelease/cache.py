@@ -36,17 +36,20 @@ result. ``VCRELEASE_NO_CACHE=1`` turns both caches off.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from . import __version__, gitread
 from .gitread import Describe, GitRepo, History, TagCandidate
+
+try:  # BLAKE2 without hashlib, whose import loads OpenSSL
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
 
 FORMAT = 1
 """Version of the cache file's layout and of the key's recipe."""
@@ -112,7 +115,7 @@ def _disabled() -> bool:
 
 
 def _key(fingerprint: bytes, tag_key: str) -> str:
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     for part in (str(FORMAT), __version__, tag_key, *_code_stamps()):
         data = part.encode("utf-8", "surrogatepass")
         digest.update(b"%d\0" % len(data))
@@ -193,6 +196,8 @@ def _read_file(repo: GitRepo) -> dict[str, Any]:
 
 def _write_file(repo: GitRepo, entries: dict[str, Any]) -> None:
     """Write the cache file atomically; give up silently on any failure."""
+    import tempfile  # only when writing: importing it costs more than the rest of a hit
+
     target = cache_file(repo.git_dir)
     payload = json.dumps({"format": FORMAT, "entries": entries}, separators=(",", ":"))
     temp = None

@@ -15,9 +15,12 @@ of all lower layers first (``objects/info/commit-graphs/commit-graph-chain``, ba
 
 from __future__ import annotations
 
+import array
+import bisect
 import mmap
 import os
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -48,6 +51,10 @@ class GraphCommit:
     commit_time: int
 
 
+_PREFIX_AFTER = 256
+"""Lookups in one table before its id prefixes are copied into an array (see SortedIds)."""
+
+
 def find_sorted(data: Buffer, table: int, fanout: int, oid: bytes, width: int) -> int | None:
     """Index of ``oid`` in a sorted table of ids, or None.
 
@@ -76,6 +83,66 @@ def find_sorted(data: Buffer, table: int, fanout: int, oid: bytes, width: int) -
     return None if at < 0 else lo + at // width
 
 
+class SortedIds:
+    """A sorted id table with a fan-out (:func:`find_sorted`'s layout), searched fast.
+
+    The first :data:`_PREFIX_AFTER` lookups use :func:`find_sorted`. A caller that keeps
+    asking (a long walk, thousands of tags) pays once for an array of the first 4 bytes of
+    every id (about 10 ns per id), and later lookups bisect it in C.
+    """
+
+    __slots__ = ("_data", "_fanout", "_lookups", "_prefixes", "_table", "_width", "count")
+
+    def __init__(self, data: Buffer, table: int, fanout: int, width: int) -> None:
+        self._data = data
+        self._table = table
+        self._fanout = fanout
+        self._width = width
+        self.count: int = struct.unpack_from(">I", data, fanout + 255 * 4)[0]
+        self._lookups = 0
+        self._prefixes: array.array[int] | None = None
+
+    def find(self, oid: bytes) -> int | None:
+        """Index of the binary id ``oid`` in the table, or None."""
+        prefixes = self._prefixes
+        if prefixes is None:
+            self._lookups += 1
+            if self._lookups <= _PREFIX_AFTER:
+                return find_sorted(self._data, self._table, self._fanout, oid, self._width)
+            prefixes = self._prefixes = self._build_prefixes()
+        key = int.from_bytes(oid[:4], "big")
+        index = bisect.bisect_left(prefixes, key)
+        width = self._width
+        data = self._data
+        start = self._table + width * index
+        count = self.count
+        while index < count and prefixes[index] == key:
+            if data[start : start + width] == oid:
+                return index
+            index += 1
+            start += width
+        return None
+
+    def at(self, index: int) -> bytes:
+        """The id at ``index``."""
+        start = self._table + index * self._width
+        return bytes(self._data[start : start + self._width])
+
+    def _build_prefixes(self) -> array.array[int]:
+        width = self._width
+        table = self._data[self._table : self._table + width * self.count]
+        packed = bytearray(4 * self.count)
+        for i in range(4):
+            packed[i::4] = table[i::width]
+        prefixes = array.array("I")
+        if prefixes.itemsize != 4:  # pragma: no cover - no such platform here
+            prefixes = array.array("L")
+        prefixes.frombytes(bytes(packed))
+        if sys.byteorder == "little":
+            prefixes.byteswap()
+        return prefixes
+
+
 class _Layer:
     """One commit-graph file, memory-mapped."""
 
@@ -102,7 +169,8 @@ class _Layer:
         self._oids = chunks[b"OIDL"]
         self._cdat = chunks[b"CDAT"]
         self._edges = chunks.get(b"EDGE")
-        (self.count,) = struct.unpack_from(">I", data, self._fanout + 255 * 4)
+        self._ids = SortedIds(data, self._oids, self._fanout, self.hash_len)
+        self.count = self._ids.count
         self.first_position = first_position
 
     def close(self) -> None:
@@ -110,7 +178,7 @@ class _Layer:
 
     def find(self, oid: bytes) -> int | None:
         """Local index of binary ``oid`` in this layer, or None."""
-        return find_sorted(self._map, self._oids, self._fanout, oid, self.hash_len)
+        return self._ids.find(oid)
 
     def oid_at(self, index: int) -> bytes:
         start = self._oids + index * self.hash_len

@@ -45,17 +45,13 @@ How it is read (issue 5, "Make it fast"): the common path imports no dulwich at 
 
 from __future__ import annotations
 
-import array
 import binascii
-import bisect
-import hashlib
 import heapq
 import mmap
 import os
 import re
 import stat
 import struct
-import sys
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -63,11 +59,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from .commitgraph import CommitGraph, CommitGraphError, find_sorted
+from .commitgraph import CommitGraph, CommitGraphError, SortedIds
 from .errors import RepositoryError, ShallowCloneError
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
+
+try:  # BLAKE2 without hashlib, whose import loads OpenSSL (a few ms on every call)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
 
 ParseTag = Callable[[str], "str | None"]
 """Takes a tag name (``v1.2.3``), returns its version string (``1.2.3``) or None to skip it."""
@@ -87,7 +88,6 @@ _OBJ_COMMIT, _OBJ_TREE, _OBJ_BLOB, _OBJ_TAG = 1, 2, 3, 4
 _OBJ_OFS_DELTA, _OBJ_REF_DELTA = 6, 7
 _TYPE_NAMES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _TYPE_WORDS = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
-_PREFIX_AFTER = 1024  # index lookups in one pack before its id prefixes are copied out
 
 
 @dataclass(frozen=True)
@@ -358,6 +358,10 @@ class TagRef:
     raw: bytes
 
 
+_TagTuple: TypeAlias = tuple[str, "bytes | None", "bytes | None", bytes]
+"""A :class:`TagRef` as a plain tuple (name, target, peeled, raw): thousands are made."""
+
+
 @dataclass(frozen=True)
 class Refs:
     """What the history depends on, besides objects (which never change under an id).
@@ -365,71 +369,99 @@ class Refs:
     Attributes:
         head: 40-hex id of the HEAD commit.
         branch: the checked-out branch, None on a detached HEAD.
-        tags: every ``refs/tags/*`` ref.
         shallow: 40-hex ids listed in the ``shallow`` file (empty unless a shallow clone).
-        fingerprint: a digest of every byte read to find the above (``HEAD``, the refs it
+        fingerprint: a digest of every byte read to find these refs (``HEAD``, the refs it
             follows, the loose tag refs with their names, ``packed-refs``, ``shallow``), or
             None when the refs are not plain files (reftable). Equal fingerprints mean equal
             refs.
+        packed_refs: the ``packed-refs`` file as read (its tags are parsed on demand).
+        loose_tags: (name, content, id a symbolic ref resolves to) of each loose tag ref.
+        listed_tags: the tags when they came from dulwich (reftable), else None.
     """
 
     head: bytes
     branch: str | None
-    tags: tuple[TagRef, ...]
     shallow: frozenset[bytes]
     fingerprint: bytes | None
+    packed_refs: bytes = field(default=b"", repr=False)
+    loose_tags: tuple[tuple[str, bytes, bytes | None], ...] = field(default=(), repr=False)
+    listed_tags: tuple[TagRef, ...] | None = field(default=None, repr=False)
+
+    @property
+    def tags(self) -> tuple[TagRef, ...]:
+        """Every ``refs/tags/*`` ref, sorted by name (loose refs over packed ones)."""
+        if self.listed_tags is not None:
+            return self.listed_tags
+        return tuple(TagRef(*t) for t in self.tag_tuples())
+
+    def tag_tuples(self) -> list[_TagTuple]:
+        """:attr:`tags` as tuples (cheaper to make by the thousand)."""
+        if self.listed_tags is not None:
+            return [(t.name, t.target, t.peeled, t.raw) for t in self.listed_tags]
+        tags: dict[str, _TagTuple] = {}
+        data = self.packed_refs
+        if data:
+            if not data.endswith(b"\n"):
+                data += b"\n"
+            traits = data[: data.find(b"\n")] if data.startswith(b"# pack-refs with:") else b""
+            peeled_known = b" peeled" in traits or b" fully-peeled" in traits
+            for sha, name_bytes, peeled in _PACKED_TAG.findall(data):
+                name = name_bytes.decode("utf-8", "replace")
+                target = sha.lower() if _HEX40.fullmatch(sha) else None
+                if peeled:
+                    peel: bytes | None = peeled.lower() if _HEX40.fullmatch(peeled) else None
+                else:
+                    # The traits promise a peeled line for every annotated tag.
+                    peel = target if peeled_known else None
+                tags[name] = (name, target, peel, sha)
+        for name, raw, resolved in self.loose_tags:
+            content = raw.strip()
+            if content.startswith(b"ref:"):
+                tags[name] = (name, resolved, None, raw)
+            elif _HEX40.fullmatch(content):
+                tags[name] = (name, content.lower(), None, raw)
+            else:
+                tags[name] = (name, None, None, raw)
+        return [tags[name] for name in sorted(tags)]
+
+
+_PACKED_TAG = re.compile(rb"^([^ \n#^]*) refs/tags/([^\n]*)\n(?:\^([^\n]*)\n)?", re.MULTILINE)
 
 
 def read_refs(repo: GitRepo) -> Refs:
-    """HEAD, the tag refs and the shallow list of ``repo``.
+    """HEAD, the tag refs and the shallow list of ``repo`` (tags parsed on demand).
 
     Raises:
         RepositoryError: HEAD cannot be read or names no commit yet (an empty repository).
     """
-    digest = hashlib.blake2b(digest_size=20)
-    if os.path.isdir(os.path.join(repo.common_dir, "reftable")):
-        head, branch, tags = _dulwich_refs(repo)
-        fingerprint = None
-    else:
-        packed_raw = _read_optional(os.path.join(repo.common_dir, "packed-refs")) or b""
-        packed, traits = _parse_packed_refs(packed_raw)
-        digest.update(b"packed-refs\0%d\0" % len(packed_raw))
-        digest.update(packed_raw)
-        head, branch = _resolve_head(repo, packed, digest)
-        tags = _tag_refs(repo, packed, traits, digest)
-        fingerprint = b""
     shallow_raw = _read_optional(os.path.join(repo.common_dir, "shallow")) or b""
     shallow = frozenset(line.strip().lower() for line in shallow_raw.splitlines() if line.strip())
-    if fingerprint is not None:
-        digest.update(b"shallow\0%d\0" % len(shallow_raw))
-        digest.update(shallow_raw)
-        fingerprint = digest.digest()
-    return Refs(head, branch, tags, shallow, fingerprint)
+    if os.path.isdir(os.path.join(repo.common_dir, "reftable")):
+        head, branch, tags = _dulwich_refs(repo)
+        return Refs(head, branch, shallow, None, listed_tags=tags)
+    digest = blake2b(digest_size=20)
+    packed = _read_optional(os.path.join(repo.common_dir, "packed-refs")) or b""
+    digest.update(b"packed-refs\0%d\0" % len(packed))
+    digest.update(packed)
+    head, branch = _resolve_head(repo, packed, digest)
+    loose = _loose_tags(repo, packed, digest)
+    digest.update(b"shallow\0%d\0" % len(shallow_raw))
+    digest.update(shallow_raw)
+    return Refs(head, branch, shallow, digest.digest(), packed, loose)
 
 
-def _parse_packed_refs(
-    data: bytes,
-) -> tuple[dict[bytes, tuple[bytes, bytes | None]], frozenset[bytes]]:
-    """``packed-refs`` -> ({ref name: (40-hex, peeled 40-hex or None)}, traits)."""
-    refs: dict[bytes, tuple[bytes, bytes | None]] = {}
-    traits: frozenset[bytes] = frozenset()
-    last: bytes | None = None
-    for line in data.splitlines():
-        if not line:
-            continue
-        if line.startswith(b"#"):
-            if line.startswith(b"# pack-refs with:"):
-                traits = frozenset(line[len(b"# pack-refs with:") :].split())
-            continue
-        if line.startswith(b"^"):
-            if last is not None:
-                refs[last] = (refs[last][0], line[1:].strip().lower())
-            continue
-        sha, _, name = line.partition(b" ")
-        name = name.strip()
-        last = name
-        refs[name] = (sha.lower(), None)
-    return refs, traits
+def _packed_ref(packed: bytes, name: str) -> bytes | None:
+    """The id ``packed-refs`` gives the ref ``name``, or None."""
+    needle = b" " + name.encode() + b"\n"
+    data = packed if packed.endswith(b"\n") else packed + b"\n"
+    at = data.find(needle)
+    while at >= 0:
+        start = at - 40
+        if start >= 0 and (start == 0 or data[start - 1] == 0x0A):
+            sha = data[start:at]
+            return sha.lower() if _HEX40.fullmatch(sha) else None
+        at = data.find(needle, at + 1)
+    return None
 
 
 def _loose_ref_path(repo: GitRepo, name: str) -> str:
@@ -439,12 +471,9 @@ def _loose_ref_path(repo: GitRepo, name: str) -> str:
 
 
 def _resolve_ref(
-    repo: GitRepo,
-    name: str,
-    packed: dict[bytes, tuple[bytes, bytes | None]],
-    digest: Any,
-) -> tuple[list[str], bytes | None, bytes]:
-    """Follow ``name`` through symbolic refs: (names followed, 40-hex or None, last content).
+    repo: GitRepo, name: str, packed: bytes, digest: Any
+) -> tuple[list[str], bytes | None]:
+    """Follow ``name`` through symbolic refs: (names followed, 40-hex or None).
 
     The id is None when the last ref does not exist (an unborn branch). Raises ValueError for
     a ref whose content is neither an id nor ``ref: <name>``, or a symbolic loop.
@@ -454,9 +483,9 @@ def _resolve_ref(
         raw = _read_optional(_loose_ref_path(repo, name))
         digest.update(b"ref\0%s\0" % name.encode())
         if raw is None:
-            found = packed.get(name.encode())
+            found = _packed_ref(packed, name)
             digest.update(b"packed\0" if found else b"absent\0")
-            return chain, (found[0] if found else None), b""
+            return chain, found
         digest.update(b"%d\0" % len(raw))
         digest.update(raw)
         content = raw.strip()
@@ -465,16 +494,14 @@ def _resolve_ref(
             chain.append(name)
             continue
         if _HEX40.fullmatch(content):
-            return chain, content.lower(), raw
+            return chain, content.lower()
         raise ValueError(f"{chain[-1]} holds {raw[:60]!r}, not an object id")
     raise ValueError(f"symbolic refs loop: {' -> '.join(chain)}")
 
 
-def _resolve_head(
-    repo: GitRepo, packed: dict[bytes, tuple[bytes, bytes | None]], digest: Any
-) -> tuple[bytes, str | None]:
+def _resolve_head(repo: GitRepo, packed: bytes, digest: Any) -> tuple[bytes, str | None]:
     try:
-        chain, head, _ = _resolve_ref(repo, "HEAD", packed, digest)
+        chain, head = _resolve_ref(repo, "HEAD", packed, digest)
     except (ValueError, OSError) as exc:
         raise RepositoryError(
             f"{repo.root}: cannot read HEAD ({exc}). Check the repository with `git fsck`."
@@ -490,16 +517,13 @@ def _resolve_head(
     return head, branch
 
 
-def _tag_refs(
-    repo: GitRepo,
-    packed: dict[bytes, tuple[bytes, bytes | None]],
-    traits: frozenset[bytes],
-    digest: Any,
-) -> tuple[TagRef, ...]:
-    """Loose tag refs (read in name order, into ``digest``) over the packed ones."""
-    loose: dict[str, bytes] = {}
-    base = os.path.join(repo.common_dir, "refs", "tags")
-    stack = [("", base)]
+def _loose_tags(
+    repo: GitRepo, packed: bytes, digest: Any
+) -> tuple[tuple[str, bytes, bytes | None], ...]:
+    """(name, content, resolved id of a symbolic ref) of every loose tag ref, by name; each
+    read into ``digest``."""
+    found: dict[str, bytes] = {}
+    stack = [("", os.path.join(repo.common_dir, "refs", "tags"))]
     while stack:
         prefix, directory = stack.pop()
         try:
@@ -512,33 +536,23 @@ def _tag_refs(
             elif not entry.name.endswith(".lock"):
                 raw = _read_optional(entry.path)
                 if raw is not None:
-                    loose[prefix + entry.name] = raw
-    peeled_known = b"peeled" in traits or b"fully-peeled" in traits
-    tags: dict[str, TagRef] = {}
-    for ref, (sha, peeled) in packed.items():
-        if ref.startswith(b"refs/tags/"):
-            name = ref[len(b"refs/tags/") :].decode("utf-8", "replace")
-            if peeled is None and peeled_known:
-                peeled = sha  # the traits promise a peeled line for every annotated tag
-            tags[name] = TagRef(name, sha if _HEX40.fullmatch(sha) else None, peeled, sha)
-    for name in sorted(loose):
-        raw = loose[name]
+                    found[prefix + entry.name] = raw
+    out = []
+    for name in sorted(found):
+        raw = found[name]
         digest.update(b"tag\0%s\0%d\0" % (name.encode(), len(raw)))
         digest.update(raw)
+        resolved = None
         content = raw.strip()
         if content.startswith(b"ref:"):
             try:
-                _, target, _ = _resolve_ref(
+                _, resolved = _resolve_ref(
                     repo, content[4:].strip().decode("utf-8", "replace"), packed, digest
                 )
             except (ValueError, OSError):
-                target = None
-            tags[name] = TagRef(name, target, None, raw)
-        elif _HEX40.fullmatch(content):
-            tags[name] = TagRef(name, content.lower(), None, raw)
-        else:
-            tags[name] = TagRef(name, None, None, raw)
-    return tuple(tags[name] for name in sorted(tags))
+                resolved = None
+        out.append((name, raw, resolved))
+    return tuple(out)
 
 
 def _dulwich_refs(repo: GitRepo) -> tuple[bytes, str | None, tuple[TagRef, ...]]:
@@ -585,9 +599,8 @@ class _Pack:
         except BaseException:
             self._idx.close()
             raise
-        (self.count,) = struct.unpack_from(">I", self._idx, 8 + 255 * 4)
-        self._lookups = 0
-        self._prefixes: array.array[int] | None = None
+        self._ids = SortedIds(self._idx, 8 + 1024, 8, 20)
+        self.count = self._ids.count
         self._oids = 8 + 1024
         self._offsets = self._oids + 24 * self.count  # after the ids and the CRCs
         self._large = self._offsets + 4 * self.count
@@ -597,54 +610,14 @@ class _Pack:
         self.data.close()
 
     def find(self, oid: bytes) -> int | None:
-        """Offset in the pack of binary ``oid``, or None.
-
-        The first lookups search the memory-mapped index; after :data:`_PREFIX_AFTER` of
-        them (a long walk without a commit-graph) the first 4 bytes of every id are copied
-        into an array once, and later lookups bisect it in C.
-        """
-        prefixes = self._prefixes
-        if prefixes is None:
-            self._lookups += 1
-            if self._lookups > _PREFIX_AFTER:
-                prefixes = self._prefixes = self._build_prefixes()
-        if prefixes is None:
-            index = find_sorted(self._idx, self._oids, 8, oid, 20)
-            if index is None:
-                return None
-        else:
-            key = int.from_bytes(oid[:4], "big")
-            index = bisect.bisect_left(prefixes, key)
-            idx = self._idx
-            start = self._oids + 20 * index
-            while True:
-                if index >= self.count or prefixes[index] != key:
-                    return None
-                if idx[start : start + 20] == oid:
-                    break
-                index += 1
-                start += 20
+        """Offset in the pack of binary ``oid``, or None."""
+        index = self._ids.find(oid)
+        if index is None:
+            return None
         (offset,) = struct.unpack_from(">I", self._idx, self._offsets + 4 * index)
         if offset & 0x80000000:
             (offset,) = struct.unpack_from(">Q", self._idx, self._large + 8 * (offset & 0x7FFFFFFF))
         return int(offset)
-
-    def _build_prefixes(self) -> array.array[int]:
-        """The first 4 bytes of every id as big-endian uint32, in index order."""
-        count = self.count
-        table = self._idx[self._oids : self._oids + 20 * count]
-        packed = bytearray(4 * count)
-        for i in range(4):
-            packed[i::4] = table[i::20]
-        prefixes = array.array("I")
-        if prefixes.itemsize != 4:  # pragma: no cover - no such platform here
-            prefixes = array.array("L")
-            if prefixes.itemsize != 4:
-                raise ValueError("no 4-byte array type")
-        prefixes.frombytes(bytes(packed))
-        if sys.byteorder == "little":
-            prefixes.byteswap()
-        return prefixes
 
     def entry(self, offset: int) -> tuple[int, int, int]:
         """(type, inflated size, offset of the data after the header) of the entry."""
@@ -1083,7 +1056,7 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
     graph = repo.open_graph()
     try:
         reader = _Commits(store, graph, refs.shallow, root)
-        tags = _TagIndex(_tag_commits(repo, refs.tags, parse_tag, reader), parse_tag)
+        tags = _TagIndex(_tag_commits(repo, refs.tag_tuples(), parse_tag, reader), parse_tag)
         head = reader.node(refs.head)
         walk = _walk(head, tags, reader)
         if not walk.exact:
@@ -1189,11 +1162,15 @@ class _Commits:
         return parents, when
 
 
-@dataclass(frozen=True)
 class _Tag:
-    name: str
-    version: str
-    sort_key: Any
+    """A version tag met by the walk: name, version string, ``packaging`` Version."""
+
+    __slots__ = ("name", "sort_key", "version")
+
+    def __init__(self, name: str, version: str, sort_key: Any) -> None:
+        self.name = name
+        self.version = version
+        self.sort_key = sort_key
 
 
 class _TagIndex:
@@ -1227,58 +1204,59 @@ class _TagIndex:
 
 
 def _tag_commits(
-    repo: GitRepo, tags: tuple[TagRef, ...], parse_tag: ParseTag, reader: _Commits
+    repo: GitRepo, tags: list[_TagTuple], parse_tag: ParseTag, reader: _Commits
 ) -> dict[Node, list[str]]:
     """Commit node -> names of the tags peeling to it.
 
     Every tag ref is checked: a corrupt one, or one naming a missing object, is an error when
     its name is a version tag (it might be the nearest) and skipped otherwise; the name is
-    parsed only then. Tags of trees and blobs stay in the result under the tree's or blob's
-    id, which the walk never meets.
+    parsed only then. A tag whose peeled id ``packed-refs`` records is checked through that
+    id (its tag object is not read). Tags of trees and blobs stay in the result under the
+    tree's or blob's id, which the walk never meets.
     """
     store = repo.objects
     out: dict[Node, list[str]] = {}
-    for tag in tags:
+    node_of = reader.node
+    for name, target, peeled, raw in tags:
         problem = None
         commit: bytes | None = None
-        if tag.target is None:
-            problem = _corrupt(tag)
-        elif tag.peeled is not None:
-            commit = tag.peeled
-            node = reader.node(commit)
+        if target is None:
+            problem = _corrupt(name, raw)
+        elif peeled is not None:
+            commit = peeled
+            node = node_of(commit)
             if isinstance(node, int):
-                out.setdefault(node, []).append(tag.name)
+                out.setdefault(node, []).append(name)
                 continue
             if not store.exists(commit):
-                problem = _missing(tag, commit)
+                problem = _missing(name, commit)
         else:
-            target = tag.target
             try:
                 commit = _peel(store, target)
             except KeyError as exc:
-                problem = _missing(tag, exc.args[0] if exc.args else target)
+                problem = _missing(name, exc.args[0] if exc.args else target)
             except (ValueError, zlib.error, IndexError) as exc:
-                problem = f"version tag {tag.name} cannot be read ({exc})"
+                problem = f"version tag {name} cannot be read ({exc})"
         if problem is not None:
-            if parse_tag(tag.name) is None:
+            if parse_tag(name) is None:
                 continue  # not a version tag: skipped, as git skips a broken ref
             raise RepositoryError(
-                f"{repo.root}: {problem}. Delete the tag (`git tag -d {tag.name}`) or fetch it "
+                f"{repo.root}: {problem}. Delete the tag (`git tag -d {name}`) or fetch it "
                 "again (`git fetch --tags`)."
             )
         assert commit is not None
-        out.setdefault(reader.node(commit), []).append(tag.name)
+        out.setdefault(node_of(commit), []).append(name)
     return out
 
 
-def _corrupt(tag: TagRef) -> str:
-    content = tag.raw.strip()[:60].decode("utf-8", "replace")
-    return f"version tag {tag.name} points at {content!r}, which is not an object id"
+def _corrupt(name: str, raw: bytes) -> str:
+    content = raw.strip()[:60].decode("utf-8", "replace")
+    return f"version tag {name} points at {content!r}, which is not an object id"
 
 
-def _missing(tag: TagRef, sha: bytes) -> str:
+def _missing(name: str, sha: bytes) -> str:
     return (
-        f"version tag {tag.name} points at {sha.decode('ascii', 'replace')!r}, which is not an "
+        f"version tag {name} points at {sha.decode('ascii', 'replace')!r}, which is not an "
         "object in this repository"
     )
 
@@ -1301,14 +1279,27 @@ def _peel(store: _ObjectStore, sha: bytes) -> bytes:
     raise ValueError("tags nested more than 32 deep")
 
 
-@dataclass
 class _WalkResult:
-    winner: TagCandidate | None
-    candidates: tuple[TagCandidate, ...]
-    seen: int
-    cut: bool
-    cut_outside_winner: bool
-    exact: bool
+    """What a walk found (plain class: dataclasses cost import time on every call)."""
+
+    __slots__ = ("candidates", "cut", "cut_outside_winner", "exact", "seen", "winner")
+
+    def __init__(
+        self,
+        *,
+        winner: TagCandidate | None,
+        candidates: tuple[TagCandidate, ...],
+        seen: int,
+        cut: bool,
+        cut_outside_winner: bool,
+        exact: bool,
+    ) -> None:
+        self.winner = winner
+        self.candidates = candidates
+        self.seen = seen
+        self.cut = cut
+        self.cut_outside_winner = cut_outside_winner
+        self.exact = exact
 
 
 def _walk(head: Node, tags: _TagIndex, reader: _Commits) -> _WalkResult:
@@ -1458,11 +1449,13 @@ def _best_index(found: list[tuple[int, Node, _Tag]], depth: list[int]) -> int:
     return min(range(len(found)), key=lambda i: (depth[i], _Descending(found[i][2].sort_key)))
 
 
-@dataclass(frozen=True)
 class _Descending:
     """Wraps a sort key so that ``min`` picks the highest."""
 
-    key: Any
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
 
     def __lt__(self, other: _Descending) -> bool:
         return bool(self.key > other.key)
@@ -1484,13 +1477,17 @@ _SKIP_WORKTREE = 0x4000
 _INTENT_TO_ADD = 0x2000
 
 
-@dataclass
 class _CacheTree:
     """A node of the index's cache-tree extension: ``oid`` is None when invalid."""
 
-    entry_count: int
-    oid: bytes | None
-    children: dict[bytes, _CacheTree]
+    __slots__ = ("children", "entry_count", "oid")
+
+    def __init__(
+        self, entry_count: int, oid: bytes | None, children: dict[bytes, _CacheTree]
+    ) -> None:
+        self.entry_count = entry_count
+        self.oid = oid
+        self.children = children
 
 
 _ENTRY = struct.Struct(">8xII8xI8xI20sH")  # mtime s, ns, mode, size, sha, flags
@@ -1977,13 +1974,13 @@ def list_version_tags(root: Path, parse_tag: ParseTag) -> tuple[VersionTag, ...]
             problem = None
             try:
                 if tag.target is None:
-                    problem = _corrupt(tag)
+                    problem = _corrupt(tag.name, tag.raw)
                 else:
                     commit = _peel(store, tag.target)
                     if store.kind(commit) == _OBJ_COMMIT:
                         found.append(VersionTag(tag.name, version, commit.decode("ascii")))
             except KeyError as exc:
-                problem = _missing(tag, exc.args[0] if exc.args else b"?")
+                problem = _missing(tag.name, exc.args[0] if exc.args else b"?")
             except (ValueError, zlib.error, IndexError) as exc:
                 problem = f"version tag {tag.name} cannot be read ({exc})"
             if problem is not None:

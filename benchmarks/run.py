@@ -25,7 +25,9 @@ Tools:
   --untracked-files=no``, times added, memory the larger.
 
 Every process runs with ``GIT_CONFIG_GLOBAL=/dev/null``, ``GIT_CONFIG_NOSYSTEM=1``, no CI
-variables, no ``VCRELEASE_*`` variables and a fixed ``SOURCE_DATE_EPOCH``.
+variables, no ``VCRELEASE_*`` variables, a fixed ``SOURCE_DATE_EPOCH``, and without
+``PYTHONDONTWRITEBYTECODE`` (Python modules load from cached bytecode, as after an install).
+The load average before and after is recorded: other work on the machine skews the medians.
 
 Writes ``benchmarks/results.md`` (``--quick``: ``results-quick.md`` in the benchmark cache
 directory, so a trial run does not touch the committed results) and prints PASS/FAIL per
@@ -72,7 +74,9 @@ def _env() -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("VCRELEASE_", "GIT_", "SETUPTOOLS_SCM_")) and k not in CI_VARIABLES
+        if not k.startswith(("VCRELEASE_", "GIT_", "SETUPTOOLS_SCM_", "VCS_VERSIONING_"))
+        and k not in CI_VARIABLES
+        and k != "PYTHONDONTWRITEBYTECODE"  # as installed: modules load from cached bytecode
     }
     env.update(
         GIT_CONFIG_GLOBAL=os.devnull,
@@ -319,7 +323,7 @@ def _versions() -> str:
 
 
 def write_results(path: Path, rows: list[Row], specs: dict[str, generate.Spec], quick: bool,
-                  runs: int, results: list[tuple[bool, str]]) -> None:  # fmt: skip
+                  runs: int, results: list[tuple[bool, str]], load: str) -> None:  # fmt: skip
     lines = [
         "# Benchmark results" + (" (quick mode: 10 times smaller repositories)" if quick else ""),
         "",
@@ -347,7 +351,8 @@ def write_results(path: Path, rows: list[Row], specs: dict[str, generate.Spec], 
             f"| {p['vcrelease']:.0f} / {p['vcrelease warm']:.0f} / {p['setuptools_scm']:.0f} "
             f"/ {p['git']:.0f} |"
         )
-    lines += ["", "Times in seconds.", "", "## Targets", ""]
+    lines += ["", f"Times in seconds. Load average (1 min) before / after: {load}.", ""]
+    lines += ["## Targets", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in results]
     passed = sum(ok for ok, _ in results)
     lines += ["", f"{passed} of {len(results)} targets pass.", ""]
@@ -369,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         parser.error(f"--only {args.only!r} names no repository")
     env = _env()
+    load_before = os.getloadavg()[0]
     rows = []
     for spec in chosen:
         repo = generate.ensure(spec, args.quick)
@@ -393,11 +399,12 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (
         generate.bench_dir(True) / "results-quick.md" if args.quick else HERE / "results.md"
     )
-    write_results(output, rows, {s.name: s for s in chosen}, args.quick, runs, results)
+    load = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
+    write_results(output, rows, {s.name: s for s in chosen}, args.quick, runs, results, load)
     print()
     for ok, text in results:
         print(f"{'PASS' if ok else 'FAIL'} {text}")
-    print(f"\nwrote {output}")
+    print(f"\nload average {load}; wrote {output}")
     return 0 if all(ok for ok, _ in results) else 1
 
 

@@ -1717,46 +1717,83 @@ def _unstaged(repo: GitRepo, entries: list[_Entry], index_mtime_ns: int) -> list
 
     A file is hashed only when its stat data do not vouch for it: same mtime (ns) and size as
     recorded, same file type and executable bit, and older than the index file (git's "racily
-    clean" rule).
+    clean" rule). Where the platform allows, files are ``lstat``-ed relative to an open
+    descriptor of their directory, which spares the kernel the walk down the full path.
     """
     out: list[bytes] = []
     base = os.fsencode(repo.root) + b"/"
     posix = os.sep == "/"
     lstat = os.lstat
     to_hash: list[tuple[_Entry, bytes, os.stat_result]] = []
-    for entry in entries:
-        path, mode, _, stage, mtime_ns, size, extended = entry
-        if stage or extended or mode == _S_IFGITLINK:
-            if stage:
+    root_fd = _open_dir(base) if posix and os.lstat in os.supports_dir_fd else None
+    dir_fd = root_fd
+    current = b""
+    try:
+        for entry in entries:
+            path, mode, _, stage, mtime_ns, size, extended = entry
+            if stage or extended or mode == _S_IFGITLINK:
+                if stage:
+                    out.append(path)
+                    continue
+                if extended & _SKIP_WORKTREE:
+                    continue
+                if mode == _S_IFGITLINK:
+                    if _submodule_changed(_full_path(base, path), binascii.hexlify(entry[2])):
+                        out.append(path)
+                    continue
+            try:
+                if root_fd is None:
+                    st = lstat(_full_path(base, path))
+                else:
+                    slash = path.rfind(b"/")
+                    directory = path[:slash] if slash >= 0 else b""
+                    if directory != current:
+                        if dir_fd is not None and dir_fd != root_fd:
+                            os.close(dir_fd)
+                        dir_fd = _open_dir(directory, root_fd) if directory else root_fd
+                        current = directory
+                    if dir_fd is None:
+                        st = lstat(base + path)
+                    else:
+                        st = lstat(path[slash + 1 :], dir_fd=dir_fd)
+            except (FileNotFoundError, NotADirectoryError):
                 out.append(path)
                 continue
-            if extended & _SKIP_WORKTREE:
+            work_mtime = st.st_mtime_ns
+            if (
+                work_mtime == mtime_ns
+                and work_mtime < index_mtime_ns
+                and st.st_size & 0xFFFFFFFF == size
+                and _mode_clean(st.st_mode, mode)
+            ):
                 continue
-        full = base + path if posix else os.path.join(base, *path.split(b"/"))
-        if mode == _S_IFGITLINK:
-            if _submodule_changed(full, binascii.hexlify(entry[2])):
+            if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
                 out.append(path)
-            continue
-        try:
-            st = lstat(full)
-        except (FileNotFoundError, NotADirectoryError):
-            out.append(path)
-            continue
-        work_mtime = st.st_mtime_ns
-        if (
-            work_mtime == mtime_ns
-            and work_mtime < index_mtime_ns
-            and st.st_size & 0xFFFFFFFF == size
-            and _mode_clean(st.st_mode, mode)
-        ):
-            continue
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-            out.append(path)
-            continue
-        to_hash.append((entry, full, st))
+                continue
+            to_hash.append((entry, _full_path(base, path), st))
+    finally:
+        if dir_fd is not None and dir_fd != root_fd:
+            os.close(dir_fd)
+        if root_fd is not None:
+            os.close(root_fd)
     if to_hash:
         out.extend(_hash_changed(repo.dulwich(), to_hash))
     return out
+
+
+def _full_path(base: bytes, path: bytes) -> bytes:
+    """``base`` (ending in a separator) joined with the index path ``path``."""
+    return base + path if os.sep == "/" else os.path.join(base, *path.split(b"/"))
+
+
+def _open_dir(path: bytes, dir_fd: int | None = None) -> int | None:
+    """A read-only descriptor of the directory ``path``; None when it cannot be opened (the
+    files below are then ``lstat``-ed by their full path, which reports why)."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(path, flags, dir_fd=dir_fd)
+    except OSError:
+        return None
 
 
 def _mode_clean(work_mode: int, index_mode: int) -> bool:

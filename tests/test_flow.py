@@ -145,6 +145,7 @@ class Build:
     upload_exit: int | None = None
     upload_stderr: str = ""
     outcomes: dict[str, str] = field(default_factory=dict)
+    policy_action: str = ""
     docker: list[str] = field(default_factory=list)
 
     @property
@@ -171,7 +172,8 @@ class Build:
     @property
     def summary(self) -> str:
         """What vc-upload did: ``uploaded``/``skipped`` (every file alike) or ``policy skip``."""
-        if not self.outcomes:
+        if self.policy_action == "skip":
+            assert set(self.outcomes.values()) == {"not-uploaded"}, self.outcomes
             return "policy skip"
         kinds = set(self.outcomes.values())
         assert len(kinds) == 1, self.outcomes
@@ -285,7 +287,8 @@ class Story:
         assert upload.returncode == 0, upload.stdout + upload.stderr
         result = json.loads(upload.stdout)
         assert result["version"] == build.ci["version"]
-        build.outcomes = {f["filename"]: f["outcome"] for f in result.get("files", [])}
+        build.outcomes = {f["filename"]: f["outcome"] for f in result["files"]}
+        build.policy_action = result["policy"]["action"]
 
         tags = run("docker-tags", build.clone, "--image", IMAGE, "--format", "json", **env)
         assert tags.returncode == 0, tags.stderr

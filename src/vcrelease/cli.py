@@ -144,6 +144,10 @@ def run_guarded(prog: str, command: Callable[[], int]) -> int:
     except VcreleaseError as exc:
         print(f"{prog}: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `... | head` closed stdout: not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
@@ -252,6 +256,7 @@ def _explain(result: object) -> list[str]:
     else:
         lines.append(f"no version tag reached from HEAD; counting all {state.distance} commits")
     lines.append(f"winner: {state.tag or '(none)'}; distance: {state.distance}")
+    lines.append(f"dev number: {_dev_rule(config)}")
     lines.append(f"node: {state.node}; branch: {state.branch or '(detached HEAD)'}")
     lines.append(f"shallow: {'yes' if state.shallow else 'no'}")
     if state.dirty_files:
@@ -260,6 +265,25 @@ def _explain(result: object) -> list[str]:
     else:
         lines.append("clean: no tracked file differs from HEAD")
     return lines
+
+
+def _dev_rule(config: object) -> str:
+    from .ci import BuildContext
+    from .config import Config
+    from .devnumber import ENV_VARIABLE, choose_dev_number
+
+    assert isinstance(config, Config)
+    context = BuildContext.from_env(os.environ)
+    rule = choose_dev_number(config.dev_number, os.environ, context)
+    source = (
+        ENV_VARIABLE
+        if os.environ.get(ENV_VARIABLE)
+        else "[tool.vcrelease] dev-number"
+        if config.dev_number
+        else "default " + ("in CI" if context.is_ci else "outside CI")
+    )
+    number = {"run": f" (run {context.run_number})", "distance": "", "commit-time": ""}[rule]
+    return f"{rule}{number}, from {source}"
 
 
 def _describe(args: argparse.Namespace) -> int:

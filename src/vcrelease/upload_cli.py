@@ -74,6 +74,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from .dists import plan_files
     from .policy import decide
     from .upload import (
+        FileStep,
         Report,
         index_session,
         preflight,
@@ -106,8 +107,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         verb = "Refused" if decision.action == "refuse" else "Nothing to upload"
         print(f"vc-upload: {verb}: {decision.reason}", file=sys.stderr)
         if args.format == "json":
-            out = {"project": plan.project, "version": plan.version, "policy": vars(decision)}
-            print(json.dumps(out, indent=2))
+            held = tuple(
+                FileStep(f, decision.action, decision.reason, outcome="not-uploaded")
+                for f in plan.files
+            )
+            report = Report(plan, held, decision.exit_code, decision.reason)
+            print(json.dumps(_as_json(report, _policy(decision)), indent=2))
         return decision.exit_code
 
     target, settings = resolve_target(
@@ -139,24 +144,31 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 report = publish(session, target, plan, steps, uploader, log)
             finally:
                 repository.close()
-    _show(report, decision.reason, args.format)
+    _show(report, _policy(decision), args.format)
     return report.exit_code
 
 
-def _show(report: Any, policy_reason: str, fmt: str) -> None:
+def _policy(decision: Any) -> dict[str, str]:
+    return {"action": decision.action, "reason": decision.reason}
+
+
+def _show(report: Any, policy: dict[str, str], fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps(_as_json(report, policy_reason), indent=2))
+        print(json.dumps(_as_json(report, policy), indent=2))
     else:
-        _table(report, policy_reason)
+        _table(report, policy["reason"])
     if report.exit_code != EXIT_OK:
         print(f"vc-upload: error: {report.message}", file=sys.stderr)
 
 
-def _as_json(report: Any, policy_reason: str) -> dict[str, Any]:
+def _as_json(report: Any, policy: dict[str, str]) -> dict[str, Any]:
+    """One shape for every outcome: ``project``, ``version``, ``policy`` (``action``,
+    ``reason``), ``dry_run``, ``exit_code``, ``message``, ``files`` (each with ``action``,
+    ``outcome``, ``reason``, hashes)."""
     return {
         "project": report.plan.project,
         "version": report.plan.version,
-        "policy": policy_reason,
+        "policy": policy,
         "dry_run": report.dry_run,
         "exit_code": report.exit_code,
         "message": report.message,
@@ -330,5 +342,5 @@ def run_promote(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 finally:
                     repository.close()
     reason = f"promotion from {source} (sha256 checked against the source listing)"
-    _show(report, reason, args.format)
+    _show(report, {"action": "promote", "reason": reason}, args.format)
     return report.exit_code

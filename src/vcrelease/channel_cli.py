@@ -68,7 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the upload URL when not given)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("dist"), metavar="DIR", help="where the files go"
+        "--out",
+        type=Path,
+        default=Path("dist"),
+        metavar="DIR",
+        help="where the files go (default dist/)",
     )
     parser.add_argument(
         "--date", metavar="YYYY-MM-DD", help="the move's date (default: today, UTC)"

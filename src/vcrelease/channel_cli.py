@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import EXIT_OK, EXIT_REFUSED, ConfigError
+from .errors import EXIT_OK, ConfigError
 
 if TYPE_CHECKING:
     import requests
@@ -144,13 +144,9 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from .dists import plan_files
     from .index import fetch_listing, redact_url
     from .upload import (
-        Report,
         index_session,
-        preflight,
-        publish,
-        refusal_message,
         resolve_target,
-        twine_uploader,
+        upload_checked,
     )
     from .upload_cli import _show
 
@@ -198,23 +194,23 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
             _built(args.format, name, str(version), pin, day, index_url, paths, summary)
             return EXIT_OK
         plan = plan_files(paths)
-        steps = preflight(session, target, plan)
-        if any(s.action == "refuse" for s in steps):
-            message = (
-                f"{refusal_message(steps, plan.version)} For a channel this means another move "
-                f"published {name} {version} first, with another pin: run the command again to "
-                "get the next channel version."
+        report = upload_checked(
+            session,
+            target,
+            plan,
+            settings,
+            dry_run=False,
+            quiet_stdout=args.format == "json",
+            timeout=args.timeout,
+            log=lambda _text: None,
+        )
+        if any(s.action == "refuse" for s in report.steps):
+            report = replace(
+                report,
+                message=f"{report.message} For a channel this means another move published "
+                f"{name} {version} first, with another pin: run the command again to get the "
+                "next channel version.",
             )
-            report = Report(plan, tuple(steps), EXIT_REFUSED, message)
-        else:
-            repository = settings.create_repository()
-            try:
-                uploader = twine_uploader(
-                    repository, quiet_stdout=args.format == "json", timeout=args.timeout
-                )
-                report = publish(session, target, plan, steps, uploader, lambda _text: None)
-            finally:
-                repository.close()
     if report.exit_code == EXIT_OK:
         report = replace(report, message=f"Channel moved: {summary}. {report.message}")
     reason = (

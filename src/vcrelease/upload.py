@@ -323,6 +323,40 @@ def publish(
     )
 
 
+def upload_checked(
+    session: requests.Session,
+    target: Target,
+    plan: Plan,
+    settings: Any,
+    *,
+    dry_run: bool,
+    quiet_stdout: bool,
+    timeout: float,
+    log: Callable[[str], None],
+) -> Report:
+    """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
+    any file conflicts; the plan alone for a dry run; else :func:`publish` through twine's
+    repository (``settings.create_repository()``, closed afterwards).
+
+    Raises:
+        IndexUnavailableError: the index cannot be read (exit 4).
+    """
+    steps = preflight(session, target, plan)
+    if any(s.action == "refuse" for s in steps):
+        return Report(plan, tuple(steps), EXIT_REFUSED, refusal_message(steps, plan.version))
+    if dry_run:
+        todo = sum(1 for s in steps if s.action == "upload")
+        return Report(
+            plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to upload, nothing sent.", True
+        )
+    repository = settings.create_repository()
+    try:
+        uploader = twine_uploader(repository, quiet_stdout=quiet_stdout, timeout=timeout)
+        return publish(session, target, plan, steps, uploader, log)
+    finally:
+        repository.close()
+
+
 def _live_sentence(before: list[FileStep]) -> str:
     live = [s.file.filename for s in before if s.outcome is not None]
     if not live:

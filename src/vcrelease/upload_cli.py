@@ -77,11 +77,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         FileStep,
         Report,
         index_session,
-        preflight,
-        publish,
-        refusal_message,
         resolve_target,
-        twine_uploader,
+        upload_checked,
     )
 
     def log(text: str) -> None:
@@ -127,23 +124,16 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     log(f"upload to {target.upload_url}; preflight reads {target.index_url}")
     with index_session(target) as session:
-        steps = preflight(session, target, plan)
-        if any(s.action == "refuse" for s in steps):
-            report = Report(plan, tuple(steps), 1, refusal_message(steps, plan.version))
-        elif args.dry_run:
-            todo = sum(1 for s in steps if s.action == "upload")
-            report = Report(
-                plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to upload, nothing sent.", True
-            )
-        else:
-            repository = settings.create_repository()
-            try:
-                uploader = twine_uploader(
-                    repository, quiet_stdout=args.format == "json", timeout=args.timeout
-                )
-                report = publish(session, target, plan, steps, uploader, log)
-            finally:
-                repository.close()
+        report = upload_checked(
+            session,
+            target,
+            plan,
+            settings,
+            dry_run=args.dry_run,
+            quiet_stdout=args.format == "json",
+            timeout=args.timeout,
+            log=log,
+        )
     _show(report, _policy(decision), args.format)
     return report.exit_code
 
@@ -270,13 +260,9 @@ def run_promote(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         unpromoted_dependencies,
     )
     from .upload import (
-        Report,
         index_session,
-        preflight,
-        publish,
-        refusal_message,
         resolve_target,
-        twine_uploader,
+        upload_checked,
     )
 
     def log(text: str) -> None:
@@ -324,23 +310,16 @@ def run_promote(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     "first (a release may not sit above its dependencies), or pass "
                     "--allow-unpromoted-dependencies."
                 )
-            steps = preflight(session, target, plan)
-            if any(s.action == "refuse" for s in steps):
-                report = Report(plan, tuple(steps), 1, refusal_message(steps, plan.version))
-            elif args.dry_run:
-                todo = sum(1 for s in steps if s.action == "upload")
-                report = Report(
-                    plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to promote, nothing sent.", True
-                )
-            else:
-                repository = settings.create_repository()
-                try:
-                    uploader = twine_uploader(
-                        repository, quiet_stdout=args.format == "json", timeout=args.timeout
-                    )
-                    report = publish(session, target, plan, steps, uploader, log)
-                finally:
-                    repository.close()
+            report = upload_checked(
+                session,
+                target,
+                plan,
+                settings,
+                dry_run=args.dry_run,
+                quiet_stdout=args.format == "json",
+                timeout=args.timeout,
+                log=log,
+            )
     reason = f"promotion from {source} (sha256 checked against the source listing)"
     _show(report, {"action": "promote", "reason": reason}, args.format)
     return report.exit_code

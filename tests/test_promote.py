@@ -126,3 +126,34 @@ def test_unreachable_source_exits_4(devpi_production: IndexServer, unique_projec
     result = promote(f"{unique_project}==1.0", nowhere, devpi_production)
     assert result.returncode == 4
     assert "127.0.0.1:9" in result.stderr
+
+
+def test_source_bytes_that_do_not_match_the_listed_hash_are_refused(
+    devpi_production: IndexServer, tmp_path: Path, unique_project: str
+) -> None:
+    """A source index that lies: it lists one sha256 and serves other bytes."""
+    from servers import Route, StaticHTTPServer, html_route
+
+    wheel, sdist = make_dists(tmp_path / "real", unique_project, "1.0.0", payload="tested")
+    swapped = make_dists(tmp_path / "swap", unique_project, "1.0.0", payload="swapped")[0]
+    links = "".join(
+        f'<a href="/files/{f.name}#sha256={sha256_file(f)}">{f.name}</a>' for f in (wheel, sdist)
+    )
+    with StaticHTTPServer(
+        {
+            "/simple/": html_route(f'<a href="/simple/{unique_project}/">{unique_project}</a>'),
+            f"/simple/{unique_project}/": html_route(links),
+            f"/files/{wheel.name}": Route(200, swapped.read_bytes()),
+            f"/files/{sdist.name}": Route(200, sdist.read_bytes()),
+        }
+    ) as liar:
+        source = IndexServer(
+            kind="static", base_url=liar.url, upload_url=f"{liar.url}/",
+            index_url=f"{liar.url}/simple/", username="", password="", accepts_overwrite=False,
+        )  # fmt: skip
+        result = promote(f"{unique_project}==1.0.0", source, devpi_production)
+    assert result.returncode == 1, result.stderr
+    assert wheel.name in result.stderr
+    assert sha256_file(swapped) in result.stderr
+    assert "nothing was promoted" in result.stderr
+    assert not devpi_production.listing(unique_project).exists

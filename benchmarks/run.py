@@ -20,6 +20,10 @@ Tools:
   the script is not installed) with a cold describe cache: the cache file is deleted before each
   run (untimed);
 - ``vcrelease warm``: the same command right after an untimed call that filled the cache;
+- ``describe only``: ``benchmarks/describe_only.py``, the git-reading part of ``vcrelease
+  version`` alone (cold cache): Python's start, ``vcrelease.cache`` and ``vcrelease.gitread``,
+  without the command line, the configuration and vcs-versioning (for the breakdown; no
+  target);
 - ``setuptools_scm``: ``python -m setuptools_scm``;
 - ``git``: ``git describe --tags --long --dirty`` then ``git status --porcelain
   --untracked-files=no``, times added, memory the larger.
@@ -163,9 +167,11 @@ def tools() -> list[Tool]:
         clear_cache(repo)
         measure([[*vc, "version"]], repo, env)
 
+    describe_only = [sys.executable, str(HERE / "describe_only.py")]
     return [
         Tool("vcrelease", [[*vc, "version"]], cold),
         Tool("vcrelease warm", [[*vc, "version"]], warm),
+        Tool("describe only", [describe_only], cold),
         Tool("setuptools_scm", [[sys.executable, "-m", "setuptools_scm"]]),
         Tool(
             "git",
@@ -204,6 +210,11 @@ def check(spec: generate.Spec, repo: Path, env: dict[str, str]) -> list[str]:
         version = measure([[*vc, "version"]], repo, env).outputs[0]
         if version != scm:
             problems.append(f"vcrelease version ({state}) says {version}, setuptools_scm {scm}")
+        if state == "cold":
+            clear_cache(repo)
+        only = measure([[sys.executable, str(HERE / "describe_only.py")]], repo, env).outputs[0]
+        if only != described:
+            problems.append(f"describe_only.py ({state}) says {only}, git describe {described}")
     return problems
 
 
@@ -333,12 +344,15 @@ def write_results(path: Path, rows: list[Row], specs: dict[str, generate.Spec], 
         "`vcrelease` is `vcrelease version` with the describe cache cleared before each run;",
         "`warm` is the same command right after a call that filled the cache. `git` is",
         "`git describe --tags --long --dirty` + `git status --porcelain --untracked-files=no`.",
+        "`describe only` is `benchmarks/describe_only.py`: Python's start and the git reading",
+        "of `vcrelease version` (cold cache) without its command line, configuration and",
+        "version schemes; the difference to `vcrelease` is what those cost.",
         "",
         f"Machine and versions: {_versions()}.",
         "",
         "| repo | commits | files | tags | vcrelease | warm | setuptools_scm | git "
-        "| vc / scm | vc / git | warm / scm | peak MiB vc / warm / scm / git |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| vc / scm | vc / git | warm / scm | describe only | peak MiB vc / warm / scm / git |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         spec = specs[row.name]
@@ -348,6 +362,7 @@ def write_results(path: Path, rows: list[Row], specs: dict[str, generate.Spec], 
             f"| {row.name} | {spec.commits:,} | {spec.files:,} | {spec.tags:,} "
             f"| {m['vcrelease']:.3f} | {m['vcrelease warm']:.3f} | {m['setuptools_scm']:.3f} "
             f"| {m['git']:.3f} | {row.vs_scm:.2f} | {row.vs_git:.2f} | {row.warm_vs_scm:.2f} "
+            f"| {m['describe only']:.3f} "
             f"| {p['vcrelease']:.0f} / {p['vcrelease warm']:.0f} / {p['setuptools_scm']:.0f} "
             f"/ {p['git']:.0f} |"
         )

@@ -91,7 +91,7 @@ class SortedIds:
     every id (about 10 ns per id), and later lookups bisect it in C.
     """
 
-    __slots__ = ("_data", "_fanout", "_lookups", "_prefixes", "_table", "_width", "count")
+    __slots__ = ("_data", "_fanout", "_lookups", "_table", "_width", "count", "prefixes")
 
     def __init__(self, data: Buffer, table: int, fanout: int, width: int) -> None:
         self._data = data
@@ -100,16 +100,17 @@ class SortedIds:
         self._width = width
         self.count: int = struct.unpack_from(">I", data, fanout + 255 * 4)[0]
         self._lookups = 0
-        self._prefixes: array.array[int] | None = None
+        self.prefixes: array.array[int] | None = None
+        """The first 4 bytes of each id as an int, once built (read-only for callers)."""
 
     def find(self, oid: bytes) -> int | None:
         """Index of the binary id ``oid`` in the table, or None."""
-        prefixes = self._prefixes
+        prefixes = self.prefixes
         if prefixes is None:
             self._lookups += 1
             if self._lookups <= _PREFIX_AFTER:
                 return find_sorted(self._data, self._table, self._fanout, oid, self._width)
-            prefixes = self._prefixes = self._build_prefixes()
+            prefixes = self.prefixes = self._build_prefixes()
         key = int.from_bytes(oid[:4], "big")
         index = bisect.bisect_left(prefixes, key)
         width = self._width

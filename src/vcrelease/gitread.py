@@ -1531,7 +1531,7 @@ class _Descending:
 
 
 class _UnsupportedIndex(Exception):
-    """An index this reader does not parse (split index, sparse index, unknown version)."""
+    """An index this reader does not parse (split index, an unknown version or extension)."""
 
 
 _Entry: TypeAlias = tuple[bytes, int, bytes, int, int, int, int]
@@ -1563,7 +1563,8 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
     """An index file (``DIRC``, versions 2, 3 and 4) -> (entries in index order, cache-tree).
 
     Raises:
-        _UnsupportedIndex: another version, or a required extension (``link``, ``sdir``).
+        _UnsupportedIndex: another version, or a required extension other than ``sdir``
+            (a sparse index, whose directory entries :func:`_staged` compares as trees).
         ValueError, struct.error: a truncated or corrupt file.
     """
     if data[:4] != b"DIRC":
@@ -1610,7 +1611,7 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
         payload = data[pos + 8 : pos + 8 + length]
         if signature == b"TREE":
             tree = _parse_cache_tree(payload)
-        elif not b"A" <= signature[:1] <= b"Z":
+        elif signature != b"sdir" and not b"A" <= signature[:1] <= b"Z":
             raise _UnsupportedIndex(f"index extension {signature!r}")
         pos += 8 + length
     return entries, tree
@@ -1675,8 +1676,16 @@ def dirty_files(repo: GitRepo, head_tree: str, ignore: Iterable[str] = ()) -> li
         return []
     try:
         entries, cache_tree = _parse_index(data)
-    except _UnsupportedIndex:
-        return _dirty_files_dulwich(repo.dulwich(), repo.root, head_tree.encode(), ignored)
+    except _UnsupportedIndex as exc:
+        hint = (
+            "a split index (core.splitIndex); run `git update-index --no-split-index`"
+            if "link" in str(exc)
+            else "written by a newer git than vcrelease knows; please report it"
+        )
+        raise RepositoryError(
+            f"{repo.root}: vcrelease cannot read the index file {path} ({exc}): it is {hint}, "
+            "or set VCRELEASE_PRETEND_VERSION."
+        ) from exc
     except (ValueError, IndexError, struct.error) as exc:
         raise RepositoryError(
             f"{repo.root}: the index file {path} cannot be read ({exc}). Run `git status` to "
@@ -1750,7 +1759,11 @@ def _staged(
                 j += 1
             seen.add(name)
             head = in_head.get(name)
-            if head is not None and head[0] == _S_IFDIR:
+            if mode == _S_IFDIR and path == sub:
+                # A sparse index's directory entry (``sdir``): the whole tree in one entry.
+                if head is None or head[0] != _S_IFDIR or head[1] != sha or stage:
+                    changed.append(path[:-1])
+            elif head is not None and head[0] == _S_IFDIR:
                 child = node.children.get(name) if node is not None else None
                 compare(sub, i, j, child, head[1])
             else:
@@ -1884,91 +1897,6 @@ def _hash_changed(
         if blob.id != binascii.hexlify(sha) or not _same_mode(st.st_mode, mode, filemode):
             out.append(path)
     return out
-
-
-def _dirty_files_dulwich(
-    repo: Repo, root: Path, head_tree: bytes, ignore: frozenset[str]
-) -> list[str]:
-    """:func:`dirty_files` through dulwich's index reader, for indexes ours does not parse."""
-    from dulwich.index import ConflictedIndexEntry, changes_from_tree
-
-    try:
-        index = repo.open_index()
-    except FileNotFoundError:
-        return []
-    changed: set[bytes] = set()
-
-    def lookup(path: bytes) -> tuple[bytes, int]:
-        entry = index[path]
-        if isinstance(entry, ConflictedIndexEntry):
-            raise KeyError(path)  # reported as unstaged below
-        return entry.sha, entry.mode
-
-    for (old, new), _, _ in changes_from_tree(
-        list(index.paths()),
-        lookup,
-        repo.object_store,
-        head_tree,  # type: ignore[arg-type]
-    ):
-        changed.add(new or old or b"")
-    changed.update(_unstaged_dulwich(repo, root, index))
-    names = sorted(p.decode("utf-8", "replace") for p in changed if p)
-    return [n for n in names if n not in ignore]
-
-
-def _unstaged_dulwich(repo: Repo, root: Path, index: Any) -> list[bytes]:
-    from dulwich.index import ConflictedIndexEntry, blob_from_path_and_stat
-
-    normalizer = None
-    filemode = repo.get_config().get_boolean(b"core", b"filemode", True)
-    index_mtime = os.stat(index.path).st_mtime_ns
-    out: list[bytes] = []
-    base = os.fsencode(root)
-    for path, entry in index.iteritems():
-        if isinstance(entry, ConflictedIndexEntry):
-            out.append(path)
-            continue
-        if getattr(entry, "skip_worktree", False):
-            continue
-        full = os.path.join(base, *path.split(b"/"))
-        if entry.mode == _S_IFGITLINK:
-            if _submodule_changed(full, entry.sha):
-                out.append(path)
-            continue
-        try:
-            st = os.lstat(full)
-        except (FileNotFoundError, NotADirectoryError):
-            out.append(path)
-            continue
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-            out.append(path)
-            continue
-        if _stat_clean(st, entry, index_mtime):
-            continue
-        blob = blob_from_path_and_stat(full, st)
-        if normalizer is None:
-            normalizer = repo.get_blob_normalizer()
-        blob = normalizer.checkin_normalize(blob, path)
-        if blob.id != entry.sha or not _same_mode(st.st_mode, entry.mode, filemode):
-            out.append(path)
-    return out
-
-
-def _stat_clean(st: os.stat_result, entry: Any, index_mtime_ns: int) -> bool:
-    """The index's stat data vouches for the file (git's "racily clean" rule applied)."""
-    mtime = entry.mtime
-    entry_ns = (
-        int(mtime[0]) * 1_000_000_000 + int(mtime[1])
-        if isinstance(mtime, tuple)
-        else int(mtime * 1e9)
-    )
-    if st.st_size != entry.size or st.st_mtime_ns != entry_ns:
-        return False
-    if stat.S_IFMT(st.st_mode) != stat.S_IFMT(entry.mode):
-        return False
-    if stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o100) != bool(entry.mode & 0o100):
-        return False
-    return st.st_mtime_ns < index_mtime_ns
 
 
 def _same_mode(work_mode: int, index_mode: int, filemode: bool) -> bool:

@@ -1,0 +1,219 @@
+"""The direct readers of :mod:`vcrelease.gitread` against git itself: packs (deltas, prefix
+lookups), loose objects, alternates, long walks with and without a commit-graph, index
+versions and extensions. The fixture scenarios cover the rules; these cover the readers on
+repositories shaped the way ``git gc``, ``git clone --shared`` and sparse checkouts leave them.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitutil import ENV, git
+from vcrelease import gitread
+from vcrelease.errors import RepositoryError
+
+TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
+
+
+def parse(name: str) -> str | None:
+    m = TAG.match(name)
+    return m.group(1) if m else None
+
+
+def git_bytes(repo: Path, *args: str) -> bytes:
+    env = {"PATH": "/usr/bin:/bin", **ENV}
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True).stdout
+
+
+def git_describe(repo: Path) -> tuple[str, int, str, bool]:
+    out = git(repo, "describe", "--tags", "--long", "--dirty", "--abbrev=40")
+    dirty = out.endswith("-dirty")
+    tag, distance, node = out.removesuffix("-dirty").rsplit("-", 2)
+    return tag, int(distance), node[1:], dirty
+
+
+def ours(repo: Path) -> tuple[str | None, int, str, bool]:
+    d = gitread.describe(repo, parse)
+    return d.tag, d.distance, d.node, d.dirty
+
+
+def history_repo(path: Path, commits: int, *, tag_every: int = 0, merge_every: int = 0) -> Path:
+    """A linear history (a side branch merged every ``merge_every`` commits), files that change
+    a little each commit (so ``git gc`` makes deltas), ``v0.<n>`` tags every ``tag_every``."""
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    lines = [f"line {i}\n" for i in range(200)]
+    for i in range(commits):
+        lines[i % 200] = f"line {i % 200} changed in commit {i}\n"
+        (path / "big.txt").write_text("".join(lines))
+        (path / f"f{i % 7}.txt").write_text(f"{i}\n")
+        git(path, "add", "-A")
+        git(path, "commit", "-qm", f"commit {i}\n\n" + "body line\n" * (i % 5), when=2 * i)
+        if i == 0 or (tag_every and i % tag_every == 0):
+            annotated = ["-a", "-m", f"tag {i}"] if i % 2 else []
+            git(path, "tag", *annotated, f"v0.{i}", when=2 * i)
+        if merge_every and i and i % merge_every == 0:
+            git(path, "checkout", "-q", "-b", f"side{i}", "HEAD~2")
+            (path / f"side{i}.txt").write_text("side\n")
+            git(path, "add", "-A")
+            git(path, "commit", "-qm", f"side {i}", when=2 * i + 1)
+            git(path, "checkout", "-q", "main")
+            git(path, "merge", "-q", "--no-edit", f"side{i}", when=2 * i + 1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def packed_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 commits with merges and tags, `git gc --aggressive`, then a few loose objects."""
+    repo = history_repo(tmp_path_factory.mktemp("packed") / "r", 300, tag_every=37, merge_every=23)
+    git(repo, "gc", "-q", "--aggressive")
+    (repo / "loose.txt").write_text("loose\n")
+    git(repo, "add", "loose.txt")
+    git(repo, "commit", "-qm", "loose commit", when=3000)
+    return repo
+
+
+def test_every_object_matches_cat_file(packed_repo: Path) -> None:
+    listing = git(packed_repo, "cat-file", "--batch-all-objects", "--batch-check")
+    objects = [line.split()[:2] for line in listing.splitlines()]
+    assert len(objects) > 300  # more than SortedIds' threshold: the prefix array is used
+    kinds = {"commit": 1, "tree": 2, "blob": 3, "tag": 4}
+    with gitread.GitRepo.open(packed_repo) as repo:
+        store = repo.objects
+        for sha, kind in objects:
+            got_kind, content = store.read(sha.encode())
+            assert got_kind == kinds[kind], sha
+            assert content == git_bytes(packed_repo, "cat-file", kind, sha), sha
+            assert store.kind(sha.encode()) == kinds[kind]
+            assert store.exists(sha.encode())
+            if kind == "commit":
+                tree, parents, when = store.commit(sha.encode())
+                info = git(packed_repo, "log", "-1", "--format=%T %ct %P", sha).split()
+                assert (tree.decode(), str(when), [p.decode() for p in parents]) == (
+                    info[0],
+                    info[1],
+                    info[2:],
+                )
+        assert not store.exists(b"0" * 40)
+        with pytest.raises(KeyError):
+            store.read(b"0" * 40)
+        assert any(pack._ids.prefixes is not None for pack in store._packs or [])
+
+
+def test_deltas_are_in_the_pack(packed_repo: Path) -> None:
+    pack = next((packed_repo / ".git" / "objects" / "pack").glob("*.pack"))
+    verify = git(packed_repo, "verify-pack", "-v", str(pack))
+    assert re.search(r"^[0-9a-f]{40} (tree|blob) .* [1-9]\d* [0-9a-f]{40}$", verify, re.M)
+
+
+@pytest.mark.parametrize("graph", [False, True], ids=["objects", "commit-graph"])
+def test_long_walk_equals_git_describe(packed_repo: Path, tmp_path: Path, graph: bool) -> None:
+    repo = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-local", str(packed_repo), str(repo))
+    if graph:
+        git(repo, "commit-graph", "write", "--reachable")
+    merge = git(repo, "rev-list", "--merges", "--max-count=1", "HEAD~30")
+    for rev in ["HEAD", "HEAD~40", merge, f"{merge}^2", "v0.37"]:
+        git(repo, "checkout", "-q", "--detach", rev)
+        assert ours(repo) == git_describe(repo), rev
+    for tag in [line for line in git(repo, "tag").split() if line != "v0.0"]:
+        git(repo, "tag", "-d", tag)
+    git(repo, "checkout", "-q", "--detach", "origin/main")
+    assert ours(repo) == git_describe(repo)  # the root tag: every commit walked
+
+
+def test_many_tags_with_a_commit_graph(tmp_path: Path) -> None:
+    """More tags than SortedIds' threshold: graph positions found through the prefix array."""
+    repo = history_repo(tmp_path / "r", 320, tag_every=1)
+    git(repo, "gc", "-q")
+    git(repo, "commit-graph", "write", "--reachable")
+    assert ours(repo) == git_describe(repo)
+    git(repo, "checkout", "-q", "--detach", "HEAD~100")
+    assert ours(repo) == git_describe(repo)
+
+
+def test_shared_clone_reads_objects_through_alternates(packed_repo: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "shared"
+    git(tmp_path, "clone", "-q", "--shared", str(packed_repo), str(repo))
+    assert (repo / ".git" / "objects" / "info" / "alternates").is_file()
+    assert not list((repo / ".git" / "objects" / "pack").glob("*.pack"))
+    assert ours(repo) == git_describe(repo)
+
+
+def test_index_version_4(tmp_path: Path) -> None:
+    repo = history_repo(tmp_path / "r", 3)
+    (repo / "dir" / "sub").mkdir(parents=True)
+    for name in ("dir/a.txt", "dir/sub/b.txt", "dir/sub/c.txt"):
+        (repo / name).write_text(name)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "dirs", when=100)
+    git(repo, "update-index", "--index-version", "4")
+    assert (repo / ".git" / "index").read_bytes()[4:8] == b"\0\0\0\x04"
+    assert ours(repo) == git_describe(repo)
+    (repo / "dir" / "sub" / "c.txt").write_text("changed")
+    assert gitread.describe(repo, parse).dirty_files == ("dir/sub/c.txt",)
+    git(repo, "add", "dir/sub/c.txt")
+    (repo / "dir" / "sub" / "c.txt").write_text("dir/sub/c.txt")
+    assert gitread.describe(repo, parse).dirty_files == ("dir/sub/c.txt",)  # staged only
+    git(repo, "add", "dir/sub/c.txt")
+    assert not gitread.describe(repo, parse).dirty
+
+
+def test_sparse_index(tmp_path: Path) -> None:
+    repo = history_repo(tmp_path / "r", 3)
+    for name in ("a/1", "a/2", "b/c/3", "b/4"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(name)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "dirs", when=100)
+    git(repo, "sparse-checkout", "init", "--cone", "--sparse-index")
+    git(repo, "sparse-checkout", "set", "a")
+    assert b"sdir" in (repo / ".git" / "index").read_bytes()
+    assert not (repo / "b").exists()
+    assert ours(repo) == git_describe(repo)
+    (repo / "a" / "1").write_text("changed")
+    assert gitread.describe(repo, parse).dirty_files == ("a/1",)
+    assert git(repo, "status", "--porcelain") == "M a/1"
+
+
+def test_split_index_is_a_clear_error(tmp_path: Path) -> None:
+    repo = history_repo(tmp_path / "r", 2)
+    git(repo, "update-index", "--split-index")
+    (repo / "f0.txt").write_text("staged\n")
+    git(repo, "add", "f0.txt")
+    with pytest.raises(RepositoryError, match="no-split-index"):
+        gitread.describe(repo, parse)
+
+
+def test_deltified_commits(tmp_path: Path) -> None:
+    """Commits stored as deltas of other commits: long, similar messages and a repack."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    body = "".join(f"A long message line {i}, the same in every commit.\n" for i in range(80))
+    for i in range(30):
+        (repo / "f.txt").write_text(f"{i}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"commit {i}\n\n{body}", when=i)
+        if i == 3:
+            git(repo, "tag", "v1.0")
+    git(repo, "repack", "-q", "-a", "-d", "-f", "--window=250", "--depth=250")
+    pack = next((repo / ".git" / "objects" / "pack").glob("*.pack"))
+    verify = git(repo, "verify-pack", "-v", str(pack))
+    deltified = re.findall(r"^([0-9a-f]{40}) commit .* [0-9a-f]{40}$", verify, re.M)
+    assert len(deltified) > 10
+    with gitread.GitRepo.open(repo) as opened:
+        for sha in deltified:
+            _, content = opened.objects.read(sha.encode())
+            assert content == git_bytes(repo, "cat-file", "commit", sha)
+            tree, parents, _ = opened.objects.commit(sha.encode())
+            assert tree.decode() == git(repo, "rev-parse", f"{sha}^{{tree}}")
+            assert [p.decode() for p in parents] == git(
+                repo, "log", "-1", "--format=%P", sha
+            ).split()
+    assert ours(repo) == git_describe(repo)
+    assert git_describe(repo)[:2] == ("v1.0", 26)

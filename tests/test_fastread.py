@@ -217,3 +217,14 @@ def test_deltified_commits(tmp_path: Path) -> None:
             ).split()
     assert ours(repo) == git_describe(repo)
     assert git_describe(repo)[:2] == ("v1.0", 26)
+
+
+def test_assume_unchanged_is_clean_as_for_git(tmp_path: Path) -> None:
+    repo = history_repo(tmp_path / "r", 2)
+    git(repo, "update-index", "--assume-unchanged", "f0.txt")
+    (repo / "f0.txt").write_text("changed behind git's back\n")
+    assert git(repo, "status", "--porcelain") == ""
+    assert ours(repo) == git_describe(repo)
+    assert not gitread.describe(repo, parse).dirty
+    git(repo, "update-index", "--no-assume-unchanged", "f0.txt")
+    assert gitread.describe(repo, parse).dirty_files == ("f0.txt",)

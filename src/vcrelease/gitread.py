@@ -1537,10 +1537,11 @@ class _UnsupportedIndex(Exception):
 _Entry: TypeAlias = tuple[bytes, int, bytes, int, int, int, int]
 """One index entry: (path, mode, 20-byte id, stage (0 unless conflicted), mtime in ns from
 the stat data, size modulo 2**32 from the stat data, extended flags (``_SKIP_WORKTREE``,
-``_INTENT_TO_ADD``))."""
+``_INTENT_TO_ADD``, and ``_ASSUME_VALID`` for the entry's assume-valid bit))."""
 
 _SKIP_WORKTREE = 0x4000
 _INTENT_TO_ADD = 0x2000
+_ASSUME_VALID = 0x10000  # the entry's "assume valid" flag, kept with the extended flags
 
 
 class _CacheTree:
@@ -1600,6 +1601,8 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
             end = data.index(b"\0", start) if length == 0xFFF else start + length
             path = data[start:end]
             pos += (end - pos + 8) & ~7
+        if flags & 0x8000:
+            extended |= _ASSUME_VALID
         entries.append(
             (path, mode, sha, (flags >> 12) & 3, mtime_s * 1_000_000_000 + mtime_ns, size, extended)
         )
@@ -1814,8 +1817,8 @@ def _unstaged(repo: GitRepo, entries: list[_Entry], index_mtime_ns: int) -> list
                 if stage:
                     out.append(path)
                     continue
-                if extended & _SKIP_WORKTREE:
-                    continue
+                if extended & (_SKIP_WORKTREE | _ASSUME_VALID):
+                    continue  # not checked out, or `git update-index --assume-unchanged`
                 if mode == _S_IFGITLINK:
                     if _submodule_changed(_full_path(base, path), binascii.hexlify(entry[2])):
                         out.append(path)

@@ -64,6 +64,10 @@ MAX_REDIRECTS = 5
 ROOT_LIST_LIMIT = 1024 * 1024
 """Largest index root list (bytes) that :func:`fetch_listing` reads to cross-check a 404."""
 _CHUNK = 64 * 1024
+_INDEX_URL_HINT = (
+    "Check the index URL: it must be the simple API base, e.g. https://pypi.org/simple/, "
+    "http://host:8080/simple/ (pypiserver) or http://host:3141/user/index/+simple/ (devpi)."
+)
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # ``scheme://anything-without-slash@`` inside free text (exception messages).
@@ -231,18 +235,27 @@ def fetch_listing(
     base, auth = _split_credentials(index_url)
     page = urljoin(base, quote(name) + "/")
     fetched = _get(session, page, timeout=timeout, auth=auth, stream=False, accept=accept)
-    if fetched.response is None or fetched.response.status_code in (404, 410):
-        if fetched.response is not None:
-            fetched.response.close()
-        _check_index_base(session, base, name, timeout=timeout, auth=auth)
-        return ProjectListing(
-            project=name,
-            page_url=page,
-            files=(),
-            exists=False,
-            redirect=redact_url(fetched.other_host) if fetched.other_host else None,
-        )
+    if _missing(fetched):
+        if not _check_index_base(session, base, name, timeout=timeout, auth=auth):
+            return ProjectListing(
+                project=name,
+                page_url=page,
+                files=(),
+                exists=False,
+                redirect=redact_url(fetched.other_host) if fetched.other_host else None,
+            )
+        # The base lists the project: a concurrent upload may have created it between the two
+        # requests. Ask once more before calling the URL wrong.
+        fetched = _get(session, page, timeout=timeout, auth=auth, stream=False, accept=accept)
+        if _missing(fetched):
+            raise IndexUnavailableError(
+                f"the index at {base} lists {name} in its project list, but its project page "
+                f"{page} is missing; the URL is not the simple API base, so vcrelease cannot "
+                f"tell whether {name} is on it. {_INDEX_URL_HINT}",
+                url=base,
+            )
     response = fetched.response
+    assert response is not None
     _require_success(response, fetched.url, what=f"the project page of {name}")
     kind = _content_kind(response)
     if kind is None:
@@ -407,8 +420,9 @@ def _check_index_base(
     *,
     timeout: float,
     auth: tuple[str, str] | None,
-) -> None:
-    """Make sure ``base`` is a simple index before "not on this index" is believed.
+) -> bool:
+    """Make sure ``base`` is a simple index before "not on this index" is believed; True when
+    its project list names ``project`` (then the project page's absence is suspicious).
 
     The base must answer 2xx with PEP 503 HTML or PEP 691 JSON. When its project list is
     small (at most :data:`ROOT_LIST_LIMIT` bytes; PyPI's is not read), it must not list
@@ -417,11 +431,7 @@ def _check_index_base(
     ``+simple/`` would otherwise report every project as absent.
     """
     fetched = _get(session, base, timeout=timeout, auth=auth, stream=True)
-    hint = (
-        f"so vcrelease cannot tell whether {project} is on it. Check the index URL: it must be "
-        "the simple API base, e.g. https://pypi.org/simple/, http://host:8080/simple/ "
-        "(pypiserver) or http://host:3141/user/index/+simple/ (devpi)."
-    )
+    hint = f"so vcrelease cannot tell whether {project} is on it. {_INDEX_URL_HINT}"
     if fetched.response is None:
         raise IndexUnavailableError(
             f"the index URL {base} redirects to another host "
@@ -440,13 +450,18 @@ def _check_index_base(
             )
         body = _read_limited(response, ROOT_LIST_LIMIT, fetched.url, timeout)
     if body is None:
-        return
-    if project in _root_projects(body, kind):
-        raise IndexUnavailableError(
-            f"the index at {base} lists {project} in its project list, but its project page "
-            f"{base}{quote(project)}/ is missing; the URL is not the simple API base, {hint}",
-            url=base,
-        )
+        return False
+    return project in _root_projects(body, kind)
+
+
+def _missing(fetched: _Fetched) -> bool:
+    """No project page: 404/410, or a redirect to another host (closes the response)."""
+    if fetched.response is None:
+        return True
+    if fetched.response.status_code in (404, 410):
+        fetched.response.close()
+        return True
+    return False
 
 
 def _read_limited(

@@ -228,3 +228,36 @@ def test_assume_unchanged_is_clean_as_for_git(tmp_path: Path) -> None:
     assert not gitread.describe(repo, parse).dirty
     git(repo, "update-index", "--no-assume-unchanged", "f0.txt")
     assert gitread.describe(repo, parse).dirty_files == ("f0.txt",)
+
+
+def test_plain_hashing_when_no_filter_applies(tmp_path: Path) -> None:
+    """Without attributes or filter config the changed files are hashed here (no dulwich):
+    a rewrite with the same bytes is clean, a mode flip honours core.filemode, a symlink is
+    hashed by its target."""
+    repo = history_repo(tmp_path / "r", 2)
+    (repo / "link").symlink_to("f0.txt")
+    git(repo, "add", "link")
+    git(repo, "commit", "-qm", "link", when=50)
+    content = (repo / "f1.txt").read_bytes()
+    (repo / "f1.txt").write_bytes(content)  # new mtime, same bytes
+    assert not gitread.describe(repo, parse).dirty
+    (repo / "f1.txt").chmod(0o755)
+    assert gitread.describe(repo, parse).dirty_files == ("f1.txt",)
+    git(repo, "config", "core.fileMode", "false")
+    assert not gitread.describe(repo, parse).dirty
+    assert git(repo, "status", "--porcelain") == ""
+    (repo / "link").unlink()
+    (repo / "link").symlink_to("f1.txt")
+    assert gitread.describe(repo, parse).dirty_files == ("link",)
+    assert ours(repo) == git_describe(repo)
+
+
+def test_gitattributes_in_the_work_tree_top_is_honoured(tmp_path: Path) -> None:
+    """An untracked .gitattributes at the top still decides how files are checked in."""
+    repo = history_repo(tmp_path / "r", 2)
+    (repo / "f1.txt").write_bytes(b"line\r\n")
+    git(repo, "add", "f1.txt")
+    git(repo, "commit", "-qm", "crlf", when=60)
+    (repo / ".gitattributes").write_text("*.txt text eol=lf\n")
+    (repo / "f1.txt").write_bytes(b"line\r\n")  # touched: hashed, through the attributes
+    assert gitread.describe(repo, parse).dirty == git_describe(repo)[3]

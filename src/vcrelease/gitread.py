@@ -68,10 +68,11 @@ from .errors import RepositoryError, ShallowCloneError
 if TYPE_CHECKING:
     from dulwich.repo import Repo
 
-try:  # BLAKE2 without hashlib, whose import loads OpenSSL (a few ms on every call)
+try:  # BLAKE2 and SHA-1 without hashlib, whose import loads OpenSSL (a few ms every call)
     from _blake2 import blake2b
+    from _sha1 import sha1  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - other Pythons
-    from hashlib import blake2b
+    from hashlib import blake2b, sha1
 
 ParseTag = Callable[[str], "str | None"]
 """Takes a tag name (``v1.2.3``), returns its version string (``1.2.3``) or None to skip it."""
@@ -1859,7 +1860,11 @@ def _unstaged(repo: GitRepo, entries: list[_Entry], index_mtime_ns: int) -> list
         if root_fd is not None:
             os.close(root_fd)
     if to_hash:
-        out.extend(_hash_changed(repo.dulwich(), to_hash))
+        filemode = _plain_checkin(repo, entries)
+        if filemode is None:
+            out.extend(_hash_changed(repo.dulwich(), to_hash))
+        else:
+            out.extend(_hash_changed_plain(to_hash, filemode))
     return out
 
 
@@ -1900,6 +1905,122 @@ def _hash_changed(
         if blob.id != binascii.hexlify(sha) or not _same_mode(st.st_mode, mode, filemode):
             out.append(path)
     return out
+
+
+_FILTER_WORDS = (b"autocrlf", b"eol", b"include", b"attributesfile", b"filter", b"symlinks")
+"""Config words after which content may not be checked in byte for byte (or after which the
+config needs a real parser): their presence sends hashing to dulwich's check-in filters."""
+
+
+def _plain_checkin(repo: GitRepo, entries: list[_Entry]) -> bool | None:
+    """``core.filemode`` when git would check files in byte for byte, else None.
+
+    Byte for byte means: no ``.gitattributes`` (tracked, at the top of the work tree, in
+    ``info/attributes`` or the global or system attributes files), no config (system, global,
+    repository, worktree, ``GIT_CONFIG_*`` variables) that mentions a filter word
+    (:data:`_FILTER_WORDS`), and a POSIX system. None sends the caller to dulwich's
+    normalizer, which reads all of that properly; it costs importing dulwich, so it is taken
+    only when a filter may apply.
+    """
+    if os.sep != "/" or "GIT_CONFIG_PARAMETERS" in os.environ or "GIT_CONFIG_COUNT" in os.environ:
+        return None
+    if any(path.endswith(b".gitattributes") for path, *_ in entries):
+        return None
+    home = os.path.expanduser("~")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    attributes = [
+        os.path.join(repo.root, ".gitattributes"),
+        os.path.join(repo.common_dir, "info", "attributes"),
+        os.path.join(xdg, "git", "attributes"),
+        "/etc/gitattributes",
+        "/usr/local/etc/gitattributes",
+    ]
+    if any(os.path.exists(path) for path in attributes):
+        return None
+    configs: list[str] = []
+    if not os.environ.get("GIT_CONFIG_NOSYSTEM"):
+        configs.append(os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig")
+    if "GIT_CONFIG_GLOBAL" in os.environ:
+        configs.append(os.environ["GIT_CONFIG_GLOBAL"])
+    else:
+        configs += [os.path.join(xdg, "git", "config"), os.path.join(home, ".gitconfig")]
+    configs += [
+        os.path.join(repo.common_dir, "config"),
+        os.path.join(repo.git_dir, "config.worktree"),
+    ]
+    filemode = True
+    for path in configs:
+        try:
+            with open(path, "rb") as f:
+                text = f.read()
+        except OSError:
+            continue  # absent: nothing set there
+        lowered = text.lower()
+        if any(word in lowered for word in _FILTER_WORDS):
+            return None
+        if b"filemode" in lowered:
+            try:
+                value = _core_boolean(text, b"filemode")
+            except ValueError:
+                return None
+            if value is not None:
+                filemode = value  # later files win, as in git
+    return filemode
+
+
+def _core_boolean(text: bytes, key: bytes) -> bool | None:
+    """The last ``core.<key>`` boolean set in a config file's text, None when unset.
+
+    Raises:
+        ValueError: a value or a line this small reader does not know.
+    """
+    value = None
+    section = b""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith(b"["):
+            end = line.find(b"]")
+            if end < 0:
+                raise ValueError("section header without ]")
+            section = line[1:end].strip().lower()
+            line = line[end + 1 :].strip()
+        if not line or line[:1] in (b"#", b";") or section != b"core":
+            continue
+        name, equals, setting = line.partition(b"=")
+        if name.strip().lower() != key:
+            continue
+        word = setting.split(b"#")[0].split(b";")[0].strip().strip(b'"').lower()
+        if not equals or word in (b"true", b"yes", b"on", b"1"):
+            value = True
+        elif word in (b"false", b"no", b"off", b"0", b""):
+            value = False
+        else:
+            raise ValueError(f"core.{key.decode()} = {word!r}")
+    return value
+
+
+def _hash_changed_plain(
+    candidates: list[tuple[_Entry, bytes, os.stat_result]], filemode: bool
+) -> list[bytes]:
+    """:func:`_hash_changed` without check-in filters: the blob id of the bytes as they are."""
+    out = []
+    for entry, full, st in candidates:
+        path, mode, sha = entry[:3]
+        try:
+            content = os.readlink(full) if stat.S_ISLNK(st.st_mode) else _read_bytes(full)
+        except OSError:
+            out.append(path)  # cannot be read, so cannot be vouched for
+            continue
+        digest = sha1(b"blob %d\0" % len(content))
+        digest.update(content)
+        if digest.digest() != sha or not _same_mode(st.st_mode, mode, filemode):
+            out.append(path)
+    return out
+
+
+def _read_bytes(path: bytes) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _same_mode(work_mode: int, index_mode: int, filemode: bool) -> bool:

@@ -1561,8 +1561,9 @@ class _CacheTree:
 _ENTRY = struct.Struct(">8xII8xI8xI20sH")  # mtime s, ns, mode, size, sha, flags
 
 
-def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
-    """An index file (``DIRC``, versions 2, 3 and 4) -> (entries in index order, cache-tree).
+def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None, bool]:
+    """An index file (``DIRC``, versions 2, 3 and 4) -> (entries in index order, cache-tree,
+    whether any entry has extended flags).
 
     Raises:
         _UnsupportedIndex: another version, or a required extension other than ``sdir``
@@ -1575,6 +1576,7 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
     if version not in (2, 3, 4):
         raise _UnsupportedIndex(f"index version {version}")
     entries = []
+    any_extended = False
     unpack = _ENTRY.unpack_from
     pos = 12
     previous = b""
@@ -1585,6 +1587,7 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
         if flags & 0x4000:
             (extended,) = struct.unpack_from(">H", data, start)
             start += 2
+            any_extended = True
         if version == 4:
             c = data[start]
             start += 1
@@ -1618,7 +1621,7 @@ def _parse_index(data: bytes) -> tuple[list[_Entry], _CacheTree | None]:
         elif signature != b"sdir" and not b"A" <= signature[:1] <= b"Z":
             raise _UnsupportedIndex(f"index extension {signature!r}")
         pos += 8 + length
-    return entries, tree
+    return entries, tree, any_extended
 
 
 def _parse_cache_tree(data: bytes) -> _CacheTree | None:
@@ -1679,7 +1682,7 @@ def dirty_files(repo: GitRepo, head_tree: str, ignore: Iterable[str] = ()) -> li
     except FileNotFoundError:
         return []
     try:
-        entries, cache_tree = _parse_index(data)
+        entries, cache_tree, any_extended = _parse_index(data)
     except _UnsupportedIndex as exc:
         hint = (
             "a split index (core.splitIndex); run `git update-index --no-split-index`"
@@ -1696,7 +1699,8 @@ def dirty_files(repo: GitRepo, head_tree: str, ignore: Iterable[str] = ()) -> li
             "see whether git can read it, or `git reset` to rebuild it."
         ) from exc
     try:
-        changed = set(_staged(repo.objects, entries, cache_tree, head_tree.encode()))
+        intent_to_add = any_extended and any(e[6] & _INTENT_TO_ADD for e in entries)
+        changed = set(_staged(repo.objects, entries, cache_tree, head_tree.encode(), intent_to_add))
     except (KeyError, ValueError, zlib.error, IndexError) as exc:
         raise RepositoryError(
             f"{repo.root}: a tree of HEAD cannot be read ({exc!r}). Run `git fsck`."
@@ -1707,7 +1711,11 @@ def dirty_files(repo: GitRepo, head_tree: str, ignore: Iterable[str] = ()) -> li
 
 
 def _staged(
-    store: _ObjectStore, entries: list[_Entry], cache_tree: _CacheTree | None, head_tree: bytes
+    store: _ObjectStore,
+    entries: list[_Entry],
+    cache_tree: _CacheTree | None,
+    head_tree: bytes,
+    intent_to_add: bool,
 ) -> list[bytes]:
     """Paths whose index entry differs from HEAD's tree (added, removed, changed, conflicted).
 
@@ -1782,7 +1790,7 @@ def _staged(
                 else:
                     changed.append(prefix + name)
 
-    if any(entry[6] & _INTENT_TO_ADD for entry in entries):
+    if intent_to_add:
         cache_tree = None  # git's cache-tree leaves intent-to-add entries out of its trees
     compare(b"", 0, len(entries), cache_tree, binascii.unhexlify(head_tree))
     return changed
@@ -1808,7 +1816,7 @@ def _unstaged(repo: GitRepo, entries: list[_Entry], index_mtime_ns: int) -> list
     posix = os.sep == "/"
     lstat = os.lstat
     to_hash: list[tuple[_Entry, bytes, os.stat_result]] = []
-    root_fd = _open_dir(base) if posix and os.lstat in os.supports_dir_fd else None
+    root_fd = _open_dir(base) if posix and os.stat in os.supports_dir_fd else None
     dir_fd = root_fd
     current = b""
     try:
@@ -1847,7 +1855,7 @@ def _unstaged(repo: GitRepo, entries: list[_Entry], index_mtime_ns: int) -> list
                 work_mtime == mtime_ns
                 and work_mtime < index_mtime_ns
                 and st.st_size & 0xFFFFFFFF == size
-                and _mode_clean(st.st_mode, mode)
+                and (st.st_mode & 0o170100 == mode & 0o170100 or _mode_clean(st.st_mode, mode))
             ):
                 continue
             if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):

@@ -261,3 +261,18 @@ def test_gitattributes_in_the_work_tree_top_is_honoured(tmp_path: Path) -> None:
     (repo / ".gitattributes").write_text("*.txt text eol=lf\n")
     (repo / "f1.txt").write_bytes(b"line\r\n")  # touched: hashed, through the attributes
     assert gitread.describe(repo, parse).dirty == git_describe(repo)[3]
+
+
+@pytest.mark.parametrize(("name", "error"), [("v9.9.9", True), ("junk", False)])
+def test_corrupt_packed_tag_line(tmp_path: Path, name: str, error: bool) -> None:
+    """A packed-refs line that names no object id: an error for a version tag only (git
+    refuses the whole file: `fatal: unexpected line in .git/packed-refs`)."""
+    repo = history_repo(tmp_path / "r", 3)
+    git(repo, "pack-refs", "--all")
+    packed = repo / ".git" / "packed-refs"
+    packed.write_text(packed.read_text() + f"not-an-id refs/tags/{name}\n")
+    if error:
+        with pytest.raises(RepositoryError, match="not an object id"):
+            gitread.describe(repo, parse)
+    else:
+        assert ours(repo)[:2] == ("v0.0", 2)

@@ -409,15 +409,22 @@ class Refs:
                 data += b"\n"
             traits = data[: data.find(b"\n")] if data.startswith(b"# pack-refs with:") else b""
             peeled_known = b" peeled" in traits or b" fully-peeled" in traits
-            for sha, name_bytes, peeled in _PACKED_TAG.findall(data):
-                name = name_bytes.decode("utf-8", "replace")
-                target = sha.lower() if _HEX40.fullmatch(sha) else None
-                if peeled:
-                    peel: bytes | None = peeled.lower() if _HEX40.fullmatch(peeled) else None
-                else:
+            found = _PACKED_TAG_STRICT.findall(data)
+            if len(found) == data.count(b" refs/tags/"):  # every line well formed
+                for sha, name_bytes, peeled in found:
+                    name = name_bytes.decode("utf-8", "replace")
                     # The traits promise a peeled line for every annotated tag.
-                    peel = target if peeled_known else None
-                tags[name] = (name, target, peel, sha)
+                    peel = peeled or (sha if peeled_known else None)
+                    tags[name] = (name, sha, peel, sha)
+            else:
+                for sha, name_bytes, peeled in _PACKED_TAG.findall(data):
+                    name = name_bytes.decode("utf-8", "replace")
+                    target = sha.lower() if _HEX40.fullmatch(sha) else None
+                    if peeled:
+                        peel = peeled.lower() if _HEX40.fullmatch(peeled) else None
+                    else:
+                        peel = target if peeled_known else None
+                    tags[name] = (name, target, peel, sha)
         for name, raw, resolved in self.loose_tags:
             content = raw.strip()
             if content.startswith(b"ref:"):
@@ -426,9 +433,14 @@ class Refs:
                 tags[name] = (name, content.lower(), None, raw)
             else:
                 tags[name] = (name, None, None, raw)
+        if not self.loose_tags and b" sorted" in self.packed_refs[:200]:
+            return list(tags.values())  # packed-refs says it is sorted by name already
         return [tags[name] for name in sorted(tags)]
 
 
+_PACKED_TAG_STRICT = re.compile(
+    rb"^([0-9a-f]{40}) refs/tags/([^\n]*)\n(?:\^([0-9a-f]{40})\n)?", re.MULTILINE
+)
 _PACKED_TAG = re.compile(rb"^([^ \n#^]*) refs/tags/([^\n]*)\n(?:\^([^\n]*)\n)?", re.MULTILINE)
 
 

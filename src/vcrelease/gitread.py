@@ -27,20 +27,22 @@ How it is read (issue 5, "Make it fast"): the common path imports no dulwich at 
   commits of annotated tags without reading the tag objects (reftable repositories go through
   dulwich's refs);
 - objects: pack ``.idx`` files (version 2) and packs are memory-mapped; an object is found by a
-  binary search in the index and inflated with ``zlib``; deltas are applied here; loose objects
-  and alternates are read as files. For a commit only the header up to the committer line is
-  inflated (tree, parents, committer time). What this reader cannot place goes to dulwich's
-  object store;
+  binary search in the index (after a few hundred lookups, a bisect over an array of 4-byte id
+  prefixes) and inflated with ``zlib``; deltas are applied here; loose objects and alternates
+  are read as files. For a commit only the header up to the committer line is needed (tree,
+  parents, committer time). What this reader cannot place goes to dulwich's object store;
 - history: one date-ordered walk propagating a flag bit per version tag (git's describe walk);
   with a commit-graph file the walk runs on graph positions, reading parents and times from the
   memory-mapped file (:mod:`vcrelease.commitgraph`); tag names are parsed only for the commits
   the walk meets;
-- dirty check: the index file (versions 2 to 4) is parsed here. Staged changes: the index's
+- dirty check: the index file (versions 2 to 4, sparse-index directory entries included) is
+  parsed here; a split index is an error that says how to undo it. Staged changes: the index's
   cache-tree extension is compared with HEAD's trees, so only directories whose cache-tree
   entry is invalid are compared entry by entry. Unstaged changes: each tracked file is
-  ``lstat``-ed and only files whose stat data differ from the index entry (or are racily clean)
-  are hashed, through dulwich's check-in filters (``core.autocrlf``, ``.gitattributes``). An
-  index with a split-index or sparse-index extension goes through dulwich's index reader.
+  ``lstat``-ed (relative to its directory's descriptor) and only files whose stat data differ
+  from the index entry (or are racily clean) are hashed: byte for byte when no attributes or
+  filter settings exist, else through dulwich's check-in filters (``core.autocrlf``,
+  ``.gitattributes``). Assume-unchanged and skip-worktree entries are not looked at, as in git.
 """
 
 from __future__ import annotations

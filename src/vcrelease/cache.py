@@ -127,7 +127,8 @@ def _key(fingerprint: bytes, tag_key: str) -> str:
 def _code_stamps() -> list[str]:
     """What else decides the history: our modules' files and the tag-parsing libraries."""
     stamps = []
-    for name in ("vcrelease.gitread", "vcrelease.cache", "vcs_versioning", "packaging"):
+    modules = ("vcrelease.gitread", "vcrelease.commitgraph", "vcrelease.cache")
+    for name in (*modules, "vcs_versioning", "packaging"):
         module = sys.modules.get(name)
         if module is None:
             stamps.append(f"{name}:absent")

@@ -102,6 +102,13 @@ def test_every_object_matches_cat_file(packed_repo: Path) -> None:
         with pytest.raises(KeyError):
             store.read(b"0" * 40)
         assert any(pack._ids.prefixes is not None for pack in store._packs or [])
+        log = git(packed_repo, "log", "--all", "--format=%H %ct %P").splitlines()
+        for line in log:  # the walk's fused path, now that the prefix arrays exist
+            sha, when, *parents = line.split()
+            got_parents, got_when = store.parents_and_time(sha.encode())
+            assert ([p.decode() for p in got_parents], got_when) == (parents, int(when))
+        with pytest.raises(KeyError):
+            store.parents_and_time(b"0" * 40)
 
 
 def test_deltas_are_in_the_pack(packed_repo: Path) -> None:

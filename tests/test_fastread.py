@@ -283,3 +283,11 @@ def test_corrupt_packed_tag_line(tmp_path: Path, name: str, error: bool) -> None
             gitread.describe(repo, parse)
     else:
         assert ours(repo)[:2] == ("v0.0", 2)
+
+
+def test_missing_commit_in_the_walk_is_a_repository_error(tmp_path: Path) -> None:
+    repo = history_repo(tmp_path / "r", 4)  # loose objects: one file per object
+    sha = git(repo, "rev-parse", "HEAD~1")
+    (repo / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+    with pytest.raises(RepositoryError, match=f"commit {sha} is missing"):
+        gitread.describe(repo, parse)

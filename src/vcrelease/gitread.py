@@ -1187,9 +1187,20 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
         reader = _Commits(store, graph, refs.shallow, root)
         tags = _TagIndex(_tag_commits(repo, refs.tag_tuples(), parse_tag, reader), parse_tag)
         head = reader.node(refs.head)
-        walk = _walk(head, tags, reader)
-        if not walk.exact:
-            walk = _exact_walk(head, tags, reader)
+        try:
+            walk = _walk(head, tags, reader)
+            if not walk.exact:
+                walk = _exact_walk(head, tags, reader)
+        except KeyError as exc:  # from the walk's direct reader (see _Commits.fast_read)
+            sha = exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"?"
+            raise RepositoryError(
+                f"{root}: commit {sha.decode('ascii', 'replace')} is missing from the object "
+                "store. The clone is incomplete or corrupt; re-clone it or run `git fsck`."
+            ) from exc
+        except (ValueError, zlib.error, IndexError) as exc:
+            raise RepositoryError(
+                f"{root}: a commit of the history cannot be read ({exc}). Run `git fsck`."
+            ) from exc
     finally:
         if graph is not None:
             graph.close()
@@ -1269,6 +1280,13 @@ class _Commits:
             assert self._graph is not None
             return binascii.hexlify(self._graph.oid(node))
         return node
+
+    def fast_read(self) -> Callable[[Node], tuple[tuple[Node, ...], int]]:
+        """:meth:`read`, or without a commit-graph and a shallow list the object store's own
+        reader (one call less per commit; its KeyError and ValueError reach the caller)."""
+        if self._graph is None and not self.shallow:
+            return self._store.parents_and_time  # type: ignore[return-value]
+        return self.read
 
     def read(self, node: Node) -> tuple[tuple[Node, ...], int]:
         """(parent nodes, committer time); no parents for a shallow commit."""
@@ -1459,7 +1477,7 @@ def _walk(head: Node, tags: _TagIndex, reader: _Commits) -> _WalkResult:
     unflagged = 1  # queued commits lacking best_bit (all queued commits while no tag is found)
     out_of_order = False
     tag_names = tags.names
-    read = reader.read
+    read = reader.fast_read()
     heappop = heapq.heappop
     heappush = heapq.heappush
 

@@ -29,6 +29,7 @@ _NO_PARENT = 0x70000000
 _EXTRA_EDGES = 0x80000000
 _LAST_EDGE = 0x80000000
 _HASH_LEN = {1: 20, 2: 32}
+_CDAT_FIELDS = struct.Struct(">IIII")  # after the tree id: parent 1, parent 2, generation+time
 
 Buffer: TypeAlias = bytes | mmap.mmap
 """Bytes or a read-only memory map: anything sliceable and readable by ``struct``."""
@@ -170,6 +171,7 @@ class _Layer:
         self._oids = chunks[b"OIDL"]
         self._cdat = chunks[b"CDAT"]
         self._edges = chunks.get(b"EDGE")
+        self.stride = self.hash_len + 16  # bytes per commit in CDAT
         self._ids = SortedIds(data, self._oids, self._fanout, self.hash_len)
         self.count = self._ids.count
         self.first_position = first_position
@@ -187,8 +189,8 @@ class _Layer:
 
     def record(self, index: int) -> tuple[int, int, int]:
         """(parent1 position, parent2 position, commit time) of local ``index``."""
-        offset = self._cdat + index * (self.hash_len + 16) + self.hash_len
-        p1, p2, high, low = struct.unpack_from(">IIII", self._map, offset)
+        offset = self._cdat + index * self.stride + self.hash_len
+        p1, p2, high, low = _CDAT_FIELDS.unpack_from(self._map, offset)
         return p1, p2, ((high & 0x3) << 32) | low
 
     def tree(self, index: int) -> bytes:
@@ -217,6 +219,7 @@ class CommitGraph:
 
     def __init__(self, layers: list[_Layer]) -> None:
         self._layers = layers
+        self._single = layers[0] if len(layers) == 1 else None
 
     @classmethod
     def open(cls, objects_dir: str) -> CommitGraph | None:
@@ -292,9 +295,12 @@ class CommitGraph:
             CommitGraphError: a parent position outside the graph, or an octopus merge
                 without an ``EDGE`` chunk (a corrupt file).
         """
-        layers = self._layers
-        layer = layers[-1] if len(layers) == 1 else self._layer(position)
-        p1, p2, commit_time = layer.record(position - layer.first_position)
+        layer = self._single or self._layer(position)
+        p1, p2, high, low = _CDAT_FIELDS.unpack_from(
+            layer._map,
+            layer._cdat + (position - layer.first_position) * layer.stride + layer.hash_len,
+        )
+        commit_time = ((high & 0x3) << 32) | low
         if p1 == _NO_PARENT:
             return (), commit_time
         if p2 == _NO_PARENT:

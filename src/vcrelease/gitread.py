@@ -1201,6 +1201,11 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
             raise RepositoryError(
                 f"{root}: a commit of the history cannot be read ({exc}). Run `git fsck`."
             ) from exc
+        except (CommitGraphError, struct.error) as exc:
+            raise RepositoryError(
+                f"{root}: the commit-graph file is corrupt ({exc}). Delete it "
+                "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
+            ) from exc
     finally:
         if graph is not None:
             graph.close()
@@ -1284,9 +1289,20 @@ class _Commits:
     def fast_read(self) -> Callable[[Node], tuple[tuple[Node, ...], int]]:
         """:meth:`read`, or without a commit-graph and a shallow list the object store's own
         reader (one call less per commit; its KeyError and ValueError reach the caller)."""
-        if self._graph is None and not self.shallow:
+        graph = self._graph
+        if self.shallow:
+            return self.read
+        if graph is None:
             return self._store.parents_and_time  # type: ignore[return-value]
-        return self.read
+        from_graph = graph.parents_and_time
+        read = self.read
+
+        def read_graph_first(node: Node) -> tuple[tuple[Node, ...], int]:
+            if type(node) is int:
+                return from_graph(node)
+            return read(node)
+
+        return read_graph_first
 
     def read(self, node: Node) -> tuple[tuple[Node, ...], int]:
         """(parent nodes, committer time); no parents for a shallow commit."""

@@ -291,3 +291,21 @@ def test_missing_commit_in_the_walk_is_a_repository_error(tmp_path: Path) -> Non
     (repo / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
     with pytest.raises(RepositoryError, match=f"commit {sha} is missing"):
         gitread.describe(repo, parse)
+
+
+def test_corrupt_commit_graph_is_a_repository_error(tmp_path: Path) -> None:
+    """A parent position outside the graph (a damaged file) stops with the fix, not a crash."""
+    repo = history_repo(tmp_path / "r", 5)
+    git(repo, "commit-graph", "write", "--reachable")
+    path = repo / ".git" / "objects" / "info" / "commit-graph"
+    data = bytearray(path.read_bytes())
+    chunks = {bytes(data[8 + 12 * i : 12 + 12 * i]): 12 + 12 * i for i in range(data[6])}
+    cdat = int.from_bytes(data[chunks[b"CDAT"] : chunks[b"CDAT"] + 8], "big")
+    for i in range(5):  # every commit's first parent: position 1,000,000
+        at = cdat + i * 36 + 20
+        if data[at : at + 4] != b"\x70\x00\x00\x00":
+            data[at : at + 4] = (1_000_000).to_bytes(4, "big")
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    with pytest.raises(RepositoryError, match="commit-graph file is corrupt"):
+        gitread.describe(repo, parse)

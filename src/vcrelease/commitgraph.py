@@ -295,7 +295,9 @@ class CommitGraph:
             CommitGraphError: a parent position outside the graph, or an octopus merge
                 without an ``EDGE`` chunk (a corrupt file).
         """
-        layer = self._single or self._layer(position)
+        layer = self._single
+        if layer is None or position >= layer.count:
+            layer = self._layer(position)  # raises for a position outside the graph
         p1, p2, high, low = _CDAT_FIELDS.unpack_from(
             layer._map,
             layer._cdat + (position - layer.first_position) * layer.stride + layer.hash_len,

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import calendar
 import email.parser
-import hashlib
 import importlib.util
 import io
 import json
@@ -61,11 +60,10 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import requests
 from packaging.requirements import InvalidRequirement, Requirement
@@ -75,7 +73,7 @@ from packaging.version import Version
 
 from .dists import parse_name
 from .errors import ConfigError
-from .index import IndexFile, IndexUnavailableError, redact_url
+from .index import IndexFile, IndexUnavailableError, download, redact_url
 
 PinKind = Literal["full", "exclusion", "partial"]
 MAX_WHEEL_BYTES = 5 * 1024 * 1024
@@ -543,61 +541,30 @@ def requires_from_wheel(data: bytes) -> tuple[str, ...]:
 def read_requires(
     session: requests.Session, item: IndexFile, *, index_url: str, timeout: float = 30.0
 ) -> tuple[str, ...]:
-    """Download a listed channel wheel (same host as its listing only, no redirects, at most
-    :data:`MAX_WHEEL_BYTES`), check its listed sha256, and return its ``Requires-Dist``.
+    """Download a listed channel wheel (:func:`vcrelease.index.download`: same host as its
+    listing only, at most :data:`MAX_WHEEL_BYTES`), check its listed sha256, and return its
+    ``Requires-Dist``.
 
     Raises:
         IndexUnavailableError: another host, a failed or oversized download, bytes that do not
             match the listed sha256, or a file that is not a wheel (exit 4).
     """
-    reference = item.page_url or index_url
     safe = redact_url(item.url)
 
-    def fail(why: str, status: int | None = None) -> IndexUnavailableError:
+    def fail(why: str) -> IndexUnavailableError:
         return IndexUnavailableError(
-            f"reading the channel wheel {item.filename} from {safe} failed: {why}.",
-            url=safe,
-            status=status,
+            f"reading the channel wheel {item.filename} from {safe} failed: {why}.", url=safe
         )
 
-    if _origin(reference) != _origin(item.url):
-        raise fail(
-            f"it is on another host than its listing ({redact_url(reference)}); vcrelease "
-            "does not send index requests to other hosts"
-        )
     chunks: list[bytes] = []
-    size = 0
-    try:
-        with session.get(item.url, stream=True, timeout=timeout, allow_redirects=False) as answer:
-            if answer.status_code != 200:
-                raise fail(f"the index answered HTTP {answer.status_code}", answer.status_code)
-            for chunk in answer.iter_content(1 << 16):
-                size += len(chunk)
-                if size > MAX_WHEEL_BYTES:
-                    raise fail(
-                        f"it is over {MAX_WHEEL_BYTES // (1024 * 1024)} MiB, not a channel "
-                        "package; check the channel name"
-                    )
-                chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise fail(f"{type(exc).__name__}; check that the index is reachable") from None
-    data = b"".join(chunks)
-    if item.sha256 is not None and hashlib.sha256(data).hexdigest() != item.sha256:
+    listed = replace(item, page_url=item.page_url or index_url)
+    digest = download(session, listed, chunks.append, timeout=timeout, limit=MAX_WHEEL_BYTES)
+    if item.sha256 is not None and digest != item.sha256:
         raise fail(f"the bytes do not match the sha256 the index lists ({item.sha256})")
     try:
-        return requires_from_wheel(data)
+        return requires_from_wheel(b"".join(chunks))
     except ValueError as exc:
         raise fail(f"it is not a readable wheel ({exc})") from None
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
 def channel_name(text: str) -> str:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -280,41 +280,70 @@ def file_sha256(
     *,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> str:
-    """The sha256 of a listed file: the one the index gives, else the hash of its bytes.
-
-    The download is streamed, follows same-host redirects only, and only runs when the file
-    URL is on the same host as the page that listed it (``file.page_url``; a hand-made
-    :class:`IndexFile` without it is taken at its word). Credentials come from
-    ``session.auth`` (or netrc, as requests reads it), never from stored URLs.
+    """The sha256 of a listed file: the one the index gives, else the hash of its bytes
+    (downloaded by :func:`download`, kept nowhere).
 
     Raises:
-        IndexUnavailableError: the file is on another host than its listing, the download
-            fails, times out or answers other than 2xx (exit 4).
+        IndexUnavailableError: as :func:`download` (exit 4).
     """
     if file.sha256:
         return file.sha256
+    return download(session, file, lambda _chunk: None, timeout=timeout)
+
+
+def download(
+    session: requests.Session,
+    file: IndexFile,
+    write: Callable[[bytes], object],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    limit: int | None = None,
+) -> str:
+    """Stream a listed file's bytes to ``write`` (chunks of at most 64 KiB); returns their
+    sha256 (hex). It does not compare it with ``file.sha256``: the caller decides what a
+    mismatch means.
+
+    The download follows same-host redirects only, and only runs when the file URL is on the
+    same host as the page that listed it (``file.page_url``; a hand-made :class:`IndexFile`
+    without it is taken at its word). Credentials come from ``session.auth`` (or netrc, as
+    requests reads it), never from stored URLs.
+
+    Args:
+        limit: the most bytes accepted, or None for no bound.
+
+    Raises:
+        IndexUnavailableError: the file is on another host than its listing, the download
+            fails, times out, answers other than 2xx or passes ``limit`` (exit 4).
+    """
     if file.page_url and not _same_host(file.page_url, file.url):
         raise IndexUnavailableError(
-            f"{redact_url(file.url)} is listed by {redact_url(file.page_url)} without a sha256 "
-            "and lives on another host; vcrelease does not send requests for the index to "
-            "other hosts, so it cannot check this file. Use an index URL whose pages list "
-            "sha256 hashes (PEP 503 #sha256= or PEP 691 hashes).",
+            f"{redact_url(file.url)} is listed by {redact_url(file.page_url)} and lives on "
+            "another host; vcrelease does not send requests for the index to other hosts, so "
+            "it cannot read this file. Use an index whose files are on its own host.",
             url=redact_url(file.url),
         )
     fetched = _get(session, file.url, timeout=timeout, auth=None, stream=True, accept="*/*")
     if fetched.response is None:
         raise IndexUnavailableError(
             f"downloading {file.filename} from {redact_url(file.url)} redirected to another "
-            f"host ({redact_url(fetched.other_host or '')}), which vcrelease does not follow; "
-            "use an index whose pages list sha256 hashes.",
+            f"host ({redact_url(fetched.other_host or '')}), which vcrelease does not follow.",
             url=redact_url(file.url),
         )
+    digest = hashlib.sha256()
+    size = 0
     with fetched.response as response:
         _require_success(response, fetched.url, what=f"the file {file.filename}")
-        digest = hashlib.sha256()
         try:
             for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise IndexUnavailableError(
+                        f"{file.filename} at {fetched.url} is larger than the {limit} bytes "
+                        "expected of it; check the project name.",
+                        url=fetched.url,
+                    )
                 digest.update(chunk)
+                write(chunk)
         except requests.RequestException as exc:
             raise _network_error(exc, fetched.url, timeout) from None
     return digest.hexdigest()

@@ -1,8 +1,9 @@
 """Promotion: the same bytes of one release, from one index to the next (staging -> production).
 
 :func:`fetch_release` reads every file of ``NAME==VERSION`` from the source index with the simple
-repository API (PEP 503 / PEP 691), downloads each (same host only, no redirects followed) and
-checks its sha256 against the source listing: what was tested is what moves, never a rebuild.
+repository API (PEP 503 / PEP 691), downloads each (:func:`vcrelease.index.download`: same
+host only) and checks its sha256 against the source listing: what was tested is what moves,
+never a rebuild.
 :func:`unpromoted_dependencies` checks that every ``Requires-Dist`` of the wheels (core metadata,
 PEP 508 requirements; markers evaluated for this environment, or all kept with
 ``all_markers``) has a satisfying version on the target index: a release may not be promoted
@@ -13,7 +14,6 @@ refuses the whole set before any upload.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from .dists import Plan, parse_name, plan_files
 from .errors import EXIT_REFUSED, ConfigError, VcreleaseError
-from .index import IndexFile, IndexUnavailableError, fetch_listing, redact_url
+from .index import IndexFile, download, fetch_listing, redact_url
 
 _CHUNK = 1 << 16
 
@@ -108,7 +108,8 @@ def fetch_release(session: requests.Session, index_url: str, spec: ReleaseSpec, 
     paths = []
     for item in files:
         path = dest / item.filename
-        digest = _download(session, item, path)
+        with path.open("wb") as f:
+            digest = download(session, item, f.write, timeout=60)
         if item.sha256 is not None and digest != item.sha256:
             raise PromotionRefused(
                 f"{item.filename} from {redact_url(item.url)} has sha256 {digest}, but the "
@@ -128,38 +129,6 @@ def _dists(listed: tuple[IndexFile, ...]) -> list[IndexFile]:
             continue
         out.append(item)
     return out
-
-
-def _download(session: requests.Session, item: IndexFile, path: Path) -> str:
-    from urllib.parse import urlsplit
-
-    if item.page_url and urlsplit(item.page_url).netloc != urlsplit(item.url).netloc:
-        raise IndexUnavailableError(
-            f"{item.filename} is served from another host ({redact_url(item.url)}) than its "
-            "listing; vcrelease does not send index requests to other hosts.",
-            url=redact_url(item.url),
-        )
-    digest = hashlib.sha256()
-    try:
-        with session.get(item.url, stream=True, timeout=60, allow_redirects=False) as response:
-            if response.status_code != 200:
-                raise IndexUnavailableError(
-                    f"downloading {item.filename} from {redact_url(item.url)} answered HTTP "
-                    f"{response.status_code}. Check the source index.",
-                    url=redact_url(item.url),
-                    status=response.status_code,
-                )
-            with path.open("wb") as f:
-                for chunk in response.iter_content(_CHUNK):
-                    digest.update(chunk)
-                    f.write(chunk)
-    except requests.RequestException as exc:
-        raise IndexUnavailableError(
-            f"downloading {item.filename} from {redact_url(item.url)} failed "
-            f"({type(exc).__name__}). Check that the source index is reachable.",
-            url=redact_url(item.url),
-        ) from None
-    return digest.hexdigest()
 
 
 def requirements_of(plan: Plan) -> list[Requirement]:

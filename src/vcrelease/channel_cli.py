@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import EXIT_OK, ConfigError
+from .upload_cli import add_account_arguments
 
 if TYPE_CHECKING:
     import requests
@@ -81,21 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--upload", action="store_true", help="upload the channel with vc-upload's index rules"
     )
     parser.add_argument("--repository-url", help="upload URL (env TWINE_REPOSITORY_URL)")
-    parser.add_argument(
-        "-r", "--repository", help="a section of .pypirc (env TWINE_REPOSITORY; default pypi)"
-    )
-    parser.add_argument("-u", "--username", help="env TWINE_USERNAME")
-    parser.add_argument("-p", "--password", help="env TWINE_PASSWORD (prefer the variable)")
-    parser.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="give up waiting for the index after this long without an answer (default 300)",
-    )
+    add_account_arguments(parser)
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -145,25 +132,17 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from .index import fetch_listing, redact_url
     from .upload import (
         index_session,
-        resolve_target,
         upload_checked,
     )
-    from .upload_cli import _show
+    from .upload_cli import _show, target_from_args
 
     request = parse_pin(args.pin, channel=name)
     day = parse_date(args.date) if args.date else datetime.now(timezone.utc).date()
     index_url: str | None = args.index or env.get("VCRELEASE_INDEX_URL")
     target = settings = None
     if args.upload:
-        target, settings = resolve_target(
-            repository_url=args.repository_url or env.get("TWINE_REPOSITORY_URL"),
-            repository_name=args.repository or env.get("TWINE_REPOSITORY"),
-            index_url=index_url,
-            username=args.username or env.get("TWINE_USERNAME"),
-            password=args.password or env.get("TWINE_PASSWORD"),
-            config_file=args.config_file,
-            need_password=True,
-            progress=not args.no_progress and args.format == "table",
+        target, settings = target_from_args(
+            args, env, repository_url=args.repository_url, index_url=index_url, need_password=True
         )
         index_url = target.index_url
         session = index_session(target)

@@ -20,23 +20,62 @@ from typing import Any
 from .errors import EXIT_OK, ConfigError
 
 
+def add_account_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options vc-upload, promote and channel share for the target index: ``-r``, ``-u``,
+    ``-p``, ``--config-file``, ``--format``, ``--no-progress``, ``--timeout``."""
+    parser.add_argument(
+        "-r", "--repository", help="a section of .pypirc (env TWINE_REPOSITORY; default pypi)"
+    )
+    parser.add_argument("-u", "--username", help="env TWINE_USERNAME")
+    parser.add_argument("-p", "--password", help="env TWINE_PASSWORD (prefer the variable)")
+    parser.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="give up waiting for the index after this long without an answer (default 300)",
+    )
+
+
+def target_from_args(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    repository_url: str | None,
+    index_url: str | None,
+    need_password: bool,
+) -> tuple[Any, Any]:
+    """:func:`vcrelease.upload.resolve_target` from the options of
+    :func:`add_account_arguments`, each falling back to its environment variable as twine's
+    command line does (``TWINE_*``, and ``VCRELEASE_INDEX_URL``)."""
+    from .upload import resolve_target
+
+    return resolve_target(
+        repository_url=repository_url or env.get("TWINE_REPOSITORY_URL"),
+        repository_name=args.repository or env.get("TWINE_REPOSITORY"),
+        index_url=index_url or env.get("VCRELEASE_INDEX_URL"),
+        username=args.username or env.get("TWINE_USERNAME"),
+        password=args.password or env.get("TWINE_PASSWORD"),
+        config_file=args.config_file,
+        need_password=need_password,
+        progress=not args.no_progress and args.format == "table",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``vc-upload`` (twine's names where twine has one)."""
     parser.add_argument("files", nargs="*", type=Path, metavar="FILES", help="dist files")
     parser.add_argument("--repository-url", help="upload URL (env TWINE_REPOSITORY_URL)")
     parser.add_argument(
-        "-r", "--repository", help="a section of .pypirc (env TWINE_REPOSITORY; default pypi)"
-    )
-    parser.add_argument(
         "--index-url",
         help="simple API base the preflight reads (env VCRELEASE_INDEX_URL; derived for "
         "PyPI, TestPyPI, devpi and pypiserver)",
     )
-    parser.add_argument("-u", "--username", help="env TWINE_USERNAME")
-    parser.add_argument("-p", "--password", help="env TWINE_PASSWORD (prefer the variable)")
-    parser.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    add_account_arguments(parser)
     parser.add_argument("--dry-run", action="store_true", help="check and plan, upload nothing")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument(
         "--allow-dev-branch",
         action="append",
@@ -49,14 +88,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when the policy skips the upload"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="give up waiting for the index after this long without an answer (default 300)",
     )
     parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
 
@@ -77,7 +108,6 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         FileStep,
         Report,
         index_session,
-        resolve_target,
         upload_checked,
     )
 
@@ -112,15 +142,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(json.dumps(_as_json(report, _policy(decision)), indent=2))
         return decision.exit_code
 
-    target, settings = resolve_target(
-        repository_url=args.repository_url or env.get("TWINE_REPOSITORY_URL"),
-        repository_name=args.repository or env.get("TWINE_REPOSITORY"),
-        index_url=args.index_url or env.get("VCRELEASE_INDEX_URL"),
-        username=args.username or env.get("TWINE_USERNAME"),
-        password=args.password or env.get("TWINE_PASSWORD"),
-        config_file=args.config_file,
+    target, settings = target_from_args(
+        args,
+        env,
+        repository_url=args.repository_url,
+        index_url=args.index_url,
         need_password=not args.dry_run,
-        progress=not args.no_progress and args.format == "table",
     )
     log(f"upload to {target.upload_url}; preflight reads {target.index_url}")
     with index_session(target) as session:
@@ -219,13 +246,9 @@ def add_promote_arguments(parser: argparse.ArgumentParser) -> None:
         "--from-repository", metavar="NAME", help="source: a .pypirc section (its upload URL)"
     )
     parser.add_argument("--to", dest="target", metavar="URL", help="target upload URL")
-    parser.add_argument("-r", "--repository", help="target: a .pypirc section")
     parser.add_argument("--index-url", help="target's simple API base (derived when not given)")
-    parser.add_argument("-u", "--username", help="target account (env TWINE_USERNAME)")
-    parser.add_argument("-p", "--password", help="env TWINE_PASSWORD (prefer the variable)")
-    parser.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    add_account_arguments(parser)
     parser.add_argument("--dry-run", action="store_true", help="check and plan, upload nothing")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument(
         "--all-markers",
         action="store_true",
@@ -236,8 +259,6 @@ def add_promote_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="promote even when a dependency has no satisfying version on the target",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
     parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
 
 
@@ -285,15 +306,12 @@ def run_promote(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         source = source_target.index_url
     if source is None:
         raise ConfigError("Name the source index: --from URL (simple API) or --from-repository.")
-    target, settings = resolve_target(
-        repository_url=args.target or env.get("TWINE_REPOSITORY_URL"),
-        repository_name=args.repository or env.get("TWINE_REPOSITORY"),
-        index_url=args.index_url or env.get("VCRELEASE_INDEX_URL"),
-        username=args.username or env.get("TWINE_USERNAME"),
-        password=args.password or env.get("TWINE_PASSWORD"),
-        config_file=args.config_file,
+    target, settings = target_from_args(
+        args,
+        env,
+        repository_url=args.target,
+        index_url=args.index_url,
         need_password=not args.dry_run,
-        progress=not args.no_progress and args.format == "table",
     )
     with tempfile.TemporaryDirectory(prefix="vcrelease-promote-") as tmp:
         with requests.Session() as source_session:

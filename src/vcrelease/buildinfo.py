@@ -8,7 +8,7 @@ This is the I/O edge between the environment / repository and the pure rules of
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from .ci import BuildContext, strip_credentials
 from .config import Config, load_config
 from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
 from .errors import ConfigError
-from .gitread import find_work_tree, head_state, list_version_tags, remote_url
+from .gitread import VersionTag, find_work_tree, head_state, list_version_tags, remote_url
 from .policy import RepoFacts
 from .resolve import VersionResult, build_time, ignored_paths, resolve_version
 from .versioning import tag_parser
@@ -37,6 +37,8 @@ class BuildInfo:
         source: repository URL without credentials (the CI's, else ``remote.origin.url``), or
             None.
         created: the commit time of HEAD (aware, UTC), else ``SOURCE_DATE_EPOCH`` or now.
+        facts: what the release policy needs (:func:`repo_facts`), read with the version when
+            it came from git, else None.
     """
 
     context: BuildContext
@@ -44,6 +46,7 @@ class BuildInfo:
     release_versions: tuple[str, ...] | None
     source: str | None
     created: datetime
+    facts: RepoFacts | None = None
 
 
 def read_event_payload(env: Mapping[str, str]) -> Mapping[str, Any] | None:
@@ -89,10 +92,15 @@ def gather(project_dir: Path, env: Mapping[str, str], *, config: Config | None =
         source = strip_credentials(url) if url else None
         context = replace(context, repository_url=source)
     releases: tuple[str, ...] | None = None
-    if root is not None and state is not None and not state.shallow:
-        releases = tuple(t.version for t in list_version_tags(root, tag_parser(config.tag_pattern)))
+    facts: RepoFacts | None = None
+    if root is not None and state is not None:
+        parse_tag = tag_parser(config.tag_pattern)
+        tags = list_version_tags(root, parse_tag)
+        if not state.shallow:
+            releases = tuple(t.version for t in tags)
+        facts = _facts(state.node, state.branch, state.dirty_files, tags, context, parse_tag)
     created = state.commit_time if state is not None else build_time(env)
-    return BuildInfo(context, result, releases, source, created)
+    return BuildInfo(context, result, releases, source, created, facts)
 
 
 def docker_tags(
@@ -140,17 +148,28 @@ def repo_facts(project_dir: Path, config: Config, context: BuildContext) -> Repo
     parse_tag = tag_parser(config.tag_pattern)
     head = head_state(root, ignore_dirty=ignored_paths(project_dir, root, config))
     tags = list_version_tags(root, parse_tag)
-    head_tags = [(t.name, t.version) for t in tags if t.commit == head.node]
+    return _facts(head.node, head.branch, head.dirty_files, tags, context, parse_tag)
+
+
+def _facts(
+    node: str,
+    branch: str | None,
+    dirty_files: tuple[str, ...],
+    tags: tuple[VersionTag, ...],
+    context: BuildContext,
+    parse_tag: Callable[[str], str | None],
+) -> RepoFacts:
+    head_tags = [(t.name, t.version) for t in tags if t.commit == node]
     tag_commits = {t.name: t.commit for t in tags}
     tag = context.tag if context.event == "tag" else None
     if tag is not None and tag not in tag_commits and context.sha is not None:
         version = parse_tag(tag)
-        if version is not None and head.node.startswith(context.sha.lower()):
+        if version is not None and node.startswith(context.sha.lower()):
             head_tags.append((tag, version))
     return RepoFacts(
-        head=head.node,
-        branch=head.branch if not context.is_ci else (context.ref_name or head.branch),
-        dirty_files=head.dirty_files,
+        head=node,
+        branch=branch if not context.is_ci else (context.ref_name or branch),
+        dirty_files=dirty_files,
         head_tags=tuple(head_tags),
         tag_commits=tag_commits,
     )

@@ -381,7 +381,7 @@ def _ci(args: argparse.Namespace) -> int:
             sha=args.sha,
             edge_branch=args.edge_branch,
         )
-        facts = repo_facts(args.path, config, context)
+        facts = info.facts or repo_facts(args.path, config, context)
         version = info.version.version
         report["version"] = version
         report["version_source"] = f"{info.version.source} ({info.version.detail})"

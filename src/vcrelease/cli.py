@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import EXIT_OK, ConfigError, VcreleaseError
+from .errors import EXIT_OK, ConfigError, VcreleaseError, redact_text
 
 EXIT_INTERNAL = 70
 
@@ -155,18 +155,11 @@ def run_guarded(prog: str, command: Callable[[], int]) -> int:
         if os.environ.get("VCRELEASE_DEBUG"):
             raise
         print(
-            f"{prog}: internal error: {type(exc).__name__}: {_redacted(exc)}. This is a bug in "
-            "vcrelease; run again with VCRELEASE_DEBUG=1 and report the traceback.",
+            f"{prog}: internal error: {type(exc).__name__}: {redact_text(str(exc))}. This is a "
+            "bug in vcrelease; run again with VCRELEASE_DEBUG=1 and report the traceback.",
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-
-
-def _redacted(exc: BaseException) -> str:
-    """The exception text with credentials in URLs removed."""
-    import re
-
-    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@", r"\1", str(exc))
 
 
 def upload_main() -> int:

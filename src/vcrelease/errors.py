@@ -11,11 +11,22 @@ Exit codes (DESIGN.md, "Exit codes"):
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_NO_VERSION = 3
 EXIT_NETWORK = 4
+
+# ``scheme://anything-up-to-the-last-@-before-the-path@`` inside free text.
+_USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the credentials of every ``scheme://user:password@host`` in it replaced
+    by ``***`` (passwords holding ``@`` included), for messages built from exceptions."""
+    return _USERINFO_IN_TEXT.sub(r"\1***@", text)
 
 
 class VcreleaseError(Exception):

@@ -49,7 +49,7 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunspli
 import requests
 from packaging.utils import canonicalize_name
 
-from .errors import EXIT_NETWORK, ConfigError, VcreleaseError
+from .errors import EXIT_NETWORK, ConfigError, VcreleaseError, redact_text
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 """The ``Accept`` header of listing requests: PEP 691 JSON preferred, PEP 503 HTML accepted."""
@@ -70,8 +70,6 @@ _INDEX_URL_HINT = (
 )
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# ``scheme://anything-without-slash@`` inside free text (exception messages).
-_USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
 
 
 class IndexUnavailableError(VcreleaseError):
@@ -162,7 +160,7 @@ def redact_url(url: str) -> str:
     if parts is not None and "@" in parts.netloc:
         host = parts.netloc.rpartition("@")[2]
         url = urlunsplit(parts._replace(netloc=f"***@{host}"))
-    return _USERINFO_IN_TEXT.sub(r"\1***@", url)
+    return redact_text(url)
 
 
 def derive_index_url(repository_url: str) -> str | None:
@@ -593,7 +591,7 @@ def _short_reason(exc: BaseException) -> str:
     ):
         if known in text:
             return known
-    return _USERINFO_IN_TEXT.sub(r"\1***@", text)[:300]
+    return redact_text(text)[:300]
 
 
 # --- parsing --------------------------------------------------------------------------------

@@ -143,11 +143,14 @@ def bench(session: nox.Session) -> None:
 
 def _demo_uploads(session: nox.Session, workdir: Path, build_env: dict[str, str | None]) -> None:
     """pypiserver on 127.0.0.1, then vc-upload: upload, re-run, other bytes under one name."""
+    import logging
     import secrets
     import socket
     import time
     import urllib.request
 
+    # nox logs at debug level; passlib's backend probe would print a harmless, scary traceback
+    logging.getLogger("passlib").setLevel(logging.WARNING)
     from passlib.apache import HtpasswdFile
 
     repo, dist = workdir / "sample-hatchling", workdir / "dist-hatchling"

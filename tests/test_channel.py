@@ -594,5 +594,5 @@ def test_readme_channel_commands_parse() -> None:
     ]
     assert len(calls) >= 4
     for call in calls:
-        args = _parser().parse_args(call[1:])
+        args = _parser("channel").parse_args(call[1:])
         assert args.command == "channel"

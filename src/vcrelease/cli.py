@@ -20,7 +20,15 @@ from .errors import EXIT_OK, ConfigError, VcreleaseError, redact_text
 EXIT_INTERNAL = 70
 
 
-def _parser() -> argparse.ArgumentParser:
+LAZY_COMMANDS = ("upload", "promote", "channel")
+"""Subcommands whose options live in modules of their own (the upload extra): their options
+are added only when that subcommand is the one being run, so ``vcrelease version`` does not
+import them (issue 5: import only what the path needs)."""
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; ``command`` (the subcommand named on the command line, if any)
+    decides which of :data:`LAZY_COMMANDS` gets its options."""
     parser = argparse.ArgumentParser(
         prog="vcrelease",
         description="Git-derived PEP 440 versions, without the git binary.",
@@ -82,24 +90,31 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     upload = sub.add_parser("upload", help="upload a release once (same as vc-upload)")
-    from .upload_cli import add_arguments
-
-    add_arguments(upload)
-
     promote = sub.add_parser(
         "promote", help="copy one release's files, same bytes, to another index"
     )
-    from .upload_cli import add_promote_arguments
-
-    add_promote_arguments(promote)
-
     channel = sub.add_parser(
         "channel", help="build (and upload) or show an indirection package pinned to a release"
     )
-    from .channel_cli import add_arguments as add_channel_arguments
+    if command == "upload":
+        from .upload_cli import add_arguments
 
-    add_channel_arguments(channel)
+        add_arguments(upload)
+    elif command == "promote":
+        from .upload_cli import add_promote_arguments
+
+        add_promote_arguments(promote)
+    elif command == "channel":
+        from .channel_cli import add_arguments as add_channel_arguments
+
+        add_channel_arguments(channel)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand in ``argv``: its first word that is not an option (the top-level parser
+    has no option taking a value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _docker_options(parser: argparse.ArgumentParser) -> None:
@@ -122,7 +137,8 @@ def _docker_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command_in(argv)).parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "version": _version,
         "describe": _describe,

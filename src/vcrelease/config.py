@@ -134,8 +134,10 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
     values = {key: _string(section, key, where) for key in KEYS if key in section}
     return Config(
         tag_pattern=check_tag_pattern(values.get("tag-pattern", DEFAULT_TAG_PATTERN), where),
-        version_scheme=check_scheme(
-            values.get("version-scheme", DEFAULT_VERSION_SCHEME), VERSION_SCHEME_GROUP, where
+        version_scheme=(
+            check_scheme(values["version-scheme"], VERSION_SCHEME_GROUP, where)
+            if "version-scheme" in values
+            else DEFAULT_VERSION_SCHEME
         ),
         local_scheme=(
             check_scheme(values["local-scheme"], LOCAL_SCHEME_GROUP, where)

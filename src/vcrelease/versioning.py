@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .config import LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP
 from .gitread import Describe
 
 NO_TAG_VERSION = "0.0"
@@ -30,8 +31,8 @@ NO_TAG_VERSION = "0.0"
 
 def _configuration(
     tag_pattern: re.Pattern[str] | None = None,
-    version_scheme: str = "guess-next-dev",
-    local_scheme: str = "node-and-date",
+    version_scheme: Any = "guess-next-dev",
+    local_scheme: Any = "node-and-date",
 ) -> Any:
     from vcs_versioning import Configuration, TagConfiguration, VcsEnvironment
 
@@ -88,7 +89,8 @@ def format_version(
     from vcs_versioning._scm_version import meta
     from vcs_versioning._version_schemes import format_version as scm_format
 
-    config = _configuration(version_scheme=version_scheme, local_scheme=local_scheme)
+    loaded_version_scheme, loaded_local_scheme = _load_schemes(version_scheme, local_scheme)
+    config = _configuration(version_scheme=loaded_version_scheme, local_scheme=loaded_local_scheme)
     scm = meta(
         config.version_cls(describe.tag_version or NO_TAG_VERSION),
         distance=describe.distance,
@@ -102,3 +104,21 @@ def format_version(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return str(scm_format(scm))
+
+
+def _load_schemes(version_scheme: str, local_scheme: str) -> tuple[Any, Any]:
+    """The two schemes' entry points, loaded from one scan of the installed distributions.
+
+    vcs-versioning looks each name up with a scan of its own (several milliseconds each, more
+    in a large environment); handing it the loaded functions saves those scans. A name that is
+    no entry point is passed on as it is, for vcs-versioning's ``module:function`` references
+    and its error.
+    """
+    from importlib.metadata import entry_points
+
+    installed = entry_points()
+    loaded = []
+    for group, name in ((VERSION_SCHEME_GROUP, version_scheme), (LOCAL_SCHEME_GROUP, local_scheme)):
+        found = installed.select(group=group, name=name)
+        loaded.append(next(iter(found)).load() if found else name)
+    return loaded[0], loaded[1]

@@ -76,3 +76,72 @@ def test_split_chain_matches_git_log_and_misses_newer_commits(tmp_path: Path) ->
 
 def test_no_graph(tmp_path: Path) -> None:
     assert CommitGraph.open(str(tmp_path)) is None
+
+
+def _linear_repo(path: Path, split: bool = False) -> Path:
+    """A root, a side branch merged back, then a line of ten commits (one of them tagged);
+    ``split``: a commit-graph layer written after six of them, one more for the rest."""
+    repo = _octopus_repo(path)
+    for i in range(10):
+        if split and i == 6:
+            git(repo, "commit-graph", "write", "--reachable", "--split")
+        (repo / "f").write_text(f"line {i}")
+        git(repo, "commit", "-qam", f"line {i}", when=20 + i)
+        if i == 4:
+            git(repo, "tag", "v1.0")
+    return repo
+
+
+def _expected_run(
+    history: dict[bytes, tuple[tuple[bytes, ...], int]],
+    start: bytes,
+    stop: set[bytes],
+    seen: set[bytes],
+) -> tuple[bytes, int]:
+    """linear_run's contract, stated on `git log`'s parents."""
+    sha, steps = start, 0
+    while sha not in stop:
+        parents = history[sha][0]
+        if len(parents) != 1 or parents[0] in seen:
+            break
+        sha, steps = parents[0], steps + 1
+    return sha, steps
+
+
+def _check_linear_runs(repo: Path) -> None:
+    history = _history(repo)
+    tagged = {git(repo, "rev-parse", "v1.0^{commit}").encode()}
+    seen_sets = [set(), {git(repo, "rev-parse", "HEAD~7").encode()}]
+    graph = CommitGraph.open(str(repo / ".git" / "objects"))
+    assert graph is not None
+    try:
+
+        def pos(sha: bytes) -> int:
+            found = graph.position(bytes.fromhex(sha.decode()))
+            assert found is not None
+            return found
+
+        runs = 0
+        for start in history:
+            for seen in seen_sets:
+                end, steps = _expected_run(history, start, tagged, seen)
+                got = graph.linear_run(pos(start), {pos(t) for t in tagged}, {pos(s) for s in seen})
+                assert got == (pos(end), steps), start
+                runs += steps > 1
+        assert runs  # some runs are long: the loop really steps
+    finally:
+        graph.close()
+
+
+def test_linear_run_single_file(tmp_path: Path) -> None:
+    repo = _linear_repo(tmp_path / "r")
+    git(repo, "commit-graph", "write", "--reachable")
+    _check_linear_runs(repo)
+
+
+def test_linear_run_split_chain(tmp_path: Path) -> None:
+    repo = _linear_repo(tmp_path / "r", split=True)
+    git(repo, "commit-graph", "write", "--reachable", "--split=no-merge")
+    chain = repo / ".git" / "objects" / "info" / "commit-graphs" / "commit-graph-chain"
+    assert len(chain.read_text().split()) == 2
+    _check_linear_runs(repo)

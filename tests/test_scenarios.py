@@ -432,3 +432,21 @@ def test_commit_dates_are_fixed_and_increasing(build_scenario: Callable[[str], B
     assert all(
         base < datetime.fromtimestamp(t, timezone.utc) < base + timedelta(days=1) for t in times
     )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_scenario_ids(SCENARIOS))
+def test_commit_graph_changes_nothing(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same scenario with a commit-graph file (the walk then reads parents from the graph
+    and steps over single lines of history in bulk) gives the same answer, error or not."""
+    monkeypatch.setenv("VCRELEASE_NO_CACHE", "1")
+    built = build(scenario, tmp_path)
+    without = _ask_ours(built)[:2]
+    written = run_git(["commit-graph", "write", "--reachable"], built.workdir, check=False)
+    objects = run_git(["rev-parse", "--git-path", "objects"], built.workdir, check=False)
+    graph = built.workdir / objects.stdout.strip() / "info" / "commit-graph"
+    fields = without[0]
+    # git writes no commit-graph in a shallow clone, nor for an empty or broken repository
+    assert graph.is_file() or fields.get("shallow") or "error" in fields, written.stderr
+    assert _ask_ours(built)[:2] == without

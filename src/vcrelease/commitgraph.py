@@ -21,7 +21,7 @@ import mmap
 import os
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -310,6 +310,46 @@ class CommitGraph:
         if p2 & _EXTRA_EDGES:
             return (p1, *layer.edges(p2 & ~_EXTRA_EDGES)), commit_time
         return (p1, p2), commit_time
+
+    def linear_run(
+        self, position: int, stop: Container[object], seen: Container[object]
+    ) -> tuple[int, int]:
+        """Follow first parents from ``position`` while the history is a single line.
+
+        Steps from a commit to its parent while the commit is not in ``stop``, has exactly one
+        parent, and that parent is not in ``seen``. Returns ``(position reached, steps
+        taken)``; the commits stepped over are those ``steps`` commits, the reached one is
+        not among them. The inner loop reads the ``CDAT`` records straight from the mapped
+        file, so a long run of ordinary commits costs a fraction of a general walk step.
+
+        Raises:
+            CommitGraphError: a position outside the graph.
+            struct.error: a truncated file.
+        """
+        layer = self._single
+        steps = 0
+        if layer is None:  # a split chain: the general reader, one step at a time
+            while position not in stop:
+                parents, _ = self.parents_and_time(position)
+                if len(parents) != 1 or parents[0] in seen:
+                    break
+                position = parents[0]
+                steps += 1
+            return position, steps
+        unpack = _CDAT_FIELDS.unpack_from
+        data = layer._map
+        base = layer._cdat + layer.hash_len
+        stride = layer.stride
+        count = layer.count
+        while position not in stop:
+            if position >= count:
+                raise CommitGraphError(f"position {position} outside the commit-graph")
+            parent, second, _, _ = unpack(data, base + position * stride)
+            if parent == _NO_PARENT or second != _NO_PARENT or parent in seen:
+                break
+            position = parent
+            steps += 1
+        return position, steps
 
     def lookup(self, hexsha: bytes) -> GraphCommit | None:
         """Parents and commit time of the commit ``hexsha`` (40 hex ``bytes``), or None."""

@@ -58,7 +58,7 @@ import stat
 import struct
 import sys
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1304,6 +1304,15 @@ class _Commits:
 
         return read_graph_first
 
+    def linear_run(
+        self,
+    ) -> Callable[[int, Container[object], Container[object]], tuple[int, int]] | None:
+        """:meth:`vcrelease.commitgraph.CommitGraph.linear_run` when a commit-graph is read
+        and the clone is not shallow (a shallow commit must stop a run), else None."""
+        if self._graph is None or self.shallow:
+            return None
+        return self._graph.linear_run
+
     def read(self, node: Node) -> tuple[tuple[Node, ...], int]:
         """(parent nodes, committer time); no parents for a shallow commit."""
         parents: tuple[Node, ...]
@@ -1494,6 +1503,7 @@ def _walk(head: Node, tags: _TagIndex, reader: _Commits) -> _WalkResult:
     out_of_order = False
     tag_names = tags.names
     read = reader.fast_read()
+    run = reader.linear_run()
     heappop = heapq.heappop
     heappush = heapq.heappush
 
@@ -1502,6 +1512,21 @@ def _walk(head: Node, tags: _TagIndex, reader: _Commits) -> _WalkResult:
         if hold is not None:
             sha = hold
             hold = None
+            if run is not None and type(sha) is int and sha not in tag_names:
+                # A single line of history: step over its untagged commits in bulk. Each
+                # would add 1 to `seen` and to the depth of every found tag it lacks the bit
+                # of, hand its flags to its only parent and leave `unflagged` as it was.
+                end, steps = run(sha, tag_names, flags)
+                if steps:
+                    f = flags[sha]
+                    del queued[sha]
+                    seen += steps
+                    for i, (bit, _, _) in enumerate(found):
+                        if not f & bit:
+                            depth[i] += steps
+                    flags[end] = f
+                    queued[end] = read(end)[0]
+                    sha = end
         elif queue:
             sha = heappop(queue)[2]
         else:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gitutil import git
+from vcrelease import commitgraph
 from vcrelease.commitgraph import CommitGraph
 
 
@@ -133,7 +136,12 @@ def _check_linear_runs(repo: Path) -> None:
         graph.close()
 
 
-def test_linear_run_single_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("long_run", [2048, 2, 1])
+def test_linear_run_single_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, long_run: int
+) -> None:
+    """With a small _LONG_RUN the runs switch from records to parent columns midway."""
+    monkeypatch.setattr(commitgraph, "_LONG_RUN", long_run)
     repo = _linear_repo(tmp_path / "r")
     git(repo, "commit-graph", "write", "--reachable")
     _check_linear_runs(repo)

@@ -29,6 +29,8 @@ _NO_PARENT = 0x70000000
 _EXTRA_EDGES = 0x80000000
 _LAST_EDGE = 0x80000000
 _HASH_LEN = {1: 20, 2: 32}
+_LONG_RUN = 2048
+"""Steps after which :meth:`CommitGraph.linear_run` switches to :meth:`_Layer.parent_columns`."""
 _CDAT_FIELDS = struct.Struct(">IIII")  # after the tree id: parent 1, parent 2, generation+time
 
 Buffer: TypeAlias = bytes | mmap.mmap
@@ -175,6 +177,7 @@ class _Layer:
         self._ids = SortedIds(data, self._oids, self._fanout, self.hash_len)
         self.count = self._ids.count
         self.first_position = first_position
+        self._columns: tuple[array.array[int], array.array[int]] | None = None
 
     def close(self) -> None:
         self._map.close()
@@ -186,6 +189,65 @@ class _Layer:
     def oid_at(self, index: int) -> bytes:
         start = self._oids + index * self.hash_len
         return bytes(self._map[start : start + self.hash_len])
+
+    def run_records(
+        self, position: int, stop: Container[object], seen: Container[object], limit: int | None
+    ) -> tuple[int, int, bool]:
+        """:meth:`CommitGraph.linear_run` in this single layer, decoding one ``CDAT`` record
+        a step, for at most ``limit`` steps: (position, steps, whether the run ended)."""
+        unpack = _CDAT_FIELDS.unpack_from
+        data = self._map
+        base = self._cdat + self.hash_len
+        stride = self.stride
+        count = self.count
+        steps = 0
+        while position not in stop:
+            if position >= count:
+                raise CommitGraphError(f"position {position} outside the commit-graph")
+            parent, second, _, _ = unpack(data, base + position * stride)
+            if parent == _NO_PARENT or second != _NO_PARENT or parent in seen:
+                break
+            position = parent
+            steps += 1
+            if steps == limit:
+                return position, steps, False
+        return position, steps, True
+
+    def run_columns(
+        self, position: int, stop: Container[object], seen: Container[object]
+    ) -> tuple[int, int]:
+        """:meth:`run_records` to the end of the run, on :meth:`parent_columns` (not None)."""
+        columns = self.parent_columns()
+        assert columns is not None
+        firsts, seconds = columns
+        steps = 0
+        try:
+            while position not in stop:
+                parent = firsts[position]
+                if parent == _NO_PARENT or seconds[position] != _NO_PARENT or parent in seen:
+                    break
+                position = parent
+                steps += 1
+        except IndexError:
+            raise CommitGraphError(f"position {position} outside the commit-graph") from None
+        return position, steps
+
+    def parent_columns(self) -> tuple[array.array[int], array.array[int]] | None:
+        """(first parents, second parents) of every commit of the layer, by local index, as
+        two arrays of ``CDAT`` fields (``0x70000000``: none; the high bit: see ``EDGE``).
+        Built on first use (a copy of the chunk) for long walks, where indexing an array
+        beats decoding a record per commit; None where the platform has no 4-byte array."""
+        if self._columns is None:
+            if array.array("I").itemsize != 4:
+                return None
+            words = array.array("I")
+            words.frombytes(self._map[self._cdat : self._cdat + self.count * self.stride])
+            if sys.byteorder == "little":
+                words.byteswap()  # CDAT fields are big-endian
+            per_commit = self.stride // 4
+            first = self.hash_len // 4
+            self._columns = (words[first::per_commit], words[first + 1 :: per_commit])
+        return self._columns
 
     def record(self, index: int) -> tuple[int, int, int]:
         """(parent1 position, parent2 position, commit time) of local ``index``."""
@@ -319,8 +381,9 @@ class CommitGraph:
         Steps from a commit to its parent while the commit is not in ``stop``, has exactly one
         parent, and that parent is not in ``seen``. Returns ``(position reached, steps
         taken)``; the commits stepped over are those ``steps`` commits, the reached one is
-        not among them. The inner loop reads the ``CDAT`` records straight from the mapped
-        file, so a long run of ordinary commits costs a fraction of a general walk step.
+        not among them. The loop reads the ``CDAT`` records straight from the mapped file, and
+        after :data:`_LONG_RUN` steps two arrays of parent fields (:meth:`_Layer.parent_columns`),
+        so a long run of ordinary commits costs a fraction of a general walk step.
 
         Raises:
             CommitGraphError: a position outside the graph.
@@ -336,20 +399,14 @@ class CommitGraph:
                 position = parents[0]
                 steps += 1
             return position, steps
-        unpack = _CDAT_FIELDS.unpack_from
-        data = layer._map
-        base = layer._cdat + layer.hash_len
-        stride = layer.stride
-        count = layer.count
-        while position not in stop:
-            if position >= count:
-                raise CommitGraphError(f"position {position} outside the commit-graph")
-            parent, second, _, _ = unpack(data, base + position * stride)
-            if parent == _NO_PARENT or second != _NO_PARENT or parent in seen:
-                break
-            position = parent
-            steps += 1
-        return position, steps
+        position, steps, done = layer.run_records(position, stop, seen, _LONG_RUN)
+        if done:
+            return position, steps
+        if layer.parent_columns() is None:  # no 4-byte array type: records to the end
+            position, more, _ = layer.run_records(position, stop, seen, None)
+        else:
+            position, more = layer.run_columns(position, stop, seen)
+        return position, steps + more
 
     def lookup(self, hexsha: bytes) -> GraphCommit | None:
         """Parents and commit time of the commit ``hexsha`` (40 hex ``bytes``), or None."""

@@ -1306,12 +1306,40 @@ class _Commits:
 
     def linear_run(
         self,
-    ) -> Callable[[int, Container[object], Container[object]], tuple[int, int]] | None:
-        """:meth:`vcrelease.commitgraph.CommitGraph.linear_run` when a commit-graph is read
-        and the clone is not shallow (a shallow commit must stop a run), else None."""
-        if self._graph is None or self.shallow:
+    ) -> Callable[[Node, Container[Node], Container[Node]], tuple[Node, int]] | None:
+        """A function ``(start, stop, seen) -> (node reached, steps)`` that follows a single
+        line of history from ``start``: it steps from a commit to its only parent while the
+        commit is not in ``stop`` and the parent is not in ``seen``. On a commit-graph it is
+        :meth:`vcrelease.commitgraph.CommitGraph.linear_run` (commits outside the graph take
+        no step); without one, a loop over the object store's reader. None in a shallow
+        clone, where a shallow commit must stop every run."""
+        if self.shallow:
             return None
-        return self._graph.linear_run
+        graph = self._graph
+        if graph is not None:
+            graph_run = graph.linear_run
+
+            def run_graph(
+                start: Node, stop: Container[Node], seen: Container[Node]
+            ) -> tuple[Node, int]:
+                return graph_run(start, stop, seen) if type(start) is int else (start, 0)
+
+            return run_graph
+        read = self._store.parents_and_time
+
+        def run_store(
+            start: Node, stop: Container[Node], seen: Container[Node]
+        ) -> tuple[Node, int]:
+            node, steps = start, 0
+            while node not in stop:
+                parents = read(node)[0]  # type: ignore[arg-type]
+                if len(parents) != 1 or parents[0] in seen:
+                    break
+                node = parents[0]
+                steps += 1
+            return node, steps
+
+        return run_store
 
     def read(self, node: Node) -> tuple[tuple[Node, ...], int]:
         """(parent nodes, committer time); no parents for a shallow commit."""
@@ -1512,7 +1540,7 @@ def _walk(head: Node, tags: _TagIndex, reader: _Commits) -> _WalkResult:
         if hold is not None:
             sha = hold
             hold = None
-            if run is not None and type(sha) is int and sha not in tag_names:
+            if run is not None and sha not in tag_names:
                 # A single line of history: step over its untagged commits in bulk. Each
                 # would add 1 to `seen` and to the depth of every found tag it lacks the bit
                 # of, hand its flags to its only parent and leave `unflagged` as it was.

@@ -111,6 +111,23 @@ def test_every_object_matches_cat_file(packed_repo: Path) -> None:
             store.parents_and_time(b"0" * 40)
 
 
+def test_missing_equals_exists_for_many_ids(packed_repo: Path) -> None:
+    """``missing`` (the many-tags check) against ``exists`` and git: packed ids, the loose
+    commit, ids of no object, and text that is no id."""
+    listing = git(packed_repo, "cat-file", "--batch-all-objects", "--batch-check")
+    present = [line.split()[0].encode() for line in listing.splitlines()]
+    loose = git(packed_repo, "rev-parse", "HEAD").encode()
+    absent = [b"0" * 40, b"f" * 40, present[0][:-1] + (b"0" if present[0][-1:] != b"0" else b"1")]
+    bad = [b"not-hex-at-all-" + b"x" * 25]
+    with gitread.GitRepo.open(packed_repo) as repo:
+        store = repo.objects
+        got = store.missing([*present, loose, *absent, *bad])
+        assert got == {*absent, *bad}
+        assert all(store.exists(sha) for sha in (*present, loose))
+        assert not any(store.exists(sha) for sha in (*absent, *bad))
+        assert store.missing([]) == set()
+
+
 def test_deltas_are_in_the_pack(packed_repo: Path) -> None:
     pack = next((packed_repo / ".git" / "objects" / "pack").glob("*.pack"))
     verify = git(packed_repo, "verify-pack", "-v", str(pack))

@@ -58,6 +58,7 @@ DISK_ENTRIES = 8
 CACHE_DIR = "vcrelease"
 CACHE_FILE = "describe-cache.json"
 DISABLE_VARIABLE = "VCRELEASE_NO_CACHE"
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation below os.fdopen
 
 _memory: dict[str, History] = {}
 """(git dir, key) -> history, insertion-ordered, at most MEMORY_ENTRIES (the oldest is
@@ -196,15 +197,16 @@ def _read_file(repo: GitRepo) -> dict[str, Any]:
 
 
 def _write_file(repo: GitRepo, entries: dict[str, Any]) -> None:
-    """Write the cache file atomically; give up silently on any failure."""
-    import tempfile  # only when writing: importing it costs more than the rest of a hit
-
+    """Write the cache file atomically (a private temporary file renamed into place); give up
+    silently on any failure. No ``tempfile``: its import costs more than a whole cache hit."""
     target = cache_file(repo.git_dir)
     payload = json.dumps({"format": FORMAT, "entries": entries}, separators=(",", ":"))
     temp = None
     try:
         target.parent.mkdir(exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".describe-", suffix=".tmp", dir=target.parent)
+        name = target.parent / f".describe-{os.getpid()}-{os.urandom(6).hex()}.tmp"
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        temp = name
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(payload)
         os.replace(temp, target)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.parser import HeaderParser
 from pathlib import Path
 
 from .errors import ConfigError
@@ -71,6 +70,8 @@ def pkg_info_version(project_dir: Path) -> str | None:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
+    from email.parser import HeaderParser  # only for an sdist: a few ms of import otherwise
+
     headers = HeaderParser().parsestr(text, headersonly=True)
     version = headers.get("Version")
     return version.strip() if version else None

@@ -857,6 +857,26 @@ class _ObjectStore:
             return True
         return self._from_dulwich(hexsha) is not None
 
+    def missing(self, hexshas: Iterable[bytes]) -> set[bytes]:
+        """The ids among ``hexshas`` (40-hex) that are no object here: :meth:`exists` for
+        many ids at once (thousands of tags), one pack lookup per id and pack."""
+        if self._packs is None:
+            self._packs = self._load_packs()
+        todo: list[tuple[bytes, bytes]] = []
+        absent: set[bytes] = set()
+        for hexsha in hexshas:
+            try:
+                todo.append((binascii.unhexlify(hexsha), hexsha))
+            except binascii.Error:
+                absent.add(hexsha)
+        for pack in self._packs:
+            if not todo:
+                break
+            find = pack.find
+            todo = [item for item in todo if find(item[0]) is None]
+        absent.update(hexsha for _, hexsha in todo if not self.exists(hexsha))
+        return absent
+
     def kind(self, hexsha: bytes) -> int:
         """The type of the object ``hexsha`` (1 commit, 2 tree, 3 blob, 4 tag), inflating
         nothing when it is a whole object in a pack."""
@@ -1419,28 +1439,30 @@ def _tag_commits(
     tree's or blob's id, which the walk never meets.
     """
     store = repo.objects
-    out: dict[Node, list[str]] = {}
     node_of = reader.node
+    # (name, commit node, problem, peeled commit whose existence is still to be checked)
+    found: list[tuple[str, Node | None, str | None, bytes | None]] = []
     for name, target, peeled, raw in tags:
-        problem = None
-        commit: bytes | None = None
         if target is None:
-            problem = _corrupt(name, raw)
+            found.append((name, None, _corrupt(name, raw), None))
         elif peeled is not None:
-            commit = peeled
-            node = node_of(commit)
-            if isinstance(node, int):
-                out.setdefault(node, []).append(name)
-                continue
-            if not store.exists(commit):
-                problem = _missing(name, commit)
+            node = node_of(peeled)  # a graph position: the commit exists
+            found.append((name, node, None, None if isinstance(node, int) else peeled))
         else:
             try:
-                commit = _peel(store, target)
+                commit = _peel(store, target)  # reads every object on the way
+                found.append((name, node_of(commit), None, None))
             except KeyError as exc:
-                problem = _missing(name, exc.args[0] if exc.args else target)
+                found.append(
+                    (name, None, _missing(name, exc.args[0] if exc.args else target), None)
+                )
             except (ValueError, zlib.error, IndexError) as exc:
-                problem = f"version tag {name} cannot be read ({exc})"
+                found.append((name, None, f"version tag {name} cannot be read ({exc})", None))
+    absent = store.missing([unchecked for *_, unchecked in found if unchecked is not None])
+    out: dict[Node, list[str]] = {}
+    for name, commit_node, problem, unchecked in found:
+        if unchecked is not None and unchecked in absent:
+            problem = _missing(name, unchecked)
         if problem is not None:
             if parse_tag(name) is None:
                 continue  # not a version tag: skipped, as git skips a broken ref
@@ -1448,8 +1470,8 @@ def _tag_commits(
                 f"{repo.root}: {problem}. Delete the tag (`git tag -d {name}`) or fetch it "
                 "again (`git fetch --tags`)."
             )
-        assert commit is not None
-        out.setdefault(node_of(commit), []).append(name)
+        assert commit_node is not None
+        out.setdefault(commit_node, []).append(name)
     return out
 
 

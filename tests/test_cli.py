@@ -45,6 +45,34 @@ def test_scheme_options_override_config(tmp_path: Path) -> None:
     assert result.stdout == "1.2.3.post1.dev5\n"
 
 
+def test_scheme_from_a_plugin_distribution(tmp_path: Path) -> None:
+    """A scheme another installed distribution registers (setuptools-scm's extension point)
+    is found, in the configuration and on the command line; an unknown one is exit 2."""
+    site = tmp_path / "site"
+    info = site / "vcrelease_test_schemes-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: vcrelease-test-schemes\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[setuptools_scm.version_scheme]\nplus-distance = vcrelease_test_schemes:plus\n"
+        "[setuptools_scm.local_scheme]\nbranch-label = vcrelease_test_schemes:branch\n"
+    )
+    (site / "vcrelease_test_schemes.py").write_text(
+        "def plus(version):\n    return f'{version.tag}.{version.distance}'\n\n"
+        "def branch(version):\n    return f'+{version.branch}'\n"
+    )
+    repo = make_repo(
+        tmp_path / "r", pyproject='[tool.vcrelease]\nversion-scheme = "plus-distance"\n'
+    )
+    result = run("version", repo, "--local-scheme", "branch-label", PYTHONPATH=str(site))
+    assert (result.returncode, result.stdout) == (0, "1.2.3.5+main\n"), result.stderr
+    result = run("version", repo, PYTHONPATH="")
+    assert result.returncode == 2
+    assert "version-scheme 'plus-distance' is not a known scheme" in result.stderr
+    assert "guess-next-dev" in result.stderr  # the known names are listed
+
+
 def test_explain_names_candidates_winner_and_dirty_files(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", commits_after_tag=2)
     git(repo, "tag", "-a", "-m", "same commit, lower", "v1.0.0", "HEAD~2")

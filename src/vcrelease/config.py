@@ -189,18 +189,19 @@ def check_tag_pattern(pattern: str, where: str) -> re.Pattern[str]:
 
 
 def check_scheme(name: str, group: str, where: str) -> str:
-    """Check that ``name`` is an installed scheme of the entry-point ``group``.
+    """Check that ``name`` is an installed scheme of the entry-point ``group``
+    (:func:`vcrelease.schemes.find_scheme`).
 
     Raises:
         ConfigError: no such scheme; the message lists the known names.
     """
-    from importlib.metadata import entry_points
+    from .schemes import find_scheme, known_schemes
 
-    names = sorted({ep.name for ep in entry_points(group=group)})
-    if name not in names:
+    if find_scheme(group, name) is None:
         key = "version-scheme" if group == VERSION_SCHEME_GROUP else "local-scheme"
         raise ConfigError(
-            f"{where}: {key} {name!r} is not a known scheme. Known: {', '.join(names)}."
+            f"{where}: {key} {name!r} is not a known scheme. "
+            f"Known: {', '.join(known_schemes(group))}."
         )
     return name
 

@@ -107,18 +107,16 @@ def format_version(
 
 
 def _load_schemes(version_scheme: str, local_scheme: str) -> tuple[Any, Any]:
-    """The two schemes' entry points, loaded from one scan of the installed distributions.
+    """The two schemes' functions, found by :func:`vcrelease.schemes.find_scheme`.
 
-    vcs-versioning looks each name up with a scan of its own (several milliseconds each, more
-    in a large environment); handing it the loaded functions saves those scans. A name that is
-    no entry point is passed on as it is, for vcs-versioning's ``module:function`` references
-    and its error.
+    vcs-versioning would look each name up with a scan of every installed distribution;
+    handing it the loaded functions saves those scans. A name that is no entry point is passed
+    on as it is, for vcs-versioning's ``module:function`` references and its error.
     """
-    from importlib.metadata import entry_points
+    from .schemes import find_scheme
 
-    installed = entry_points()
     loaded = []
     for group, name in ((VERSION_SCHEME_GROUP, version_scheme), (LOCAL_SCHEME_GROUP, local_scheme)):
-        found = installed.select(group=group, name=name)
-        loaded.append(next(iter(found)).load() if found else name)
+        entry_point = find_scheme(group, name)
+        loaded.append(name if entry_point is None else entry_point.load())
     return loaded[0], loaded[1]

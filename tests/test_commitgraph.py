@@ -153,3 +153,26 @@ def test_linear_run_split_chain(tmp_path: Path) -> None:
     chain = repo / ".git" / "objects" / "info" / "commit-graphs" / "commit-graph-chain"
     assert len(chain.read_text().split()) == 2
     _check_linear_runs(repo)
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["single", "split"])
+@pytest.mark.parametrize("prefix_after", [256, 2])
+def test_positions_equal_position(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split: bool, prefix_after: int
+) -> None:
+    """The batch lookup (thousands of tags) against one lookup per id, with and without the
+    prefix array (``_PREFIX_AFTER`` 2), for ids in either layer and ids in none."""
+    monkeypatch.setattr(commitgraph, "_PREFIX_AFTER", prefix_after)
+    repo = _linear_repo(tmp_path / "r", split=split)
+    git(repo, "commit-graph", "write", "--reachable", *(["--split=no-merge"] if split else []))
+    oids = [bytes.fromhex(sha.decode()) for sha in _history(repo)]
+    oids += [b"\0" * 20, b"\xff" * 20, oids[0][:-1] + bytes([oids[0][-1] ^ 1])]
+    graph = CommitGraph.open(str(repo / ".git" / "objects"))
+    assert graph is not None
+    try:
+        single = [graph.position(oid) for oid in oids]
+        assert graph.positions(oids) == single
+        assert single[-3:] == [None, None, None]
+        assert sorted(p for p in single if p is not None) == list(range(len(oids) - 3))
+    finally:
+        graph.close()

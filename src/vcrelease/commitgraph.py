@@ -21,7 +21,7 @@ import mmap
 import os
 import struct
 import sys
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -108,24 +108,40 @@ class SortedIds:
 
     def find(self, oid: bytes) -> int | None:
         """Index of the binary id ``oid`` in the table, or None."""
-        prefixes = self.prefixes
-        if prefixes is None:
+        if self.prefixes is None:
             self._lookups += 1
             if self._lookups <= _PREFIX_AFTER:
                 return find_sorted(self._data, self._table, self._fanout, oid, self._width)
+        return self.find_many((oid,))[0]
+
+    def find_many(self, oids: Sequence[bytes]) -> list[int | None]:
+        """:meth:`find` for each of ``oids`` (thousands of tags: one loop, no call per id);
+        the prefix array is built first when the lookups so far and these exceed
+        :data:`_PREFIX_AFTER`."""
+        prefixes = self.prefixes
+        if prefixes is None:
+            if self._lookups + len(oids) <= _PREFIX_AFTER:
+                return [self.find(oid) for oid in oids]
             prefixes = self.prefixes = self._build_prefixes()
-        key = int.from_bytes(oid[:4], "big")
-        index = bisect.bisect_left(prefixes, key)
+        bisect_left = bisect.bisect_left
         width = self._width
         data = self._data
-        start = self._table + width * index
+        table = self._table
         count = self.count
-        while index < count and prefixes[index] == key:
-            if data[start : start + width] == oid:
-                return index
-            index += 1
-            start += width
-        return None
+        out: list[int | None] = []
+        for oid in oids:
+            key = int.from_bytes(oid[:4], "big")
+            index = bisect_left(prefixes, key)
+            start = table + width * index
+            found = None
+            while index < count and prefixes[index] == key:
+                if data[start : start + width] == oid:
+                    found = index
+                    break
+                index += 1
+                start += width
+            out.append(found)
+        return out
 
     def at(self, index: int) -> bytes:
         """The id at ``index``."""
@@ -331,6 +347,24 @@ class CommitGraph:
             if index is not None:
                 return layer.first_position + index
         return None
+
+    def positions(self, oids: Sequence[bytes]) -> list[int | None]:
+        """:meth:`position` for each of ``oids`` (binary ids), in one pass per layer."""
+        out: list[int | None] = [None] * len(oids)
+        todo = list(range(len(oids)))
+        for layer in reversed(self._layers):
+            if not todo:
+                break
+            found = layer._ids.find_many([oids[i] for i in todo])
+            first = layer.first_position
+            left = []
+            for i, index in zip(todo, found, strict=True):
+                if index is None:
+                    left.append(i)
+                else:
+                    out[i] = first + index
+            todo = left
+        return out
 
     def _layer(self, position: int) -> _Layer:
         for layer in self._layers:

@@ -58,7 +58,7 @@ import stat
 import struct
 import sys
 import zlib
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1299,6 +1299,14 @@ class _Commits:
                 return position
         return hexsha
 
+    def nodes(self, hexshas: Sequence[bytes]) -> list[Node]:
+        """:meth:`node` for each of ``hexshas`` (thousands of tags), in one graph pass."""
+        graph = self._graph
+        if graph is None:
+            return list(hexshas)
+        positions = graph.positions([binascii.unhexlify(h) for h in hexshas])
+        return [h if p is None else p for h, p in zip(hexshas, positions, strict=True)]
+
     def hexsha(self, node: Node) -> bytes:
         """The 40-hex id of ``node``."""
         if isinstance(node, int):
@@ -1442,11 +1450,12 @@ def _tag_commits(
     node_of = reader.node
     # (name, commit node, problem, peeled commit whose existence is still to be checked)
     found: list[tuple[str, Node | None, str | None, bytes | None]] = []
+    peeled_nodes = iter(reader.nodes([t[2] for t in tags if t[1] is not None and t[2] is not None]))
     for name, target, peeled, raw in tags:
         if target is None:
             found.append((name, None, _corrupt(name, raw), None))
         elif peeled is not None:
-            node = node_of(peeled)  # a graph position: the commit exists
+            node = next(peeled_nodes)  # a graph position: the commit exists
             found.append((name, node, None, None if isinstance(node, int) else peeled))
         else:
             try:

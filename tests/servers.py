@@ -425,12 +425,14 @@ def _devpi_setup(base: str, username: str) -> DevpiServer:
 @dataclass(frozen=True)
 class Route:
     """A fixed answer: status, headers and body (str bodies are sent as UTF-8), sent after
-    ``delay`` seconds."""
+    ``delay`` seconds; once answered, ``then`` (when set) takes its place for the next
+    requests (an index whose answer changes, e.g. a file still being written)."""
 
     status: int = 200
     body: bytes | str = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    then: Route | None = None
 
 
 @dataclass(frozen=True)
@@ -486,7 +488,11 @@ class StaticHTTPServer:
             self.requests.append(
                 SeenRequest(handler.command, handler.path, dict(handler.headers.items()))
             )
-        route = self.routes.get(handler.path.split("?", 1)[0], Route(404, b"not found\n"))
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            route = self.routes.get(path, Route(404, b"not found\n"))
+            if route.then is not None:
+                self.routes[path] = route.then
         if route.delay:
             time.sleep(route.delay)
         body = route.body.encode() if isinstance(route.body, str) else route.body

@@ -31,6 +31,7 @@ from servers import (
     local_session,
     start_pypiserver,
 )
+from vcrelease.dists import plan_files
 from vcrelease.errors import EXIT_NETWORK, ConfigError, VcreleaseError
 from vcrelease.index import (
     ACCEPT,
@@ -44,6 +45,7 @@ from vcrelease.index import (
     normalize_project,
     redact_url,
 )
+from vcrelease.upload import SETTLE_READS, Target, preflight
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -179,6 +181,31 @@ def test_index_unavailable_error_is_exit_4() -> None:
 
 
 # --- parsing and HTTP rules, against a local HTTP server --------------------------------------
+
+
+@pytest.mark.parametrize("settles", [True, False], ids=["in-flight", "real-conflict"])
+def test_preflight_believes_a_mismatch_only_once_it_stays(
+    session: requests.Session, static: StaticHTTPServer, tmp_path: Path, settles: bool
+) -> None:
+    """pypiserver lists a file while another uploader is still writing it (an empty file, here
+    for the first two downloads): the preflight reads again and skips the file. A file that
+    stays different is refused after SETTLE_READS readings."""
+    wheel, sdist = make_dists(tmp_path, "demo", "1.0", payload="ours")
+    plan = plan_files([wheel, sdist], check_description=False)
+    final = Route(200, wheel.read_bytes() if settles else b"other bytes")
+    static.routes.update(
+        {
+            "/simple/": simple_root("demo"),
+            "/simple/demo/": html_route(f'<a href="/files/{wheel.name}">{wheel.name}</a>\n'),
+            f"/files/{wheel.name}": Route(200, b"", then=Route(200, b"", then=final)),
+        }
+    )
+    target = Target(upload_url=f"{static.url}/", index_url=f"{static.url}/simple/")
+    steps = preflight(session, target, plan, pause=0.01)
+    actions = {s.file.filename: s.action for s in steps}
+    assert actions == {wheel.name: "skip" if settles else "refuse", sdist.name: "upload"}
+    downloads = [r for r in static.requests if r.path == f"/files/{wheel.name}"]
+    assert len(downloads) == (3 if settles else SETTLE_READS)
 
 
 def test_html_listing_without_hashes_downloads_and_hashes(

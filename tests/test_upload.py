@@ -232,7 +232,8 @@ def test_eight_concurrent_runs_with_the_same_files_all_succeed(
                 lambda _: vc_upload(pypiserver_index, files, repo, "--format", "json"), range(8)
             )
         )
-    assert [r.returncode for r in results] == [0] * 8, [r.stderr for r in results]
+    failed = [f"exit {r.returncode}: {r.stderr}\n{r.stdout}" for r in results if r.returncode]
+    assert not failed, "\n---\n".join(failed)
     project = files[0].name.split("-")[0]
     for f in files:
         assert pypiserver_index.served_sha256(project, f.name) == sha256_file(f)

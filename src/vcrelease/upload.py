@@ -17,6 +17,11 @@ another sha256 the run stops with exit 1 naming the live bytes; missing, the run
 4 and the report lists exactly which files are live, so a re-run finishes the set. After the
 upload every file must be listed with our sha256 (verify).
 
+A mismatch is believed only once it stays: an index may list another uploader's file before
+its bytes are all written (pypiserver writes the file in place, so a reader can get an empty or
+partial file), so every reading that would refuse or fail the verification is repeated, up to
+:data:`SETTLE_READS` readings :data:`SETTLE_PAUSE` seconds apart, and the last one decides.
+
 Credentials never appear in a message: URLs go through :func:`vcrelease.index.redact_url`.
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -39,6 +45,11 @@ from packaging.utils import (
 from .dists import DistFile, Plan
 from .errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
 from .index import IndexFile, ProjectListing, fetch_listing, file_sha256, redact_url
+
+SETTLE_READS = 4
+"""Readings of the index before a mismatch is believed (module docstring)."""
+SETTLE_PAUSE = 0.5
+"""Seconds between those readings."""
 
 Action = Literal["upload", "skip", "refuse"]
 Outcome = Literal["uploaded", "found-on-index", "skipped", "not-uploaded", "failed"]
@@ -227,14 +238,49 @@ def read_index(
     return listing, hashes
 
 
-def preflight(session: requests.Session, target: Target, plan: Plan) -> list[FileStep]:
-    """Read the index and decide every file (:func:`compare`).
+def preflight(
+    session: requests.Session, target: Target, plan: Plan, *, pause: float = SETTLE_PAUSE
+) -> list[FileStep]:
+    """Read the index and decide every file (:func:`compare`); a refusal only when it stays
+    (:func:`settled_steps`, ``pause`` seconds between readings).
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
-    listing, hashes = read_index(session, target, plan)
-    return compare(plan, listing.by_filename(), hashes)
+    return settled_steps(session, target, plan, _refuses_none, pause=pause)
+
+
+def settled_steps(
+    session: requests.Session,
+    target: Target,
+    plan: Plan,
+    accept: Callable[[list[FileStep]], bool],
+    *,
+    reads: int = SETTLE_READS,
+    pause: float = SETTLE_PAUSE,
+) -> list[FileStep]:
+    """:func:`compare` on the index, read again while ``accept`` rejects the steps, at most
+    ``reads`` readings ``pause`` seconds apart; the last reading is returned either way.
+
+    Raises:
+        IndexUnavailableError: the index cannot be read (exit 4).
+    """
+    for attempt in range(reads):
+        if attempt:
+            time.sleep(pause)
+        listing, hashes = read_index(session, target, plan)
+        steps = compare(plan, listing.by_filename(), hashes)
+        if accept(steps):
+            break
+    return steps
+
+
+def _all_on_index(steps: list[FileStep]) -> bool:
+    return all(s.action == "skip" for s in steps)
+
+
+def _refuses_none(steps: list[FileStep]) -> bool:
+    return not any(s.action == "refuse" for s in steps)
 
 
 Uploader = Callable[[DistFile], "tuple[int | None, str]"]
@@ -266,8 +312,7 @@ def publish(
             done[i] = replace(step, outcome="uploaded")
             continue
         log(f"upload of {step.file.filename} failed ({detail}); reading the index again")
-        listing, hashes = read_index(session, target, plan)
-        live = compare(plan, listing.by_filename(), hashes)[i]
+        live = settled_steps(session, target, plan, _refuses_none)[i]
         if live.action == "skip":
             done[i] = replace(step, outcome="found-on-index")
             continue
@@ -297,8 +342,7 @@ def publish(
             f"({detail}) and the index does not list it. {_live_sentence(done[:i])} "
             f"{_fix_for(status)}",
         )
-    listing, hashes = read_index(session, target, plan)
-    final = compare(plan, listing.by_filename(), hashes)
+    final = settled_steps(session, target, plan, _all_on_index)
     wrong = [f for f in final if f.action != "skip"]
     if wrong:
         names = "; ".join(

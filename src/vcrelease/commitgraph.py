@@ -21,9 +21,9 @@ import mmap
 import os
 import struct
 import sys
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 _NO_PARENT = 0x70000000
 _EXTRA_EDGES = 0x80000000
@@ -84,6 +84,33 @@ def find_sorted(data: Buffer, table: int, fanout: int, oid: bytes, width: int) -
     while at >= 0 and at % width:
         at = window.find(oid, at + 1)
     return None if at < 0 else lo + at // width
+
+
+_Node = TypeVar("_Node")
+
+
+def follow_single_parents(
+    read: Callable[[_Node], tuple[tuple[_Node, ...], int]],
+    start: _Node,
+    stop: Container[object],
+    seen: Container[object],
+) -> tuple[_Node, int]:
+    """The rule of :meth:`CommitGraph.linear_run` on any reader: step from a commit to its
+    parent while the commit is not in ``stop``, has exactly one parent, and that parent is not
+    in ``seen``. ``read(node)`` gives ``(parents, commit time)``. Returns ``(node reached,
+    steps taken)``. (``linear_run`` itself uses faster loops on a single graph file.)
+
+    Raises:
+        whatever ``read`` raises.
+    """
+    node, steps = start, 0
+    while node not in stop:
+        parents = read(node)[0]
+        if len(parents) != 1 or parents[0] in seen:
+            break
+        node = parents[0]
+        steps += 1
+    return node, steps
 
 
 class SortedIds:
@@ -424,15 +451,8 @@ class CommitGraph:
             struct.error: a truncated file.
         """
         layer = self._single
-        steps = 0
         if layer is None:  # a split chain: the general reader, one step at a time
-            while position not in stop:
-                parents, _ = self.parents_and_time(position)
-                if len(parents) != 1 or parents[0] in seen:
-                    break
-                position = parents[0]
-                steps += 1
-            return position, steps
+            return follow_single_parents(self.parents_and_time, position, stop, seen)
         position, steps, done = layer.run_records(position, stop, seen, _LONG_RUN)
         if done:
             return position, steps

@@ -64,7 +64,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from .commitgraph import CommitGraph, CommitGraphError, SortedIds
+from .commitgraph import CommitGraph, CommitGraphError, SortedIds, follow_single_parents
 from .errors import RepositoryError, ShallowCloneError
 
 if TYPE_CHECKING:
@@ -1358,14 +1358,8 @@ class _Commits:
         def run_store(
             start: Node, stop: Container[Node], seen: Container[Node]
         ) -> tuple[Node, int]:
-            node, steps = start, 0
-            while node not in stop:
-                parents = read(node)[0]  # type: ignore[arg-type]
-                if len(parents) != 1 or parents[0] in seen:
-                    break
-                node = parents[0]
-                steps += 1
-            return node, steps
+            assert isinstance(start, bytes)  # no commit-graph: every node is a 40-hex id
+            return follow_single_parents(read, start, stop, seen)
 
         return run_store
 

@@ -647,10 +647,7 @@ class _Pack:
                 if offset & 0x80000000:
                     offset = self._large_offset(offset)
                 return int(offset)
-            self._offset_table = _uint32_array(
-                self._idx[self._offsets : self._offsets + 4 * self.count]
-            )
-            self._fanout = [0, *_uint32_array(self._idx[8 : 8 + 1024])]
+            self._build_tables()
         else:
             key = int.from_bytes(oid[:4], "big")
             fanout = self._fanout
@@ -670,6 +667,20 @@ class _Pack:
         if offset & 0x80000000:
             offset = self._large_offset(offset)
         return int(offset)
+
+    def find_indices(self, oids: Sequence[bytes]) -> list[int | None]:
+        """Index in the id table of each of ``oids`` (binary), None where absent: a batch of
+        lookups (:meth:`~vcrelease.commitgraph.SortedIds.find_many`)."""
+        found = self._ids.find_many(oids)
+        if self._ids.prefixes is not None and not self._fanout:
+            self._build_tables()  # find() and the walk's reader expect them with the prefixes
+        return found
+
+    def _build_tables(self) -> None:
+        """The offsets and the fan-out as arrays, for lookups on the prefix array."""
+        offsets = self._idx[self._offsets : self._offsets + 4 * self.count]
+        self._offset_table = _uint32_array(offsets)
+        self._fanout = [0, *_uint32_array(self._idx[8 : 8 + 1024])]
 
     def _large_offset(self, offset: int) -> int:
         (large,) = struct.unpack_from(">Q", self._idx, self._large + 8 * (offset & 0x7FFFFFFF))
@@ -859,7 +870,7 @@ class _ObjectStore:
 
     def missing(self, hexshas: Iterable[bytes]) -> set[bytes]:
         """The ids among ``hexshas`` (40-hex) that are no object here: :meth:`exists` for
-        many ids at once (thousands of tags), one pack lookup per id and pack."""
+        many ids at once (thousands of tags), one batch lookup per pack."""
         if self._packs is None:
             self._packs = self._load_packs()
         todo: list[tuple[bytes, bytes]] = []
@@ -872,8 +883,8 @@ class _ObjectStore:
         for pack in self._packs:
             if not todo:
                 break
-            find = pack.find
-            todo = [item for item in todo if find(item[0]) is None]
+            found = pack.find_indices([oid for oid, _ in todo])
+            todo = [item for item, index in zip(todo, found, strict=True) if index is None]
         absent.update(hexsha for _, hexsha in todo if not self.exists(hexsha))
         return absent
 

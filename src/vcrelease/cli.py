@@ -14,8 +14,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import EXIT_OK, ConfigError, VcreleaseError, redact_text
+
+if TYPE_CHECKING:
+    from .buildinfo import BuildInfo
+    from .docker import DockerTags
 
 EXIT_INTERNAL = 70
 
@@ -133,6 +138,22 @@ def _docker_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--sha", action="store_true", help="add sha-<7 hex> of the commit")
     parser.add_argument("--edge-branch", metavar="NAME", help="add `edge` on pushes to this branch")
+
+
+def _docker_tags_for(
+    info: BuildInfo, args: argparse.Namespace
+) -> tuple[DockerTags, dict[str, str]]:
+    """:func:`vcrelease.buildinfo.docker_tags` with the options :func:`_docker_options` adds."""
+    from .buildinfo import docker_tags
+
+    return docker_tags(
+        info,
+        images=tuple(args.image),
+        prefix=args.prefix,
+        suffix=args.suffix,
+        sha=args.sha,
+        edge_branch=args.edge_branch,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -335,17 +356,10 @@ def _archival_file(args: argparse.Namespace) -> int:
 
 
 def _docker_tags(args: argparse.Namespace) -> int:
-    from .buildinfo import docker_tags, gather
+    from .buildinfo import gather
 
     info = gather(args.path, os.environ)
-    tags, labels = docker_tags(
-        info,
-        images=tuple(args.image),
-        prefix=args.prefix,
-        suffix=args.suffix,
-        sha=args.sha,
-        edge_branch=args.edge_branch,
-    )
+    tags, labels = _docker_tags_for(info, args)
     for warning in tags.warnings:
         print(f"vcrelease: warning: {warning}", file=sys.stderr)
     version = info.version.version
@@ -377,19 +391,12 @@ def _ci(args: argparse.Namespace) -> int:
     report: dict[str, object] = {}
     code = EXIT_OK
     try:
-        from .buildinfo import docker_tags, gather, repo_facts
+        from .buildinfo import gather, repo_facts
         from .policy import decide
 
         info = gather(args.path, os.environ, config=config)
         context = info.context
-        tags, _labels = docker_tags(
-            info,
-            images=tuple(args.image),
-            prefix=args.prefix,
-            suffix=args.suffix,
-            sha=args.sha,
-            edge_branch=args.edge_branch,
-        )
+        tags, _labels = _docker_tags_for(info, args)
         facts = info.facts or repo_facts(args.path, config, context)
         version = info.version.version
         report["version"] = version

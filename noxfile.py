@@ -143,21 +143,23 @@ def bench(session: nox.Session) -> None:
 
 def _demo_uploads(session: nox.Session, workdir: Path, build_env: dict[str, str | None]) -> None:
     """pypiserver on 127.0.0.1, then vc-upload: upload, re-run, other bytes under one name."""
-    import logging
     import secrets
     import socket
     import time
     import urllib.request
 
-    # nox logs at debug level; passlib's backend probe would print a harmless, scary traceback
-    logging.getLogger("passlib").setLevel(logging.WARNING)
-    from passlib.apache import HtpasswdFile
-
     repo, dist = workdir / "sample-hatchling", workdir / "dist-hatchling"
     password = secrets.token_urlsafe(12)
-    htpasswd = HtpasswdFile(str(workdir / "htpasswd"), new=True)
-    htpasswd.set_password("demo", password)
-    htpasswd.save()
+    # passlib is installed in the session (pypiserver[passlib]), not beside nox: write the
+    # password file there. The password goes through the environment, not the command line.
+    session.run(
+        "python", "-c",
+        "import os, sys; from passlib.apache import HtpasswdFile; "
+        "f = HtpasswdFile(sys.argv[1], new=True); "
+        "f.set_password('demo', os.environ['DEMO_PASSWORD']); f.save()",
+        str(workdir / "htpasswd"),
+        env={"DEMO_PASSWORD": password}, silent=True,
+    )  # fmt: skip
     (workdir / "packages").mkdir()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
 """The git-reading part of ``vcrelease version`` alone, for the benchmark's breakdown.
 
 Describes the repository in the current directory through the describe cache
-(:func:`vcrelease.cache.cached_describe`, as ``vcrelease version`` does) with the default tag
+(:func:`vcrelease.git.cache.cached_describe`, as ``vcrelease version`` does) with the default tag
 pattern, and prints ``TAG-DISTANCE-gNODE[-dirty]``. It imports neither the command line nor
 the configuration nor vcs-versioning, so its time is what reading git costs, Python's start
 included; the rest of ``vcrelease version`` is configuration, version schemes and output.
@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from vcrelease.cache import cached_describe
+from vcrelease.git.cache import cached_describe
 
 # setuptools-scm's default tag regex, as vcrelease's default tag-pattern.
 PATTERN = re.compile(r"^(?:[\w-]+-)?(?P<version>[vV]?\d+(?:\.\d+){0,2}[^\+]*)(?:\+.*)?$")

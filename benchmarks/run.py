@@ -21,7 +21,7 @@ Tools:
   run (untimed);
 - ``vcrelease warm``: the same command right after an untimed call that filled the cache;
 - ``describe only``: ``benchmarks/describe_only.py``, the git-reading part of ``vcrelease
-  version`` alone (cold cache): Python's start, ``vcrelease.cache`` and ``vcrelease.gitread``,
+  version`` alone (cold cache): Python's start and ``vcrelease.git``,
   without the command line, the configuration and vcs-versioning (for the breakdown; no
   target);
 - ``setuptools_scm``: ``python -m setuptools_scm``;
@@ -137,7 +137,7 @@ def measure(commands: list[list[str]], cwd: Path, env: dict[str, str]) -> Sample
 
 
 def _cache_files(repo: Path) -> list[Path]:
-    """vcrelease's describe cache files of ``repo`` (see ``vcrelease.cache``)."""
+    """vcrelease's describe cache files of ``repo`` (see ``vcrelease.git.cache``)."""
     git_dir = repo / ".git"
     return [p for p in (git_dir / "vcrelease").glob("*") if p.is_file()]
 

@@ -12,7 +12,7 @@ import pytest
 
 from repobuilder import FIXTURES_DIR as SCENARIO_DIR
 from repobuilder import BuiltRepo, build, load_scenario
-from vcrelease.ci import DETECTION_VARIABLES
+from vcrelease.ci.context import DETECTION_VARIABLES
 
 if TYPE_CHECKING:  # imported by the fixtures that need them: requests stays unloaded otherwise
     from faultproxy import FaultProxy

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from vcrelease.ci import DETECTION_VARIABLES
+from vcrelease.ci.context import DETECTION_VARIABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -457,7 +457,7 @@ def test_hatch_version_source_and_hook_in_process(tmp_path: Path) -> None:
 
 def test_version_file_text_keeps_the_sdist_commit_id(tmp_path: Path) -> None:
     from vcrelease.integrations import version_file_text
-    from vcrelease.versionfile import render_version_file
+    from vcrelease.version.versionfile import render_version_file
 
     path = tmp_path / VERSION_FILE
     path.parent.mkdir(parents=True)

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from gitutil import git, run
-from vcrelease import cache, gitread
-from vcrelease.cache import cache_file, cached_describe, clear_memory
 from vcrelease.errors import RepositoryError
+from vcrelease.git import cache
+from vcrelease.git import reader as gitread
+from vcrelease.git.cache import cache_file, cached_describe, clear_memory
 
 POISON = 999_999
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")

@@ -20,7 +20,9 @@ from packaging.version import Version
 
 from distfiles import make_dists
 from servers import IndexServer, Route, StaticHTTPServer, html_route
-from vcrelease.channel import (
+from vcrelease.cli.main import main
+from vcrelease.errors import ConfigError
+from vcrelease.publish.channel import (
     ChannelVersion,
     Pin,
     channel_versions,
@@ -34,9 +36,7 @@ from vcrelease.channel import (
     resolve_pin,
     source_date_epoch,
 )
-from vcrelease.cli import main
-from vcrelease.errors import ConfigError
-from vcrelease.index import IndexFile
+from vcrelease.publish.simpleapi import IndexFile
 
 DAY = date(2026, 11, 21)
 
@@ -583,7 +583,7 @@ def test_build_is_reproducible_and_checked_against_the_index(
 def test_readme_channel_commands_parse() -> None:
     import shlex
 
-    from vcrelease.cli import _parser
+    from vcrelease.cli.main import _parser
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Rollback channels", 1)[1].split("\n## ", 1)[0]

@@ -270,7 +270,7 @@ def test_usage_error_exit_code() -> None:
 
 def test_plugin_import_stays_light() -> None:
     code = (
-        "import sys, vcrelease.resolve, vcrelease.cli;"
+        "import sys, vcrelease.version.resolve, vcrelease.cli.main;"
         "heavy = ('twine', 'requests', 'rich', 'dulwich.porcelain', 'urllib3');"
         "bad = [m for m in heavy if m in sys.modules];"
         "print(bad)"

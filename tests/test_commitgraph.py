@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from gitutil import git
-from vcrelease import commitgraph
-from vcrelease.commitgraph import CommitGraph
+from vcrelease.git import commitgraph
+from vcrelease.git.commitgraph import CommitGraph
 
 
 def _history(repo: Path) -> dict[bytes, tuple[tuple[bytes, ...], int]]:

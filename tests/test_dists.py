@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from distfiles import make_dists
-from vcrelease.dists import LocalVersionError, plan_files
 from vcrelease.errors import ConfigError
+from vcrelease.publish.dists import LocalVersionError, plan_files
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from vcrelease.ci import BuildContext
-from vcrelease.docker import (
+from vcrelease.ci.context import BuildContext
+from vcrelease.errors import ConfigError
+from vcrelease.publish.docker import (
     DockerTagRequest,
     DockerTags,
     branch_tag,
@@ -20,7 +21,6 @@ from vcrelease.docker import (
     sha_tag,
     version_tags,
 )
-from vcrelease.errors import ConfigError
 
 # distribution/reference: tag := /[\w][\w.-]{0,127}/, \w being ASCII here.
 GRAMMAR = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vcrelease.cli import _parser
-from vcrelease.upload_cli import add_arguments
+from vcrelease.cli.main import _parser
+from vcrelease.cli.upload import add_arguments
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 COMMAND = re.compile(

@@ -1,4 +1,4 @@
-"""The direct readers of :mod:`vcrelease.gitread` against git itself: packs (deltas, prefix
+"""The direct readers of :mod:`vcrelease.git.reader` against git itself: packs (deltas, prefix
 lookups), loose objects, alternates, long walks with and without a commit-graph, index
 versions and extensions. The fixture scenarios cover the rules; these cover the readers on
 repositories shaped the way ``git gc``, ``git clone --shared`` and sparse checkouts leave them.
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from gitutil import ENV, git
-from vcrelease import gitread
 from vcrelease.errors import RepositoryError
+from vcrelease.git import reader as gitread
 
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
 

@@ -1,4 +1,4 @@
-"""vcrelease.index against real HTTP: pypiserver, devpi-server and small local HTTP servers.
+"""vcrelease.publish.simpleapi against real HTTP: pypiserver, devpi-server and local servers.
 
 The fast tests use :class:`servers.StaticHTTPServer` (a real HTTP server in a thread answering
 fixed pages: an index without hashes, redirects, error statuses); the slow ones upload real
@@ -31,9 +31,9 @@ from servers import (
     local_session,
     start_pypiserver,
 )
-from vcrelease.dists import plan_files
 from vcrelease.errors import EXIT_NETWORK, ConfigError, VcreleaseError
-from vcrelease.index import (
+from vcrelease.publish.dists import plan_files
+from vcrelease.publish.simpleapi import (
     ACCEPT,
     ACCEPT_HTML,
     IndexFile,
@@ -45,7 +45,7 @@ from vcrelease.index import (
     normalize_project,
     redact_url,
 )
-from vcrelease.upload import SETTLE_READS, Target, preflight
+from vcrelease.publish.upload import SETTLE_READS, Target, preflight
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

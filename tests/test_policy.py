@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vcrelease.ci import BuildContext
-from vcrelease.policy import RepoFacts, branch_allowed, decide, version_kind
+from vcrelease.ci.context import BuildContext
+from vcrelease.publish.policy import RepoFacts, branch_allowed, decide, version_kind
 
 HEAD = "a" * 40
 OTHER = "b" * 40

@@ -39,9 +39,9 @@ from repobuilder import (
     run_git,
     toml_table,
 )
-from vcrelease import commitgraph
 from vcrelease.errors import VcreleaseError
-from vcrelease.resolve import resolve_version
+from vcrelease.git import commitgraph
+from vcrelease.version.resolve import resolve_version
 
 # scenario name -> (what differs: "<oracle>.<field>, ...", why). Oracles: "git", "scm".
 # Fields: git.{tag, distance, node, dirty, branch, commit_time, shallow, distance_rev_list,

@@ -13,7 +13,7 @@ Keys (all optional):
 - ``fallback-version``: PEP 440 version used when there is no git repository and no sdist or
   archive metadata; off by default.
 - ``dev-number``: what follows ``.dev`` in a dev release: ``distance``, ``run`` or
-  ``commit-time`` (:mod:`vcrelease.devnumber`); default by context.
+  ``commit-time`` (:mod:`vcrelease.version.devnumber`); default by context.
 
 Unknown keys and bad values raise :class:`~vcrelease.errors.ConfigError` (exit 2) naming the key.
 """
@@ -64,7 +64,11 @@ class Config:
         dist_name: ``[project] name`` when present.
         present: True when ``[tool.vcrelease]`` exists in the file.
         dev_number: ``distance``, ``run`` or ``commit-time``, or None when not configured
-            (:func:`vcrelease.devnumber.choose_dev_number` then picks by context).
+            (:func:`vcrelease.version.devnumber.choose_dev_number` then picks by context).
+        where: where the settings come from, for messages (``[tool.vcrelease] in PATH``).
+
+    Scheme names are checked against the installed schemes where they are used
+    (:func:`vcrelease.version.schemes.check_scheme`): this module reads no entry points.
     """
 
     tag_pattern: re.Pattern[str] = re.compile(DEFAULT_TAG_PATTERN)
@@ -75,6 +79,7 @@ class Config:
     dist_name: str | None = None
     present: bool = False
     dev_number: str | None = None
+    where: str = "the defaults"
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
@@ -134,20 +139,13 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
     values = {key: _string(section, key, where) for key in KEYS if key in section}
     return Config(
         tag_pattern=check_tag_pattern(values.get("tag-pattern", DEFAULT_TAG_PATTERN), where),
-        version_scheme=(
-            check_scheme(values["version-scheme"], VERSION_SCHEME_GROUP, where)
-            if "version-scheme" in values
-            else DEFAULT_VERSION_SCHEME
-        ),
-        local_scheme=(
-            check_scheme(values["local-scheme"], LOCAL_SCHEME_GROUP, where)
-            if "local-scheme" in values
-            else None
-        ),
+        version_scheme=values.get("version-scheme", DEFAULT_VERSION_SCHEME),
+        local_scheme=values.get("local-scheme"),
         version_file=_check_version_file(values.get("version-file"), where),
         fallback_version=_check_version(values.get("fallback-version"), "fallback-version", where),
         dist_name=dist_name,
         present=True,
+        where=where,
         dev_number=_check_dev_number(values.get("dev-number"), where),
     )
 
@@ -188,26 +186,8 @@ def check_tag_pattern(pattern: str, where: str) -> re.Pattern[str]:
     return regex
 
 
-def check_scheme(name: str, group: str, where: str) -> str:
-    """Check that ``name`` is an installed scheme of the entry-point ``group``
-    (:func:`vcrelease.schemes.find_scheme`).
-
-    Raises:
-        ConfigError: no such scheme; the message lists the known names.
-    """
-    from .schemes import find_scheme, known_schemes
-
-    if find_scheme(group, name) is None:
-        key = "version-scheme" if group == VERSION_SCHEME_GROUP else "local-scheme"
-        raise ConfigError(
-            f"{where}: {key} {name!r} is not a known scheme. "
-            f"Known: {', '.join(known_schemes(group))}."
-        )
-    return name
-
-
 def _check_dev_number(value: str | None, where: str) -> str | None:
-    choices = ("distance", "run", "commit-time")  # vcrelease.devnumber.DEV_NUMBERS
+    choices = ("distance", "run", "commit-time")  # vcrelease.version.devnumber.DEV_NUMBERS
     if value is not None and value not in choices:
         raise ConfigError(f"{where}: dev-number {value!r} is not one of {', '.join(choices)}.")
     return value

@@ -22,7 +22,7 @@ else:  # pragma: no cover
 
 if TYPE_CHECKING:
     from vcrelease.errors import VcreleaseError
-    from vcrelease.resolve import VersionResult
+    from vcrelease.version.resolve import VersionResult
 
 __all__ = [
     "BuildError",
@@ -84,7 +84,7 @@ def uses_vcrelease(pyproject: dict[str, Any]) -> bool:
 def resolve(project_dir: Path) -> VersionResult:
     """The core's version for ``project_dir``; a core error stops the build with its message."""
     from vcrelease.errors import VcreleaseError
-    from vcrelease.resolve import resolve_version
+    from vcrelease.version.resolve import resolve_version
 
     # setuptools sends every DEBUG record of the build to the terminal; vcs-versioning's
     # (dozens of lines per version) are noise there. Only when nobody set its level.
@@ -114,7 +114,7 @@ def version_file_text(project_dir: Path, version_file: str, version: str, node: 
     The sdist carries the version file we wrote into it, though: when that file states the same
     version, its ``__commit_id__`` is kept, so the wheel's file equals the sdist's.
     """
-    from vcrelease.versionfile import render_for_path
+    from vcrelease.version.versionfile import render_for_path
 
     if node is None and version_file.endswith(".py"):
         node = _existing_commit_id(project_dir / version_file, version)

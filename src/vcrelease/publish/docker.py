@@ -51,8 +51,8 @@ from datetime import datetime, timezone
 
 from packaging.version import InvalidVersion, Version
 
-from .ci import BuildContext, strip_credentials
-from .errors import ConfigError
+from ..ci.context import BuildContext, strip_credentials
+from ..errors import ConfigError
 
 MAX_TAG_LENGTH = 128
 MAX_NAME_LENGTH = 255

@@ -49,7 +49,7 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunspli
 import requests
 from packaging.utils import canonicalize_name
 
-from .errors import EXIT_NETWORK, ConfigError, VcreleaseError, redact_text
+from ..errors import EXIT_NETWORK, ConfigError, VcreleaseError, redact_text
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 """The ``Accept`` header of listing requests: PEP 691 JSON preferred, PEP 503 HTML accepted."""

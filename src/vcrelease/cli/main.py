@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import EXIT_OK, ConfigError, VcreleaseError, redact_text
+from ..errors import EXIT_OK, ConfigError, VcreleaseError, redact_text
 
 if TYPE_CHECKING:
-    from .buildinfo import BuildInfo
-    from .docker import DockerTags
+    from ..publish.buildinfo import BuildInfo
+    from ..publish.docker import DockerTags
 
 EXIT_INTERNAL = 70
 
@@ -38,7 +38,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="vcrelease",
         description="Git-derived PEP 440 versions, without the git binary.",
     )
-    from . import __version__
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"vcrelease {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -102,15 +102,15 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "channel", help="build (and upload) or show an indirection package pinned to a release"
     )
     if command == "upload":
-        from .upload_cli import add_arguments
+        from .upload import add_arguments
 
         add_arguments(upload)
     elif command == "promote":
-        from .upload_cli import add_promote_arguments
+        from .upload import add_promote_arguments
 
         add_promote_arguments(promote)
     elif command == "channel":
-        from .channel_cli import add_arguments as add_channel_arguments
+        from .channel import add_arguments as add_channel_arguments
 
         add_channel_arguments(channel)
     return parser
@@ -143,8 +143,9 @@ def _docker_options(parser: argparse.ArgumentParser) -> None:
 def _docker_tags_for(
     info: BuildInfo, args: argparse.Namespace
 ) -> tuple[DockerTags, dict[str, str]]:
-    """:func:`vcrelease.buildinfo.docker_tags` with the options :func:`_docker_options` adds."""
-    from .buildinfo import docker_tags
+    """:func:`vcrelease.publish.buildinfo.docker_tags` with the options of
+    :func:`_docker_options`."""
+    from ..publish.buildinfo import docker_tags
 
     return docker_tags(
         info,
@@ -201,31 +202,31 @@ def run_guarded(prog: str, command: Callable[[], int]) -> int:
 
 def upload_main() -> int:
     """The ``vc-upload`` console script (``vcrelease upload``)."""
-    from .upload_cli import main as upload
+    from .upload import main as upload
 
     return upload()
 
 
 def _channel(args: argparse.Namespace) -> int:
-    from .channel_cli import run
+    from .channel import run
 
     return run(args, os.environ)
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from .upload_cli import run_promote
+    from .upload import run_promote
 
     return run_promote(args, os.environ)
 
 
 def _upload(args: argparse.Namespace) -> int:
-    from .upload_cli import run
+    from .upload import run
 
     return run(args, os.environ)
 
 
 def _version(args: argparse.Namespace) -> int:
-    from .resolve import resolve_version
+    from ..version.resolve import resolve_version
 
     if args.source_date_epoch:
         return _source_date_epoch(args)
@@ -243,8 +244,8 @@ def _source_date_epoch(args: argparse.Namespace) -> int:
     """HEAD's committer time: every rebuild of one commit then stamps the same times into its
     archives (reproducible-builds.org, SOURCE_DATE_EPOCH), so a racing rebuild gives
     byte-identical files and its upload is a skip."""
-    from .config import load_config
-    from .gitread import find_work_tree, head_state
+    from ..config import load_config
+    from ..git.reader import find_work_tree, head_state
 
     root = find_work_tree(args.path)
     if root is None:
@@ -258,11 +259,11 @@ def _source_date_epoch(args: argparse.Namespace) -> int:
 
 
 def _explain(result: object) -> list[str]:
-    from .resolve import VersionResult
+    from ..version.resolve import VersionResult
 
     assert isinstance(result, VersionResult)
-    from .ci import BuildContext
-    from .config import local_scheme_for
+    from ..ci.context import BuildContext
+    from ..config import local_scheme_for
 
     config = result.config
     context = BuildContext.from_env(os.environ)
@@ -298,9 +299,9 @@ def _explain(result: object) -> list[str]:
 
 
 def _dev_rule(config: object) -> str:
-    from .ci import BuildContext
-    from .config import Config
-    from .devnumber import ENV_VARIABLE, choose_dev_number
+    from ..ci.context import BuildContext
+    from ..config import Config
+    from ..version.devnumber import ENV_VARIABLE, choose_dev_number
 
     assert isinstance(config, Config)
     context = BuildContext.from_env(os.environ)
@@ -317,8 +318,8 @@ def _dev_rule(config: object) -> str:
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .resolve import describe_project
+    from ..config import load_config
+    from ..version.resolve import describe_project
 
     state = describe_project(args.path, load_config(args.path))
     if args.json:
@@ -330,7 +331,7 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _archival_file(args: argparse.Namespace) -> int:
-    from .fallbacks import ARCHIVAL_FILE, ARCHIVAL_TEMPLATE, GITATTRIBUTES_LINE
+    from ..version.fallbacks import ARCHIVAL_FILE, ARCHIVAL_TEMPLATE, GITATTRIBUTES_LINE
 
     path: Path = args.path / ARCHIVAL_FILE
     if not args.path.is_dir():
@@ -356,7 +357,7 @@ def _archival_file(args: argparse.Namespace) -> int:
 
 
 def _docker_tags(args: argparse.Namespace) -> int:
-    from .buildinfo import gather
+    from ..publish.buildinfo import gather
 
     info = gather(args.path, os.environ)
     tags, labels = _docker_tags_for(info, args)
@@ -384,15 +385,15 @@ def _docker_tags(args: argparse.Namespace) -> int:
 
 
 def _ci(args: argparse.Namespace) -> int:
-    from .ci import BuildContext
-    from .config import load_config
+    from ..ci.context import BuildContext
+    from ..config import load_config
 
     config = load_config(args.path)
     report: dict[str, object] = {}
     code = EXIT_OK
     try:
-        from .buildinfo import gather, repo_facts
-        from .policy import decide
+        from ..publish.buildinfo import gather, repo_facts
+        from ..publish.policy import decide
 
         info = gather(args.path, os.environ, config=config)
         context = info.context

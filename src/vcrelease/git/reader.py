@@ -4,7 +4,7 @@ The main entry point is :func:`describe`. It finds the nearest version tag the w
 ``git describe --tags --long`` does and reports the same tag distance and node, plus the dirty
 state, the branch, the commit time and whether the clone is shallow. :func:`read_refs`,
 :func:`read_history` and :func:`dirty_files` are its three steps, for the describe cache
-(:mod:`vcrelease.cache`), which keys the history on the refs and always recomputes the dirty
+(:mod:`vcrelease.git.cache`), which keys the history on the refs and always recomputes the dirty
 state.
 
 Rules (DESIGN.md, "The version rules"):
@@ -33,7 +33,7 @@ How it is read (issue 5, "Make it fast"): the common path imports no dulwich at 
   parents, committer time). What this reader cannot place goes to dulwich's object store;
 - history: one date-ordered walk propagating a flag bit per version tag (git's describe walk);
   with a commit-graph file the walk runs on graph positions, reading parents and times from the
-  memory-mapped file (:mod:`vcrelease.commitgraph`); tag names are parsed only for the commits
+  memory-mapped file (:mod:`vcrelease.git.commitgraph`); tag names are parsed only for the commits
   the walk meets;
 - dirty check: the index file (versions 2 to 4, sparse-index directory entries included) is
   parsed here; a split index is an error that says how to undo it. Staged changes: the index's
@@ -64,8 +64,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ..errors import RepositoryError, ShallowCloneError
 from .commitgraph import CommitGraph, CommitGraphError, SortedIds, follow_single_parents
-from .errors import RepositoryError, ShallowCloneError
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
@@ -633,7 +633,7 @@ class _Pack:
         """Offset in the pack of binary ``oid``, or None.
 
         Once the id table has its prefix array (after a few hundred lookups, see
-        :class:`~vcrelease.commitgraph.SortedIds`) the offsets are copied into an array too,
+        :class:`~vcrelease.git.commitgraph.SortedIds`) the offsets are copied into an array too,
         and a lookup is a bisect in C plus one 20-byte comparison.
         """
         ids = self._ids
@@ -670,7 +670,7 @@ class _Pack:
 
     def find_indices(self, oids: Sequence[bytes]) -> list[int | None]:
         """Index in the id table of each of ``oids`` (binary), None where absent: a batch of
-        lookups (:meth:`~vcrelease.commitgraph.SortedIds.find_many`)."""
+        lookups (:meth:`~vcrelease.git.commitgraph.SortedIds.find_many`)."""
         found = self._ids.find_many(oids)
         if self._ids.prefixes is not None and not self._fanout:
             self._build_tables()  # find() and the walk's reader expect them with the prefixes
@@ -1349,7 +1349,7 @@ class _Commits:
         """A function ``(start, stop, seen) -> (node reached, steps)`` that follows a single
         line of history from ``start``: it steps from a commit to its only parent while the
         commit is not in ``stop`` and the parent is not in ``seen``. On a commit-graph it is
-        :meth:`vcrelease.commitgraph.CommitGraph.linear_run` (commits outside the graph take
+        :meth:`vcrelease.git.commitgraph.CommitGraph.linear_run` (commits outside the graph take
         no step); without one, a loop over the object store's reader. None in a shallow
         clone, where a shallow commit must stop every run."""
         if self.shallow:

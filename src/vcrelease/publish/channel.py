@@ -71,9 +71,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import Version
 
+from ..errors import ConfigError
 from .dists import parse_name
-from .errors import ConfigError
-from .index import IndexFile, IndexUnavailableError, download, redact_url
+from .simpleapi import IndexFile, IndexUnavailableError, download, redact_url
 
 PinKind = Literal["full", "exclusion", "partial"]
 MAX_WHEEL_BYTES = 5 * 1024 * 1024
@@ -541,9 +541,9 @@ def requires_from_wheel(data: bytes) -> tuple[str, ...]:
 def read_requires(
     session: requests.Session, item: IndexFile, *, index_url: str, timeout: float = 30.0
 ) -> tuple[str, ...]:
-    """Download a listed channel wheel (:func:`vcrelease.index.download`: same host as its
-    listing only, at most :data:`MAX_WHEEL_BYTES`), check its listed sha256, and return its
-    ``Requires-Dist``.
+    """Download a listed channel wheel (:func:`vcrelease.publish.simpleapi.download`: same
+    host as its listing only, at most :data:`MAX_WHEEL_BYTES`), check its listed sha256, and
+    return its ``Requires-Dist``.
 
     Raises:
         IndexUnavailableError: another host, a failed or oversized download, bytes that do not

@@ -43,8 +43,8 @@ from typing import Literal
 
 from packaging.version import InvalidVersion, Version
 
-from .ci import BuildContext
-from .errors import EXIT_OK, EXIT_REFUSED
+from ..ci.context import BuildContext
+from ..errors import EXIT_OK, EXIT_REFUSED
 
 Action = Literal["upload", "skip", "refuse"]
 

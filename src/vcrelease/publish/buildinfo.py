@@ -2,7 +2,7 @@
 version, the repository's release versions and the facts the release policy asks about.
 
 This is the I/O edge between the environment / repository and the pure rules of
-:mod:`vcrelease.docker` and :mod:`vcrelease.policy`.
+:mod:`vcrelease.publish.docker` and :mod:`vcrelease.publish.policy`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .ci import BuildContext, strip_credentials
-from .config import Config, load_config
+from ..ci.context import BuildContext, strip_credentials
+from ..config import Config, load_config
+from ..errors import ConfigError
+from ..git.reader import VersionTag, find_work_tree, head_state, list_version_tags, remote_url
+from ..version.formatting import tag_parser
+from ..version.resolve import VersionResult, build_time, ignored_paths, resolve_version
 from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
-from .errors import ConfigError
-from .gitread import VersionTag, find_work_tree, head_state, list_version_tags, remote_url
 from .policy import RepoFacts
-from .resolve import VersionResult, build_time, ignored_paths, resolve_version
-from .versioning import tag_parser
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class BuildInfo:
     Attributes:
         context: the CI context; outside CI, :meth:`BuildContext.local` from the repository
             (branch, the version tag at HEAD when the tree is clean, HEAD's id).
-        version: the resolved version (:func:`vcrelease.resolve.resolve_version`).
+        version: the resolved version (:func:`vcrelease.version.resolve.resolve_version`).
         release_versions: versions of every version tag in the repository, or None when they
             cannot all be known (shallow clone, or no repository).
         source: repository URL without credentials (the CI's, else ``remote.origin.url``), or
@@ -75,7 +75,7 @@ def gather(project_dir: Path, env: Mapping[str, str], *, config: Config | None =
     """Read the build: CI context, version, release versions, source URL, creation time.
 
     Raises:
-        ConfigError, NoVersionError: as :func:`vcrelease.resolve.resolve_version`, and
+        ConfigError, NoVersionError: as :func:`vcrelease.version.resolve.resolve_version`, and
             :func:`read_event_payload`.
     """
     config = load_config(project_dir) if config is None else config
@@ -112,10 +112,10 @@ def docker_tags(
     sha: bool = False,
     edge_branch: str | None = None,
 ) -> tuple[DockerTags, dict[str, str]]:
-    """The Docker tags and OCI labels of a build (:func:`vcrelease.docker.compute_tags`).
+    """The Docker tags and OCI labels of a build (:func:`vcrelease.publish.docker.compute_tags`).
 
     Raises:
-        ConfigError: as :func:`vcrelease.docker.compute_tags`.
+        ConfigError: as :func:`vcrelease.publish.docker.compute_tags`.
     """
     request = DockerTagRequest(
         context=info.context,
@@ -132,12 +132,12 @@ def docker_tags(
 
 
 def repo_facts(project_dir: Path, config: Config, context: BuildContext) -> RepoFacts | None:
-    """HEAD, dirty files and version tags for :func:`vcrelease.policy.decide`; None when
+    """HEAD, dirty files and version tags for :func:`vcrelease.publish.policy.decide`; None when
     ``project_dir`` is in no git work tree.
 
     In a CI tag build whose tag is not in the clone (a depth-1 checkout), the CI's tag counts
     as being on HEAD when HEAD is the commit the CI names, as for the version
-    (:func:`vcrelease.resolve.tag_build_state`).
+    (:func:`vcrelease.version.resolve.tag_build_state`).
 
     Raises:
         RepositoryError: the repository cannot be read.

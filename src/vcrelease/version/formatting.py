@@ -1,4 +1,4 @@
-"""A :class:`~vcrelease.gitread.Describe` -> a PEP 440 version string, through vcs-versioning.
+"""A :class:`~vcrelease.git.reader.Describe` -> a PEP 440 version string, through vcs-versioning.
 
 The version schemes and local schemes are setuptools-scm's own (``vcs-versioning``, the
 entry-point groups ``setuptools_scm.version_scheme`` and ``setuptools_scm.local_scheme``),
@@ -23,8 +23,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .config import LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP
-from .gitread import Describe
+from ..config import LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP
+from ..git.reader import Describe
 
 NO_TAG_VERSION = "0.0"
 
@@ -107,7 +107,7 @@ def format_version(
 
 
 def _load_schemes(version_scheme: str, local_scheme: str) -> tuple[Any, Any]:
-    """The two schemes' functions, found by :func:`vcrelease.schemes.find_scheme`.
+    """The two schemes' functions, found by :func:`vcrelease.version.schemes.find_scheme`.
 
     vcs-versioning would look each name up with a scan of every installed distribution;
     handing it the loaded functions saves those scans. A name that is no entry point is passed

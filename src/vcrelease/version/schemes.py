@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..config import DEFAULT_VERSION_SCHEME, LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP, Config
+from ..errors import ConfigError
+
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
@@ -38,3 +41,31 @@ def known_schemes(group: str) -> list[str]:
     from importlib.metadata import entry_points
 
     return sorted({entry_point.name for entry_point in entry_points(group=group)})
+
+
+def check_scheme(name: str, group: str, where: str) -> str:
+    """``name`` when it is an installed scheme of the entry-point ``group``
+    (:func:`find_scheme`).
+
+    Raises:
+        ConfigError: no such scheme; the message names ``where`` and lists the known names.
+    """
+    if find_scheme(group, name) is None:
+        key = "version-scheme" if group == VERSION_SCHEME_GROUP else "local-scheme"
+        raise ConfigError(
+            f"{where}: {key} {name!r} is not a known scheme. "
+            f"Known: {', '.join(known_schemes(group))}."
+        )
+    return name
+
+
+def check_config_schemes(config: Config) -> None:
+    """Check the scheme names ``config`` sets (the defaults are vcs-versioning's own).
+
+    Raises:
+        ConfigError: as :func:`check_scheme`.
+    """
+    if config.version_scheme != DEFAULT_VERSION_SCHEME:
+        check_scheme(config.version_scheme, VERSION_SCHEME_GROUP, config.where)
+    if config.local_scheme is not None:
+        check_scheme(config.local_scheme, LOCAL_SCHEME_GROUP, config.where)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ConfigError
-from .gitread import Describe
+from ..errors import ConfigError
+from ..git.reader import Describe
 
 ARCHIVAL_FILE = ".git_archival.txt"
 ARCHIVAL_TEMPLATE = """\

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def format_outputs(values: Mapping[str, str]) -> str:

@@ -34,7 +34,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from .errors import EXIT_REFUSED, ConfigError, VcreleaseError
+from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 
 Kind = Literal["wheel", "sdist"]
 _CHUNK = 1 << 20

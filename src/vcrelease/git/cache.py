@@ -1,16 +1,16 @@
 """The describe cache: repeated calls (a build asks for the version several times, in several
 processes) skip the history walk.
 
-What is cached: the history part of a describe (:class:`vcrelease.gitread.History`: the tag,
+What is cached: the history part of a describe (:class:`vcrelease.git.reader.History`: the tag,
 its version, the distance, HEAD, the branch, the commit time, HEAD's tree, shallow or not, the
 candidates). The dirty state is never cached: every call recomputes it with the stat-based
-check of :func:`vcrelease.gitread.dirty_files` (only files whose stat data differ from the
+check of :func:`vcrelease.git.reader.dirty_files` (only files whose stat data differ from the
 index are hashed), so a file modified after the last call is always seen. A cached "clean"
 cannot exist.
 
 The key is a digest of contents, not of modification times:
 
-- the refs fingerprint (:attr:`vcrelease.gitread.Refs.fingerprint`): ``HEAD`` and every ref it
+- the refs fingerprint (:attr:`vcrelease.git.reader.Refs.fingerprint`): ``HEAD`` and every ref it
   follows (a new commit, a moved or switched branch, a detached HEAD), the name and content of
   every loose tag ref (a new, moved or deleted tag), ``packed-refs`` byte for byte
   (``git pack-refs``, ``git gc``, fetches), and the ``shallow`` file (deepening a clone);
@@ -43,8 +43,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import __version__, gitread
-from .gitread import Describe, GitRepo, History, TagCandidate
+from .. import __version__
+from . import reader
+from .reader import Describe, GitRepo, History, TagCandidate
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL
     from _blake2 import blake2b
@@ -72,7 +73,7 @@ def cached_describe(
     tag_key: str,
     ignore_dirty: Iterable[str] = (),
 ) -> Describe:
-    """:func:`vcrelease.gitread.describe`, with the history taken from the cache when the
+    """:func:`vcrelease.git.reader.describe`, with the history taken from the cache when the
     refs and the tag settings are unchanged.
 
     Args:
@@ -83,22 +84,22 @@ def cached_describe(
         ignore_dirty: as for ``describe``.
 
     Raises:
-        RepositoryError, ShallowCloneError: as :func:`vcrelease.gitread.describe`.
+        RepositoryError, ShallowCloneError: as :func:`vcrelease.git.reader.describe`.
     """
-    root = gitread.find_work_tree(path)
+    root = reader.find_work_tree(path)
     if root is None or _disabled():
-        return gitread.describe(path, parse_tag, ignore_dirty=ignore_dirty)
+        return reader.describe(path, parse_tag, ignore_dirty=ignore_dirty)
     with GitRepo.open(root) as repo:
-        refs = gitread.read_refs(repo)
+        refs = reader.read_refs(repo)
         key = None if refs.fingerprint is None else _key(refs.fingerprint, tag_key)
         history = None if key is None else _lookup(repo, key)
         if history is None:
-            history = gitread.read_history(repo, refs, parse_tag)
+            history = reader.read_history(repo, refs, parse_tag)
             if key is not None:
                 _store(repo, key, history)
         elif history.root != root:
             history = _with_root(history, root)
-        return history.describe(gitread.dirty_files(repo, history.head_tree, ignore_dirty))
+        return history.describe(reader.dirty_files(repo, history.head_tree, ignore_dirty))
 
 
 def cache_file(git_dir: str | Path) -> Path:
@@ -128,7 +129,7 @@ def _key(fingerprint: bytes, tag_key: str) -> str:
 def _code_stamps() -> list[str]:
     """What else decides the history: our modules' files and the tag-parsing libraries."""
     stamps = []
-    modules = ("vcrelease.gitread", "vcrelease.commitgraph", "vcrelease.cache")
+    modules = ("vcrelease.git.reader", "vcrelease.git.commitgraph", "vcrelease.git.cache")
     for name in (*modules, "vcs_versioning", "packaging"):
         module = sys.modules.get(name)
         if module is None:

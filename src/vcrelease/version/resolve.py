@@ -31,19 +31,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import fallbacks
-from .ci import BuildContext
-from .config import (
+from ..ci.context import BuildContext
+from ..config import (
     LOCAL_SCHEME_GROUP,
     VERSION_SCHEME_GROUP,
     Config,
-    check_scheme,
     load_config,
     local_scheme_for,
 )
-from .errors import ConfigError, NoVersionError, TagBuildError
-from .gitread import Describe, describe, find_work_tree, head_state, list_version_tags
-from .versioning import format_version, tag_parser
+from ..errors import ConfigError, NoVersionError, TagBuildError
+from ..git.reader import Describe, describe, find_work_tree, head_state, list_version_tags
+from . import fallbacks
+from .formatting import format_version, tag_parser
+from .schemes import check_config_schemes, check_scheme
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,7 @@ def resolve_version(
     context = BuildContext.from_env(env) if context is None else context
     project_dir = Path(project_dir)
     config = load_config(project_dir) if config is None else config
+    check_config_schemes(config)
     config = _with_overrides(config, version_scheme, local_scheme)
     dist_name = dist_name or config.dist_name
 
@@ -270,12 +271,12 @@ def describe_project(
 
     Raises:
         RepositoryError: no work tree at or above ``project_dir``, or a broken repository.
-        ShallowCloneError: see :func:`vcrelease.gitread.describe`.
+        ShallowCloneError: see :func:`vcrelease.git.reader.describe`.
     """
     root = root or find_work_tree(project_dir)
     if root is None:
         return describe(project_dir, tag_parser(config.tag_pattern))  # raises: no work tree
-    from .cache import cached_describe  # the history is cached; the dirty state never is
+    from ..git.cache import cached_describe  # the history is cached; the dirty state never is
 
     pattern = config.tag_pattern
     return cached_describe(

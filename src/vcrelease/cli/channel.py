@@ -2,12 +2,13 @@
 
 ``vcrelease channel NAME --pin SPEC [--index URL] [--out DIR] [--date YYYY-MM-DD] [--upload]``
 resolves the pin against the target index, picks the date version, builds the channel's wheel
-and sdist with ``python -m build`` (the rules: :mod:`vcrelease.channel`) and, with
+and sdist with ``python -m build`` (the rules: :mod:`vcrelease.publish.channel`) and, with
 ``--upload``, uploads them through vc-upload's plan, preflight, upload and verify
-(:mod:`vcrelease.upload`; the options are vc-upload's). The release policy (git, CI) does not
-apply: a channel package is not built from the repository. With ``--upload``, a channel whose
-current version already pins the same requirement is left alone (exit 0, nothing built), so a
-scheduled job that moves the channel only changes it when there is something new.
+(:mod:`vcrelease.publish.upload`; the options are vc-upload's). The release policy (git,
+CI) does not apply: a channel package is not built from the repository. With ``--upload``,
+a channel whose current version already pins the same requirement is left alone (exit 0,
+nothing built), so a scheduled job that moves the channel only changes it
+when there is something new.
 
 ``vcrelease channel NAME --show --index URL`` prints what the channel points at now (the
 highest version that is not yanked) and its history, each version's pin read from its wheel's
@@ -36,13 +37,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import EXIT_OK, ConfigError
-from .upload_cli import add_account_arguments
+from ..errors import EXIT_OK, ConfigError
+from .upload import add_account_arguments
 
 if TYPE_CHECKING:
     import requests
 
-    from .channel import ChannelEntry, ChannelVersion, Pin
+    from ..publish.channel import ChannelEntry, ChannelVersion, Pin
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     Raises:
         VcreleaseError: bad input or no matching release (2), index failures (4).
     """
-    from .channel import channel_name
+    from ..publish.channel import channel_name
 
     name = channel_name(args.name)
     upload_only = [
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
-    from .channel import (
+    from ..publish.channel import (
         build_channel,
         channel_versions,
         current_version,
@@ -128,13 +129,13 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         read_requires,
         resolve_pin,
     )
-    from .dists import plan_files
-    from .index import fetch_listing, redact_url
-    from .upload import (
+    from ..publish.dists import plan_files
+    from ..publish.simpleapi import fetch_listing, redact_url
+    from ..publish.upload import (
         index_session,
         upload_checked,
     )
-    from .upload_cli import _show, target_from_args
+    from .upload import _show, target_from_args
 
     request = parse_pin(args.pin, channel=name)
     day = parse_date(args.date) if args.date else datetime.now(timezone.utc).date()
@@ -238,8 +239,8 @@ def _built(
     paths: list[Path],
     summary: str,
 ) -> None:
-    from .dists import sha256_of
-    from .index import redact_url
+    from ..publish.dists import sha256_of
+    from ..publish.simpleapi import redact_url
 
     if fmt == "json":
         out = {
@@ -266,8 +267,8 @@ def _built(
 
 
 def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
-    from .channel import ChannelEntry, channel_versions, current_version, read_requires
-    from .index import fetch_listing, redact_url
+    from ..publish.channel import ChannelEntry, channel_versions, current_version, read_requires
+    from ..publish.simpleapi import fetch_listing, redact_url
 
     index_url: str | None = args.index or env.get("VCRELEASE_INDEX_URL")
     if not index_url:

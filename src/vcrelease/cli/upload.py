@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_OK, ConfigError
+from ..errors import EXIT_OK, ConfigError
 
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,10 +48,10 @@ def target_from_args(
     index_url: str | None,
     need_password: bool,
 ) -> tuple[Any, Any]:
-    """:func:`vcrelease.upload.resolve_target` from the options of
+    """:func:`vcrelease.publish.upload.resolve_target` from the options of
     :func:`add_account_arguments`, each falling back to its environment variable as twine's
     command line does (``TWINE_*``, and ``VCRELEASE_INDEX_URL``)."""
-    from .upload import resolve_target
+    from ..publish.upload import resolve_target
 
     return resolve_target(
         repository_url=repository_url or env.get("TWINE_REPOSITORY_URL"),
@@ -99,12 +99,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         VcreleaseError: bad input, policy refusals before the plan is shown, network failures
             while reading the index (the caller prints them).
     """
-    from .buildinfo import read_event_payload, repo_facts
-    from .ci import BuildContext
-    from .config import load_config
-    from .dists import plan_files
-    from .policy import decide
-    from .upload import (
+    from ..ci.context import BuildContext
+    from ..config import load_config
+    from ..publish.buildinfo import read_event_payload, repo_facts
+    from ..publish.dists import plan_files
+    from ..publish.policy import decide
+    from ..publish.upload import (
         FileStep,
         Report,
         index_session,
@@ -224,7 +224,7 @@ def _table(report: Any, policy_reason: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """The ``vc-upload`` console script."""
-    from .cli import run_guarded
+    from .main import run_guarded
 
     parser = argparse.ArgumentParser(
         prog="vc-upload",
@@ -273,14 +273,14 @@ def run_promote(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     import requests
 
-    from .promote import (
+    from ..publish.promote import (
         PromotionRefused,
         fetch_release,
         parse_spec,
         requirements_of,
         unpromoted_dependencies,
     )
-    from .upload import (
+    from ..publish.upload import (
         index_session,
         resolve_target,
         upload_checked,

@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from .ci import BuildContext
-from .errors import ConfigError
-from .gitread import Describe
+from ..ci.context import BuildContext
+from ..errors import ConfigError
+from ..git.reader import Describe
 
 DEV_NUMBERS = ("distance", "run", "commit-time")
 ENV_VARIABLE = "VCRELEASE_DEV_NUMBER"

@@ -1,15 +1,15 @@
 """Promotion: the same bytes of one release, from one index to the next (staging -> production).
 
 :func:`fetch_release` reads every file of ``NAME==VERSION`` from the source index with the simple
-repository API (PEP 503 / PEP 691), downloads each (:func:`vcrelease.index.download`: same
-host only) and checks its sha256 against the source listing: what was tested is what moves,
-never a rebuild.
+repository API (PEP 503 / PEP 691), downloads each
+(:func:`vcrelease.publish.simpleapi.download`: same host only) and checks its sha256 against
+the source listing: what was tested is what moves, never a rebuild.
 :func:`unpromoted_dependencies` checks that every ``Requires-Dist`` of the wheels (core metadata,
 PEP 508 requirements; markers evaluated for this environment, or all kept with
 ``all_markers``) has a satisfying version on the target index: a release may not be promoted
 above the level of its dependencies. The upload then goes through vc-upload's preflight, upload
-and verify (:mod:`vcrelease.upload`): never an overwrite, identical files skipped, a conflict
-refuses the whole set before any upload.
+and verify (:mod:`vcrelease.publish.upload`): never an overwrite, identical files skipped, a
+conflict refuses the whole set before any upload.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 from .dists import Plan, parse_name, plan_files
-from .errors import EXIT_REFUSED, ConfigError, VcreleaseError
-from .index import IndexFile, download, fetch_listing, redact_url
+from .simpleapi import IndexFile, download, fetch_listing, redact_url
 
 _CHUNK = 1 << 16
 
@@ -82,7 +82,8 @@ def release_files(listed: tuple[IndexFile, ...], spec: ReleaseSpec) -> list[Inde
 
 def fetch_release(session: requests.Session, index_url: str, spec: ReleaseSpec, dest: Path) -> Plan:
     """Download every file of ``spec`` from the simple index at ``index_url`` into ``dest``,
-    check each against the listed sha256, and plan them (:func:`vcrelease.dists.plan_files`).
+    check each against the listed sha256, and plan them
+    (:func:`vcrelease.publish.dists.plan_files`).
 
     Raises:
         ConfigError: the project or version is not on the source index (exit 2), or the files

@@ -22,7 +22,8 @@ its bytes are all written (pypiserver writes the file in place, so a reader can 
 partial file), so every reading that would refuse or fail the verification is repeated, up to
 :data:`SETTLE_READS` readings :data:`SETTLE_PAUSE` seconds apart, and the last one decides.
 
-Credentials never appear in a message: URLs go through :func:`vcrelease.index.redact_url`.
+Credentials never appear in a message: URLs go through
+:func:`vcrelease.publish.simpleapi.redact_url`.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
 from .dists import DistFile, Plan
-from .errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
-from .index import IndexFile, ProjectListing, fetch_listing, file_sha256, redact_url
+from .simpleapi import IndexFile, ProjectListing, fetch_listing, file_sha256, redact_url
 
 SETTLE_READS = 4
 """Readings of the index before a mismatch is believed (module docstring)."""
@@ -489,8 +490,8 @@ def resolve_target(
     from twine import exceptions as twine_errors
     from twine.settings import Settings
 
-    from .errors import ConfigError
-    from .index import derive_index_url
+    from ..errors import ConfigError
+    from .simpleapi import derive_index_url
 
     options: dict[str, Any] = {
         "repository_name": repository_name or "pypi",

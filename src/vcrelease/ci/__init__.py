@@ -1,0 +1,10 @@
+"""The CI provider's environment -> a frozen :class:`BuildContext` (pure: no I/O).
+
+Below every stage (``docs/architecture.md``): it imports nothing else of vcrelease.
+"""
+
+from __future__ import annotations
+
+from .context import DETECTION_VARIABLES, BuildContext, strip_credentials
+
+__all__ = ["DETECTION_VARIABLES", "BuildContext", "strip_credentials"]

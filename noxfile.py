@@ -68,10 +68,12 @@ def tests_matrix(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def lint(session: nox.Session) -> None:
-    """ruff: lint rules and formatting (``pyproject.toml`` has the settings)."""
-    session.install("ruff>=0.5")
+    """ruff (lint rules and formatting) and import-linter's layer contracts
+    (``pyproject.toml`` has the settings; ``docs/architecture.md`` explains the layers)."""
+    session.install("ruff>=0.5", "import-linter>=2.1", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python=None)

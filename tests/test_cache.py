@@ -4,7 +4,7 @@ state always fresh, silent failures.
 To show that a call used the cache (or did not), the tests *poison* the cache file: every
 entry gets the distance :data:`POISON`. A call that returns it read the cache; after a change
 of the key it must return the fresh answer instead (the same as the uncached
-``gitread.describe``).
+``vcrelease.git.describe``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from gitutil import git, run
+from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git import cache
-from vcrelease.git import reader as gitread
 from vcrelease.git.cache import cache_file, cached_describe, clear_memory
 
 POISON = 999_999
@@ -37,12 +37,12 @@ def parse_release_only(name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def cached(repo: Path, tag_key: str = "v") -> gitread.Describe:
+def cached(repo: Path, tag_key: str = "v") -> vcgit.Describe:
     return cached_describe(repo, parse if tag_key == "v" else parse_release_only, tag_key=tag_key)
 
 
-def fresh(repo: Path) -> gitread.Describe:
-    return gitread.describe(repo, parse)
+def fresh(repo: Path) -> vcgit.Describe:
+    return vcgit.describe(repo, parse)
 
 
 @pytest.fixture(autouse=True)
@@ -337,7 +337,7 @@ def test_linked_worktree_keeps_its_own_cache(repo: Path, tmp_path: Path) -> None
     main_state = cached(repo)
     wt_state = cached(wt)
     assert (wt_state.branch, wt_state.distance) == ("side", 1)
-    assert wt_state == gitread.describe(wt, parse)
+    assert wt_state == vcgit.describe(wt, parse)
     assert main_state.branch == "main"
     assert cache_file(repo / ".git" / "worktrees" / "wt").is_file()
     commit(wt, "wt.txt", when=20)  # moves `side`, a ref both work trees share

@@ -1,4 +1,4 @@
-"""The direct readers of :mod:`vcrelease.git.reader` against git itself: packs (deltas, prefix
+"""The direct readers of :mod:`vcrelease.git` against git itself: packs (deltas, prefix
 lookups), loose objects, alternates, long walks with and without a commit-graph, index
 versions and extensions. The fixture scenarios cover the rules; these cover the readers on
 repositories shaped the way ``git gc``, ``git clone --shared`` and sparse checkouts leave them.
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from gitutil import ENV, git
+from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
-from vcrelease.git import reader as gitread
 
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
 
@@ -37,7 +37,7 @@ def git_describe(repo: Path) -> tuple[str, int, str, bool]:
 
 
 def ours(repo: Path) -> tuple[str | None, int, str, bool]:
-    d = gitread.describe(repo, parse)
+    d = vcgit.describe(repo, parse)
     return d.tag, d.distance, d.node, d.dirty
 
 
@@ -82,8 +82,8 @@ def test_every_object_matches_cat_file(packed_repo: Path) -> None:
     objects = [line.split()[:2] for line in listing.splitlines()]
     assert len(objects) > 300  # more than SortedIds' threshold: the prefix array is used
     kinds = {"commit": 1, "tree": 2, "blob": 3, "tag": 4}
-    with gitread.GitRepo.open(packed_repo) as repo:
-        store = repo.objects
+    with vcgit.open(packed_repo) as repo:
+        store = repo.files.objects
         for sha, kind in objects:
             got_kind, content = store.read(sha.encode())
             assert got_kind == kinds[kind], sha
@@ -101,7 +101,7 @@ def test_every_object_matches_cat_file(packed_repo: Path) -> None:
         assert not store.exists(b"0" * 40)
         with pytest.raises(KeyError):
             store.read(b"0" * 40)
-        assert any(pack._ids.prefixes is not None for pack in store._packs or [])
+        assert any(pack.ids.prefixes is not None for pack in store.packs)
         log = git(packed_repo, "log", "--all", "--format=%H %ct %P").splitlines()
         for line in log:  # the walk's fused path, now that the prefix arrays exist
             sha, when, *parents = line.split()
@@ -119,8 +119,8 @@ def test_missing_equals_exists_for_many_ids(packed_repo: Path) -> None:
     loose = git(packed_repo, "rev-parse", "HEAD").encode()
     absent = [b"0" * 40, b"f" * 40, present[0][:-1] + (b"0" if present[0][-1:] != b"0" else b"1")]
     bad = [b"not-hex-at-all-" + b"x" * 25]
-    with gitread.GitRepo.open(packed_repo) as repo:
-        store = repo.objects
+    with vcgit.open(packed_repo) as repo:
+        store = repo.files.objects
         got = store.missing([*present, loose, *absent, *bad])
         assert got == {*absent, *bad}
         assert all(store.exists(sha) for sha in (*present, loose))
@@ -179,12 +179,12 @@ def test_index_version_4(tmp_path: Path) -> None:
     assert (repo / ".git" / "index").read_bytes()[4:8] == b"\0\0\0\x04"
     assert ours(repo) == git_describe(repo)
     (repo / "dir" / "sub" / "c.txt").write_text("changed")
-    assert gitread.describe(repo, parse).dirty_files == ("dir/sub/c.txt",)
+    assert vcgit.describe(repo, parse).dirty_files == ("dir/sub/c.txt",)
     git(repo, "add", "dir/sub/c.txt")
     (repo / "dir" / "sub" / "c.txt").write_text("dir/sub/c.txt")
-    assert gitread.describe(repo, parse).dirty_files == ("dir/sub/c.txt",)  # staged only
+    assert vcgit.describe(repo, parse).dirty_files == ("dir/sub/c.txt",)  # staged only
     git(repo, "add", "dir/sub/c.txt")
-    assert not gitread.describe(repo, parse).dirty
+    assert not vcgit.describe(repo, parse).dirty
 
 
 def test_sparse_index(tmp_path: Path) -> None:
@@ -200,7 +200,7 @@ def test_sparse_index(tmp_path: Path) -> None:
     assert not (repo / "b").exists()
     assert ours(repo) == git_describe(repo)
     (repo / "a" / "1").write_text("changed")
-    assert gitread.describe(repo, parse).dirty_files == ("a/1",)
+    assert vcgit.describe(repo, parse).dirty_files == ("a/1",)
     assert git(repo, "status", "--porcelain") == "M a/1"
 
 
@@ -210,7 +210,7 @@ def test_split_index_is_a_clear_error(tmp_path: Path) -> None:
     (repo / "f0.txt").write_text("staged\n")
     git(repo, "add", "f0.txt")
     with pytest.raises(RepositoryError, match="no-split-index"):
-        gitread.describe(repo, parse)
+        vcgit.describe(repo, parse)
 
 
 def test_deltified_commits(tmp_path: Path) -> None:
@@ -230,7 +230,8 @@ def test_deltified_commits(tmp_path: Path) -> None:
     verify = git(repo, "verify-pack", "-v", str(pack))
     deltified = re.findall(r"^([0-9a-f]{40}) commit .* [0-9a-f]{40}$", verify, re.M)
     assert len(deltified) > 10
-    with gitread.GitRepo.open(repo) as opened:
+    with vcgit.open(repo) as session:
+        opened = session.files
         for sha in deltified:
             _, content = opened.objects.read(sha.encode())
             assert content == git_bytes(repo, "cat-file", "commit", sha)
@@ -249,9 +250,9 @@ def test_assume_unchanged_is_clean_as_for_git(tmp_path: Path) -> None:
     (repo / "f0.txt").write_text("changed behind git's back\n")
     assert git(repo, "status", "--porcelain") == ""
     assert ours(repo) == git_describe(repo)
-    assert not gitread.describe(repo, parse).dirty
+    assert not vcgit.describe(repo, parse).dirty
     git(repo, "update-index", "--no-assume-unchanged", "f0.txt")
-    assert gitread.describe(repo, parse).dirty_files == ("f0.txt",)
+    assert vcgit.describe(repo, parse).dirty_files == ("f0.txt",)
 
 
 def test_plain_hashing_when_no_filter_applies(tmp_path: Path) -> None:
@@ -264,15 +265,15 @@ def test_plain_hashing_when_no_filter_applies(tmp_path: Path) -> None:
     git(repo, "commit", "-qm", "link", when=50)
     content = (repo / "f1.txt").read_bytes()
     (repo / "f1.txt").write_bytes(content)  # new mtime, same bytes
-    assert not gitread.describe(repo, parse).dirty
+    assert not vcgit.describe(repo, parse).dirty
     (repo / "f1.txt").chmod(0o755)
-    assert gitread.describe(repo, parse).dirty_files == ("f1.txt",)
+    assert vcgit.describe(repo, parse).dirty_files == ("f1.txt",)
     git(repo, "config", "core.fileMode", "false")
-    assert not gitread.describe(repo, parse).dirty
+    assert not vcgit.describe(repo, parse).dirty
     assert git(repo, "status", "--porcelain") == ""
     (repo / "link").unlink()
     (repo / "link").symlink_to("f1.txt")
-    assert gitread.describe(repo, parse).dirty_files == ("link",)
+    assert vcgit.describe(repo, parse).dirty_files == ("link",)
     assert ours(repo) == git_describe(repo)
 
 
@@ -284,7 +285,7 @@ def test_gitattributes_in_the_work_tree_top_is_honoured(tmp_path: Path) -> None:
     git(repo, "commit", "-qm", "crlf", when=60)
     (repo / ".gitattributes").write_text("*.txt text eol=lf\n")
     (repo / "f1.txt").write_bytes(b"line\r\n")  # touched: hashed, through the attributes
-    assert gitread.describe(repo, parse).dirty == git_describe(repo)[3]
+    assert vcgit.describe(repo, parse).dirty == git_describe(repo)[3]
 
 
 @pytest.mark.parametrize(("name", "error"), [("v9.9.9", True), ("junk", False)])
@@ -297,7 +298,7 @@ def test_corrupt_packed_tag_line(tmp_path: Path, name: str, error: bool) -> None
     packed.write_text(packed.read_text() + f"not-an-id refs/tags/{name}\n")
     if error:
         with pytest.raises(RepositoryError, match="not an object id"):
-            gitread.describe(repo, parse)
+            vcgit.describe(repo, parse)
     else:
         assert ours(repo)[:2] == ("v0.0", 2)
 
@@ -307,7 +308,7 @@ def test_missing_commit_in_the_walk_is_a_repository_error(tmp_path: Path) -> Non
     sha = git(repo, "rev-parse", "HEAD~1")
     (repo / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
     with pytest.raises(RepositoryError, match=f"commit {sha} is missing"):
-        gitread.describe(repo, parse)
+        vcgit.describe(repo, parse)
 
 
 def test_corrupt_commit_graph_is_a_repository_error(tmp_path: Path) -> None:
@@ -325,4 +326,4 @@ def test_corrupt_commit_graph_is_a_repository_error(tmp_path: Path) -> None:
     path.chmod(0o644)
     path.write_bytes(bytes(data))
     with pytest.raises(RepositoryError, match="commit-graph file is corrupt"):
-        gitread.describe(repo, parse)
+        vcgit.describe(repo, parse)

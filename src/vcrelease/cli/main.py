@@ -244,17 +244,18 @@ def _source_date_epoch(args: argparse.Namespace) -> int:
     """HEAD's committer time: every rebuild of one commit then stamps the same times into its
     archives (reproducible-builds.org, SOURCE_DATE_EPOCH), so a racing rebuild gives
     byte-identical files and its upload is a skip."""
+    from .. import git
     from ..config import load_config
-    from ..git.reader import find_work_tree, head_state
 
-    root = find_work_tree(args.path)
+    root = git.find_work_tree(args.path)
     if root is None:
         raise ConfigError(
             f"{args.path} is not in a git work tree, so it has no commit time. Run it in the "
             "checkout (an sdist keeps the times it was built with)."
         )
     load_config(args.path)  # the same configuration errors as `version`
-    print(int(head_state(root).commit_time.timestamp()))
+    with git.open(root) as repo:
+        print(int(repo.head_state().commit_time.timestamp()))
     return EXIT_OK
 
 

@@ -1,23 +1,25 @@
 """The describe cache: repeated calls (a build asks for the version several times, in several
 processes) skip the history walk.
 
-What is cached: the history part of a describe (:class:`vcrelease.git.reader.History`: the tag,
+What is cached: the history part of a describe (:class:`vcrelease.git.model.History`: the tag,
 its version, the distance, HEAD, the branch, the commit time, HEAD's tree, shallow or not, the
 candidates). The dirty state is never cached: every call recomputes it with the stat-based
-check of :func:`vcrelease.git.reader.dirty_files` (only files whose stat data differ from the
+check of :func:`vcrelease.git.status.dirty_files` (only files whose stat data differ from the
 index are hashed), so a file modified after the last call is always seen. A cached "clean"
 cannot exist.
 
 The key is a digest of contents, not of modification times:
 
-- the refs fingerprint (:attr:`vcrelease.git.reader.Refs.fingerprint`): ``HEAD`` and every ref it
+- the refs fingerprint (:attr:`vcrelease.git.refs.Refs.fingerprint`): ``HEAD`` and every ref it
   follows (a new commit, a moved or switched branch, a detached HEAD), the name and content of
   every loose tag ref (a new, moved or deleted tag), ``packed-refs`` byte for byte
   (``git pack-refs``, ``git gc``, fetches), and the ``shallow`` file (deepening a clone);
 - the tag settings: the caller's ``tag_key`` (the tag pattern and its flags) and the versions
   of the libraries that parse tag names (``vcs-versioning``, ``packaging``);
-- vcrelease itself: its version and the size and modification time of the modules that
-  compute the history (an edited checkout of vcrelease never reads an older result);
+- vcrelease itself: its version and the size and modification time of every module of
+  ``vcrelease.git`` (the package that computes the history: an edited checkout of vcrelease
+  never reads an older result, and a module added to the package is covered without a list
+  to keep up to date);
 - the format of the cache.
 
 Objects never change under their id, so nothing about them is keyed. Errors (a shallow cut, a
@@ -39,13 +41,15 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from . import reader
-from .reader import Describe, GitRepo, History, TagCandidate
+from .history import read_history
+from .model import Describe, History, ParseTag, TagCandidate
+from .refs import Refs
+from .repository import GitRepo
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL
     from _blake2 import blake2b
@@ -66,40 +70,52 @@ _memory: dict[str, History] = {}
 dropped): the one piece of module state, bounded."""
 
 
+def cached_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag, *, tag_key: str) -> History:
+    """:func:`vcrelease.git.history.read_history`, taken from the cache when the refs and the
+    tag settings are unchanged (and stored there otherwise).
+
+    Args:
+        repo, refs: the open repository and its refs, as read by the caller's session.
+        parse_tag: tag name -> version string or None.
+        tag_key: a string that changes whenever ``parse_tag`` may answer differently (the tag
+            pattern and its flags).
+
+    Raises:
+        RepositoryError, ShallowCloneError: as ``read_history`` (errors are never cached).
+    """
+    key = None if refs.fingerprint is None or _disabled() else _key(refs.fingerprint, tag_key)
+    history = None if key is None else _lookup(repo, key)
+    if history is None:
+        history = read_history(repo, refs, parse_tag)
+        if key is not None:
+            _store(repo, key, history)
+    elif history.root != repo.root:
+        history = _with_root(history, repo.root)
+    return history
+
+
 def cached_describe(
     path: Path,
-    parse_tag: Callable[[str], str | None],
+    parse_tag: ParseTag,
     *,
     tag_key: str,
     ignore_dirty: Iterable[str] = (),
 ) -> Describe:
-    """:func:`vcrelease.git.reader.describe`, with the history taken from the cache when the
-    refs and the tag settings are unchanged.
+    """:func:`vcrelease.git.describe` with the history from the cache (:func:`cached_history`),
+    in a session of its own (:meth:`vcrelease.git.Repository.describe` with ``tag_key``).
 
     Args:
         path: a directory inside the work tree.
-        parse_tag: tag name -> version string or None, as for ``describe``.
-        tag_key: a string that changes whenever ``parse_tag`` may answer differently (the tag
-            pattern and its flags).
+        parse_tag, tag_key: as for :func:`cached_history`.
         ignore_dirty: as for ``describe``.
 
     Raises:
-        RepositoryError, ShallowCloneError: as :func:`vcrelease.git.reader.describe`.
+        RepositoryError, ShallowCloneError: as :func:`vcrelease.git.describe`.
     """
-    root = reader.find_work_tree(path)
-    if root is None or _disabled():
-        return reader.describe(path, parse_tag, ignore_dirty=ignore_dirty)
-    with GitRepo.open(root) as repo:
-        refs = reader.read_refs(repo)
-        key = None if refs.fingerprint is None else _key(refs.fingerprint, tag_key)
-        history = None if key is None else _lookup(repo, key)
-        if history is None:
-            history = reader.read_history(repo, refs, parse_tag)
-            if key is not None:
-                _store(repo, key, history)
-        elif history.root != root:
-            history = _with_root(history, root)
-        return history.describe(reader.dirty_files(repo, history.head_tree, ignore_dirty))
+    from .session import open_repository  # the session imports this module on demand too
+
+    with open_repository(path) as repo:
+        return repo.describe(parse_tag, tag_key=tag_key, ignore_dirty=ignore_dirty)
 
 
 def cache_file(git_dir: str | Path) -> Path:
@@ -127,13 +143,24 @@ def _key(fingerprint: bytes, tag_key: str) -> str:
 
 
 def _code_stamps() -> list[str]:
-    """What else decides the history: our modules' files and the tag-parsing libraries."""
-    stamps = []
-    modules = ("vcrelease.git.reader", "vcrelease.git.commitgraph", "vcrelease.git.cache")
-    for name in (*modules, "vcs_versioning", "packaging"):
-        module = sys.modules.get(name)
+    """What else decides the history: every module of this package (derived from its
+    directory, so no list can miss a module) and the tag-parsing libraries."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    try:
+        names = sorted(name for name in os.listdir(package) if name.endswith(".py"))
+    except OSError:
+        names = []
+    stamps = [f"vcrelease.git:{package}:{len(names)}"]
+    for name in names:
+        try:
+            module_st = os.stat(os.path.join(package, name))
+            stamps.append(f"{name}:{module_st.st_size}:{module_st.st_mtime_ns}")
+        except OSError:
+            stamps.append(f"{name}:?")
+    for library in ("vcs_versioning", "packaging"):
+        module = sys.modules.get(library)
         if module is None:
-            stamps.append(f"{name}:absent")
+            stamps.append(f"{library}:absent")
             continue
         version = getattr(module, "__version__", None)
         file = getattr(module, "__file__", None)
@@ -142,7 +169,7 @@ def _code_stamps() -> list[str]:
         except OSError:
             st = None
         stamp = f"{st.st_size}:{st.st_mtime_ns}" if st else "?"
-        stamps.append(f"{name}:{version}:{file}:{stamp}")
+        stamps.append(f"{library}:{version}:{file}:{stamp}")
     return stamps
 
 

@@ -25,6 +25,8 @@ from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias, TypeVar
 
+from .ids import HexId, RawId
+
 _NO_PARENT = 0x70000000
 _EXTRA_EDGES = 0x80000000
 _LAST_EDGE = 0x80000000
@@ -50,7 +52,7 @@ class GraphCommit:
         commit_time: committer time in seconds since the Unix epoch (int).
     """
 
-    parents: tuple[bytes, ...]
+    parents: tuple[HexId, ...]
     commit_time: int
 
 
@@ -58,7 +60,7 @@ _PREFIX_AFTER = 256
 """Lookups in one table before its id prefixes are copied into an array (see SortedIds)."""
 
 
-def find_sorted(data: Buffer, table: int, fanout: int, oid: bytes, width: int) -> int | None:
+def find_sorted(data: Buffer, table: int, fanout: int, oid: RawId, width: int) -> int | None:
     """Index of ``oid`` in a sorted table of ids, or None.
 
     ``data`` holds a 256-entry big-endian uint32 fan-out table at offset ``fanout`` (entry
@@ -133,7 +135,7 @@ class SortedIds:
         self.prefixes: array.array[int] | None = None
         """The first 4 bytes of each id as an int, once built (read-only for callers)."""
 
-    def find(self, oid: bytes) -> int | None:
+    def find(self, oid: RawId) -> int | None:
         """Index of the binary id ``oid`` in the table, or None."""
         if self.prefixes is None:
             self._lookups += 1
@@ -141,7 +143,7 @@ class SortedIds:
                 return find_sorted(self._data, self._table, self._fanout, oid, self._width)
         return self.find_many((oid,))[0]
 
-    def find_many(self, oids: Sequence[bytes]) -> list[int | None]:
+    def find_many(self, oids: Sequence[RawId]) -> list[int | None]:
         """:meth:`find` for each of ``oids`` (thousands of tags: one loop, no call per id);
         the prefix array is built first when the lookups so far and these exceed
         :data:`_PREFIX_AFTER`."""
@@ -170,10 +172,10 @@ class SortedIds:
             out.append(found)
         return out
 
-    def at(self, index: int) -> bytes:
+    def at(self, index: int) -> RawId:
         """The id at ``index``."""
         start = self._table + index * self._width
-        return bytes(self._data[start : start + self._width])
+        return RawId(bytes(self._data[start : start + self._width]))
 
     def _build_prefixes(self) -> array.array[int]:
         width = self._width
@@ -225,13 +227,13 @@ class _Layer:
     def close(self) -> None:
         self._map.close()
 
-    def find(self, oid: bytes) -> int | None:
+    def find(self, oid: RawId) -> int | None:
         """Local index of binary ``oid`` in this layer, or None."""
         return self._ids.find(oid)
 
-    def oid_at(self, index: int) -> bytes:
+    def oid_at(self, index: int) -> RawId:
         start = self._oids + index * self.hash_len
-        return bytes(self._map[start : start + self.hash_len])
+        return RawId(bytes(self._map[start : start + self.hash_len]))
 
     def run_records(
         self, position: int, stop: Container[object], seen: Container[object], limit: int | None
@@ -298,10 +300,10 @@ class _Layer:
         p1, p2, high, low = _CDAT_FIELDS.unpack_from(self._map, offset)
         return p1, p2, ((high & 0x3) << 32) | low
 
-    def tree(self, index: int) -> bytes:
+    def tree(self, index: int) -> RawId:
         """Binary id of the root tree of local ``index``."""
         offset = self._cdat + index * (self.hash_len + 16)
-        return bytes(self._map[offset : offset + self.hash_len])
+        return RawId(bytes(self._map[offset : offset + self.hash_len]))
 
     def edges(self, start: int) -> Iterator[int]:
         if self._edges is None:
@@ -361,13 +363,13 @@ class CommitGraph:
         for layer in self._layers:
             layer.close()
 
-    def _oid_at_position(self, position: int) -> bytes:
+    def _oid_at_position(self, position: int) -> RawId:
         for layer in self._layers:
             if layer.first_position <= position < layer.first_position + layer.count:
                 return layer.oid_at(position - layer.first_position)
         raise CommitGraphError(f"parent position {position} outside the commit-graph")
 
-    def position(self, oid: bytes) -> int | None:
+    def position(self, oid: RawId) -> int | None:
         """Graph position of the commit with binary id ``oid`` (20 bytes), or None."""
         for layer in reversed(self._layers):
             index = layer.find(oid)
@@ -375,7 +377,7 @@ class CommitGraph:
                 return layer.first_position + index
         return None
 
-    def positions(self, oids: Sequence[bytes]) -> list[int | None]:
+    def positions(self, oids: Sequence[RawId]) -> list[int | None]:
         """:meth:`position` for each of ``oids`` (binary ids), in one pass per layer."""
         out: list[int | None] = [None] * len(oids)
         todo = list(range(len(oids)))
@@ -401,12 +403,12 @@ class CommitGraph:
                 break
         raise CommitGraphError(f"position {position} outside the commit-graph")
 
-    def oid(self, position: int) -> bytes:
+    def oid(self, position: int) -> RawId:
         """Binary id of the commit at graph ``position``."""
         layer = self._layer(position)
         return layer.oid_at(position - layer.first_position)
 
-    def tree(self, position: int) -> bytes:
+    def tree(self, position: int) -> RawId:
         """Binary id of the root tree of the commit at graph ``position``."""
         layer = self._layer(position)
         return layer.tree(position - layer.first_position)
@@ -462,9 +464,9 @@ class CommitGraph:
             position, more = layer.run_columns(position, stop, seen)
         return position, steps + more
 
-    def lookup(self, hexsha: bytes) -> GraphCommit | None:
+    def lookup(self, hexsha: HexId) -> GraphCommit | None:
         """Parents and commit time of the commit ``hexsha`` (40 hex ``bytes``), or None."""
-        oid = bytes.fromhex(hexsha.decode("ascii"))
+        oid = RawId(bytes.fromhex(hexsha.decode("ascii")))
         for layer in reversed(self._layers):
             index = layer.find(oid)
             if index is None:
@@ -478,6 +480,8 @@ class CommitGraph:
                     positions.extend(layer.edges(p2 & ~_EXTRA_EDGES))
                 else:
                     positions.append(p2)
-            parents = tuple(self._oid_at_position(p).hex().encode("ascii") for p in positions)
+            parents = tuple(
+                HexId(self._oid_at_position(p).hex().encode("ascii")) for p in positions
+            )
             return GraphCommit(parents, commit_time)
         return None

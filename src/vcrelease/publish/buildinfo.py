@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .. import git
 from ..ci.context import BuildContext, strip_credentials
 from ..config import Config, load_config
 from ..errors import ConfigError
-from ..git.reader import VersionTag, find_work_tree, head_state, list_version_tags, remote_url
+from ..git import VersionTag
 from ..version.formatting import tag_parser
 from ..version.resolve import VersionResult, build_time, ignored_paths, resolve_version
 from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
@@ -78,24 +80,32 @@ def gather(project_dir: Path, env: Mapping[str, str], *, config: Config | None =
         ConfigError, NoVersionError: as :func:`vcrelease.version.resolve.resolve_version`, and
             :func:`read_event_payload`.
     """
+    root = git.find_work_tree(project_dir)
+    with nullcontext(None) if root is None else git.open(root) as session:  # one per command
+        return _gather(project_dir, env, config, session)
+
+
+def _gather(
+    project_dir: Path, env: Mapping[str, str], config: Config | None, session: git.Repository | None
+) -> BuildInfo:
     config = load_config(project_dir) if config is None else config
     context = BuildContext.from_env(env, read_event_payload(env))
-    result = resolve_version(project_dir, env=env, config=config, context=context)
+    result = resolve_version(project_dir, env=env, config=config, context=context, repo=session)
     state = result.describe
-    root = find_work_tree(project_dir) if result.source == "git" else None
+    repo = session if result.source == "git" else None
     if not context.is_ci and state is not None:
         at_tag = state.tag if state.distance == 0 and not state.dirty else None
         context = BuildContext.local(branch=state.branch, tag=at_tag, sha=state.node)
     source = context.repository_url
-    if source is None and root is not None:
-        url = remote_url(root)
+    if source is None and repo is not None:
+        url = repo.remote_url()
         source = strip_credentials(url) if url else None
         context = replace(context, repository_url=source)
     releases: tuple[str, ...] | None = None
     facts: RepoFacts | None = None
-    if root is not None and state is not None:
+    if repo is not None and state is not None:
         parse_tag = tag_parser(config.tag_pattern)
-        tags = list_version_tags(root, parse_tag)
+        tags = repo.version_tags(parse_tag)
         if not state.shallow:
             releases = tuple(t.version for t in tags)
         facts = _facts(state.node, state.branch, state.dirty_files, tags, context, parse_tag)
@@ -142,12 +152,13 @@ def repo_facts(project_dir: Path, config: Config, context: BuildContext) -> Repo
     Raises:
         RepositoryError: the repository cannot be read.
     """
-    root = find_work_tree(project_dir)
+    root = git.find_work_tree(project_dir)
     if root is None:
         return None
     parse_tag = tag_parser(config.tag_pattern)
-    head = head_state(root, ignore_dirty=ignored_paths(project_dir, root, config))
-    tags = list_version_tags(root, parse_tag)
+    with git.open(root) as repo:
+        head = repo.head_state(ignore_dirty=ignored_paths(project_dir, root, config))
+        tags = repo.version_tags(parse_tag)
     return _facts(head.node, head.branch, head.dirty_files, tags, context, parse_tag)
 
 

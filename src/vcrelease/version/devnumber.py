@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from ..ci.context import BuildContext
 from ..errors import ConfigError
-from ..git.reader import Describe
+from ..git import Describe
 
 DEV_NUMBERS = ("distance", "run", "commit-time")
 ENV_VARIABLE = "VCRELEASE_DEV_NUMBER"

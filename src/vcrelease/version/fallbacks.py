@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..git.reader import Describe
+from ..git import Describe
 
 ARCHIVAL_FILE = ".git_archival.txt"
 ARCHIVAL_TEMPLATE = """\

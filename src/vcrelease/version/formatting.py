@@ -1,4 +1,4 @@
-"""A :class:`~vcrelease.git.reader.Describe` -> a PEP 440 version string, through vcs-versioning.
+"""A :class:`~vcrelease.git.Describe` -> a PEP 440 version string, through vcs-versioning.
 
 The version schemes and local schemes are setuptools-scm's own (``vcs-versioning``, the
 entry-point groups ``setuptools_scm.version_scheme`` and ``setuptools_scm.local_scheme``),
@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from ..config import LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP
-from ..git.reader import Describe
+from ..git import Describe
 
 NO_TAG_VERSION = "0.0"
 

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import git
 from ..ci.context import BuildContext
 from ..config import (
     LOCAL_SCHEME_GROUP,
@@ -40,7 +42,7 @@ from ..config import (
     local_scheme_for,
 )
 from ..errors import ConfigError, NoVersionError, TagBuildError
-from ..git.reader import Describe, describe, find_work_tree, head_state, list_version_tags
+from ..git import Describe
 from . import fallbacks
 from .formatting import format_version, tag_parser
 from .schemes import check_config_schemes, check_scheme
@@ -87,6 +89,7 @@ def resolve_version(
     local_scheme: str | None = None,
     config: Config | None = None,
     context: BuildContext | None = None,
+    repo: git.Repository | None = None,
 ) -> VersionResult:
     """The version of the project in ``project_dir``.
 
@@ -98,6 +101,9 @@ def resolve_version(
         version_scheme, local_scheme: override the configured scheme names.
         config: use this configuration instead of reading ``pyproject.toml``.
         context: the build; default :meth:`BuildContext.from_env` of ``env``.
+        repo: the caller's session of the repository holding ``project_dir``, to share what
+            it reads (:func:`vcrelease.git.open`); default: a session opened here when the
+            git source is reached.
 
     Raises:
         ConfigError: bad configuration or pretend version (exit 2).
@@ -128,15 +134,18 @@ def resolve_version(
         if state is not None:
             return _from_describe(state, config, env, context, "archival", fallbacks.ARCHIVAL_FILE)
 
-    root = find_work_tree(project_dir)
+    root = git.find_work_tree(project_dir) if repo is None else repo.root
     if root is not None:
-        tag_version = parse_tag(context.tag) if context.event == "tag" and context.tag else None
-        if tag_version is not None:
-            state = tag_build_state(project_dir, config, context, root=root, parse_tag=parse_tag)
-            result = _from_describe(state, config, env, context, "git", str(root))
-            _check_tag_build_version(result, state)
-            return result
-        state = describe_project(project_dir, config, root=root, parse_tag=parse_tag)
+        with git.open(root) if repo is None else nullcontext(repo) as session:
+            tag_version = parse_tag(context.tag) if context.event == "tag" and context.tag else None
+            if tag_version is not None:
+                state = tag_build_state(
+                    project_dir, config, context, repo=session, parse_tag=parse_tag
+                )
+                result = _from_describe(state, config, env, context, "git", str(root))
+                _check_tag_build_version(result, state)
+                return result
+            state = describe_project(project_dir, config, repo=session, parse_tag=parse_tag)
         return _from_describe(state, config, env, context, "git", str(root))
 
     if config.fallback_version is not None:
@@ -191,7 +200,7 @@ def tag_build_state(
     config: Config,
     context: BuildContext,
     *,
-    root: Path,
+    repo: git.Repository,
     parse_tag: Callable[[str], str | None],
 ) -> Describe:
     """The repository state of a CI tag build: HEAD at ``context.tag``, distance 0, clean.
@@ -209,7 +218,8 @@ def tag_build_state(
     version = parse_tag(tag) if tag else None
     if tag is None or version is None:
         raise ValueError(f"not a version tag build: {context.tag!r}")
-    head = head_state(root, ignore_dirty=ignored_paths(project_dir, root, config))
+    root = repo.root
+    head = repo.head_state(ignore_dirty=ignored_paths(project_dir, root, config))
     where = f"This is a {context.provider} tag build of {tag}"
     if head.dirty_files:
         raise TagBuildError(
@@ -217,7 +227,7 @@ def tag_build_state(
             f"{', '.join(head.dirty_files)}. A release is built from the tag as committed: "
             "find the build step that changes them (generated files belong in .gitignore)."
         )
-    tagged = {t.name: t.commit for t in list_version_tags(root, parse_tag)}.get(tag)
+    tagged = {t.name: t.commit for t in repo.version_tags(parse_tag)}.get(tag)
     if tagged is None and context.sha is None:
         raise TagBuildError(
             f"{where}, but the tag is not in the clone at {root} and the CI names no commit, "
@@ -260,30 +270,27 @@ def describe_project(
     project_dir: Path,
     config: Config,
     *,
-    root: Path | None = None,
+    repo: git.Repository | None = None,
     parse_tag: Callable[[str], str | None] | None = None,
 ) -> Describe:
     """The repository state of the project in ``project_dir`` under ``config``.
 
-    ``root`` (the work tree's top, when the caller already found it) and ``parse_tag`` (built
-    from ``config.tag_pattern`` when None) save repeating that work. The configured version
-    file never makes the tree dirty.
+    ``repo`` (the caller's session of the repository, :func:`vcrelease.git.open`) and
+    ``parse_tag`` (built from ``config.tag_pattern`` when None) save repeating that work. The
+    configured version file never makes the tree dirty.
 
     Raises:
         RepositoryError: no work tree at or above ``project_dir``, or a broken repository.
-        ShallowCloneError: see :func:`vcrelease.git.reader.describe`.
+        ShallowCloneError: see :func:`vcrelease.git.describe`.
     """
-    root = root or find_work_tree(project_dir)
-    if root is None:
-        return describe(project_dir, tag_parser(config.tag_pattern))  # raises: no work tree
-    from ..git.cache import cached_describe  # the history is cached; the dirty state never is
-
+    if repo is None:
+        with git.open(project_dir) as opened:  # raises: no work tree
+            return describe_project(project_dir, config, repo=opened, parse_tag=parse_tag)
     pattern = config.tag_pattern
-    return cached_describe(
-        root,
+    return repo.describe(  # the history is cached (tag_key); the dirty state never is
         parse_tag or tag_parser(pattern),
         tag_key=f"{pattern.pattern}\0{pattern.flags}",
-        ignore_dirty=ignored_paths(project_dir, root, config),
+        ignore_dirty=ignored_paths(project_dir, repo.root, config),
     )
 
 

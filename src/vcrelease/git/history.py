@@ -1,0 +1,203 @@
+"""The history of HEAD: version tags from refs to commits, the walk's answer checked against
+a shallow clone's cut, and the listing of every version tag.
+
+Rules (``docs/architecture.md``, "The version rules"; ``git-describe``):
+
+- candidates are ``refs/tags/*`` whose name the caller's ``parse_tag`` accepts (a tag pattern
+  and a PEP 440 parse); lightweight and annotated tags count, tags of tags are peeled, tags of
+  trees or blobs are skipped;
+- a corrupt version tag ref, or one naming a missing object, is an error (it might be the
+  nearest); other broken refs are skipped, as git skips them;
+- a shallow clone (``gitrepository-layout``, ``shallow``) whose cut hides what the answer
+  depends on raises :class:`~vcrelease.errors.ShallowCloneError`, never a silently wrong
+  distance.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from ..errors import RepositoryError, ShallowCloneError
+from .commitgraph import CommitGraphError
+from .ids import OBJ_COMMIT, HexId
+from .model import History, ParseTag, VersionTag
+from .objects import peel
+from .refs import Refs, TagRef
+from .repository import GitRepo
+from .walk import CommitReader, Node, TagIndex, exact_walk, read_commit, walk
+
+__all__ = ["read_history", "version_tags"]
+
+_SHALLOW_FIX = (
+    "Fetch the full history and the tags: with actions/checkout set `fetch-depth: 0`; "
+    "elsewhere run `git fetch --unshallow --tags`."
+)
+
+
+def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
+    """The nearest version tag from ``refs.head`` and its distance, as ``git describe``.
+
+    Raises:
+        RepositoryError: HEAD's commit (or one walked) is missing or not a commit, a version
+            tag ref is corrupt or names a missing object.
+        ShallowCloneError: the clone's cut hides the nearest tag or part of the distance.
+    """
+    root = repo.root
+    store = repo.objects
+    head_tree, _, head_time = read_commit(store, refs.head, root)
+    graph = repo.open_graph()
+    try:
+        reader = CommitReader(store, graph, refs.shallow, root)
+        tags = TagIndex(_tag_commits(repo, refs.tags, parse_tag, reader), parse_tag)
+        head = reader.node(refs.head)
+        try:
+            found = walk(head, tags, reader)
+            if not found.exact:
+                found = exact_walk(head, tags, reader)
+        except KeyError as exc:  # from the walk's direct reader (see CommitReader.fast_read)
+            sha = exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"?"
+            raise RepositoryError(
+                f"{root}: commit {sha.decode('ascii', 'replace')} is missing from the object "
+                "store. The clone is incomplete or corrupt; re-clone it or run `git fsck`."
+            ) from exc
+        except (ValueError, zlib.error, IndexError) as exc:
+            raise RepositoryError(
+                f"{root}: a commit of the history cannot be read ({exc}). Run `git fsck`."
+            ) from exc
+        except (CommitGraphError, struct.error) as exc:
+            raise RepositoryError(
+                f"{root}: the commit-graph file is corrupt ({exc}). Delete it "
+                "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
+            ) from exc
+    finally:
+        if graph is not None:
+            graph.close()
+    winner = found.winner
+    if winner is None and found.cut:
+        raise ShallowCloneError(
+            f"{root} is a shallow clone and no version tag is reachable in the history it has, "
+            f"so the version cannot be known. {_SHALLOW_FIX}"
+        )
+    if winner is not None and found.cut_outside_winner:
+        raise ShallowCloneError(
+            f"{root} is a shallow clone: the nearest tag found, {winner.name}, may not be the "
+            f"nearest one, and the distance to it cannot be counted. {_SHALLOW_FIX}"
+        )
+    return History(
+        tag=winner.name if winner else None,
+        tag_version=winner.version if winner else None,
+        distance=winner.distance if winner else found.seen,
+        node=refs.head.decode("ascii"),
+        branch=refs.branch,
+        commit_time=head_time,
+        head_tree=head_tree.decode("ascii"),
+        shallow=bool(refs.shallow),
+        candidates=found.candidates,
+        root=root,
+    )
+
+
+def _tag_commits(
+    repo: GitRepo, tags: list[TagRef], parse_tag: ParseTag, reader: CommitReader
+) -> dict[Node, list[str]]:
+    """Commit node -> names of the tags peeling to it.
+
+    Every tag ref is checked: a corrupt one, or one naming a missing object, is an error when
+    its name is a version tag (it might be the nearest) and skipped otherwise; the name is
+    parsed only then. A tag whose peeled id ``packed-refs`` records is checked through that
+    id (its tag object is not read). Tags of trees and blobs stay in the result under the
+    tree's or blob's id, which the walk never meets.
+    """
+    store = repo.objects
+    node_of = reader.node
+    # (name, commit node, problem, peeled commit whose existence is still to be checked)
+    found: list[tuple[str, Node | None, str | None, HexId | None]] = []
+    peeled_nodes = iter(
+        reader.nodes([t.peeled for t in tags if t.target is not None and t.peeled is not None])
+    )
+    for name, target, peeled, raw in tags:
+        if target is None:
+            found.append((name, None, _corrupt(name, raw), None))
+        elif peeled is not None:
+            node = next(peeled_nodes)  # a graph position: the commit exists
+            found.append((name, node, None, None if isinstance(node, int) else peeled))
+        else:
+            try:
+                commit = peel(store, target)  # reads every object on the way
+                found.append((name, node_of(commit), None, None))
+            except KeyError as exc:
+                found.append(
+                    (name, None, _missing(name, exc.args[0] if exc.args else target), None)
+                )
+            except (ValueError, zlib.error, IndexError) as exc:
+                found.append((name, None, f"version tag {name} cannot be read ({exc})", None))
+    absent = store.missing([unchecked for *_, unchecked in found if unchecked is not None])
+    out: dict[Node, list[str]] = {}
+    for name, commit_node, problem, unchecked in found:
+        if unchecked is not None and unchecked in absent:
+            problem = _missing(name, unchecked)
+        if problem is not None:
+            if parse_tag(name) is None:
+                continue  # not a version tag: skipped, as git skips a broken ref
+            raise RepositoryError(
+                f"{repo.root}: {problem}. Delete the tag (`git tag -d {name}`) or fetch it "
+                "again (`git fetch --tags`)."
+            )
+        assert commit_node is not None
+        out.setdefault(commit_node, []).append(name)
+    return out
+
+
+def _corrupt(name: str, raw: bytes) -> str:
+    content = raw.strip()[:60].decode("utf-8", "replace")
+    return f"version tag {name} points at {content!r}, which is not an object id"
+
+
+def _missing(name: str, sha: bytes) -> str:
+    return (
+        f"version tag {name} points at {sha.decode('ascii', 'replace')!r}, which is not an "
+        "object in this repository"
+    )
+
+
+def version_tags(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> tuple[VersionTag, ...]:
+    """Every tag in ``refs`` that ``parse_tag`` accepts, sorted by name, reachable from HEAD
+    or not.
+
+    Tags that name no commit (a tag of a tree or blob) and versions that are not PEP 440 are
+    left out.
+
+    Raises:
+        RepositoryError: a version tag is corrupt or points at a missing object.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    store = repo.objects
+    found: list[VersionTag] = []
+    for tag in refs.tags:
+        version = parse_tag(tag.name)
+        if version is None:
+            continue
+        try:
+            Version(version)
+        except InvalidVersion:
+            continue
+        problem = None
+        try:
+            if tag.target is None:
+                problem = _corrupt(tag.name, tag.raw)
+            else:
+                commit = peel(store, tag.target)
+                if store.kind(commit) == OBJ_COMMIT:
+                    found.append(VersionTag(tag.name, version, commit.decode("ascii")))
+        except KeyError as exc:
+            problem = _missing(tag.name, exc.args[0] if exc.args else b"?")
+        except (ValueError, zlib.error, IndexError) as exc:
+            problem = f"version tag {tag.name} cannot be read ({exc})"
+        if problem is not None:
+            raise RepositoryError(
+                f"{repo.root}: {problem}. Delete the tag (`git tag -d {tag.name}`) or fetch it "
+                "again (`git fetch --tags`)."
+            )
+    return tuple(found)

@@ -1,0 +1,182 @@
+"""The index file (``.git/index``): its entries and its cache-tree extension.
+
+Format (``gitformat-index``): the signature ``DIRC``, a version (2, 3 or 4) and an entry
+count; each entry holds stat data (ctime, mtime, dev, ino, mode, uid, gid, size: 32 bits
+each), the 20-byte object id, 16 bits of flags (assume-valid, extended, 2 bits of stage, 12
+bits of name length) and, from version 3, 16 bits of extended flags (skip-worktree,
+intent-to-add) when the extended bit is set; then the path, NUL-padded to a multiple of 8
+bytes (versions 2, 3) or prefix-compressed against the previous path (version 4: a varint of
+bytes to strip, then the NUL-terminated rest). Extensions follow: ``TREE`` (the cache-tree,
+:class:`CacheTree`), ``sdir`` (a sparse index: directory entries stand for whole trees), and
+optional ones (an upper-case first letter), which are skipped; ``link`` (a split index) and
+any other required extension are refused (:class:`UnsupportedIndex`).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+from .ids import RawId
+
+__all__ = [
+    "ASSUME_VALID",
+    "INTENT_TO_ADD",
+    "SKIP_WORKTREE",
+    "CacheTree",
+    "IndexEntry",
+    "UnsupportedIndex",
+    "parse_index",
+]
+
+SKIP_WORKTREE = 0x4000
+INTENT_TO_ADD = 0x2000
+ASSUME_VALID = 0x10000  # the entry's "assume valid" flag, kept with the extended flags
+
+
+class UnsupportedIndex(Exception):
+    """An index this reader does not parse (split index, an unknown version or extension)."""
+
+
+class IndexEntry(NamedTuple):
+    """One index entry (a named tuple: the dirty check makes one per tracked file).
+
+    Attributes:
+        path: ``/``-separated path relative to the work tree's top (bytes, as stored).
+        mode: file mode (``0o100644``, ``0o100755``, ``0o120000`` symlink, ``0o160000``
+            submodule, ``0o040000`` a sparse directory entry).
+        oid: the blob's (or tree's, or submodule commit's) 20-byte id.
+        stage: 0, or 1 to 3 for the sides of a conflict.
+        mtime_ns: modification time from the stat data, in nanoseconds.
+        size: file size from the stat data, modulo 2**32.
+        flags: :data:`SKIP_WORKTREE`, :data:`INTENT_TO_ADD`, and :data:`ASSUME_VALID` for the
+            entry's assume-valid bit; 0 for most entries.
+    """
+
+    path: bytes
+    mode: int
+    oid: RawId
+    stage: int
+    mtime_ns: int
+    size: int
+    flags: int
+
+
+class CacheTree:
+    """A node of the index's cache-tree extension: ``oid`` is None when invalid."""
+
+    __slots__ = ("children", "entry_count", "oid")
+
+    def __init__(
+        self, entry_count: int, oid: bytes | None, children: dict[bytes, CacheTree]
+    ) -> None:
+        self.entry_count = entry_count
+        self.oid = oid
+        self.children = children
+
+
+_ENTRY = struct.Struct(">8xII8xI8xI20sH")  # mtime s, ns, mode, size, sha, flags
+
+
+def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
+    """An index file (``DIRC``, versions 2, 3 and 4) -> (entries in index order, cache-tree,
+    whether any entry has extended flags).
+
+    Raises:
+        UnsupportedIndex: another version, or a required extension other than ``sdir``
+            (a sparse index, whose directory entries the dirty check compares as trees).
+        ValueError, struct.error: a truncated or corrupt file.
+    """
+    if data[:4] != b"DIRC":
+        raise ValueError("not an index file")
+    version, count = struct.unpack_from(">II", data, 4)
+    if version not in (2, 3, 4):
+        raise UnsupportedIndex(f"index version {version}")
+    entries: list[IndexEntry] = []
+    any_extended = False
+    unpack = _ENTRY.unpack_from
+    make = IndexEntry._make  # tuple.__new__ in C: no Python-level call per entry
+    pos = 12
+    previous = b""
+    for _ in range(count):
+        mtime_s, mtime_ns, mode, size, sha, flags = unpack(data, pos)
+        start = pos + 62
+        extended = 0
+        if flags & 0x4000:
+            (extended,) = struct.unpack_from(">H", data, start)
+            start += 2
+            any_extended = True
+        if version == 4:
+            c = data[start]
+            start += 1
+            strip = c & 0x7F
+            while c & 0x80:
+                c = data[start]
+                start += 1
+                strip = ((strip + 1) << 7) | (c & 0x7F)
+            end = data.index(b"\0", start)
+            path = previous[: len(previous) - strip] + data[start:end]
+            previous = path
+            pos = end + 1
+        else:
+            length = flags & 0xFFF
+            end = data.index(b"\0", start) if length == 0xFFF else start + length
+            path = data[start:end]
+            pos += (end - pos + 8) & ~7
+        if flags & 0x8000:
+            extended |= ASSUME_VALID
+        entries.append(
+            make(
+                (
+                    path,
+                    mode,
+                    sha,
+                    (flags >> 12) & 3,
+                    mtime_s * 1_000_000_000 + mtime_ns,
+                    size,
+                    extended,
+                )
+            )
+        )
+    tree = None
+    end = len(data) - 20
+    while pos + 8 <= end:
+        signature = data[pos : pos + 4]
+        (length,) = struct.unpack_from(">I", data, pos + 4)
+        payload = data[pos + 8 : pos + 8 + length]
+        if signature == b"TREE":
+            tree = _parse_cache_tree(payload)
+        elif signature != b"sdir" and not b"A" <= signature[:1] <= b"Z":
+            raise UnsupportedIndex(f"index extension {signature!r}")
+        pos += 8 + length
+    return entries, tree, any_extended
+
+
+def _parse_cache_tree(data: bytes) -> CacheTree | None:
+    """The ``TREE`` extension: nodes in pre-order, ``<name>\\0<count> <subtrees>\\n[<oid>]``."""
+    pos = 0
+
+    def node() -> tuple[bytes, CacheTree]:
+        nonlocal pos
+        nul = data.index(b"\0", pos)
+        name = data[pos:nul]
+        newline = data.index(b"\n", nul)
+        count_text, subtrees_text = data[nul + 1 : newline].split(b" ")
+        pos = newline + 1
+        count = int(count_text)
+        oid = None
+        if count >= 0:
+            oid = data[pos : pos + 20]
+            pos += 20
+        children = {}
+        for _ in range(int(subtrees_text)):
+            child_name, child = node()
+            children[child_name] = child
+        return name, CacheTree(count, oid, children)
+
+    if not data:
+        return None
+    try:
+        return node()[1]
+    except (ValueError, IndexError):
+        return None  # a cache-tree we cannot read: compare every entry instead

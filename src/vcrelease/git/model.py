@@ -1,0 +1,170 @@
+"""The records the git readers return: what a describe, a history walk, HEAD and the version
+tags of a repository are, as frozen dataclasses.
+
+The rules that fill them (``docs/architecture.md``, "The version rules"; ``git-describe``,
+``git-rev-list``) live in :mod:`vcrelease.git.walk` and :mod:`vcrelease.git.history`. Ids are
+``str`` here: 40 lower-case hex characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Describe", "HeadState", "History", "ParseTag", "TagCandidate", "VersionTag"]
+
+ParseTag = Callable[[str], "str | None"]
+"""Takes a tag name (``v1.2.3``), returns its version string (``1.2.3``) or None to skip it."""
+
+
+@dataclass(frozen=True)
+class TagCandidate:
+    """A version tag reachable from HEAD.
+
+    Attributes:
+        name: tag name without ``refs/tags/`` (``v1.2.3``, ``pkg-a/v1.2.3``).
+        version: the version the tag names, as ``parse_tag`` returned it (``1.2.3``).
+        commit: 40-hex id of the commit the tag points at, after peeling.
+        distance: commits reachable from HEAD and not from the tag. Exact for the chosen tag;
+            for the others a lower bound (the walk stops as soon as the winner is certain).
+    """
+
+    name: str
+    version: str
+    commit: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class Describe:
+    """The state of a work tree, as ``git describe --tags --long --dirty`` plus context sees it.
+
+    Attributes:
+        tag: nearest version tag name, or None when no version tag is reachable.
+        tag_version: the version that tag names (``1.2.3``), or None.
+        distance: commits since ``tag`` (int, >= 0); with no tag, all commits reachable from HEAD.
+        node: 40-hex id of the HEAD commit.
+        dirty: a tracked file differs from HEAD (staged or not).
+        dirty_files: the tracked paths (``/``-separated, relative to the work tree) that differ.
+        branch: the checked-out branch (``main``, ``feature/x``), None on a detached HEAD.
+        commit_time: committer time of HEAD (aware datetime, UTC).
+        shallow: the repository is a shallow clone.
+        candidates: reachable version tags the walk met, nearest first.
+        root: the work tree's top directory.
+    """
+
+    tag: str | None
+    tag_version: str | None
+    distance: int
+    node: str
+    dirty: bool
+    dirty_files: tuple[str, ...]
+    branch: str | None
+    commit_time: datetime
+    shallow: bool
+    candidates: tuple[TagCandidate, ...] = ()
+    root: Path = field(default=Path("."), compare=False)
+
+    @property
+    def exact(self) -> bool:
+        """HEAD is the tagged commit and the tree is clean."""
+        return self.tag is not None and self.distance == 0 and not self.dirty
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (``commit_time`` as ISO 8601, ``root`` as a string)."""
+        return {
+            "tag": self.tag,
+            "tag_version": self.tag_version,
+            "distance": self.distance,
+            "node": self.node,
+            "dirty": self.dirty,
+            "dirty_files": list(self.dirty_files),
+            "branch": self.branch,
+            "commit_time": self.commit_time.isoformat(),
+            "shallow": self.shallow,
+            "candidates": [
+                {"tag": c.name, "version": c.version, "commit": c.commit, "distance": c.distance}
+                for c in self.candidates
+            ],
+            "root": str(self.root),
+        }
+
+
+@dataclass(frozen=True)
+class History:
+    """What the history gives, without the dirty state: the part the describe cache keeps.
+
+    Attributes:
+        tag, tag_version, distance, node, branch, shallow, candidates: as in
+            :class:`Describe`.
+        commit_time: committer time of HEAD in seconds since the Unix epoch (int).
+        head_tree: 40-hex id of HEAD's root tree (what the dirty check compares with).
+        root: the work tree's top directory.
+    """
+
+    tag: str | None
+    tag_version: str | None
+    distance: int
+    node: str
+    branch: str | None
+    commit_time: int
+    head_tree: str
+    shallow: bool
+    candidates: tuple[TagCandidate, ...]
+    root: Path
+
+    def describe(self, dirty_files: Iterable[str]) -> Describe:
+        """This history with the dirty state of the work tree: a :class:`Describe`."""
+        files = tuple(dirty_files)
+        return Describe(
+            tag=self.tag,
+            tag_version=self.tag_version,
+            distance=self.distance,
+            node=self.node,
+            dirty=bool(files),
+            dirty_files=files,
+            branch=self.branch,
+            commit_time=datetime.fromtimestamp(self.commit_time, timezone.utc),
+            shallow=self.shallow,
+            candidates=self.candidates,
+            root=self.root,
+        )
+
+
+@dataclass(frozen=True)
+class HeadState:
+    """HEAD and the work tree, read without walking history (works in any shallow clone).
+
+    Attributes:
+        node: 40-hex id of the HEAD commit.
+        branch: the checked-out branch, None on a detached HEAD.
+        commit_time: committer time of HEAD (aware datetime, UTC).
+        dirty_files: tracked paths that differ from HEAD, as in :attr:`Describe.dirty_files`.
+        shallow: the repository is a shallow clone.
+        root: the work tree's top directory.
+    """
+
+    node: str
+    branch: str | None
+    commit_time: datetime
+    dirty_files: tuple[str, ...]
+    shallow: bool
+    root: Path
+
+
+@dataclass(frozen=True)
+class VersionTag:
+    """A version tag of the repository, reachable from HEAD or not.
+
+    Attributes:
+        name: tag name without ``refs/tags/`` (``v1.2.3``).
+        version: the version ``parse_tag`` gave (``1.2.3``).
+        commit: 40-hex id of the commit the tag points at, after peeling annotated tags.
+    """
+
+    name: str
+    version: str
+    commit: str

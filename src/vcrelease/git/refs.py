@@ -1,0 +1,285 @@
+"""Refs: ``HEAD``, loose refs, ``packed-refs``, and reftable through dulwich.
+
+Layout (``gitrepository-layout``, ``git-pack-refs``): ``HEAD`` and the per-worktree refs
+(``refs/bisect``, ``refs/worktree``, ``refs/rewritten``, pseudo-refs) live in the worktree's
+git directory, every other ref in the common directory; a loose ref file holds a 40-hex id or
+``ref: <name>`` (a symbolic ref). ``packed-refs`` holds ``<hex> <name>`` lines, each tag
+optionally followed by ``^<hex>`` (the commit an annotated tag peels to); its first line
+``# pack-refs with: peeled fully-peeled sorted`` says which promises it keeps. A loose ref
+wins over a packed one. A ``reftable`` directory (``extensions.refStorage``) is read through
+dulwich.
+
+:func:`read_refs` reads HEAD, the tag refs and the shallow list once and digests every byte
+it read: the describe cache's key (:mod:`vcrelease.git.cache`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from ..errors import RepositoryError
+from .ids import HEX40, HexId
+from .repository import GitRepo, read_optional
+
+try:  # BLAKE2 without hashlib, whose import loads OpenSSL (a few ms every call)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
+
+__all__ = ["Refs", "TagRef", "read_refs"]
+
+# --- refs ---------------------------------------------------------------------------------------
+
+_PER_WORKTREE_REFS = ("refs/bisect/", "refs/worktree/", "refs/rewritten/")
+
+
+class TagRef(NamedTuple):
+    """A ref under ``refs/tags/``, as stored (a named tuple: thousands are made per describe).
+
+    Attributes:
+        name: tag name without ``refs/tags/`` (``v1.2.3``).
+        target: the id the ref names (lower case), None when the ref is corrupt.
+        peeled: the id of the object after peeling annotated tags, when ``packed-refs``
+            records it (its ``peeled`` / ``fully-peeled`` traits); None when unknown.
+        raw: the ref's content as read (for messages).
+    """
+
+    name: str
+    target: HexId | None
+    peeled: HexId | None
+    raw: bytes
+
+
+_tag_ref = TagRef._make  # tuple.__new__: a TagRef without a Python-level call
+
+
+@dataclass(frozen=True)
+class Refs:
+    """What the history depends on, besides objects (which never change under an id).
+
+    Attributes:
+        head: 40-hex id of the HEAD commit.
+        branch: the checked-out branch, None on a detached HEAD.
+        shallow: 40-hex ids listed in the ``shallow`` file (empty unless a shallow clone).
+        fingerprint: a digest of every byte read to find these refs (``HEAD``, the refs it
+            follows, the loose tag refs with their names, ``packed-refs``, ``shallow``), or
+            None when the refs are not plain files (reftable). Equal fingerprints mean equal
+            refs.
+        packed_refs: the ``packed-refs`` file as read (its tags are parsed on demand).
+        loose_tags: (name, content, id a symbolic ref resolves to) of each loose tag ref.
+        listed_tags: the tags when they came from dulwich (reftable), else None.
+    """
+
+    head: HexId
+    branch: str | None
+    shallow: frozenset[HexId]
+    fingerprint: bytes | None
+    packed_refs: bytes = field(default=b"", repr=False)
+    loose_tags: tuple[tuple[str, bytes, HexId | None], ...] = field(default=(), repr=False)
+    listed_tags: tuple[TagRef, ...] | None = field(default=None, repr=False)
+
+    @property
+    def tags(self) -> list[TagRef]:
+        """Every ``refs/tags/*`` ref, sorted by name (loose refs over packed ones); a new
+        list on every access (the packed tags are parsed on demand)."""
+        if self.listed_tags is not None:
+            return list(self.listed_tags)
+        tags: dict[str, TagRef] = {}
+        data = self.packed_refs
+        if data:
+            if not data.endswith(b"\n"):
+                data += b"\n"
+            traits = data[: data.find(b"\n")] if data.startswith(b"# pack-refs with:") else b""
+            peeled_known = b" peeled" in traits or b" fully-peeled" in traits
+            found = _PACKED_TAG_STRICT.findall(data)
+            if len(found) == data.count(b" refs/tags/"):  # every line well formed
+                for sha, name_bytes, peeled in found:
+                    name = name_bytes.decode("utf-8", "replace")
+                    # The traits promise a peeled line for every annotated tag.
+                    peel = peeled or (sha if peeled_known else None)
+                    tags[name] = _tag_ref((name, sha, peel, sha))
+            else:
+                for sha, name_bytes, peeled in _PACKED_TAG.findall(data):
+                    name = name_bytes.decode("utf-8", "replace")
+                    target = sha.lower() if HEX40.fullmatch(sha) else None
+                    if peeled:
+                        peel = peeled.lower() if HEX40.fullmatch(peeled) else None
+                    else:
+                        peel = target if peeled_known else None
+                    tags[name] = _tag_ref((name, target, peel, sha))
+        for name, raw, resolved in self.loose_tags:
+            content = raw.strip()
+            if content.startswith(b"ref:"):
+                tags[name] = _tag_ref((name, resolved, None, raw))
+            elif HEX40.fullmatch(content):
+                tags[name] = _tag_ref((name, HexId(content.lower()), None, raw))
+            else:
+                tags[name] = _tag_ref((name, None, None, raw))
+        if not self.loose_tags and b" sorted" in self.packed_refs[:200]:
+            return list(tags.values())  # packed-refs says it is sorted by name already
+        return [tags[name] for name in sorted(tags)]
+
+
+_PACKED_TAG_STRICT = re.compile(
+    rb"^([0-9a-f]{40}) refs/tags/([^\n]*)\n(?:\^([0-9a-f]{40})\n)?", re.MULTILINE
+)
+_PACKED_TAG = re.compile(rb"^([^ \n#^]*) refs/tags/([^\n]*)\n(?:\^([^\n]*)\n)?", re.MULTILINE)
+
+
+def read_refs(repo: GitRepo) -> Refs:
+    """HEAD, the tag refs and the shallow list of ``repo`` (tags parsed on demand).
+
+    Raises:
+        RepositoryError: HEAD cannot be read or names no commit yet (an empty repository).
+    """
+    shallow_raw = read_optional(os.path.join(repo.common_dir, "shallow")) or b""
+    shallow = frozenset(
+        HexId(line.strip().lower()) for line in shallow_raw.splitlines() if line.strip()
+    )
+    if os.path.isdir(os.path.join(repo.common_dir, "reftable")):
+        head, branch, tags = _dulwich_refs(repo)
+        return Refs(head, branch, shallow, None, listed_tags=tags)
+    digest = blake2b(digest_size=20)
+    packed = read_optional(os.path.join(repo.common_dir, "packed-refs")) or b""
+    digest.update(b"packed-refs\0%d\0" % len(packed))
+    digest.update(packed)
+    head, branch = _resolve_head(repo, packed, digest)
+    loose = _loose_tags(repo, packed, digest)
+    digest.update(b"shallow\0%d\0" % len(shallow_raw))
+    digest.update(shallow_raw)
+    return Refs(head, branch, shallow, digest.digest(), packed, loose)
+
+
+def _packed_ref(packed: bytes, name: str) -> HexId | None:
+    """The id ``packed-refs`` gives the ref ``name``, or None."""
+    needle = b" " + name.encode() + b"\n"
+    data = packed if packed.endswith(b"\n") else packed + b"\n"
+    at = data.find(needle)
+    while at >= 0:
+        start = at - 40
+        if start >= 0 and (start == 0 or data[start - 1] == 0x0A):
+            sha = data[start:at]
+            return HexId(sha.lower()) if HEX40.fullmatch(sha) else None
+        at = data.find(needle, at + 1)
+    return None
+
+
+def _loose_ref_path(repo: GitRepo, name: str) -> str:
+    per_worktree = name == "HEAD" or name.startswith(_PER_WORKTREE_REFS) or "/" not in name
+    base = repo.git_dir if per_worktree else repo.common_dir
+    return os.path.join(base, *name.split("/"))
+
+
+def _resolve_ref(
+    repo: GitRepo, name: str, packed: bytes, digest: Any
+) -> tuple[list[str], HexId | None]:
+    """Follow ``name`` through symbolic refs: (names followed, 40-hex or None).
+
+    The id is None when the last ref does not exist (an unborn branch). Raises ValueError for
+    a ref whose content is neither an id nor ``ref: <name>``, or a symbolic loop.
+    """
+    chain = [name]
+    for _ in range(10):
+        raw = read_optional(_loose_ref_path(repo, name))
+        digest.update(b"ref\0%s\0" % name.encode())
+        if raw is None:
+            found = _packed_ref(packed, name)
+            digest.update(b"packed\0" if found else b"absent\0")
+            return chain, found
+        digest.update(b"%d\0" % len(raw))
+        digest.update(raw)
+        content = raw.strip()
+        if content.startswith(b"ref:"):
+            name = content[4:].strip().decode("utf-8", "replace")
+            chain.append(name)
+            continue
+        if HEX40.fullmatch(content):
+            return chain, HexId(content.lower())
+        raise ValueError(f"{chain[-1]} holds {raw[:60]!r}, not an object id")
+    raise ValueError(f"symbolic refs loop: {' -> '.join(chain)}")
+
+
+def _resolve_head(repo: GitRepo, packed: bytes, digest: Any) -> tuple[HexId, str | None]:
+    try:
+        chain, head = _resolve_ref(repo, "HEAD", packed, digest)
+    except (ValueError, OSError) as exc:
+        raise RepositoryError(
+            f"{repo.root}: cannot read HEAD ({exc}). Check the repository with `git fsck`."
+        ) from exc
+    if head is None:
+        raise RepositoryError(
+            f"{repo.root} has no commits yet, so there is nothing to version. Make a first "
+            "commit (and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
+        )
+    branch = None
+    if len(chain) > 1 and chain[-1].startswith("refs/heads/"):
+        branch = chain[-1][len("refs/heads/") :]
+    return head, branch
+
+
+def _loose_tags(
+    repo: GitRepo, packed: bytes, digest: Any
+) -> tuple[tuple[str, bytes, HexId | None], ...]:
+    """(name, content, resolved id of a symbolic ref) of every loose tag ref, by name; each
+    read into ``digest``."""
+    found: dict[str, bytes] = {}
+    stack = [("", os.path.join(repo.common_dir, "refs", "tags"))]
+    while stack:
+        prefix, directory = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((prefix + entry.name + "/", entry.path))
+            elif not entry.name.endswith(".lock"):
+                raw = read_optional(entry.path)
+                if raw is not None:
+                    found[prefix + entry.name] = raw
+    out = []
+    for name in sorted(found):
+        raw = found[name]
+        digest.update(b"tag\0%s\0%d\0" % (name.encode(), len(raw)))
+        digest.update(raw)
+        resolved = None
+        content = raw.strip()
+        if content.startswith(b"ref:"):
+            try:
+                _, resolved = _resolve_ref(
+                    repo, content[4:].strip().decode("utf-8", "replace"), packed, digest
+                )
+            except (ValueError, OSError):
+                resolved = None
+        out.append((name, raw, resolved))
+    return tuple(out)
+
+
+def _dulwich_refs(repo: GitRepo) -> tuple[HexId, str | None, tuple[TagRef, ...]]:
+    """HEAD and the tags through dulwich (refs not stored as files, e.g. reftable)."""
+    from dulwich.refs import Ref
+
+    refs = repo.dulwich().refs
+    try:
+        chain, head = refs.follow(Ref(b"HEAD"))
+        tag_dict = refs.as_dict(Ref(b"refs/tags"))
+    except (KeyError, ValueError, OSError) as exc:
+        raise RepositoryError(
+            f"{repo.root}: cannot read the refs ({exc}). Check the repository with `git fsck`."
+        ) from exc
+    if head is None:
+        raise RepositoryError(
+            f"{repo.root} has no commits yet, so there is nothing to version. Make a first "
+            "commit (and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
+        )
+    branch = None
+    if len(chain) > 1 and chain[-1].startswith(b"refs/heads/"):
+        branch = chain[-1][len(b"refs/heads/") :].decode("utf-8", "replace")
+    tags = tuple(
+        TagRef(name.decode("utf-8", "replace"), HexId(bytes(sha)), None, bytes(sha))
+        for name, sha in sorted(tag_dict.items())
+    )
+    return HexId(bytes(head)), branch, tags

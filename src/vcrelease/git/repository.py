@@ -1,0 +1,185 @@
+"""The repository on disk: finding the work tree, its repository directories and dulwich.
+
+Layout (``gitrepository-layout``): a work tree's top holds ``.git``, either the repository
+directory or a ``gitdir: <path>`` file (a linked worktree, a submodule). A linked worktree's
+directory (``.git/worktrees/<name>``) holds its own ``HEAD`` and ``index`` and a ``commondir``
+file naming the directory with ``objects``, ``refs``, ``packed-refs`` and ``config``. SHA-256
+repositories (``extensions.objectFormat``) are refused: every reader here is SHA-1.
+
+Nothing here parses objects or refs; :class:`GitRepo` hands out the object store
+(:mod:`vcrelease.git.objects`) and dulwich's view of the repository, both opened on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import RepositoryError
+from .commitgraph import CommitGraph, CommitGraphError
+
+if TYPE_CHECKING:
+    from dulwich.repo import Repo
+
+    from .objects import ObjectStore
+
+__all__ = ["GitRepo", "find_work_tree", "open_dulwich", "read_optional"]
+
+
+def find_work_tree(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``.git`` (a directory or a file),
+    resolved (absolute, symlinks followed); None when there is none."""
+    current = start.resolve()
+    for candidate in (current, *current.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def open_dulwich(root: Path) -> Repo:
+    """dulwich's repository whose work tree is ``root`` (``.git`` directory or worktree file).
+
+    Raises:
+        RepositoryError: ``root`` holds no readable git repository.
+    """
+    from dulwich.errors import NotGitRepository
+    from dulwich.repo import Repo
+
+    try:
+        return Repo(str(root))
+    except (NotGitRepository, OSError, ValueError) as exc:
+        raise RepositoryError(
+            f"{root} is not a readable git repository ({exc}). Run vcrelease inside a git "
+            "work tree, or build from an sdist or a `git archive` with .git_archival.txt."
+        ) from exc
+
+
+def read_optional(path: str) -> bytes | None:
+    """The bytes of ``path``, None when it does not exist (or is a directory)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+class GitRepo:
+    """An open repository: where its files are, its object reader, dulwich only on demand.
+
+    Use as a context manager (or call :meth:`close`): packs and commit-graph files are
+    memory-mapped.
+
+    Attributes:
+        root: the work tree's top directory.
+        git_dir: the repository directory of this work tree (``.git``, or
+            ``.git/worktrees/<name>`` for a linked worktree): ``HEAD`` and ``index`` live here.
+        common_dir: the directory with ``objects``, ``refs`` and ``packed-refs`` (the same as
+            ``git_dir`` except in a linked worktree).
+    """
+
+    def __init__(self, root: Path, git_dir: str, common_dir: str) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self._objects: ObjectStore | None = None
+        self._dulwich: Repo | None = None
+
+    @classmethod
+    def open(cls, root: Path) -> GitRepo:
+        """Find the repository directories of the work tree ``root``.
+
+        Raises:
+            RepositoryError: ``root/.git`` is neither a repository directory nor a
+                ``gitdir:`` file naming one, or the repository uses SHA-256 object ids.
+        """
+        dot_git = os.path.join(root, ".git")
+        try:
+            if os.path.isdir(dot_git):
+                git_dir = dot_git
+            else:
+                with open(dot_git, "rb") as f:
+                    line = f.read().decode("utf-8", "replace").strip()
+                if not line.startswith("gitdir:"):
+                    raise OSError(f"{dot_git} does not start with 'gitdir:'")
+                git_dir = os.path.join(root, line[len("gitdir:") :].strip())
+            common_dir = git_dir
+            try:
+                with open(os.path.join(git_dir, "commondir"), "rb") as f:
+                    common = f.read().decode("utf-8", "replace").strip()
+                common_dir = os.path.normpath(os.path.join(git_dir, common))
+            except FileNotFoundError:
+                pass
+            if not os.path.isfile(os.path.join(git_dir, "HEAD")):
+                raise OSError(f"no HEAD file in {git_dir}")
+            if not os.path.isdir(os.path.join(common_dir, "objects")):
+                raise OSError(f"no objects directory in {common_dir}")
+            config = read_optional(os.path.join(common_dir, "config")) or b""
+        except OSError as exc:
+            raise RepositoryError(
+                f"{root} is not a readable git repository ({exc}). Run vcrelease inside a git "
+                "work tree, or build from an sdist or a `git archive` with .git_archival.txt."
+            ) from exc
+        if re.search(rb"(?im)^\s*objectformat\s*=\s*sha256", config):
+            raise RepositoryError(
+                f"{root} uses SHA-256 object ids, which vcrelease cannot read yet. Build from "
+                "an sdist, or set VCRELEASE_PRETEND_VERSION."
+            )
+        return cls(root, git_dir, common_dir)
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Unmap the packs; close dulwich's repository if it was opened."""
+        if self._objects is not None:
+            self._objects.close()
+            self._objects = None
+        if self._dulwich is not None:
+            self._dulwich.close()
+            self._dulwich = None
+
+    @property
+    def objects(self) -> ObjectStore:
+        """The object store (packs, loose objects, alternates), opened on first use."""
+        if self._objects is None:
+            from .objects import ObjectStore  # here: objects.py reads files through this module
+
+            self._objects = ObjectStore(os.path.join(self.common_dir, "objects"), self.dulwich)
+        return self._objects
+
+    def dulwich(self) -> Repo:
+        """dulwich's view of the repository, opened on first use (check-in filters, config,
+        reftable refs, objects this module's reader cannot place).
+
+        Raises:
+            RepositoryError: dulwich cannot open the repository.
+        """
+        if self._dulwich is None:
+            self._dulwich = open_dulwich(self.root)
+        return self._dulwich
+
+    def remote_url(self, remote: str = "origin") -> str | None:
+        """``remote.<remote>.url`` from the repository's config, as written (may hold
+        credentials: strip them before showing it, :func:`vcrelease.ci.strip_credentials`);
+        None when unset.
+
+        Raises:
+            RepositoryError: dulwich cannot open the repository.
+        """
+        try:
+            value = self.dulwich().get_config().get((b"remote", remote.encode()), b"url")
+        except KeyError:
+            return None
+        return value.decode("utf-8", "replace") if value else None
+
+    def open_graph(self) -> CommitGraph | None:
+        """The commit-graph (single file or split chain), None when absent or unreadable."""
+        try:
+            return CommitGraph.open(os.path.join(self.common_dir, "objects"))
+        except CommitGraphError:
+            return None

@@ -1,0 +1,193 @@
+"""A repository session: one command's queries on one repository, read once.
+
+``with vcrelease.git.open(path) as repo:`` finds the work tree, and the repository's files are
+opened on the first query: a command whose version comes from elsewhere (a pretend version,
+``PKG-INFO``) reads nothing. Every query then shares what was read: the repository
+directories, the refs (``HEAD``, ``packed-refs``, the loose tags, ``shallow``: read once, so
+every answer of one session describes the same refs), the memory-mapped packs and dulwich,
+when it is needed at all. The dirty state is computed afresh by each query that reports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+from ..errors import RepositoryError
+from .history import read_history, version_tags
+from .ids import HexId
+from .model import Describe, HeadState, History, ParseTag, VersionTag
+from .refs import Refs, read_refs
+from .repository import GitRepo, find_work_tree
+from .status import dirty_files
+from .walk import read_commit
+
+__all__ = ["Repository", "describe", "open_repository"]
+
+
+class Repository:
+    """The repository of one work tree, for one command (see the module docstring).
+
+    Use as a context manager, or call :meth:`close`: packs are memory-mapped.
+
+    Attributes:
+        root: the work tree's top directory (absolute).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: GitRepo | None = None
+        self._refs: Refs | None = None
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Unmap the packs and close dulwich; a later query opens the repository again."""
+        if self._files is not None:
+            self._files.close()
+            self._files = None
+        self._refs = None
+
+    @property
+    def files(self) -> GitRepo:
+        """The repository's directories, object store and dulwich, opened on first use.
+
+        Raises:
+            RepositoryError: no readable repository at :attr:`root`, or a SHA-256 one.
+        """
+        if self._files is None:
+            self._files = GitRepo.open(self.root)
+        return self._files
+
+    @property
+    def refs(self) -> Refs:
+        """HEAD, the tag refs and the shallow list, read on first use and kept.
+
+        Raises:
+            RepositoryError: as :attr:`files`; HEAD cannot be read or names no commit yet.
+        """
+        if self._refs is None:
+            self._refs = read_refs(self.files)
+        return self._refs
+
+    def history(self, parse_tag: ParseTag, *, tag_key: str | None = None) -> History:
+        """The nearest version tag from HEAD and its distance (:func:`.history.read_history`).
+
+        Args:
+            parse_tag: tag name -> version string, or None for tags that are not versions.
+            tag_key: a string that changes whenever ``parse_tag`` may answer differently
+                (the tag pattern and its flags): the history goes through the describe cache
+                (:mod:`vcrelease.git.cache`). None: walked every time.
+
+        Raises:
+            RepositoryError: as :attr:`refs`; a missing object, a corrupt version tag.
+            ShallowCloneError: the clone's cut hides the nearest tag or part of the distance.
+        """
+        if tag_key is None:
+            return read_history(self.files, self.refs, parse_tag)
+        from .cache import cached_history  # the cache's imports stay off the plugin's path
+
+        return cached_history(self.files, self.refs, parse_tag, tag_key=tag_key)
+
+    def dirty_files(self, head_tree: str, ignore: Iterable[str] = ()) -> tuple[str, ...]:
+        """Tracked paths that differ from the tree ``head_tree`` (40-hex), staged or not,
+        sorted, ``/``-separated (:func:`vcrelease.git.status.dirty_files`).
+
+        Raises:
+            RepositoryError: the index or a tree object cannot be read.
+        """
+        return tuple(dirty_files(self.files, HexId(head_tree.encode("ascii")), ignore))
+
+    def describe(
+        self, parse_tag: ParseTag, *, ignore_dirty: Iterable[str] = (), tag_key: str | None = None
+    ) -> Describe:
+        """The state of the work tree, as ``git describe --tags --long --dirty`` plus context.
+
+        Args:
+            parse_tag, tag_key: as for :meth:`history`.
+            ignore_dirty: work-tree paths (``/``-separated, relative to the top) whose changes
+                do not make the tree dirty, such as the version file vcrelease writes.
+
+        Raises:
+            RepositoryError, ShallowCloneError: as :meth:`history` and :meth:`dirty_files`.
+        """
+        history = self.history(parse_tag, tag_key=tag_key)
+        return history.describe(self.dirty_files(history.head_tree, ignore_dirty))
+
+    def head_state(self, *, ignore_dirty: Iterable[str] = ()) -> HeadState:
+        """HEAD, its commit time and the dirty files, without walking history (works in any
+        shallow clone).
+
+        Raises:
+            RepositoryError: as :attr:`refs`; HEAD's commit is missing or cannot be read.
+        """
+        refs = self.refs
+        tree, _, commit_time = read_commit(self.files.objects, refs.head, self.root)
+        return HeadState(
+            node=refs.head.decode("ascii"),
+            branch=refs.branch,
+            commit_time=datetime.fromtimestamp(commit_time, timezone.utc),
+            dirty_files=tuple(dirty_files(self.files, tree, ignore_dirty)),
+            shallow=bool(refs.shallow),
+            root=self.root,
+        )
+
+    def version_tags(self, parse_tag: ParseTag) -> tuple[VersionTag, ...]:
+        """Every tag ``parse_tag`` accepts, reachable from HEAD or not, sorted by name
+        (:func:`vcrelease.git.history.version_tags`).
+
+        Raises:
+            RepositoryError: as :attr:`refs`; a version tag is corrupt or points at a missing
+                object.
+        """
+        return version_tags(self.files, self.refs, parse_tag)
+
+    def remote_url(self, remote: str = "origin") -> str | None:
+        """``remote.<remote>.url`` from the config, as written (may hold credentials: strip
+        them before showing it, :func:`vcrelease.ci.strip_credentials`); None when unset.
+
+        Raises:
+            RepositoryError: no readable repository at :attr:`root`.
+        """
+        return self.files.remote_url(remote)
+
+
+def open_repository(path: Path) -> Repository:
+    """The session of the work tree containing ``path`` (published as ``vcrelease.git.open``).
+
+    Only the work tree is looked for here; the repository's files are opened by the first
+    query (:class:`Repository`).
+
+    Raises:
+        RepositoryError: ``path`` is not inside a git work tree (no ``.git`` at or above it).
+    """
+    root = find_work_tree(path)
+    if root is None:
+        raise RepositoryError(
+            f"{path} is not inside a git work tree (no .git found here or above). "
+            "Run vcrelease in a clone, or build from an sdist or a `git archive` tarball."
+        )
+    return Repository(root)
+
+
+def describe(path: Path, parse_tag: ParseTag, *, ignore_dirty: Iterable[str] = ()) -> Describe:
+    """Describe the work tree containing ``path`` in a session of its own, without the cache
+    (:meth:`Repository.describe`).
+
+    Raises:
+        RepositoryError: not in a work tree, no commits yet, a missing object, a corrupt ref.
+        ShallowCloneError: the clone's cut hides the nearest tag or part of the distance.
+    """
+    with open_repository(path) as repo:
+        return repo.describe(parse_tag, ignore_dirty=ignore_dirty)

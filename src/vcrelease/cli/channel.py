@@ -38,7 +38,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import EXIT_OK, ConfigError
-from .upload import add_account_arguments
+from .common import add_account_arguments, target_from_args
+from .report import show_report
+
+__all__ = ["add_arguments", "run"]
 
 if TYPE_CHECKING:
     import requests
@@ -135,7 +138,6 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         index_session,
         upload_checked,
     )
-    from .upload import _show, target_from_args
 
     request = parse_pin(args.pin, channel=name)
     day = parse_date(args.date) if args.date else datetime.now(timezone.utc).date()
@@ -197,7 +199,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         f"channel {summary} on {redact_url(index_url or '')}; the release policy does not "
         "apply (a channel is not built from the repository)"
     )
-    _show(report, {"action": "channel", "reason": reason}, args.format)
+    show_report(report, {"action": "channel", "reason": reason}, args.format)
     return report.exit_code
 
 

@@ -65,7 +65,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.buildinfo import read_event_payload, repo_facts
     from ..publish.dists import plan_files
     from ..publish.policy import decide
-    from ..publish.upload import FileStep, Report, index_session, upload_checked
+    from ..publish.preflight import FileStep
+    from ..publish.upload import Report, index_session, upload_checked
 
     def log(text: str) -> None:
         if args.verbose:

@@ -46,7 +46,12 @@ from packaging.version import InvalidVersion, Version
 from ..ci.context import BuildContext
 from ..errors import EXIT_OK, EXIT_REFUSED
 
+__all__ = ["Action", "Decision", "RepoFacts", "branch_allowed", "decide", "version_kind"]
+
 Action = Literal["upload", "skip", "refuse"]
+"""What the rules decide: for a build here (:func:`decide`), and for each file by the index
+rules (:attr:`vcrelease.publish.preflight.FileStep.action`): one vocabulary for both, so the
+report shows them side by side."""
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from ..errors import EXIT_OK, ConfigError
 from .common import add_account_arguments, target_from_args
@@ -44,8 +43,6 @@ from .report import show_report
 __all__ = ["add_arguments", "run"]
 
 if TYPE_CHECKING:
-    import requests
-
     from ..publish.channel import ChannelEntry, ChannelVersion, Pin
 
 
@@ -133,7 +130,8 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         resolve_pin,
     )
     from ..publish.dists import plan_files
-    from ..publish.simpleapi import fetch_listing, redact_url
+    from ..publish.indexclient import fetch_listing, reading_session
+    from ..publish.simpleapi import redact_url
     from ..publish.upload import (
         index_session,
         upload_checked,
@@ -150,7 +148,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         index_url = target.index_url
         session = index_session(target)
     else:
-        session = _reading_session(index_url)
+        session = reading_session(index_url)
     with session:
         versions: list[ChannelVersion] = []
         if index_url:
@@ -270,7 +268,8 @@ def _built(
 
 def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from ..publish.channel import ChannelEntry, channel_versions, current_version, read_requires
-    from ..publish.simpleapi import fetch_listing, redact_url
+    from ..publish.indexclient import fetch_listing, reading_session
+    from ..publish.simpleapi import redact_url
 
     index_url: str | None = args.index or env.get("VCRELEASE_INDEX_URL")
     if not index_url:
@@ -279,7 +278,7 @@ def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -
             "base, e.g. http://host:8080/simple/)."
         )
     safe = redact_url(index_url)
-    with _reading_session(index_url) as session:
+    with reading_session(index_url) as session:
         listing = fetch_listing(session, index_url, name)
         versions = channel_versions(listing.files)
         if not versions:
@@ -322,16 +321,3 @@ def _entry_json(entry: ChannelEntry | None) -> dict[str, Any] | None:
         "yanked": entry.info.yanked,
         "wheel": entry.info.wheel.filename if entry.info.wheel else None,
     }
-
-
-def _reading_session(index_url: str | None) -> requests.Session:
-    """A session for reading the index; ``user:password@`` in its URL becomes the session's
-    auth (for the wheel downloads of the same host; listings use it anyway)."""
-    import requests
-
-    session = requests.Session()
-    if index_url:
-        parts = urlsplit(index_url)
-        if parts.username is not None or parts.password is not None:
-            session.auth = (unquote(parts.username or ""), unquote(parts.password or ""))
-    return session

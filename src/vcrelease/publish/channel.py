@@ -73,7 +73,8 @@ from packaging.version import Version
 
 from ..errors import ConfigError
 from .dists import parse_name
-from .simpleapi import IndexFile, IndexUnavailableError, download, redact_url
+from .indexclient import download
+from .simpleapi import IndexFile, IndexUnavailableError, redact_url
 
 PinKind = Literal["full", "exclusion", "partial"]
 MAX_WHEEL_BYTES = 5 * 1024 * 1024
@@ -541,7 +542,7 @@ def requires_from_wheel(data: bytes) -> tuple[str, ...]:
 def read_requires(
     session: requests.Session, item: IndexFile, *, index_url: str, timeout: float = 30.0
 ) -> tuple[str, ...]:
-    """Download a listed channel wheel (:func:`vcrelease.publish.simpleapi.download`: same
+    """Download a listed channel wheel (:func:`vcrelease.publish.indexclient.download`: same
     host as its listing only, at most :data:`MAX_WHEEL_BYTES`), check its listed sha256, and
     return its ``Requires-Dist``.
 

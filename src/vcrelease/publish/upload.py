@@ -1,7 +1,7 @@
 """Upload a checked release to an index: preflight, upload with twine, verify.
 
 Preflight (``docs/architecture.md``, "Upload"): the project's listing is read (simple
-repository API, PEP 503 / PEP 691: :mod:`vcrelease.publish.simpleapi`) and every file decided
+repository API, PEP 503 / PEP 691: :mod:`vcrelease.publish.indexclient`) and every file decided
 by the index rules of :mod:`vcrelease.publish.preflight` before any byte is sent: same bytes
 skipped, other bytes refuse the whole set.
 
@@ -34,8 +34,9 @@ import requests
 
 from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
 from .dists import DistFile, Plan
+from .indexclient import fetch_listing, file_sha256
 from .preflight import FileStep, compare, refusal_message, same_file_key
-from .simpleapi import ProjectListing, fetch_listing, file_sha256, redact_url
+from .simpleapi import ProjectListing, redact_url
 
 __all__ = [
     "SETTLE_PAUSE",

@@ -2,9 +2,10 @@
 
 ``vcrelease channel NAME --pin SPEC [--index URL] [--out DIR] [--date YYYY-MM-DD] [--upload]``
 resolves the pin against the target index, picks the date version, builds the channel's wheel
-and sdist with ``python -m build`` (the rules: :mod:`vcrelease.publish.channel`) and, with
-``--upload``, uploads them through vc-upload's plan, preflight, upload and verify
-(:mod:`vcrelease.publish.upload`; the options are vc-upload's). The release policy (git,
+and sdist with ``python -m build`` (the rules: :mod:`vcrelease.publish.channel`; the build:
+:mod:`vcrelease.publish.channelio`) and, with ``--upload``, uploads them through vc-upload's
+plan, preflight, upload and verify (:mod:`vcrelease.publish.upload`; the options are
+vc-upload's). The release policy (git,
 CI) does not apply: a channel package is not built from the repository. With ``--upload``,
 a channel whose current version already pins the same requirement is left alone (exit 0,
 nothing built), so a scheduled job that moves the channel only changes it
@@ -120,15 +121,14 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from ..publish.channel import (
-        build_channel,
         channel_versions,
         current_version,
         date_version,
         parse_date,
         parse_pin,
-        read_requires,
         resolve_pin,
     )
+    from ..publish.channelio import build_channel, read_requires
     from ..publish.dists import plan_files
     from ..publish.indexclient import fetch_listing, reading_session
     from ..publish.simpleapi import redact_url
@@ -267,7 +267,8 @@ def _built(
 
 
 def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
-    from ..publish.channel import ChannelEntry, channel_versions, current_version, read_requires
+    from ..publish.channel import ChannelEntry, channel_versions, current_version
+    from ..publish.channelio import read_requires
     from ..publish.indexclient import fetch_listing, reading_session
     from ..publish.simpleapi import redact_url
 

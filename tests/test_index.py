@@ -620,7 +620,7 @@ def test_stopped_server_is_index_unavailable(tmp_path: Path, session: requests.S
 
 
 # What the servers do with a second upload under the same name: the reason vc-upload checks
-# hashes itself (DESIGN.md: "the index's permissiveness is never our policy").
+# hashes itself (docs/architecture.md, "Upload": the index's permissiveness is never our policy).
 
 
 @pytest.mark.slow

@@ -27,6 +27,16 @@ from .dists import Plan, parse_name, plan_files
 from .indexclient import download, fetch_listing
 from .simpleapi import IndexFile, redact_url
 
+__all__ = [
+    "PromotionRefused",
+    "ReleaseSpec",
+    "fetch_release",
+    "parse_spec",
+    "release_files",
+    "requirements_of",
+    "unpromoted_dependencies",
+]
+
 _CHUNK = 1 << 16
 
 

@@ -34,7 +34,8 @@ from typing import Any
 
 import requests
 
-from vcrelease.publish.simpleapi import IndexFile, ProjectListing, fetch_listing
+from vcrelease.publish.indexclient import fetch_listing
+from vcrelease.publish.simpleapi import IndexFile, ProjectListing
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 90.0
@@ -99,7 +100,7 @@ class IndexServer:
         )
 
     def listing(self, project: str) -> ProjectListing:
-        """:func:`vcrelease.publish.simpleapi.fetch_listing` of ``project`` on this index."""
+        """:func:`vcrelease.publish.indexclient.fetch_listing` of ``project`` on this index."""
         with local_session() as session:
             return fetch_listing(session, self.index_url, project, timeout=30)
 

@@ -583,7 +583,7 @@ def test_build_is_reproducible_and_checked_against_the_index(
 def test_readme_channel_commands_parse() -> None:
     import shlex
 
-    from vcrelease.cli.main import _parser
+    from vcrelease.cli.main import build_parser
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Rollback channels", 1)[1].split("\n## ", 1)[0]
@@ -594,5 +594,5 @@ def test_readme_channel_commands_parse() -> None:
     ]
     assert len(calls) >= 4
     for call in calls:
-        args = _parser("channel").parse_args(call[1:])
+        args = build_parser("channel").parse_args(call[1:])
         assert args.command == "channel"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vcrelease.cli.main import _parser
+from vcrelease.cli.main import build_parser
 from vcrelease.cli.upload import add_arguments
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -59,7 +59,7 @@ def test_example_is_yaml_and_its_commands_parse(name: str) -> None:
     upload = __import__("argparse").ArgumentParser(prog="vc-upload", exit_on_error=False)
     add_arguments(upload)
     for call in calls:
-        parser = _parser(call[1]) if call[0] == "vcrelease" else upload
+        parser = build_parser(call[1]) if call[0] == "vcrelease" else upload
         try:
             parser.parse_args(call[1:])
         except SystemExit as exc:  # argparse exits on a bad option

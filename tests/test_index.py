@@ -1,4 +1,5 @@
-"""vcrelease.publish.simpleapi against real HTTP: pypiserver, devpi-server and local servers.
+"""vcrelease.publish.simpleapi and vcrelease.publish.indexclient against real HTTP:
+pypiserver, devpi-server and local servers.
 
 The fast tests use :class:`servers.StaticHTTPServer` (a real HTTP server in a thread answering
 fixed pages: an index without hashes, redirects, error statuses); the slow ones upload real
@@ -33,6 +34,7 @@ from servers import (
 )
 from vcrelease.errors import EXIT_NETWORK, ConfigError, VcreleaseError
 from vcrelease.publish.dists import plan_files
+from vcrelease.publish.indexclient import fetch_listing, file_sha256
 from vcrelease.publish.simpleapi import (
     ACCEPT,
     ACCEPT_HTML,
@@ -40,8 +42,6 @@ from vcrelease.publish.simpleapi import (
     IndexUnavailableError,
     ProjectListing,
     derive_index_url,
-    fetch_listing,
-    file_sha256,
     normalize_project,
     redact_url,
 )
@@ -620,7 +620,7 @@ def test_stopped_server_is_index_unavailable(tmp_path: Path, session: requests.S
 
 
 # What the servers do with a second upload under the same name: the reason vc-upload checks
-# hashes itself (DESIGN.md: "the index's permissiveness is never our policy").
+# hashes itself (docs/architecture.md, "Upload": the index's permissiveness is never our policy).
 
 
 @pytest.mark.slow

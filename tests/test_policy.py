@@ -1,4 +1,4 @@
-"""The release policy table (DESIGN.md, "The release policy"), row by row."""
+"""The release policy table (docs/architecture.md, "Release policy"), row by row."""
 
 from __future__ import annotations
 

@@ -2,9 +2,10 @@
 
 ``vcrelease channel NAME --pin SPEC [--index URL] [--out DIR] [--date YYYY-MM-DD] [--upload]``
 resolves the pin against the target index, picks the date version, builds the channel's wheel
-and sdist with ``python -m build`` (the rules: :mod:`vcrelease.publish.channel`) and, with
-``--upload``, uploads them through vc-upload's plan, preflight, upload and verify
-(:mod:`vcrelease.publish.upload`; the options are vc-upload's). The release policy (git,
+and sdist with ``python -m build`` (the rules: :mod:`vcrelease.publish.channel`; the build:
+:mod:`vcrelease.publish.channelio`) and, with ``--upload``, uploads them through vc-upload's
+plan, preflight, upload and verify (:mod:`vcrelease.publish.upload`; the options are
+vc-upload's). The release policy (git,
 CI) does not apply: a channel package is not built from the repository. With ``--upload``,
 a channel whose current version already pins the same requirement is left alone (exit 0,
 nothing built), so a scheduled job that moves the channel only changes it
@@ -35,14 +36,14 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from ..errors import EXIT_OK, ConfigError
-from .upload import add_account_arguments
+from .common import add_account_arguments, target_from_args
+from .report import show_report
+
+__all__ = ["add_arguments", "run"]
 
 if TYPE_CHECKING:
-    import requests
-
     from ..publish.channel import ChannelEntry, ChannelVersion, Pin
 
 
@@ -120,22 +121,21 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from ..publish.channel import (
-        build_channel,
         channel_versions,
         current_version,
         date_version,
         parse_date,
         parse_pin,
-        read_requires,
         resolve_pin,
     )
+    from ..publish.channelio import build_channel, read_requires
     from ..publish.dists import plan_files
-    from ..publish.simpleapi import fetch_listing, redact_url
+    from ..publish.indexclient import fetch_listing, reading_session
+    from ..publish.simpleapi import redact_url
     from ..publish.upload import (
         index_session,
         upload_checked,
     )
-    from .upload import _show, target_from_args
 
     request = parse_pin(args.pin, channel=name)
     day = parse_date(args.date) if args.date else datetime.now(timezone.utc).date()
@@ -148,7 +148,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         index_url = target.index_url
         session = index_session(target)
     else:
-        session = _reading_session(index_url)
+        session = reading_session(index_url)
     with session:
         versions: list[ChannelVersion] = []
         if index_url:
@@ -197,7 +197,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         f"channel {summary} on {redact_url(index_url or '')}; the release policy does not "
         "apply (a channel is not built from the repository)"
     )
-    _show(report, {"action": "channel", "reason": reason}, args.format)
+    show_report(report, {"action": "channel", "reason": reason}, args.format)
     return report.exit_code
 
 
@@ -267,8 +267,10 @@ def _built(
 
 
 def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
-    from ..publish.channel import ChannelEntry, channel_versions, current_version, read_requires
-    from ..publish.simpleapi import fetch_listing, redact_url
+    from ..publish.channel import ChannelEntry, channel_versions, current_version
+    from ..publish.channelio import read_requires
+    from ..publish.indexclient import fetch_listing, reading_session
+    from ..publish.simpleapi import redact_url
 
     index_url: str | None = args.index or env.get("VCRELEASE_INDEX_URL")
     if not index_url:
@@ -277,7 +279,7 @@ def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -
             "base, e.g. http://host:8080/simple/)."
         )
     safe = redact_url(index_url)
-    with _reading_session(index_url) as session:
+    with reading_session(index_url) as session:
         listing = fetch_listing(session, index_url, name)
         versions = channel_versions(listing.files)
         if not versions:
@@ -320,16 +322,3 @@ def _entry_json(entry: ChannelEntry | None) -> dict[str, Any] | None:
         "yanked": entry.info.yanked,
         "wheel": entry.info.wheel.filename if entry.info.wheel else None,
     }
-
-
-def _reading_session(index_url: str | None) -> requests.Session:
-    """A session for reading the index; ``user:password@`` in its URL becomes the session's
-    auth (for the wheel downloads of the same host; listings use it anyway)."""
-    import requests
-
-    session = requests.Session()
-    if index_url:
-        parts = urlsplit(index_url)
-        if parts.username is not None or parts.password is not None:
-            session.auth = (unquote(parts.username or ""), unquote(parts.password or ""))
-    return session

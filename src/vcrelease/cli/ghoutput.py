@@ -14,6 +14,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
+__all__ = ["append_outputs", "format_outputs"]
+
 
 def format_outputs(values: Mapping[str, str]) -> str:
     """The text to append to ``$GITHUB_OUTPUT`` for ``values`` (output name -> value).

@@ -1,4 +1,5 @@
-"""Rollback channels: indirection packages that pin one release of another project.
+"""Rollback channels: indirection packages that pin one release of another project. The rules,
+pure (no build, no HTTP: those are :mod:`vcrelease.publish.channelio`).
 
 A channel (``foo-stable``) has no code and exactly one dependency, the pin (``foo==3.2.1``).
 Customers run ``pip install --upgrade foo-stable`` on a schedule; publishing a new channel
@@ -29,13 +30,15 @@ The rules, each with the standard it rests on:
   version, which is what ``pip install --upgrade`` picks. A version that would not be higher
   than everything the index already has for the channel (a ``--date`` in the past) is
   refused: pip would not move anyone to it.
-- **The package** (:func:`pyproject_text`, :func:`readme_text`, :func:`build_channel`) is a
+- **The package** (:func:`pyproject_text`, :func:`readme_text`; built by
+  :func:`vcrelease.publish.channelio.build_channel`) is a
   tiny hatchling project built with ``python -m build``: a wheel with metadata only
   (``bypass-selection``) and an sdist, ``Requires-Dist`` the pin, the README saying what the
   channel points at and when it was moved. ``SOURCE_DATE_EPOCH`` is midnight UTC of the chosen
   date, so the same channel version with the same pin gives the same bytes (a concurrent
   identical move is then a skip in vc-upload's preflight, and a different one a refusal).
-- **History** (:func:`channel_versions`, :func:`read_requires`): every channel version on the
+- **History** (:func:`channel_versions`, :func:`requires_from_wheel`; the wheel downloaded by
+  :func:`vcrelease.publish.channelio.read_requires`): every channel version on the
   index, newest first, with its pin read from the wheel's ``METADATA`` ``Requires-Dist``
   (core metadata); the channel points at the highest version that is not yanked (pip ignores
   yanked releases unless pinned, PEP 592).
@@ -49,23 +52,16 @@ from __future__ import annotations
 
 import calendar
 import email.parser
-import importlib.util
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-import requests
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
@@ -73,11 +69,29 @@ from packaging.version import Version
 
 from ..errors import ConfigError
 from .dists import parse_name
-from .simpleapi import IndexFile, IndexUnavailableError, download, redact_url
+from .simpleapi import IndexFile
+
+__all__ = [
+    "ChannelEntry",
+    "ChannelVersion",
+    "Pin",
+    "PinKind",
+    "PinRequest",
+    "channel_name",
+    "channel_versions",
+    "current_version",
+    "date_version",
+    "parse_date",
+    "parse_pin",
+    "pyproject_text",
+    "readme_text",
+    "requires_from_wheel",
+    "resolve_pin",
+    "source_date_epoch",
+    "summary_text",
+]
 
 PinKind = Literal["full", "exclusion", "partial"]
-MAX_WHEEL_BYTES = 5 * 1024 * 1024
-"""A channel wheel is metadata only; a bigger file is not read (it is not a channel)."""
 _PARTIAL = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)\s+(\d+(?:\.\d+)*)\s*$")
 
 
@@ -390,56 +404,6 @@ def pyproject_text(channel: str, version: Version, pin: Pin, day: date) -> str:
     )
 
 
-def build_channel(channel: str, version: Version, pin: Pin, day: date, out: Path) -> list[Path]:
-    """Build the channel's wheel and sdist into ``out``; returns ``[wheel, sdist]``.
-
-    Runs ``python -m build`` with this interpreter: ``--no-isolation`` when hatchling is
-    importable here, else an isolated build (pip installs hatchling). ``SOURCE_DATE_EPOCH``
-    is midnight UTC of ``day``. Files of the same names in ``out`` are replaced.
-
-    Raises:
-        ConfigError: ``build`` is not installed, or the build fails (exit 2).
-    """
-    if importlib.util.find_spec("build") is None:
-        raise ConfigError(
-            "Building a channel needs the `build` package (python -m build): "
-            "python -m pip install build"
-        )
-    with tempfile.TemporaryDirectory(prefix="vcrelease-channel-") as tmp:
-        project, built = Path(tmp) / "project", Path(tmp) / "dist"
-        project.mkdir()
-        (project / "pyproject.toml").write_text(
-            pyproject_text(channel, version, pin, day), encoding="utf-8"
-        )
-        (project / "README.md").write_text(
-            readme_text(channel, version, pin, day), encoding="utf-8"
-        )
-        command = [sys.executable, "-m", "build", "--outdir", str(built)]
-        if importlib.util.find_spec("hatchling") is not None:
-            command.append("--no-isolation")
-        command.append(str(project))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HATCH_")}
-        env["SOURCE_DATE_EPOCH"] = str(source_date_epoch(day))
-        result = subprocess.run(
-            command, env=env, capture_output=True, text=True, check=False, cwd=tmp
-        )
-        wheels, sdists = sorted(built.glob("*.whl")), sorted(built.glob("*.tar.gz"))
-        if result.returncode != 0 or len(wheels) != 1 or len(sdists) != 1:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-8:])
-            raise ConfigError(
-                f"Building the channel {channel} {version} with python -m build failed "
-                f"(exit {result.returncode}). Its output ends with:\n{tail}\nInstall hatchling "
-                "(python -m pip install hatchling) to build without network access."
-            )
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for path in (wheels[0], sdists[0]):
-            target = out / path.name
-            shutil.copyfile(path, target)
-            paths.append(target)
-    return paths
-
-
 # --- history ---------------------------------------------------------------------------------
 
 
@@ -536,35 +500,6 @@ def requires_from_wheel(data: bytes) -> tuple[str, ...]:
         raise ValueError(f"not a zip archive ({exc})") from None
     message = email.parser.Parser().parsestr(text, headersonly=True)
     return tuple(str(value).strip() for value in message.get_all("Requires-Dist") or [])
-
-
-def read_requires(
-    session: requests.Session, item: IndexFile, *, index_url: str, timeout: float = 30.0
-) -> tuple[str, ...]:
-    """Download a listed channel wheel (:func:`vcrelease.publish.simpleapi.download`: same
-    host as its listing only, at most :data:`MAX_WHEEL_BYTES`), check its listed sha256, and
-    return its ``Requires-Dist``.
-
-    Raises:
-        IndexUnavailableError: another host, a failed or oversized download, bytes that do not
-            match the listed sha256, or a file that is not a wheel (exit 4).
-    """
-    safe = redact_url(item.url)
-
-    def fail(why: str) -> IndexUnavailableError:
-        return IndexUnavailableError(
-            f"reading the channel wheel {item.filename} from {safe} failed: {why}.", url=safe
-        )
-
-    chunks: list[bytes] = []
-    listed = replace(item, page_url=item.page_url or index_url)
-    digest = download(session, listed, chunks.append, timeout=timeout, limit=MAX_WHEEL_BYTES)
-    if item.sha256 is not None and digest != item.sha256:
-        raise fail(f"the bytes do not match the sha256 the index lists ({item.sha256})")
-    try:
-        return requires_from_wheel(b"".join(chunks))
-    except ValueError as exc:
-        raise fail(f"it is not a readable wheel ({exc})") from None
 
 
 def channel_name(text: str) -> str:

@@ -36,6 +36,8 @@ from packaging.version import Version
 
 from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 
+__all__ = ["DistFile", "Kind", "LocalVersionError", "Plan", "parse_name", "plan_files", "sha256_of"]
+
 Kind = Literal["wheel", "sdist"]
 _CHUNK = 1 << 20
 

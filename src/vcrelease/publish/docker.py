@@ -1,6 +1,6 @@
 """Docker tags and OCI labels from a build context, a version and the known release versions.
 
-Pure rules, no I/O (DESIGN.md, "Docker tags"):
+Pure rules, no I/O (``docs/architecture.md``, "Docker tags"):
 
 - branch build: :func:`branch_tag`, the branch name made a valid tag;
 - pull request: :func:`pr_tag`, ``pr-<number>``;
@@ -53,6 +53,21 @@ from packaging.version import InvalidVersion, Version
 
 from ..ci.context import BuildContext, strip_credentials
 from ..errors import ConfigError
+
+__all__ = [
+    "HASH_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_TAG_LENGTH",
+    "DockerTagRequest",
+    "DockerTags",
+    "branch_tag",
+    "compute_tags",
+    "is_valid_tag",
+    "oci_labels",
+    "pr_tag",
+    "sha_tag",
+    "version_tags",
+]
 
 MAX_TAG_LENGTH = 128
 MAX_NAME_LENGTH = 255

@@ -1,6 +1,6 @@
 """May this build upload this version? The release policy as one pure function.
 
-The table (DESIGN.md, "The release policy"), checked in this order by :func:`decide`:
+The table (``docs/architecture.md``, "Release policy"), checked in this order by :func:`decide`:
 
 =====================================  ===============================  ===========================
 build                                  version                          decision
@@ -28,7 +28,7 @@ not in CI                              dev release, clean tree,         upload
 any other                              ...                              refuse (exit 1)
 =====================================  ===============================  ===========================
 
-A skip exits 0 ("nothing to do", DESIGN.md "Exit codes"), or 1 with ``strict``: a pipeline can
+A skip exits 0 ("nothing to do", :mod:`vcrelease.errors`), or 1 with ``strict``: a pipeline can
 choose to see the racing build as a failure. Versions are compared as PEP 440 versions
 (``1.2`` == ``1.2.0``); a dev release is any version with a ``.devN`` part (PEP 440, "Developmental
 releases"), a release anything else without a local label.
@@ -46,7 +46,12 @@ from packaging.version import InvalidVersion, Version
 from ..ci.context import BuildContext
 from ..errors import EXIT_OK, EXIT_REFUSED
 
+__all__ = ["Action", "Decision", "RepoFacts", "branch_allowed", "decide", "version_kind"]
+
 Action = Literal["upload", "skip", "refuse"]
+"""What the rules decide: for a build here (:func:`decide`), and for each file by the index
+rules (:attr:`vcrelease.publish.preflight.FileStep.action`): one vocabulary for both, so the
+report shows them side by side."""
 
 
 @dataclass(frozen=True)

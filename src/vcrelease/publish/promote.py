@@ -2,7 +2,7 @@
 
 :func:`fetch_release` reads every file of ``NAME==VERSION`` from the source index with the simple
 repository API (PEP 503 / PEP 691), downloads each
-(:func:`vcrelease.publish.simpleapi.download`: same host only) and checks its sha256 against
+(:func:`vcrelease.publish.indexclient.download`: same host only) and checks its sha256 against
 the source listing: what was tested is what moves, never a rebuild.
 :func:`unpromoted_dependencies` checks that every ``Requires-Dist`` of the wheels (core metadata,
 PEP 508 requirements; markers evaluated for this environment, or all kept with
@@ -24,7 +24,18 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 from .dists import Plan, parse_name, plan_files
-from .simpleapi import IndexFile, download, fetch_listing, redact_url
+from .indexclient import download, fetch_listing
+from .simpleapi import IndexFile, redact_url
+
+__all__ = [
+    "PromotionRefused",
+    "ReleaseSpec",
+    "fetch_release",
+    "parse_spec",
+    "release_files",
+    "requirements_of",
+    "unpromoted_dependencies",
+]
 
 _CHUNK = 1 << 16
 

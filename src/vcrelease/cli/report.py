@@ -1,0 +1,81 @@
+"""The upload report, shown: a rich table or one JSON object, the same for ``vc-upload``,
+``vcrelease promote`` and ``vcrelease channel``.
+
+The report itself (:class:`vcrelease.publish.upload.Report`) is made by the publish stage; this
+module only renders it (``docs/architecture.md``, "Upload"). rich is imported only when a table
+is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from ..publish.policy import Decision
+    from ..publish.upload import Report
+
+__all__ = ["policy_json", "report_json", "show_report"]
+
+
+def policy_json(decision: Decision) -> dict[str, str]:
+    """The ``policy`` part of the report for a :class:`vcrelease.publish.policy.Decision`."""
+    return {"action": decision.action, "reason": decision.reason}
+
+
+def show_report(report: Report, policy: dict[str, str], fmt: str) -> None:
+    """Print ``report`` as ``fmt`` (``table`` or ``json``) on stdout, and for a failure its
+    message on stderr."""
+    if fmt == "json":
+        print(json.dumps(report_json(report, policy), indent=2))
+    else:
+        _table(report, policy["reason"])
+    if report.exit_code != EXIT_OK:
+        print(f"vc-upload: error: {report.message}", file=sys.stderr)
+
+
+def report_json(report: Report, policy: dict[str, str]) -> dict[str, Any]:
+    """One shape for every outcome: ``project``, ``version``, ``policy`` (``action``,
+    ``reason``), ``dry_run``, ``exit_code``, ``message``, ``files`` (each with ``action``,
+    ``outcome``, ``reason``, hashes)."""
+    return {
+        "project": report.plan.project,
+        "version": report.plan.version,
+        "policy": policy,
+        "dry_run": report.dry_run,
+        "exit_code": report.exit_code,
+        "message": report.message,
+        "files": [
+            {
+                "filename": s.file.filename,
+                "sha256": s.file.sha256,
+                "size": s.file.size,
+                "action": s.action,
+                "reason": s.reason,
+                "index_sha256": s.index_sha256,
+                "outcome": s.outcome,
+            }
+            for s in report.steps
+        ],
+    }
+
+
+def _table(report: Report, policy_reason: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    title = f"{report.plan.project} {report.plan.version}" + (
+        " (dry run)" if report.dry_run else ""
+    )
+    table = Table(title=title, caption=f"policy: {policy_reason}")
+    for column in ("file", "action", "outcome", "reason"):
+        table.add_column(column, overflow="fold")
+    for s in report.steps:
+        table.add_row(s.file.filename, s.action, s.outcome or "-", s.reason)
+    console.print(table)
+    if report.exit_code == EXIT_OK:
+        console.print(report.message)

@@ -1,0 +1,153 @@
+"""``vcrelease version``, ``vcrelease describe`` and ``vcrelease archival-file``: the version
+of a project and the repository state it comes from.
+
+The rules are the version stage's (:mod:`vcrelease.version.resolve`: PEP 440 versions from
+git tags); ``--source-date-epoch`` prints HEAD's commit time for ``SOURCE_DATE_EPOCH``
+(reproducible-builds.org, "SOURCE_DATE_EPOCH"); ``archival-file`` writes the template that
+``git archive`` fills in (gitattributes(5), ``export-subst``). The command's own path imports no
+upload module, twine, requests or rich (issue 5: import only what the path needs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..errors import EXIT_OK, ConfigError
+
+__all__ = ["run_archival_file", "run_describe", "run_version"]
+
+
+def run_version(args: argparse.Namespace) -> int:
+    from ..version.resolve import resolve_version
+
+    if args.source_date_epoch:
+        return _source_date_epoch(args)
+    result = resolve_version(
+        args.path, version_scheme=args.version_scheme, local_scheme=args.local_scheme
+    )
+    print(result.version)
+    if args.explain:
+        for line in _explain(result):
+            print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def _source_date_epoch(args: argparse.Namespace) -> int:
+    """HEAD's committer time: every rebuild of one commit then stamps the same times into its
+    archives (reproducible-builds.org, SOURCE_DATE_EPOCH), so a racing rebuild gives
+    byte-identical files and its upload is a skip."""
+    from .. import git
+    from ..config import load_config
+
+    root = git.find_work_tree(args.path)
+    if root is None:
+        raise ConfigError(
+            f"{args.path} is not in a git work tree, so it has no commit time. Run it in the "
+            "checkout (an sdist keeps the times it was built with)."
+        )
+    load_config(args.path)  # the same configuration errors as `version`
+    with git.open(root) as repo:
+        print(int(repo.head_state().commit_time.timestamp()))
+    return EXIT_OK
+
+
+def _explain(result: object) -> list[str]:
+    from ..version.resolve import VersionResult
+
+    assert isinstance(result, VersionResult)
+    from ..ci.context import BuildContext
+    from ..config import local_scheme_for
+
+    config = result.config
+    context = BuildContext.from_env(os.environ)
+    in_ci = "in CI" if context.is_ci else "outside CI"
+    local = config.local_scheme or f"{local_scheme_for(config, in_ci=context.is_ci)} ({in_ci})"
+    lines = [
+        f"version: {result.version}",
+        f"source: {result.source} ({result.detail})",
+        f"schemes: version-scheme={config.version_scheme} local-scheme={local}",
+        f"tag-pattern: {config.tag_pattern.pattern}",
+    ]
+    state = result.describe
+    if state is None:
+        return lines
+    if state.candidates:
+        lines.append("version tags reached from HEAD (nearest first):")
+        for c in state.candidates:
+            mark = "*" if c.name == state.tag else " "
+            bound = "" if c.name == state.tag else " or more"
+            lines.append(f"  {mark} {c.name} -> {c.version}, {c.distance}{bound} commits back")
+    else:
+        lines.append(f"no version tag reached from HEAD; counting all {state.distance} commits")
+    lines.append(f"winner: {state.tag or '(none)'}; distance: {state.distance}")
+    lines.append(f"dev number: {_dev_rule(config)}")
+    lines.append(f"node: {state.node}; branch: {state.branch or '(detached HEAD)'}")
+    lines.append(f"shallow: {'yes' if state.shallow else 'no'}")
+    if state.dirty_files:
+        lines.append("dirty, these tracked files differ from HEAD:")
+        lines.extend(f"  {name}" for name in state.dirty_files)
+    else:
+        lines.append("clean: no tracked file differs from HEAD")
+    return lines
+
+
+def _dev_rule(config: object) -> str:
+    from ..ci.context import BuildContext
+    from ..config import Config
+    from ..version.devnumber import ENV_VARIABLE, choose_dev_number
+
+    assert isinstance(config, Config)
+    context = BuildContext.from_env(os.environ)
+    rule = choose_dev_number(config.dev_number, os.environ, context)
+    source = (
+        ENV_VARIABLE
+        if os.environ.get(ENV_VARIABLE)
+        else "[tool.vcrelease] dev-number"
+        if config.dev_number
+        else "default " + ("in CI" if context.is_ci else "outside CI")
+    )
+    number = {"run": f" (run {context.run_number})", "distance": "", "commit-time": ""}[rule]
+    return f"{rule}{number}, from {source}"
+
+
+def run_describe(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..version.resolve import describe_project
+
+    state = describe_project(args.path, load_config(args.path))
+    if args.json:
+        print(json.dumps(state.to_json(), indent=2))
+        return EXIT_OK
+    suffix = "-dirty" if state.dirty else ""
+    print(f"{state.tag or '(no tag)'}-{state.distance}-g{state.node[:7]}{suffix}")
+    return EXIT_OK
+
+
+def run_archival_file(args: argparse.Namespace) -> int:
+    from ..version.fallbacks import ARCHIVAL_FILE, ARCHIVAL_TEMPLATE, GITATTRIBUTES_LINE
+
+    path: Path = args.path / ARCHIVAL_FILE
+    if not args.path.is_dir():
+        raise ConfigError(f"{args.path} is not a directory. Pass the project directory.")
+    if path.exists() and path.read_text(encoding="utf-8") != ARCHIVAL_TEMPLATE and not args.force:
+        raise ConfigError(
+            f"{path} exists with other content. Compare it with the template "
+            "(`vcrelease archival-file --force` replaces it)."
+        )
+    path.write_text(ARCHIVAL_TEMPLATE, encoding="utf-8")
+    print(f"wrote {path}")
+    attributes = args.path / ".gitattributes"
+    present = attributes.exists() and any(
+        line.split()[:2] == GITATTRIBUTES_LINE.split()
+        for line in attributes.read_text(encoding="utf-8").splitlines()
+    )
+    if present:
+        print(f"{attributes} already has: {GITATTRIBUTES_LINE}")
+    else:
+        print(f"add this line to {attributes} and commit both files:")
+        print(f"  {GITATTRIBUTES_LINE}")
+    return EXIT_OK

@@ -1,0 +1,168 @@
+"""The index rules before any upload, as pure functions: for each file to upload, what the
+index already lists under its name decides ``upload``, ``skip`` or ``refuse``.
+
+The rules (``docs/architecture.md``, "Upload"), for every file before any byte is sent:
+
+- the same file on the index with the same sha256: skip it (an idempotent re-run);
+- the same file with another sha256: refuse the whole set, upload nothing;
+- "the same file" is the same file name, or a name that means the same file
+  (:func:`same_file_key`): for wheels the same normalised project, version, build tag and tags
+  (PEP 427 and the binary distribution format, "File name convention"), for sdists the same
+  normalised project and version (PEP 625 and the source distribution format), so
+  ``Pawesome-1.0.tar.gz`` collides with ``pawesome-1.0.tar.gz``;
+- an index that would accept an overwrite (devpi volatile indexes, pypiserver ``--overwrite``)
+  changes nothing: the check is ours, not the index's.
+
+Reading the index, and reading it again until a mismatch stays, is
+:mod:`vcrelease.publish.upload`'s; this module only compares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from .dists import DistFile, Plan
+from .policy import Action
+from .simpleapi import IndexFile
+
+__all__ = ["FileStep", "Outcome", "compare", "refusal_message", "same_file_key"]
+
+Outcome = Literal["uploaded", "found-on-index", "skipped", "not-uploaded", "failed"]
+"""What happened to a file in the upload phase (:attr:`FileStep.outcome`)."""
+
+
+@dataclass(frozen=True)
+class FileStep:
+    """One file's decision and what happened.
+
+    Attributes:
+        file: the distribution file.
+        action: ``upload`` (not on the index), ``skip`` (there with our sha256) or ``refuse``
+            (there with another sha256).
+        reason: one sentence for the report.
+        index_filename: the name the index lists for this file, when it lists one.
+        index_sha256: the sha256 the index has for it, when it has one.
+        outcome: after the run: ``uploaded``; ``found-on-index`` (the upload failed or got
+            no answer, but the index now lists our bytes: this run's, or a concurrent run's
+            with the same bytes); ``skipped``; ``not-uploaded``; ``failed``. None before the
+            upload phase.
+    """
+
+    file: DistFile
+    action: Action
+    reason: str
+    index_filename: str | None = None
+    index_sha256: str | None = None
+    outcome: Outcome | None = None
+
+
+def same_file_key(filename: str) -> tuple[str, ...] | None:
+    """What makes two file names the same file on an index, or None for other names.
+
+    Wheels: (normalised project, version, build tag, sorted tags) (binary distribution format,
+    "File name convention"); sdists: (normalised project, version) (source distribution
+    format). Versions are normalised (PEP 440), so ``1.0`` and ``1.0.0`` are different files
+    but ``1.0.0`` and ``1.0.0.0``... are compared as ``packaging`` normalises them.
+    """
+    try:
+        if filename.endswith(".whl"):
+            name, version, build, tags = parse_wheel_filename(filename)
+            build_text = "".join(map(str, build)) if build else ""
+            tag_text = ".".join(sorted(str(t) for t in tags))
+            return ("wheel", str(name), str(version), build_text, tag_text)
+        if filename.endswith(".tar.gz"):
+            name, version = parse_sdist_filename(filename)
+            return ("sdist", str(name), str(version))
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def compare(
+    plan: Plan, listed: Mapping[str, IndexFile], hashes: Mapping[str, str]
+) -> list[FileStep]:
+    """The preflight decision for each planned file (pure).
+
+    Args:
+        plan: the files to upload.
+        listed: index file name -> listed file, for the project's page.
+        hashes: index file name -> its sha256 (listed, or downloaded and hashed), for every
+            listed file that is the same file as a planned one.
+
+    Returns:
+        One :class:`FileStep` per planned file, in plan order.
+    """
+    by_key: dict[tuple[str, ...], IndexFile] = {}
+    for item in listed.values():
+        key = same_file_key(item.filename)
+        if key is not None:
+            by_key.setdefault(key, item)
+    steps = []
+    for dist in plan.files:
+        found = listed.get(dist.filename) or by_key.get(same_file_key(dist.filename) or ())
+        if found is None:
+            steps.append(FileStep(dist, "upload", "not on the index"))
+            continue
+        theirs = hashes[found.filename]
+        named = "" if found.filename == dist.filename else f" (as {found.filename})"
+        if theirs == dist.sha256:
+            steps.append(
+                FileStep(
+                    dist,
+                    "skip",
+                    f"already on the index{named} with the same sha256",
+                    found.filename,
+                    theirs,
+                )
+            )
+        else:
+            steps.append(
+                FileStep(
+                    dist,
+                    "refuse",
+                    f"on the index{named} with other bytes (sha256 {theirs[:12]}..., ours "
+                    f"{dist.sha256[:12]}...)",
+                    found.filename,
+                    theirs,
+                )
+            )
+    return steps
+
+
+def refusal_message(steps: list[FileStep], version: str) -> str:
+    """The one-paragraph message of a preflight refusal; for a dev release it names the likely
+    cause (two commits, one dev version) and the ``dev-number`` setting that fixes it."""
+    from packaging.version import Version
+
+    conflicts = "; ".join(
+        f"{s.file.filename}: index {s.index_sha256}, ours {s.file.sha256}"
+        for s in steps
+        if s.action == "refuse"
+    )
+    head = (
+        "Refused, nothing uploaded: files with these names are already on the index with other "
+        f"bytes ({conflicts})."
+    )
+    if Version(version).is_devrelease:
+        return (
+            f"{head} Two different builds produced one dev version, {version}: most likely two "
+            "commits on different branches the same number of commits past the last tag, "
+            "counted by dev-number = 'distance'. Set dev-number = 'run' (or 'commit-time') in "
+            "[tool.vcrelease], or VCRELEASE_DEV_NUMBER in the CI, so every build gets its own "
+            "dev number. If it is a rebuild of the same commit, build with "
+            "SOURCE_DATE_EPOCH=$(vcrelease version --source-date-epoch) to get the same bytes."
+        )
+    return (
+        f"{head} A published file never changes (create once, store forever): give the fix a "
+        "new version (commit and tag again), or remove the old file from the index by hand if "
+        "it was never used."
+    )

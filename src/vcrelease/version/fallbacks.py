@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,13 +30,18 @@ describe-name: $Format:%(describe:tags=true,match=*[0-9]*)$
 GITATTRIBUTES_LINE = ".git_archival.txt  export-subst"
 PRETEND = "PRETEND_VERSION"
 TOOL = "VCRELEASE"
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def pretend_variable(dist_name: str | None) -> str:
-    """The name of the pretend-version variable for ``dist_name`` (generic when None)."""
-    from vcs_versioning._overrides import env_var_name
-
-    return env_var_name(TOOL, PRETEND, dist_name)
+    """The name of the pretend-version variable for ``dist_name`` (generic when None):
+    ``VCRELEASE_PRETEND_VERSION_FOR_MY_PKG`` for ``My.Pkg`` (vcs-versioning's ``env_var_name``;
+    done here, as importing vcs-versioning costs more than the rest of a run)."""
+    if dist_name is None:
+        return f"{TOOL}_{PRETEND}"
+    # PEP 503 normalisation (``re.sub(r"[-_.]+", "-", name).lower()``), then "-" as "_".
+    suffix = _SEPARATORS.sub("_", dist_name.lower()).upper()
+    return f"{TOOL}_{PRETEND}_FOR_{suffix}"
 
 
 def pretend_version(env: Mapping[str, str], dist_name: str | None) -> tuple[str, str] | None:

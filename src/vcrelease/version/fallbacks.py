@@ -2,12 +2,13 @@
 ``.git_archival.txt``.
 
 - ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>`` (the distribution name canonicalised per PEP 503,
-  upper-cased, ``-`` as ``_``; setuptools-scm's spelling) and ``VCRELEASE_PRETEND_VERSION``
-  override everything.
+  upper-cased, ``-`` as ``_``; setuptools-scm's spelling, its docs "Overriding version
+  numbers") and ``VCRELEASE_PRETEND_VERSION`` override everything.
 - ``PKG-INFO`` (core metadata, PEP 566 / packaging "Core metadata specifications") at the top
   of an unpacked sdist gives the version the sdist was built with.
 - ``.git_archival.txt``, expanded by ``git archive`` through the ``export-subst`` attribute
-  (gitattributes(5)), gives the node, the commit date and ``git describe`` output.
+  (gitattributes(5)), gives the node, the commit date and ``git describe`` output
+  (setuptools-scm docs, "Builtin mechanisms for obtaining version numbers": git archives).
 """
 
 from __future__ import annotations
@@ -20,6 +21,18 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..git.reader import Describe
+
+__all__ = [
+    "ARCHIVAL_FILE",
+    "ARCHIVAL_TEMPLATE",
+    "GITATTRIBUTES_LINE",
+    "Archival",
+    "archival_describe",
+    "pkg_info_version",
+    "pretend_variable",
+    "pretend_version",
+    "read_archival",
+]
 
 ARCHIVAL_FILE = ".git_archival.txt"
 ARCHIVAL_TEMPLATE = """\

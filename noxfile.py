@@ -67,6 +67,19 @@ def tests_matrix(session: nox.Session) -> None:
 
 
 @nox.session(python=None)
+def fuzz(session: nox.Session) -> None:
+    """The property tests against vcs-versioning (``tests/test_version_oracle.py``) with the
+    ``fuzz`` hypothesis profile: 200,000 examples each instead of CI's 2,000 (not run in CI;
+    ``-- -k tag`` picks tests, ``HYPOTHESIS_PROFILE=ci`` the small budget)."""
+    session.install(".[test]")
+    session.run(
+        "pytest", "tests/test_version_oracle.py", "-k", "agree", "-p", "no:xdist",
+        "--hypothesis-show-statistics", *session.posargs,
+        env={"VCRELEASE_FUZZ": "1"},
+    )  # fmt: skip
+
+
+@nox.session(python=None)
 def lint(session: nox.Session) -> None:
     """ruff (lint rules and formatting) and import-linter's layer contracts
     (``pyproject.toml`` has the settings; ``docs/architecture.md`` explains the layers)."""

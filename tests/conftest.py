@@ -132,3 +132,26 @@ def make_fault_proxy() -> Iterator[Callable[[str], FaultProxy]]:
     yield make
     for proxy in proxies:
         proxy.close()
+
+
+# --- hypothesis profiles (property tests, tests/test_version_oracle.py) ------------------------
+# ``ci`` (the default): a fixed budget, no deadline (2 shared cores make timings noisy), no
+# example database, so every run of the suite is alike. ``fuzz`` (``VCRELEASE_FUZZ=1``, or
+# ``HYPOTHESIS_PROFILE=fuzz``; ``nox -s fuzz``): many more examples, for a search by hand.
+
+
+def _register_hypothesis_profiles() -> None:
+    import os
+
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # the property tests skip themselves without hypothesis
+        return
+    common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    settings.register_profile("ci", max_examples=2000, database=None, derandomize=True, **common)
+    settings.register_profile("fuzz", max_examples=200_000, **common)
+    default = "fuzz" if os.environ.get("VCRELEASE_FUZZ") == "1" else "ci"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
+
+
+_register_hypothesis_profiles()

@@ -152,8 +152,8 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
 
 def local_scheme_for(config: Config, *, in_ci: bool) -> str:
     """The local scheme in effect: the configured one, else ``no-local-version`` in CI and
-    ``node-and-date`` elsewhere (DESIGN.md, "The version rules": a local label by default on a
-    developer's machine, never in what is uploaded)."""
+    ``node-and-date`` elsewhere (``docs/architecture.md``, "The version rules": a local label
+    by default on a developer's machine, never in what is uploaded)."""
     if config.local_scheme is not None:
         return config.local_scheme
     return CI_LOCAL_SCHEME if in_ci else DEFAULT_LOCAL_SCHEME

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -59,17 +58,19 @@ def _explain(result: object) -> list[str]:
     from ..version.resolve import VersionResult
 
     assert isinstance(result, VersionResult)
-    from ..ci.context import BuildContext
-    from ..config import local_scheme_for
-
     config = result.config
-    context = BuildContext.from_env(os.environ)
-    in_ci = "in CI" if context.is_ci else "outside CI"
-    local = config.local_scheme or f"{local_scheme_for(config, in_ci=context.is_ci)} ({in_ci})"
+    applied = result.applied  # what resolve_version used: nothing is worked out again here
+    if applied is None:
+        schemes = f"none applied (the {result.source} version is used as it is)"
+    else:
+        local = applied.local_scheme
+        if applied.local_scheme_by_context is not None:
+            local += f" ({applied.local_scheme_by_context})"
+        schemes = f"version-scheme={applied.version_scheme} local-scheme={local}"
     lines = [
         f"version: {result.version}",
         f"source: {result.source} ({result.detail})",
-        f"schemes: version-scheme={config.version_scheme} local-scheme={local}",
+        f"schemes: {schemes}",
         f"tag-pattern: {config.tag_pattern.pattern}",
     ]
     state = result.describe
@@ -84,7 +85,8 @@ def _explain(result: object) -> list[str]:
     else:
         lines.append(f"no version tag reached from HEAD; counting all {state.distance} commits")
     lines.append(f"winner: {state.tag or '(none)'}; distance: {state.distance}")
-    lines.append(f"dev number: {_dev_rule(config)}")
+    if applied is not None:
+        lines.append(f"dev number: {_dev_rule(applied.dev_number)}")
     lines.append(f"node: {state.node}; branch: {state.branch or '(detached HEAD)'}")
     lines.append(f"shallow: {'yes' if state.shallow else 'no'}")
     if state.dirty_files:
@@ -95,23 +97,15 @@ def _explain(result: object) -> list[str]:
     return lines
 
 
-def _dev_rule(config: object) -> str:
-    from ..ci.context import BuildContext
-    from ..config import Config
-    from ..version.devnumber import ENV_VARIABLE, choose_dev_number
+def _dev_rule(dev_number: object) -> str:
+    from ..version.devnumber import DevNumber
 
-    assert isinstance(config, Config)
-    context = BuildContext.from_env(os.environ)
-    rule = choose_dev_number(config.dev_number, os.environ, context)
-    source = (
-        ENV_VARIABLE
-        if os.environ.get(ENV_VARIABLE)
-        else "[tool.vcrelease] dev-number"
-        if config.dev_number
-        else "default " + ("in CI" if context.is_ci else "outside CI")
-    )
-    number = {"run": f" (run {context.run_number})", "distance": "", "commit-time": ""}[rule]
-    return f"{rule}{number}, from {source}"
+    assert isinstance(dev_number, DevNumber)
+    run = dev_number.run_number
+    number = ""
+    if dev_number.rule == "run":  # outside CI there are no runs: the distance stays
+        number = f" (run {run})" if run is not None else " (no run number: the distance)"
+    return f"{dev_number.rule}{number}, from {dev_number.reason}"
 
 
 def run_describe(args: argparse.Namespace) -> int:

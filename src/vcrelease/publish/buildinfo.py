@@ -20,6 +20,7 @@ from ..ci.context import BuildContext, strip_credentials
 from ..config import Config, load_config
 from ..errors import ConfigError
 from ..git import VersionTag
+from ..version.citag import ci_tag_at_head
 from ..version.formatting import tag_parser
 from ..version.resolve import VersionResult, build_time, ignored_paths, resolve_version
 from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
@@ -146,8 +147,8 @@ def repo_facts(project_dir: Path, config: Config, context: BuildContext) -> Repo
     ``project_dir`` is in no git work tree.
 
     In a CI tag build whose tag is not in the clone (a depth-1 checkout), the CI's tag counts
-    as being on HEAD when HEAD is the commit the CI names, as for the version
-    (:func:`vcrelease.version.resolve.tag_build_state`).
+    as being on HEAD when HEAD is the commit the CI names, as for the version (one rule:
+    :func:`vcrelease.version.citag.ci_tag_at_head`).
 
     Raises:
         RepositoryError: the repository cannot be read.
@@ -172,11 +173,9 @@ def _facts(
 ) -> RepoFacts:
     head_tags = [(t.name, t.version) for t in tags if t.commit == node]
     tag_commits = {t.name: t.commit for t in tags}
-    tag = context.tag if context.event == "tag" else None
-    if tag is not None and tag not in tag_commits and context.sha is not None:
-        version = parse_tag(tag)
-        if version is not None and node.startswith(context.sha.lower()):
-            head_tags.append((tag, version))
+    from_ci = ci_tag_at_head(context, node, tag_commits, parse_tag)
+    if from_ci is not None:
+        head_tags.append(from_ci)
     return RepoFacts(
         head=node,
         branch=branch if not context.is_ci else (context.ref_name or branch),

@@ -20,14 +20,41 @@ releases": ``1.2.3 < 1.2.4.dev1742 < 1.2.4``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..ci.context import BuildContext
 from ..errors import ConfigError
 from ..git import Describe
 
+__all__ = [
+    "DEV_NUMBERS",
+    "ENV_VARIABLE",
+    "DevNumber",
+    "choose_dev_number",
+    "default_dev_number",
+    "pick_dev_number",
+    "with_dev_number",
+]
+
 DEV_NUMBERS = ("distance", "run", "commit-time")
 ENV_VARIABLE = "VCRELEASE_DEV_NUMBER"
+
+
+@dataclass(frozen=True)
+class DevNumber:
+    """The dev-number rule in effect and why (for ``vcrelease version --explain``).
+
+    Attributes:
+        rule: ``distance``, ``run`` or ``commit-time``.
+        reason: where the rule comes from: ``VCRELEASE_DEV_NUMBER``,
+            ``[tool.vcrelease] dev-number``, ``default in CI (<provider> gives a run number)``
+            (or ``gives no run number``) or ``default outside CI``.
+        run_number: the CI's run number when there is one, else None.
+    """
+
+    rule: str
+    reason: str
+    run_number: int | None = None
 
 
 def default_dev_number(context: BuildContext) -> str:
@@ -37,9 +64,11 @@ def default_dev_number(context: BuildContext) -> str:
     return "run" if context.run_number is not None else "commit-time"
 
 
-def choose_dev_number(configured: str | None, env: Mapping[str, str], context: BuildContext) -> str:
-    """The dev-number rule in effect: ``VCRELEASE_DEV_NUMBER``, else the configured
-    ``dev-number``, else :func:`default_dev_number`.
+def pick_dev_number(
+    configured: str | None, env: Mapping[str, str], context: BuildContext
+) -> DevNumber:
+    """The dev-number rule in effect and its reason: ``VCRELEASE_DEV_NUMBER``, else the
+    configured ``dev-number``, else :func:`default_dev_number`.
 
     Raises:
         ConfigError: the variable names no rule (exit 2).
@@ -50,7 +79,24 @@ def choose_dev_number(configured: str | None, env: Mapping[str, str], context: B
             f"{ENV_VARIABLE}={value!r} is not a dev-number rule. Use one of: "
             f"{', '.join(DEV_NUMBERS)}."
         )
-    return value or configured or default_dev_number(context)
+    if value is not None:
+        rule, reason = value, ENV_VARIABLE
+    elif configured is not None:
+        rule, reason = configured, "[tool.vcrelease] dev-number"
+    else:
+        rule = default_dev_number(context)
+        reason = "default outside CI"
+        if context.is_ci:
+            given = (
+                "gives a run number" if context.run_number is not None else "gives no run number"
+            )
+            reason = f"default in CI ({context.provider} {given})"
+    return DevNumber(rule, reason, context.run_number)
+
+
+def choose_dev_number(configured: str | None, env: Mapping[str, str], context: BuildContext) -> str:
+    """The rule of :func:`pick_dev_number`, without its reason."""
+    return pick_dev_number(configured, env, context).rule
 
 
 def with_dev_number(state: Describe, rule: str, context: BuildContext) -> Describe:

@@ -2,16 +2,18 @@
 ``.git_archival.txt``.
 
 - ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>`` (the distribution name canonicalised per PEP 503,
-  upper-cased, ``-`` as ``_``; setuptools-scm's spelling) and ``VCRELEASE_PRETEND_VERSION``
-  override everything.
+  upper-cased, ``-`` as ``_``; setuptools-scm's spelling, its docs "Overriding version
+  numbers") and ``VCRELEASE_PRETEND_VERSION`` override everything.
 - ``PKG-INFO`` (core metadata, PEP 566 / packaging "Core metadata specifications") at the top
   of an unpacked sdist gives the version the sdist was built with.
 - ``.git_archival.txt``, expanded by ``git archive`` through the ``export-subst`` attribute
-  (gitattributes(5)), gives the node, the commit date and ``git describe`` output.
+  (gitattributes(5)), gives the node, the commit date and ``git describe`` output
+  (setuptools-scm docs, "Builtin mechanisms for obtaining version numbers": git archives).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,6 +21,18 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..git import Describe
+
+__all__ = [
+    "ARCHIVAL_FILE",
+    "ARCHIVAL_TEMPLATE",
+    "GITATTRIBUTES_LINE",
+    "Archival",
+    "archival_describe",
+    "pkg_info_version",
+    "pretend_variable",
+    "pretend_version",
+    "read_archival",
+]
 
 ARCHIVAL_FILE = ".git_archival.txt"
 ARCHIVAL_TEMPLATE = """\
@@ -29,13 +43,18 @@ describe-name: $Format:%(describe:tags=true,match=*[0-9]*)$
 GITATTRIBUTES_LINE = ".git_archival.txt  export-subst"
 PRETEND = "PRETEND_VERSION"
 TOOL = "VCRELEASE"
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def pretend_variable(dist_name: str | None) -> str:
-    """The name of the pretend-version variable for ``dist_name`` (generic when None)."""
-    from vcs_versioning._overrides import env_var_name
-
-    return env_var_name(TOOL, PRETEND, dist_name)
+    """The name of the pretend-version variable for ``dist_name`` (generic when None):
+    ``VCRELEASE_PRETEND_VERSION_FOR_MY_PKG`` for ``My.Pkg`` (vcs-versioning's ``env_var_name``;
+    done here, as importing vcs-versioning costs more than the rest of a run)."""
+    if dist_name is None:
+        return f"{TOOL}_{PRETEND}"
+    # PEP 503 normalisation (``re.sub(r"[-_.]+", "-", name).lower()``), then "-" as "_".
+    suffix = _SEPARATORS.sub("_", dist_name.lower()).upper()
+    return f"{TOOL}_{PRETEND}_FOR_{suffix}"
 
 
 def pretend_version(env: Mapping[str, str], dist_name: str | None) -> tuple[str, str] | None:

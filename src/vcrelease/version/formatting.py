@@ -1,8 +1,12 @@
-"""A :class:`~vcrelease.git.Describe` -> a PEP 440 version string, through vcs-versioning.
+"""A :class:`~vcrelease.git.Describe` -> a PEP 440 version string; tag names -> versions.
 
-The version schemes and local schemes are setuptools-scm's own (``vcs-versioning``, the
-entry-point groups ``setuptools_scm.version_scheme`` and ``setuptools_scm.local_scheme``),
-selected by the names setuptools-scm users know; nothing here re-implements them.
+The default schemes (``guess-next-dev`` with ``node-and-date`` or ``no-local-version``) and the
+tag parsing are computed by :mod:`vcrelease.version.defaults`, without importing
+vcs-versioning (issue 12: start-up time). Every other scheme is setuptools-scm's own
+(``vcs-versioning``, the entry-point groups ``setuptools_scm.version_scheme`` and
+``setuptools_scm.local_scheme``, setuptools-scm docs "Version number construction"), selected
+by the names setuptools-scm users know and run by vcs-versioning: nothing here re-implements
+them.
 
 Rules:
 
@@ -25,42 +29,31 @@ from typing import Any
 
 from ..config import LOCAL_SCHEME_GROUP, VERSION_SCHEME_GROUP
 from ..git import Describe
+from . import defaults
+from .defaults import NO_TAG_VERSION
 
-NO_TAG_VERSION = "0.0"
+__all__ = ["NO_TAG_VERSION", "format_version", "format_with_vcs_versioning", "tag_parser"]
 
 
-def _configuration(
-    tag_pattern: re.Pattern[str] | None = None,
-    version_scheme: Any = "guess-next-dev",
-    local_scheme: Any = "node-and-date",
-) -> Any:
-    from vcs_versioning import Configuration, TagConfiguration, VcsEnvironment
+def _configuration(version_scheme: Any, local_scheme: Any) -> Any:
+    """vcs-versioning's configuration for the schemes; its environment is empty, so no
+    ``VCRELEASE_*`` or ``SETUPTOOLS_SCM_*`` variable reaches it behind our back."""
+    from vcs_versioning import Configuration, VcsEnvironment
 
     env = VcsEnvironment.from_env("VCRELEASE", env={})
-    tag = TagConfiguration(regex=tag_pattern) if tag_pattern is not None else TagConfiguration()
-    return Configuration(
-        version_scheme=version_scheme, local_scheme=local_scheme, tag=tag, _env=env
-    )
+    return Configuration(version_scheme=version_scheme, local_scheme=local_scheme, _env=env)
 
 
 def tag_parser(tag_pattern: re.Pattern[str]) -> Callable[[str], str | None]:
     """A function: tag name -> the version it names (``v1.2.3`` -> ``1.2.3``), or None.
 
     The tag must match ``tag_pattern`` from its start and its version group must be a PEP 440
-    version (vcs-versioning's ``tag_to_version``, which also keeps a valid ``+local`` suffix).
+    version; a valid ``+local`` suffix is kept (:func:`vcrelease.version.defaults.tag_to_version`,
+    vcs-versioning's ``tag_to_version`` rule).
     """
-    from vcs_versioning._scm_version import tag_to_version
-
-    config = _configuration(tag_pattern)
 
     def parse(name: str) -> str | None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                version = tag_to_version(name, config)
-            except ValueError:
-                return None
-        return None if version is None else str(version)
+        return defaults.tag_to_version(name, tag_pattern)
 
     return parse
 
@@ -85,6 +78,33 @@ def format_version(
     Raises:
         ValueError: a scheme name is not installed or a scheme rejects the state
             (e.g. ``fail-on-uncommitted-changes`` on a dirty tree).
+    """
+    if defaults.handles(version_scheme, local_scheme):
+        return defaults.format_default(
+            describe.tag_version,
+            distance=describe.distance,
+            dirty=describe.dirty,
+            node=describe.node,
+            local_scheme=local_scheme,
+            now=now,
+        )
+    return format_with_vcs_versioning(
+        describe, version_scheme=version_scheme, local_scheme=local_scheme, now=now
+    )
+
+
+def format_with_vcs_versioning(
+    describe: Describe,
+    *,
+    version_scheme: str,
+    local_scheme: str,
+    now: datetime,
+) -> str:
+    """:func:`format_version` through vcs-versioning, whatever the schemes (the defaults too:
+    the oracle tests compare it with :mod:`vcrelease.version.defaults`).
+
+    Raises:
+        ValueError: as :func:`format_version`.
     """
     from vcs_versioning._scm_version import meta
     from vcs_versioning._version_schemes import format_version as scm_format

@@ -1,6 +1,7 @@
 """Find the version of a project: the one entry point the build plugins and the CLI share.
 
-Sources, first match wins (DESIGN.md, "The version rules"):
+Sources, first match wins (``docs/architecture.md``, "The version rules"; setuptools-scm's
+docs, "Overriding version numbers" for the pretend variables, and PEP 440 for the versions):
 
 1. ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>``, then ``VCRELEASE_PRETEND_VERSION``;
 2. ``PKG-INFO`` in the project directory (an unpacked sdist: a wheel built from our sdist
@@ -12,15 +13,20 @@ Sources, first match wins (DESIGN.md, "The version rules"):
 Nothing found raises :class:`~vcrelease.errors.NoVersionError` (exit 3) naming every place
 looked at; there is never a silent ``0.0.0``.
 
-In CI (:class:`~vcrelease.ci.BuildContext`, DESIGN.md "CI" and "The version rules"):
+In CI (:class:`~vcrelease.ci.BuildContext`, ``docs/architecture.md`` "CI" and "The version
+rules"):
 
 - a tag build of a version tag gets exactly that tag's version, from HEAD and the tag alone
   (no history walk, so a depth-1 clone works even when the tag was not fetched, provided HEAD
-  is the commit the CI names); a dirty tree, or HEAD not being the tagged commit, raises
+  is the commit the CI names: :func:`vcrelease.version.citag.ci_tag_at_head`); a dirty tree, or
+  HEAD not being the tagged commit, raises
   :class:`~vcrelease.errors.TagBuildError` (exit 3) naming the files or commits;
 - the local version label is off unless ``local-scheme`` is configured
   (:func:`~vcrelease.config.local_scheme_for`);
 - branch-aware schemes see the CI's branch (a pull request's head branch, never ``N/merge``).
+
+The result says what was applied (:class:`Applied`: schemes, the dev-number rule and why), so
+``vcrelease version --explain`` reports it rather than working it out again.
 """
 
 from __future__ import annotations
@@ -43,9 +49,40 @@ from ..config import (
 )
 from ..errors import ConfigError, NoVersionError, TagBuildError
 from ..git import Describe
-from . import fallbacks
+from . import defaults, fallbacks
+from .citag import ci_tag_at_head
+from .devnumber import DevNumber
 from .formatting import format_version, tag_parser
 from .schemes import check_config_schemes, check_scheme
+
+__all__ = [
+    "Applied",
+    "VersionResult",
+    "build_time",
+    "describe_project",
+    "ignored_paths",
+    "resolve_version",
+    "tag_build_state",
+]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What turned a repository state into the version (git and archival sources).
+
+    Attributes:
+        version_scheme: the version scheme used.
+        local_scheme: the local scheme used, after the CI rule
+            (:func:`~vcrelease.config.local_scheme_for`).
+        local_scheme_by_context: ``in CI`` or ``outside CI`` when that rule chose the local
+            scheme, None when it was configured (or given on the command line).
+        dev_number: the dev-number rule and why it was chosen.
+    """
+
+    version_scheme: str
+    local_scheme: str
+    local_scheme_by_context: str | None
+    dev_number: DevNumber
 
 
 @dataclass(frozen=True)
@@ -58,6 +95,8 @@ class VersionResult:
         detail: the variable or file the version came from (for messages).
         describe: the repository state (git and archival sources), else None.
         config: the configuration in effect.
+        applied: the schemes and dev-number rule used (git and archival sources), else None:
+            the other sources give a finished version.
     """
 
     version: str
@@ -65,6 +104,7 @@ class VersionResult:
     detail: str
     describe: Describe | None
     config: Config
+    applied: Applied | None = None
 
 
 def build_time(env: Mapping[str, str]) -> datetime:
@@ -174,12 +214,16 @@ def _from_describe(
     source: str,
     detail: str,
 ) -> VersionResult:
-    from .devnumber import choose_dev_number, with_dev_number
+    from .devnumber import pick_dev_number, with_dev_number
 
     local_scheme = local_scheme_for(config, in_ci=context.is_ci)
+    by_context = None
+    if config.local_scheme is None:
+        by_context = "in CI" if context.is_ci else "outside CI"
     if context.is_ci and context.ref_name is not None:
         state = replace(state, branch=context.ref_name)
-    numbered = with_dev_number(state, choose_dev_number(config.dev_number, env, context), context)
+    dev_number = pick_dev_number(config.dev_number, env, context)
+    numbered = with_dev_number(state, dev_number.rule, context)
     try:
         version = format_version(
             numbered,
@@ -192,7 +236,8 @@ def _from_describe(
             f"version-scheme {config.version_scheme!r} / local-scheme {local_scheme!r} "
             f"cannot version {state.root} ({exc})."
         ) from exc
-    return VersionResult(version, source, detail, state, config)
+    applied = Applied(config.version_scheme, local_scheme, by_context, dev_number)
+    return VersionResult(version, source, detail, state, config, applied)
 
 
 def tag_build_state(
@@ -227,16 +272,21 @@ def tag_build_state(
             f"{', '.join(head.dirty_files)}. A release is built from the tag as committed: "
             "find the build step that changes them (generated files belong in .gitignore)."
         )
-    tagged = {t.name: t.commit for t in repo.version_tags(parse_tag)}.get(tag)
+    tag_commits = {t.name: t.commit for t in repo.version_tags(parse_tag)}
+    tagged = tag_commits.get(tag)
     if tagged is None and context.sha is None:
         raise TagBuildError(
             f"{where}, but the tag is not in the clone at {root} and the CI names no commit, "
             f"so HEAD ({head.node}) cannot be checked against it. Fetch the tag "
             f"(`git fetch --depth=1 origin tag {tag}`)."
         )
-    expected = tagged or context.sha or ""
-    origin = "the tag in the clone" if tagged else "the commit the CI names"
-    if not head.node.startswith(expected.lower()):
+    if tagged is not None:
+        expected, origin = tagged, "the tag in the clone"
+        at_head = head.node.startswith(tagged.lower())
+    else:
+        expected, origin = context.sha or "", "the commit the CI names"
+        at_head = ci_tag_at_head(context, head.node, tag_commits, parse_tag) is not None
+    if not at_head:
         raise TagBuildError(
             f"{where}, but HEAD in {root} is {head.node} while {tag} is {expected} ({origin}). "
             "A tag build must check out the tagged commit: check the checkout step's ref."
@@ -289,9 +339,17 @@ def describe_project(
     pattern = config.tag_pattern
     return repo.describe(  # the history is cached (tag_key); the dirty state never is
         parse_tag or tag_parser(pattern),
-        tag_key=f"{pattern.pattern}\0{pattern.flags}",
+        # The parser is ours (defaults.tag_to_version over packaging.version): its rule's
+        # revision and packaging's version change the answers as much as the pattern does.
+        tag_key=f"{pattern.pattern}\0{pattern.flags}\0{defaults.TAG_RULE}\0{_packaging_version()}",
         ignore_dirty=ignored_paths(project_dir, repo.root, config),
     )
+
+
+def _packaging_version() -> str:
+    import packaging  # the package's __init__ only: packaging.version is loaded anyway
+
+    return str(getattr(packaging, "__version__", "?"))
 
 
 def ignored_paths(project_dir: Path, root: Path, config: Config) -> tuple[str, ...]:

@@ -1,32 +1,86 @@
-"""Shared test helpers: run git with a fixed identity and dates, run the ``vcrelease`` CLI."""
+"""The one way the tests run git, and the way they run the ``vcrelease`` CLI.
+
+Every git command of the tests goes through :func:`run_git` (or its two shorthands
+:func:`git` and :func:`git_bytes`) with :func:`git_env`: the caller's ``GIT_*`` variables are
+dropped (a ``GIT_DIR`` or ``GIT_INDEX_FILE`` from the shell would point the command at another
+repository), user and system configuration are ignored, and the identities and dates are fixed,
+so the same steps give the same object ids on every machine. Dates are
+:data:`BASE_DATE` plus ``when`` seconds: tests that need an order of commits pass growing
+``when`` values.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
-ENV = {
-    "GIT_AUTHOR_NAME": "Ada",
-    "GIT_AUTHOR_EMAIL": "ada@example.org",
-    "GIT_COMMITTER_NAME": "Ada",
-    "GIT_COMMITTER_EMAIL": "ada@example.org",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
+BASE_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+AUTHOR = ("Ada Builder", "ada@example.invalid")
+COMMITTER = ("Cid Committer", "cid@example.invalid")
+# Settings every test repository gets: a fixed initial branch name and no advice on stderr.
+GIT_OPTIONS = ("-c", "init.defaultBranch=main", "-c", "advice.nestedTag=false")
+
+
+def git_env(when: int = 0) -> dict[str, str]:
+    """The environment of a git command: this process's, less every ``GIT_*`` variable,
+    ``EMAIL`` and ``XDG_CONFIG_HOME``, plus isolated configuration, the fixed identities and
+    the date ``BASE_DATE + when`` seconds (author and committer alike)."""
+    stamp = f"@{int(BASE_DATE.timestamp()) + when} +0000"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GIT_") and k not in {"EMAIL", "XDG_CONFIG_HOME"}
+    }
+    env.update(
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME=AUTHOR[0],
+        GIT_AUTHOR_EMAIL=AUTHOR[1],
+        GIT_COMMITTER_NAME=COMMITTER[0],
+        GIT_COMMITTER_EMAIL=COMMITTER[1],
+        GIT_AUTHOR_DATE=stamp,
+        GIT_COMMITTER_DATE=stamp,
+        GIT_TERMINAL_PROMPT="0",
+        LC_ALL="C",
+        LANG="C",
+    )
+    return env
+
+
+def run_git(
+    args: list[str], cwd: Path, *, when: int = 0, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``git ARGS`` in ``cwd`` with :func:`git_env`; with ``check``, a failure raises
+    ``RuntimeError`` carrying the command and its output."""
+    cmd = ["git", *GIT_OPTIONS, *args]
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=git_env(when), capture_output=True, text=True, check=False
+    )
+    if check and proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd)} in {cwd} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
+        )
+    return proc
 
 
 def git(cwd: Path, *args: str, when: int = 0) -> str:
-    date = f"2026-01-01T00:{when // 60:02d}:{when % 60:02d}Z"
-    env = {**os.environ, **ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip()
+    """``git ARGS`` in ``cwd`` (see :func:`run_git`); its stdout, stripped."""
+    return run_git(list(args), cwd, when=when).stdout.strip()
+
+
+def git_bytes(cwd: Path, *args: str, when: int = 0) -> bytes:
+    """``git ARGS`` in ``cwd`` with :func:`git_env`; its stdout as bytes (paths that are not
+    UTF-8, binary output)."""
+    cmd = ["git", *GIT_OPTIONS, *args]
+    return subprocess.run(cmd, cwd=cwd, env=git_env(when), check=True, capture_output=True).stdout
 
 
 def run(*args: str | Path, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m vcrelease ARGS`` with this process's environment less ``VCRELEASE_*``,
+    plus ``env``."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("VCRELEASE_")}
     full_env.update(env)
     return subprocess.run(

@@ -61,12 +61,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from gitutil import run_git
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,9 +74,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures-repos"
-BASE_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
-AUTHOR = ("Ada Builder", "ada@example.invalid")
-COMMITTER = ("Cid Committer", "cid@example.invalid")
 
 _ACTIONS = (
     "commit",
@@ -207,46 +204,6 @@ def load_scenarios(directory: Path = FIXTURES_DIR) -> list[Scenario]:
     return [load_scenario(p) for p in sorted(directory.glob("*.toml"))]
 
 
-def git_env(step: int = 0) -> dict[str, str]:
-    """Environment for a git command: isolated config, fixed identities, a fixed date."""
-    when = BASE_DATE + timedelta(minutes=step)
-    stamp = f"@{int(when.timestamp())} +0000"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("GIT_") and k not in {"EMAIL", "XDG_CONFIG_HOME"}
-    }
-    env.update(
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME=AUTHOR[0],
-        GIT_AUTHOR_EMAIL=AUTHOR[1],
-        GIT_COMMITTER_NAME=COMMITTER[0],
-        GIT_COMMITTER_EMAIL=COMMITTER[1],
-        GIT_AUTHOR_DATE=stamp,
-        GIT_COMMITTER_DATE=stamp,
-        GIT_TERMINAL_PROMPT="0",
-        LC_ALL="C",
-        LANG="C",
-    )
-    return env
-
-
-def run_git(
-    args: list[str], cwd: Path, *, step: int = 0, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run ``git`` isolated from user configuration; raise with its output on failure."""
-    cmd = ["git", "-c", "init.defaultBranch=main", "-c", "advice.nestedTag=false", *args]
-    proc = subprocess.run(
-        cmd, cwd=cwd, env=git_env(step), capture_output=True, text=True, check=False
-    )
-    if check and proc.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(cmd)} in {cwd} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
-        )
-    return proc
-
-
 def _write(base: Path, files: dict[str, str]) -> None:
     for rel, content in files.items():
         target = base / rel
@@ -303,22 +260,22 @@ def build(scenario: Scenario, dest: Path) -> BuiltRepo:
                 files = {f"{_slug(step['commit'])}.txt": step["commit"] + "\n"}
             if files:
                 _write(cwd, files)
-                run_git(["add", "--", *files], cwd, step=minute)
+                run_git(["add", "--", *files], cwd, when=minute * 60)
             if step.get("delete"):
-                run_git(["rm", "-q", "--", *step["delete"]], cwd, step=minute)
-            run_git(["commit", "-q", "-m", step["commit"]], cwd, step=minute)
+                run_git(["rm", "-q", "--", *step["delete"]], cwd, when=minute * 60)
+            run_git(["commit", "-q", "-m", step["commit"]], cwd, when=minute * 60)
         elif "branch" in step:
             start = [step["start"]] if "start" in step else []
-            run_git(["branch", step["branch"], *start], cwd, step=minute)
+            run_git(["branch", step["branch"], *start], cwd, when=minute * 60)
         elif "checkout" in step:
             flags = ["-b"] if step.get("create") else []
             flags += ["--detach"] if step.get("detach") else []
-            run_git(["checkout", "-q", *flags, step["checkout"]], cwd, step=minute)
+            run_git(["checkout", "-q", *flags, step["checkout"]], cwd, when=minute * 60)
         elif "merge" in step:
             heads = step["merge"] if isinstance(step["merge"], list) else [step["merge"]]
             message = step.get("message", "Merge " + ", ".join(heads))
             flags = ["--no-ff"] if step.get("no-ff") else []
-            run_git(["merge", "-q", *flags, "-m", message, *heads], cwd, step=minute)
+            run_git(["merge", "-q", *flags, "-m", message, *heads], cwd, when=minute * 60)
         elif "tag" in step:
             args = ["tag"]
             if step.get("annotated"):
@@ -326,11 +283,11 @@ def build(scenario: Scenario, dest: Path) -> BuiltRepo:
             args.append(step["tag"])
             if "target" in step:
                 args.append(step["target"])
-            run_git(args, cwd, step=minute)
+            run_git(args, cwd, when=minute * 60)
         elif "write" in step:
             _write(cwd, step["write"])
         elif "stage" in step:
-            run_git(["add", "--", *step["stage"]], cwd, step=minute)
+            run_git(["add", "--", *step["stage"]], cwd, when=minute * 60)
         elif "remove" in step:
             for rel in step["remove"]:
                 (cwd / rel).unlink()
@@ -349,11 +306,11 @@ def build(scenario: Scenario, dest: Path) -> BuiltRepo:
                 (cwd / rel).symlink_to(target)
         elif "config" in step:
             for key, value in step["config"].items():
-                run_git(["config", key, _git_config_value(value)], cwd, step=minute)
+                run_git(["config", key, _git_config_value(value)], cwd, when=minute * 60)
         elif "git" in step:
             where = dest / step["cwd"] if "cwd" in step else cwd
             args = [a.replace("{root}", dest.as_posix()) for a in step["git"]]
-            run_git(args, where, step=minute)
+            run_git(args, where, when=minute * 60)
         elif "cd" in step:
             last_cd = step["cd"]
             cwd = dest / last_cd

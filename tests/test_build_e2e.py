@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from gitutil import git
 from vcrelease.ci.context import DETECTION_VARIABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,34 +36,11 @@ BACKENDS = ("setuptools", "hatchling")
 VERSION_FILE = "src/sample/_version.py"
 LOCAL_SCHEME_LINE = 'local-scheme = "no-local-version"\n'
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada",
-    "GIT_AUTHOR_EMAIL": "ada@example.org",
-    "GIT_COMMITTER_NAME": "Ada",
-    "GIT_COMMITTER_EMAIL": "ada@example.org",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="the tests make repos with git")
 
 
 # --- making sample repositories ------------------------------------------------------------
-
-
-def git(cwd: Path, *args: str, minute: int = 0) -> str:
-    """Run git with fixed names and dates (one minute per step), so object ids are stable."""
-    date = f"2026-01-01T00:{minute:02d}:00Z"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-        **GIT_ENV,
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
 
 
 def make_sample(
@@ -77,12 +55,12 @@ def make_sample(
         pyproject.write_text(text.replace(LOCAL_SCHEME_LINE, ""), encoding="utf-8")
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "sample project", minute=0)
-    git(dest, "tag", "-a", "v1.2.3", "-m", "release 1.2.3", minute=0)
+    git(dest, "commit", "-q", "-m", "sample project", when=0)
+    git(dest, "tag", "-a", "v1.2.3", "-m", "release 1.2.3", when=0)
     for i in range(1, commits_after_tag + 1):
         (dest / "CHANGES.txt").write_text(f"change {i}\n", encoding="utf-8")
         git(dest, "add", "CHANGES.txt")
-        git(dest, "commit", "-q", "-m", f"change {i}", minute=i)
+        git(dest, "commit", "-q", "-m", f"change {i}", when=i * 60)
     return dest
 
 

@@ -7,12 +7,11 @@ repositories shaped the way ``git gc``, ``git clone --shared`` and sparse checko
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from gitutil import ENV, git
+from gitutil import git, git_bytes
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 
@@ -22,11 +21,6 @@ TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
 def parse(name: str) -> str | None:
     m = TAG.match(name)
     return m.group(1) if m else None
-
-
-def git_bytes(repo: Path, *args: str) -> bytes:
-    env = {"PATH": "/usr/bin:/bin", **ENV}
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True).stdout
 
 
 def git_describe(repo: Path) -> tuple[str, int, str, bool]:

@@ -29,14 +29,13 @@ from typing import Any
 
 import pytest
 
+from gitutil import git_env, run_git
 from repobuilder import (
     BuiltRepo,
     Scenario,
     build,
-    git_env,
     head_of,
     load_scenarios,
-    run_git,
     toml_table,
 )
 from vcrelease.errors import VcreleaseError

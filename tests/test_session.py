@@ -72,7 +72,7 @@ def test_open_outside_a_work_tree_is_an_error(tmp_path: Path) -> None:
 
 def test_cache_code_stamp_covers_every_module_of_the_package() -> None:
     """The cached history depends on every module of vcrelease.git: each one is stamped."""
-    stamps = cache._code_stamps()
+    stamps = cache.code_stamps()
     names = [m.name for m in pkgutil.iter_modules(vcrelease.git.__path__)]
     assert len(names) >= 10
     for name in names:

@@ -33,6 +33,23 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
+__all__ = [
+    "CI_LOCAL_SCHEME",
+    "DEFAULT_LOCAL_SCHEME",
+    "DEFAULT_TAG_PATTERN",
+    "DEFAULT_VERSION_SCHEME",
+    "KEYS",
+    "LOCAL_SCHEME_GROUP",
+    "VERSION_SCHEME_GROUP",
+    "Config",
+    "check_tag_pattern",
+    "config_from_mapping",
+    "has_vcrelease_section",
+    "load_config",
+    "local_scheme_for",
+    "read_pyproject",
+]
+
 DEFAULT_TAG_PATTERN = r"^(?:[\w-]+-)?(?P<version>[vV]?\d+(?:\.\d+){0,2}[^\+]*)(?:\+.*)?$"
 """setuptools-scm's default tag regex (``vcs_versioning._config.DEFAULT_TAG_REGEX``)."""
 DEFAULT_VERSION_SCHEME = "guess-next-dev"

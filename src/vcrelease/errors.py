@@ -13,6 +13,21 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "EXIT_NETWORK",
+    "EXIT_NO_VERSION",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "ConfigError",
+    "NoVersionError",
+    "RepositoryError",
+    "ShallowCloneError",
+    "TagBuildError",
+    "VcreleaseError",
+    "redact_text",
+]
+
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2

@@ -44,6 +44,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+__all__ = [
+    "DETECTION_VARIABLES",
+    "BuildContext",
+    "Event",
+    "Provider",
+    "strip_credentials",
+]
+
 Provider = Literal[
     "github", "travis", "gitlab", "circleci", "azure", "jenkins", "bitbucket", "buildkite", "none"
 ]

@@ -14,8 +14,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, ConfigError
+
+if TYPE_CHECKING:  # the version stage is imported when a command runs, not at start-up
+    from ..version.devnumber import DevNumber
+    from ..version.resolve import VersionResult
 
 __all__ = ["run_archival_file", "run_describe", "run_version"]
 
@@ -54,10 +59,9 @@ def _source_date_epoch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _explain(result: object) -> list[str]:
-    from ..version.resolve import VersionResult
-
-    assert isinstance(result, VersionResult)
+def _explain(result: VersionResult) -> list[str]:
+    """The lines of ``--explain``: what :func:`~vcrelease.version.resolve.resolve_version`
+    applied (``result.applied``) and the repository state it read; nothing is recomputed."""
     config = result.config
     applied = result.applied  # what resolve_version used: nothing is worked out again here
     if applied is None:
@@ -97,10 +101,7 @@ def _explain(result: object) -> list[str]:
     return lines
 
 
-def _dev_rule(dev_number: object) -> str:
-    from ..version.devnumber import DevNumber
-
-    assert isinstance(dev_number, DevNumber)
+def _dev_rule(dev_number: DevNumber) -> str:
     run = dev_number.run_number
     number = ""
     if dev_number.rule == "run":  # outside CI there are no runs: the distance stays

@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,20 @@ from .history import read_history
 from .model import Describe, History, ParseTag, TagCandidate
 from .refs import Refs
 from .repository import GitRepo
+
+__all__ = [
+    "CACHE_DIR",
+    "CACHE_FILE",
+    "DISABLE_VARIABLE",
+    "DISK_ENTRIES",
+    "FORMAT",
+    "MEMORY_ENTRIES",
+    "cache_file",
+    "cached_describe",
+    "cached_history",
+    "clear_memory",
+    "code_stamps",
+]
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL
     from _blake2 import blake2b
@@ -134,7 +147,7 @@ def _disabled() -> bool:
 
 def _key(fingerprint: bytes, tag_key: str) -> str:
     digest = blake2b(digest_size=20)
-    for part in (str(FORMAT), __version__, tag_key, *_code_stamps()):
+    for part in (str(FORMAT), __version__, tag_key, *code_stamps()):
         data = part.encode("utf-8", "surrogatepass")
         digest.update(b"%d\0" % len(data))
         digest.update(data)
@@ -142,9 +155,15 @@ def _key(fingerprint: bytes, tag_key: str) -> str:
     return digest.hexdigest()
 
 
-def _code_stamps() -> list[str]:
+def code_stamps() -> list[str]:
     """What else decides the history: every module of this package (derived from its
-    directory, so no list can miss a module) and the tag-parsing libraries."""
+    directory, so no list can miss a module).
+
+    The tag parser is the caller's: its identity (the pattern, the parsing rule's revision and
+    the version of the library it runs on) is the caller's ``tag_key``
+    (:func:`vcrelease.version.resolve.describe_project`), so no library is stamped here; a
+    stamp that depended on what happens to be imported would change the key between runs.
+    """
     package = os.path.dirname(os.path.abspath(__file__))
     try:
         names = sorted(name for name in os.listdir(package) if name.endswith(".py"))
@@ -157,19 +176,6 @@ def _code_stamps() -> list[str]:
             stamps.append(f"{name}:{module_st.st_size}:{module_st.st_mtime_ns}")
         except OSError:
             stamps.append(f"{name}:?")
-    for library in ("vcs_versioning", "packaging"):
-        module = sys.modules.get(library)
-        if module is None:
-            stamps.append(f"{library}:absent")
-            continue
-        version = getattr(module, "__version__", None)
-        file = getattr(module, "__file__", None)
-        try:
-            st = os.stat(file) if file else None
-        except OSError:
-            st = None
-        stamp = f"{st.st_size}:{st.st_mtime_ns}" if st else "?"
-        stamps.append(f"{library}:{version}:{file}:{stamp}")
     return stamps
 
 

@@ -27,6 +27,16 @@ from typing import TypeAlias, TypeVar
 
 from .ids import HexId, RawId
 
+__all__ = [
+    "Buffer",
+    "CommitGraph",
+    "CommitGraphError",
+    "GraphCommit",
+    "SortedIds",
+    "find_sorted",
+    "follow_single_parents",
+]
+
 _NO_PARENT = 0x70000000
 _EXTRA_EDGES = 0x80000000
 _LAST_EDGE = 0x80000000

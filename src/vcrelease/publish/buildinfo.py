@@ -26,6 +26,14 @@ from ..version.resolve import VersionResult, build_time, ignored_paths, resolve_
 from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
 from .policy import RepoFacts
 
+__all__ = [
+    "BuildInfo",
+    "docker_tags",
+    "gather",
+    "read_event_payload",
+    "repo_facts",
+]
+
 
 @dataclass(frozen=True)
 class BuildInfo:

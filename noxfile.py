@@ -91,7 +91,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over ``src/vcrelease`` (settings in ``pyproject.toml``)."""
+    """mypy --strict over ``src/vcrelease``, ``tests`` and ``benchmarks`` (settings in
+    ``pyproject.toml``)."""
     session.install(".[test]", "mypy>=1.10", "types-requests")
     session.run("mypy", *session.posargs)
 

@@ -147,9 +147,14 @@ def _register_hypothesis_profiles() -> None:
         from hypothesis import HealthCheck, settings
     except ImportError:  # the property tests skip themselves without hypothesis
         return
-    common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-    settings.register_profile("ci", max_examples=2000, database=None, derandomize=True, **common)
-    settings.register_profile("fuzz", max_examples=200_000, **common)
+    slow = [HealthCheck.too_slow]
+    settings.register_profile(
+        "ci", max_examples=2000, database=None, derandomize=True, deadline=None,
+        suppress_health_check=slow,
+    )  # fmt: skip
+    settings.register_profile(
+        "fuzz", max_examples=200_000, deadline=None, suppress_health_check=slow
+    )
     default = "fuzz" if os.environ.get("VCRELEASE_FUZZ") == "1" else "ci"
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 

@@ -78,7 +78,9 @@ def git_bytes(cwd: Path, *args: str, when: int = 0) -> bytes:
     return subprocess.run(cmd, cwd=cwd, env=git_env(when), check=True, capture_output=True).stdout
 
 
-def run(*args: str | Path, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, cwd: Path | str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``python -m vcrelease ARGS`` with this process's environment less ``VCRELEASE_*``,
     plus ``env``."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("VCRELEASE_")}

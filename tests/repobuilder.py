@@ -71,7 +71,7 @@ from gitutil import run_git
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures-repos"
 

@@ -249,7 +249,10 @@ def test_resolve_pin_on_a_yanked_release_or_without_an_index() -> None:
 
 
 def test_package_text_says_what_and_when() -> None:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
 
     pin = resolve_pin(parse_pin("foo 3.2"), LISTED)
     version = Version("2026.11.21.1")

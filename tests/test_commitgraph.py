@@ -9,6 +9,7 @@ import pytest
 from gitutil import git
 from vcrelease.git import commitgraph
 from vcrelease.git.commitgraph import CommitGraph
+from vcrelease.git.ids import HexId, RawId
 
 
 def _history(repo: Path) -> dict[bytes, tuple[tuple[bytes, ...], int]]:
@@ -43,10 +44,10 @@ def test_single_file_graph_matches_git_log(tmp_path: Path) -> None:
     assert graph is not None
     try:
         for sha, (parents, when) in _history(repo).items():
-            found = graph.lookup(sha)
+            found = graph.lookup(HexId(sha))
             assert found is not None
             assert (found.parents, found.commit_time) == (parents, when)
-        assert graph.lookup(b"0" * 40) is None
+        assert graph.lookup(HexId(b"0" * 40)) is None
     finally:
         graph.close()
 
@@ -67,7 +68,7 @@ def test_split_chain_matches_git_log_and_misses_newer_commits(tmp_path: Path) ->
     try:
         head = git(repo, "rev-parse", "HEAD").encode()
         for sha, (parents, when) in _history(repo).items():
-            found = graph.lookup(sha)
+            found = graph.lookup(HexId(sha))
             if sha == head:
                 assert found is None
                 continue
@@ -120,7 +121,7 @@ def _check_linear_runs(repo: Path) -> None:
     try:
 
         def pos(sha: bytes) -> int:
-            found = graph.position(bytes.fromhex(sha.decode()))
+            found = graph.position(RawId(bytes.fromhex(sha.decode())))
             assert found is not None
             return found
 
@@ -165,8 +166,8 @@ def test_positions_equal_position(
     monkeypatch.setattr(commitgraph, "_PREFIX_AFTER", prefix_after)
     repo = _linear_repo(tmp_path / "r", split=split)
     git(repo, "commit-graph", "write", "--reachable", *(["--split=no-merge"] if split else []))
-    oids = [bytes.fromhex(sha.decode()) for sha in _history(repo)]
-    oids += [b"\0" * 20, b"\xff" * 20, oids[0][:-1] + bytes([oids[0][-1] ^ 1])]
+    oids = [RawId(bytes.fromhex(sha.decode())) for sha in _history(repo)]
+    oids += [RawId(b"\0" * 20), RawId(b"\xff" * 20), RawId(oids[0][:-1] + bytes([oids[0][-1] ^ 1]))]
     graph = CommitGraph.open(str(repo / ".git" / "objects"))
     assert graph is not None
     try:

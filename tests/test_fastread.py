@@ -14,6 +14,7 @@ import pytest
 from gitutil import git, git_bytes
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
+from vcrelease.git.ids import HexId
 
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
 
@@ -79,40 +80,41 @@ def test_every_object_matches_cat_file(packed_repo: Path) -> None:
     with vcgit.open(packed_repo) as repo:
         store = repo.files.objects
         for sha, kind in objects:
-            got_kind, content = store.read(sha.encode())
+            got_kind, content = store.read(HexId(sha.encode()))
             assert got_kind == kinds[kind], sha
             assert content == git_bytes(packed_repo, "cat-file", kind, sha), sha
-            assert store.kind(sha.encode()) == kinds[kind]
-            assert store.exists(sha.encode())
+            assert store.kind(HexId(sha.encode())) == kinds[kind]
+            assert store.exists(HexId(sha.encode()))
             if kind == "commit":
-                tree, parents, when = store.commit(sha.encode())
+                tree, parents, when = store.commit(HexId(sha.encode()))
                 info = git(packed_repo, "log", "-1", "--format=%T %ct %P", sha).split()
                 assert (tree.decode(), str(when), [p.decode() for p in parents]) == (
                     info[0],
                     info[1],
                     info[2:],
                 )
-        assert not store.exists(b"0" * 40)
+        assert not store.exists(HexId(b"0" * 40))
         with pytest.raises(KeyError):
-            store.read(b"0" * 40)
+            store.read(HexId(b"0" * 40))
         assert any(pack.ids.prefixes is not None for pack in store.packs)
         log = git(packed_repo, "log", "--all", "--format=%H %ct %P").splitlines()
         for line in log:  # the walk's fused path, now that the prefix arrays exist
-            sha, when, *parents = line.split()
-            got_parents, got_when = store.parents_and_time(sha.encode())
-            assert ([p.decode() for p in got_parents], got_when) == (parents, int(when))
+            sha, commit_time, *listed = line.split()
+            got_parents, got_when = store.parents_and_time(HexId(sha.encode()))
+            assert ([p.decode() for p in got_parents], got_when) == (listed, int(commit_time))
         with pytest.raises(KeyError):
-            store.parents_and_time(b"0" * 40)
+            store.parents_and_time(HexId(b"0" * 40))
 
 
 def test_missing_equals_exists_for_many_ids(packed_repo: Path) -> None:
     """``missing`` (the many-tags check) against ``exists`` and git: packed ids, the loose
     commit, ids of no object, and text that is no id."""
     listing = git(packed_repo, "cat-file", "--batch-all-objects", "--batch-check")
-    present = [line.split()[0].encode() for line in listing.splitlines()]
-    loose = git(packed_repo, "rev-parse", "HEAD").encode()
-    absent = [b"0" * 40, b"f" * 40, present[0][:-1] + (b"0" if present[0][-1:] != b"0" else b"1")]
-    bad = [b"not-hex-at-all-" + b"x" * 25]
+    present = [HexId(line.split()[0].encode()) for line in listing.splitlines()]
+    loose = HexId(git(packed_repo, "rev-parse", "HEAD").encode())
+    flipped = present[0][:-1] + (b"0" if present[0][-1:] != b"0" else b"1")
+    absent = [HexId(b"0" * 40), HexId(b"f" * 40), HexId(flipped)]
+    bad = [HexId(b"not-hex-at-all-" + b"x" * 25)]
     with vcgit.open(packed_repo) as repo:
         store = repo.files.objects
         got = store.missing([*present, loose, *absent, *bad])

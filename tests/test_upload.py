@@ -7,12 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from distfiles import make_dists, sha256_file
+from faultproxy import FaultProxy, Mode
 from gitutil import git
 from servers import IndexServer
 from test_ci_versions import github
@@ -265,7 +267,7 @@ def test_eight_concurrent_runs_with_different_bytes_one_wins(
 def test_an_index_slower_than_the_timeout_is_read_again(
     pypiserver_nofallback_index: IndexServer,
     release: tuple[list[Path], Path],
-    make_fault_proxy,  # type: ignore[no-untyped-def]
+    make_fault_proxy: Callable[[str], FaultProxy],
 ) -> None:
     """The server stores the wheel but answers after our timeout: the re-read finds our bytes."""
     files, repo = release
@@ -279,10 +281,10 @@ def test_an_index_slower_than_the_timeout_is_read_again(
 
 @pytest.mark.parametrize("fault", ["reset-after-body", "http-500", "slow"])
 def test_faults_never_leave_other_files_live_and_a_rerun_converges(
-    fault: str,
+    fault: Mode,
     pypiserver_nofallback_index: IndexServer,
     release: tuple[list[Path], Path],
-    make_fault_proxy,  # type: ignore[no-untyped-def]
+    make_fault_proxy: Callable[[str], FaultProxy],
 ) -> None:
     files, repo = release
     proxy = make_fault_proxy(pypiserver_nofallback_index.base_url)

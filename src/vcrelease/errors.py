@@ -1,6 +1,6 @@
 """Errors with a user-facing message and a documented exit code.
 
-Exit codes (DESIGN.md, "Exit codes"):
+Exit codes (the README's "Exit codes" table; `docs/architecture.md`, "Exit codes"):
 
 - 0: done, including "nothing to do";
 - 1: refused by the release policy or by the index (nothing uploaded);

@@ -5,7 +5,7 @@ I/O: the caller passes ``os.environ``), finds the provider and returns a frozen
 :class:`BuildContext`. Outside CI the context comes from the repository instead; the caller
 builds it with :meth:`BuildContext.local` from what it read there.
 
-Rules common to all providers (DESIGN.md, "CI"):
+Rules common to all providers (`docs/architecture.md`, "ci/"; the README's "In CI"):
 
 - the tag variable is read before the branch variable (Travis sets ``TRAVIS_BRANCH`` to the tag
   name on tag builds), then the pull-request variables, then the branch variables;

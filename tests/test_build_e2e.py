@@ -245,6 +245,8 @@ def test_dev_build_without_git_then_wheel_from_sdist(
         assert values["__version__"] == "1.2.4.dev5"
         assert values["__version_tuple__"] == (1, 2, 4, "dev5")
         assert values["__commit_id__"] == commit_id
+    # Every tracked file is in the sdist (hatchling by itself, setuptools by our file finder).
+    assert "sample-1.2.4.dev5/CHANGES.txt" in sdist
     assert_clean(repo)
 
     # The sdist alone (no .git anywhere): the wheel keeps the sdist's version (PKG-INFO), and

@@ -4,6 +4,8 @@ Keys (all optional):
 
 - ``tag-pattern``: regex with a ``version`` group (or exactly one group) matched at the start
   of each tag name; default: setuptools-scm's tag regex (``v1.2.3``, ``name-1.2.3``).
+- ``tag-prefix``: the tag is this prefix plus a version (``hatchling-v`` accepts
+  ``hatchling-v1.2.3`` and nothing else); no regex. Excludes ``tag-pattern``.
 - ``version-scheme``: a setuptools-scm version scheme name; default ``guess-next-dev``.
 - ``local-scheme``: a setuptools-scm local scheme name; default ``node-and-date`` on a
   developer's machine and ``no-local-version`` in CI (:func:`local_scheme_for`), so what CI
@@ -15,7 +17,10 @@ Keys (all optional):
 - ``dev-number``: what follows ``.dev`` in a dev release: ``distance``, ``run`` or
   ``commit-time`` (:mod:`vcrelease.version.devnumber`); default by context.
 
-Unknown keys and bad values raise :class:`~vcrelease.errors.ConfigError` (exit 2) naming the key.
+Settings left from setuptools-scm, vcs-versioning or hatch-vcs (:mod:`vcrelease.migration`)
+are honoured in a project that uses vcrelease, or refused naming each one without an
+equivalent. Unknown keys and bad values raise :class:`~vcrelease.errors.ConfigError` (exit 2)
+naming the key.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import ConfigError
+from .migration import LEGACY_TABLES, translate, uses_hatch_source
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,6 +65,7 @@ VERSION_SCHEME_GROUP = "setuptools_scm.version_scheme"
 LOCAL_SCHEME_GROUP = "setuptools_scm.local_scheme"
 KEYS = (
     "tag-pattern",
+    "tag-prefix",
     "version-scheme",
     "local-scheme",
     "version-file",
@@ -133,12 +140,44 @@ def load_config(project_dir: Path) -> Config:
     section = data.get("tool", {}).get("vcrelease")
     name = data.get("project", {}).get("name")
     dist_name = name if isinstance(name, str) else None
-    if section is None:
+    uses_hatch = uses_hatch_source(data, "vcrelease")
+    if section is None and not uses_hatch:
         return Config(dist_name=dist_name)
-    where = f"[tool.vcrelease] in {project_dir / 'pyproject.toml'}"
+    pyproject = project_dir / "pyproject.toml"
+    where = f"[tool.vcrelease] in {pyproject}"
+    if section is None:
+        section = {}
     if not isinstance(section, dict):
         raise ConfigError(f"{where} must be a table.")
-    return config_from_mapping(section, where=where, dist_name=dist_name)
+    return config_from_mapping(
+        _with_legacy(data, section, pyproject), where=where, dist_name=dist_name
+    )
+
+
+def _with_legacy(data: dict[str, Any], section: dict[str, Any], pyproject: Path) -> dict[str, Any]:
+    """``section`` plus the old settings it does not set (:func:`vcrelease.migration.translate`).
+
+    Raises:
+        ConfigError: an old setting has no equivalent, or says otherwise than ``section``.
+    """
+    migration = translate(data)
+    problems = [f"{setting}: {why}" for setting, why in migration.unsupported]
+    for key, value in migration.vcrelease.items():
+        if key in section and section[key] != value:
+            problems.append(
+                f"{migration.sources[key]} = {value!r} and [tool.vcrelease] {key} = "
+                f"{section[key]!r} disagree"
+            )
+    if problems:
+        raise ConfigError(
+            f"{pyproject} still holds old versioning settings ({', '.join(LEGACY_TABLES)}) "
+            "that vcrelease cannot honour:\n  - "
+            + "\n  - ".join(problems)
+            + "\nRun `vcrelease migrate "
+            f"{pyproject.parent}` to see the equivalent [tool.vcrelease] table, then remove "
+            "the old settings."
+        )
+    return {**migration.vcrelease, **section}
 
 
 def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str | None) -> Config:
@@ -154,6 +193,13 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
             f"Known keys: {', '.join(KEYS)}."
         )
     values = {key: _string(section, key, where) for key in KEYS if key in section}
+    if "tag-prefix" in values:
+        if "tag-pattern" in values:
+            raise ConfigError(
+                f"{where}: tag-prefix and tag-pattern exclude each other; keep one "
+                "(tag-prefix for a literal prefix before the version)."
+            )
+        values["tag-pattern"] = tag_prefix_pattern(values["tag-prefix"])
     return Config(
         tag_pattern=check_tag_pattern(values.get("tag-pattern", DEFAULT_TAG_PATTERN), where),
         version_scheme=values.get("version-scheme", DEFAULT_VERSION_SCHEME),
@@ -165,6 +211,12 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
         where=where,
         dev_number=_check_dev_number(values.get("dev-number"), where),
     )
+
+
+def tag_prefix_pattern(prefix: str) -> str:
+    """``tag-prefix`` as a tag pattern: the prefix, literally, then the version (a local part
+    ``+...`` dropped, as the default pattern does)."""
+    return rf"^{re.escape(prefix)}(?P<version>[^+]+)(?:\+.*)?$"
 
 
 def local_scheme_for(config: Config, *, in_ci: bool) -> str:

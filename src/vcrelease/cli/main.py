@@ -18,6 +18,8 @@ from pathlib import Path
 
 from .common import run_guarded
 from .docker import add_docker_options, run_ci, run_docker_tags
+from .migrate import add_arguments as add_migrate_arguments
+from .migrate import run as run_migrate
 from .version import run_archival_file, run_describe, run_version
 
 __all__ = ["LAZY_COMMANDS", "build_parser", "main", "upload_main"]
@@ -60,6 +62,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     archival.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     archival.add_argument("--force", action="store_true", help="replace an existing file")
+
+    migrate = sub.add_parser(
+        "migrate", help="switch from setuptools-scm / hatch-vcs: the [tool.vcrelease] table"
+    )
+    add_migrate_arguments(migrate)
 
     docker = sub.add_parser(
         "docker-tags", help="print the Docker tags and OCI labels of this build"
@@ -129,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "docker-tags": run_docker_tags,
         "ci": run_ci,
         "archival-file": run_archival_file,
+        "migrate": run_migrate,
         "upload": _upload,
         "promote": _promote,
         "channel": _channel,

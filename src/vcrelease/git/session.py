@@ -153,6 +153,25 @@ class Repository:
         """
         return version_tags(self.files, self.refs, parse_tag)
 
+    def tracked_files(self, under: Path | None = None) -> tuple[str, ...]:
+        """The files the index tracks at or below ``under`` (default: the whole work tree),
+        as an sdist should carry them: submodules expanded, ``export-ignore`` honoured
+        (:func:`vcrelease.git.tracked.tracked_paths`). ``/``-separated, relative to
+        :attr:`root`.
+
+        Raises:
+            RepositoryError: as :attr:`files`; the index cannot be read.
+        """
+        from .tracked import tracked_paths  # off the version's path
+
+        paths = tracked_paths(self.files)
+        if under is None:
+            return tuple(paths)
+        prefix = Path(under).resolve().relative_to(self.root).as_posix()
+        if prefix == ".":
+            return tuple(paths)
+        return tuple(p for p in paths if p.startswith(prefix + "/"))
+
     def remote_url(self, remote: str = "origin") -> str | None:
         """``remote.<remote>.url`` from the config, as written (may hold credentials: strip
         them before showing it, :func:`vcrelease.ci.strip_credentials`); None when unset.

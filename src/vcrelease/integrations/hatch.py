@@ -21,6 +21,7 @@ Settings live in ``[tool.vcrelease]``; the hatch tables take no options.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,9 @@ class VcreleaseVersionSource(VersionSourceInterface):
     def get_version_data(self) -> dict[str, Any]:
         """``{"version": <PEP 440 version>}``; a ``BuildError`` (exit) when there is none."""
         result = resolve(Path(self.root))
+        # As the setuptools plugin logs it: the version and where it came from, on stderr
+        # (a version source has no hatchling ``app`` to display through).
+        print(f"vcrelease: version {result.version} (from {result.source})", file=sys.stderr)
         return {"version": result.version}
 
     def set_version(self, version: str, version_data: dict[str, Any]) -> None:

@@ -1,0 +1,302 @@
+"""setuptools-scm, vcs-versioning and hatch-vcs settings -> ``[tool.vcrelease]`` (pure).
+
+One translation serves two callers: ``vcrelease migrate`` (prints it, ``--write`` applies it)
+and :func:`vcrelease.config.load_config`, which honours the settings a project left behind
+when it switched to vcrelease, or stops naming each one that has no equivalent: nothing is
+ignored silently.
+
+The tables read (keys as in setuptools-scm's "Configuration" docs and hatch-vcs' README):
+
+- ``[tool.setuptools_scm]`` and ``[tool.vcs-versioning]`` (with ``[...scm.git]``);
+- ``[tool.hatch.version]`` (``source = "vcs"``): ``tag-pattern``, ``fallback-version``,
+  ``raw-options`` (setuptools-scm keys);
+- ``[tool.hatch.build.hooks.vcs]``: ``version-file``.
+
+``git_describe_command`` is translated when it is ``git describe`` with flags vcrelease
+always applies (``--tags``, ``--long``, ``--dirty``, ``--always``, ``--abbrev=N``) and one
+``--match GLOB``: ``PREFIX*`` becomes ``tag-prefix``, any other glob ``tag-pattern``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "LEGACY_TABLES",
+    "Migration",
+    "rewrite",
+    "toml_string",
+    "translate",
+    "uses_hatch_source",
+    "vcrelease_table",
+]
+
+LEGACY_TABLES = (
+    "[tool.setuptools_scm]",
+    "[tool.vcs-versioning]",
+    "[tool.hatch.version]",
+    "[tool.hatch.build.hooks.vcs]",
+)
+
+_DIRECT = {
+    "version_scheme": "version-scheme",
+    "local_scheme": "local-scheme",
+    "fallback_version": "fallback-version",
+    "version_file": "version-file",
+}
+_SAME_AS_VCRELEASE = {
+    # key: the value that means what vcrelease does anyway
+    "normalize": True,
+    "search_parent_directories": True,
+}
+_NO_EQUIVALENT = {
+    "parentdir_prefix_version": "vcrelease reads the version of an unpacked sdist from "
+    "PKG-INFO and of a `git archive` from .git_archival.txt (`vcrelease archival-file`), "
+    "never from the directory name",
+    "write_to_template": "the version file's content is fixed (__version__, "
+    "__version_tuple__, __commit_id__)",
+    "version_file_template": "the version file's content is fixed (__version__, "
+    "__version_tuple__, __commit_id__)",
+    "template": "the version file's content is fixed (__version__, __version_tuple__, "
+    "__commit_id__)",
+    "version_cls": "versions are PEP 440 versions, normalised",
+    "pre_parse": "vcrelease always reads the whole history as git describe does",
+    "fallback_root": "no fallback root: PKG-INFO, .git_archival.txt or fallback-version",
+    "dist_name": "the name is [project] name",
+    "scm": "only git is read",
+}
+_DESCRIBE_FLAGS = re.compile(r"^--(?:tags|long|dirty|always|abbrev=\d+)$")
+
+
+@dataclass
+class Migration:
+    """What a project's old settings become.
+
+    Attributes:
+        vcrelease: the ``[tool.vcrelease]`` keys (TOML names) the settings translate to.
+        sources: for each key of :attr:`vcrelease`, the old setting it came from.
+        unsupported: (old setting, why there is no equivalent), one per setting.
+        tables: the old tables found (``[tool.setuptools_scm]``, ...), to remove.
+        hatch_hook: True when ``[tool.hatch.build.hooks.vcs]`` asks for a version file
+            (``[tool.hatch.build.hooks.vcrelease]`` does that now).
+    """
+
+    vcrelease: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    unsupported: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    hatch_hook: bool = False
+
+    def set(self, key: str, value: str, source: str) -> None:
+        if key in self.vcrelease and self.vcrelease[key] != value:
+            self.unsupported.append(
+                (source, f"conflicts with {self.sources[key]} (both set {key})")
+            )
+            return
+        self.vcrelease[key] = value
+        self.sources[key] = source
+
+
+def glob_to_tag_setting(glob: str) -> tuple[str, str]:
+    """A ``git describe --match`` glob -> (``tag-prefix``, prefix) or (``tag-pattern``, regex).
+
+    ``hatch-v*`` -> ``("tag-prefix", "hatch-v")``; ``v[0-9]*`` -> a regex whose ``version``
+    group is what follows the literal start (``fnmatch`` rules, where ``*`` crosses ``/`` as in
+    ``git describe --match``).
+    """
+    if glob.endswith("*") and not re.search(r"[*?\[\\]", glob[:-1]):
+        return "tag-prefix", glob[:-1]
+    literal = re.match(r"[^*?\[\\]*", glob)
+    prefix = literal.group(0) if literal else ""
+    rest = glob[len(prefix) :]
+    body = "".join(
+        ".*" if c == "*" else "." if c == "?" else c if c in "[]!-^" else re.escape(c) for c in rest
+    ).replace("[!", "[^")
+    return "tag-pattern", f"^{re.escape(prefix)}(?P<version>(?={body}$).+)$"
+
+
+def _describe_command(value: Any, source: str, out: Migration) -> None:
+    words = shlex.split(value) if isinstance(value, str) else value
+    if not isinstance(words, list) or words[:2] != ["git", "describe"]:
+        out.unsupported.append((source, "only `git describe` commands translate"))
+        return
+    matches: list[str] = []
+    rest = iter(words[2:])
+    for word in rest:
+        if word == "--match":
+            matches.append(str(next(rest, "")))
+        elif word.startswith("--match="):
+            matches.append(word[len("--match=") :])
+        elif not _DESCRIBE_FLAGS.match(str(word)):
+            out.unsupported.append(
+                (f"{source} ({word})", "vcrelease has no equivalent of this describe flag")
+            )
+            return
+    if len(matches) > 1:
+        out.unsupported.append((source, "several --match globs; write one tag-pattern"))
+    elif matches:
+        key, setting = glob_to_tag_setting(matches[0])
+        out.set(key, setting, source)
+
+
+def _scm_options(options: dict[str, Any], where: str, out: Migration) -> None:
+    for key, value in options.items():
+        source = f"{where} {key}"
+        if key in _DIRECT:
+            out.set(_DIRECT[key], str(value), source)
+        elif key == "write_to":
+            out.set("version-file", str(value), source)
+        elif key == "tag_regex":
+            out.set("tag-pattern", str(value), source)
+        elif key in ("git_describe_command", "describe_command"):
+            _describe_command(value, source, out)
+        elif key in _SAME_AS_VCRELEASE:
+            if value != _SAME_AS_VCRELEASE[key]:
+                out.unsupported.append((source, f"vcrelease always behaves as {key} = true"))
+        elif key in ("root", "relative_to"):
+            if value not in (".", "./"):
+                out.unsupported.append(
+                    (
+                        source,
+                        "vcrelease finds the repository at or above the project "
+                        "directory itself; remove it when that is the same repository",
+                    )
+                )
+        elif key == "scm" and isinstance(value, dict):
+            git = value.get("git", {})
+            for sub, sub_value in (git if isinstance(git, dict) else {}).items():
+                if sub == "describe_command":
+                    _describe_command(sub_value, f"{source}.git.{sub}", out)
+                else:
+                    out.unsupported.append(
+                        (f"{source}.git.{sub}", _NO_EQUIVALENT.get(sub, "no equivalent"))
+                    )
+        else:
+            out.unsupported.append((source, _NO_EQUIVALENT.get(key, "no equivalent")))
+
+
+def uses_hatch_source(pyproject: dict[str, Any], source: str) -> bool:
+    """True when ``[tool.hatch.version] source`` is ``source``."""
+    version = pyproject.get("tool", {}).get("hatch", {}).get("version", {})
+    return isinstance(version, dict) and version.get("source") == source
+
+
+def translate(pyproject: dict[str, Any]) -> Migration:
+    """The old settings of a parsed ``pyproject.toml`` -> a :class:`Migration`.
+
+    Reads ``[tool.setuptools_scm]``, ``[tool.vcs-versioning]``, and the hatch-vcs settings
+    (``[tool.hatch.version]`` options, whatever its ``source`` now says, and
+    ``[tool.hatch.build.hooks.vcs]``).
+    """
+    out = Migration()
+    tool = pyproject.get("tool", {})
+    if not isinstance(tool, dict):
+        return out
+    for name in ("setuptools_scm", "vcs-versioning"):
+        table = tool.get(name)
+        if isinstance(table, dict):
+            out.tables.append(f"[tool.{name}]")
+            _scm_options(table, f"[tool.{name}]", out)
+    hatch = tool.get("hatch", {})
+    hatch = hatch if isinstance(hatch, dict) else {}
+    version = hatch.get("version", {})
+    if isinstance(version, dict):
+        where = "[tool.hatch.version]"
+        found = False
+        for key, value in version.items():
+            if key in ("source", "path", "pattern", "expression", "search-paths"):
+                continue
+            found = True
+            if key == "raw-options" and isinstance(value, dict):
+                _scm_options(value, f"{where} raw-options", out)
+            elif key == "tag-pattern":
+                out.set("tag-pattern", str(value), f"{where} {key}")
+            elif key == "fallback-version":
+                out.set("fallback-version", str(value), f"{where} {key}")
+            else:
+                out.unsupported.append((f"{where} {key}", "no equivalent"))
+        if found or version.get("source") == "vcs":
+            out.tables.append(where)
+    hook = hatch.get("build", {}).get("hooks", {}).get("vcs")
+    if isinstance(hook, dict):
+        out.tables.append("[tool.hatch.build.hooks.vcs]")
+        for key, value in hook.items():
+            source = f"[tool.hatch.build.hooks.vcs] {key}"
+            if key == "version-file":
+                out.set("version-file", str(value), source)
+                out.hatch_hook = True
+            else:
+                out.unsupported.append((source, _NO_EQUIVALENT.get(key, "no equivalent")))
+    return out
+
+
+_REQUIREMENT = re.compile(
+    r"""(?P<q>["'])(?P<name>setuptools[_-]scm|vcs[_-]versioning|hatch[_-]vcs)\b[^"']*(?P=q)""",
+    re.IGNORECASE,
+)
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def _table_name(line: str) -> str | None:
+    match = _HEADER.match(line)
+    return None if match is None else re.sub(r"\s*\.\s*", ".", match.group(1)).replace('"', "")
+
+
+def _drop_tables(lines: list[str], names: set[str]) -> list[str]:
+    """``lines`` without the tables named (and their sub-tables), header to next header."""
+    out: list[str] = []
+    dropping = False
+    for line in lines:
+        name = _table_name(line)
+        if name is not None:
+            dropping = any(name == n or name.startswith(n + ".") for n in names)
+        if not dropping:
+            out.append(line)
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string: single quotes (literal) when that needs no escape."""
+    if "'" not in value and "\n" not in value:
+        return f"'{value}'" if "\\" in value else f'"{value}"'
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def vcrelease_table(migration: Migration) -> str:
+    """The ``[tool.vcrelease]`` table (and the hatch hook table) as TOML text."""
+    lines = ["[tool.vcrelease]"]
+    lines += [f"{key} = {toml_string(value)}" for key, value in migration.vcrelease.items()]
+    if migration.hatch_hook:
+        lines += ["", "[tool.hatch.build.hooks.vcrelease]"]
+    return "\n".join(lines) + "\n"
+
+
+def rewrite(text: str, migration: Migration, *, hatch: bool) -> str:
+    """``pyproject.toml`` text switched to vcrelease: the old tables removed, the build
+    requirement replaced, ``[tool.hatch.version] source = "vcrelease"`` for hatchling, and
+    :func:`vcrelease_table` appended. Formatting and comments elsewhere are kept."""
+    new = text
+    first = True
+    while (match := _REQUIREMENT.search(new)) is not None:
+        if first:
+            quote = match.group("q")
+            new = new[: match.start()] + f"{quote}vcrelease{quote}" + new[match.end() :]
+            first = False
+        else:  # a second old requirement: removed with its comma
+            tail = re.match(r"\s*,", new[match.end() :])
+            end = match.end() + (tail.end() if tail else 0)
+            new = new[: match.start()] + new[end:]
+    drop = {t.strip("[]") for t in migration.tables}
+    if hatch:
+        drop.add("tool.hatch.version")
+    lines = _drop_tables(new.splitlines(), drop)
+    parts = ["\n".join(lines), ""]
+    if hatch:
+        parts += ['[tool.hatch.version]\nsource = "vcrelease"', ""]
+    parts.append(vcrelease_table(migration))
+    return "\n".join(parts)

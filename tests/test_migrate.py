@@ -1,0 +1,139 @@
+"""Migration from setuptools-scm / hatch-vcs (`vcrelease migrate`, leftover settings at build
+time) and the `tag-prefix` key, on excerpts of hatch's and twine's real pyproject.toml."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from gitutil import git, run
+from vcrelease.config import load_config
+from vcrelease.errors import ConfigError
+from vcrelease.migration import glob_to_tag_setting, rewrite, translate
+
+FIXTURES = Path(__file__).parent / "fixtures-migrate"
+
+
+def project(tmp_path: Path, fixture: str, extra: str = "") -> Path:
+    text = (FIXTURES / f"{fixture}.toml").read_text(encoding="utf-8") + extra
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_hatch_translates_to_tag_prefix_and_names_what_has_no_equivalent() -> None:
+    data = tomllib.loads((FIXTURES / "hatch.toml").read_text(encoding="utf-8"))
+    migration = translate(data)
+    assert migration.vcrelease == {
+        "version-scheme": "python-simplified-semver",
+        "local-scheme": "no-local-version",
+        "tag-prefix": "hatch-v",
+        "version-file": "src/hatch/_version.py",
+    }
+    assert [s for s, _ in migration.unsupported] == [
+        "[tool.hatch.version] raw-options parentdir_prefix_version"
+    ]
+    assert migration.hatch_hook
+
+
+def test_migrate_cli_on_hatch(tmp_path: Path) -> None:
+    root = project(tmp_path, "hatch")
+    shown = run("migrate", root)
+    assert shown.returncode == 0, shown.stderr
+    assert 'tag-prefix = "hatch-v"' in shown.stdout
+    assert "parentdir_prefix_version" in shown.stderr
+    refused = run("migrate", root, "--write")
+    assert refused.returncode == 2
+    assert "--drop-unsupported" in refused.stderr
+    written = run("migrate", root, "--write", "--drop-unsupported")
+    assert written.returncode == 0, written.stderr
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["build-system"]["requires"] == ["hatchling>=1.27", "vcrelease"]
+    assert data["tool"]["hatch"]["version"] == {"source": "vcrelease"}
+    assert "vcs" not in data["tool"]["hatch"]["build"]["hooks"]
+    assert "vcrelease" in data["tool"]["hatch"]["build"]["hooks"]
+    config = load_config(root)
+    assert config.version_scheme == "python-simplified-semver"
+    assert config.tag_pattern.match("hatch-v1.18.0")
+    assert not config.tag_pattern.match("hatchling-v1.32.0")
+
+
+def test_twine_switches_without_loss(tmp_path: Path) -> None:
+    root = project(tmp_path, "twine")
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    migration = translate(tomllib.loads(text))
+    assert migration.vcrelease == {}
+    assert migration.unsupported == []
+    new = tomllib.loads(rewrite(text, migration, hatch=False))
+    assert new["build-system"]["requires"] == ["setuptools>=77.0.3", "vcrelease"]
+    assert new["tool"]["vcrelease"] == {}
+    assert "setuptools_scm" not in new["tool"]
+    assert new["tool"]["towncrier"]["package"] == "twine"
+
+
+def test_leftover_settings_are_honoured_or_refused_by_name(tmp_path: Path) -> None:
+    hatch_left = (FIXTURES / "hatch.toml").read_text(encoding="utf-8")
+    hatch_left = hatch_left.replace('source = "vcs"', 'source = "vcrelease"')
+    (tmp_path / "pyproject.toml").write_text(hatch_left, encoding="utf-8")
+    with pytest.raises(ConfigError, match="parentdir_prefix_version") as info:
+        load_config(tmp_path)
+    assert "vcrelease migrate" in info.value.message
+    honoured = hatch_left.replace('parentdir_prefix_version = "hatch-"\n', "")
+    (tmp_path / "pyproject.toml").write_text(honoured, encoding="utf-8")
+    config = load_config(tmp_path)
+    assert config.version_file == "src/hatch/_version.py"
+    assert config.tag_pattern.match("hatch-v1.0")
+    scm = '[project]\nname = "p"\n[tool.vcrelease]\nlocal-scheme = "dirty-tag"\n'
+    (tmp_path / "pyproject.toml").write_text(
+        scm + '[tool.setuptools_scm]\nlocal_scheme = "no-local-version"\nwrite_to_template = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert "write_to_template" in info.value.message
+    assert "disagree" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("glob", "key", "accepts", "refuses"),
+    [
+        ("hatch-v*", "tag-prefix", "hatch-v1.2", "hatchling-v1.2"),
+        ("v[0-9]*", "tag-pattern", "v1.2.3", "vx1"),
+        ("pkg-?.*", "tag-pattern", "pkg-1.2", "pkg-12.3"),
+    ],
+)
+def test_describe_match_globs(glob: str, key: str, accepts: str, refuses: str) -> None:
+    found_key, value = glob_to_tag_setting(glob)
+    assert found_key == key
+    pattern = "^" + re.escape(value) + "(?P<version>.+)$" if key == "tag-prefix" else value
+    assert re.match(pattern, accepts)
+    assert not re.match(pattern, refuses)
+
+
+def test_tag_prefix_and_tag_pattern_exclude_each_other(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.vcrelease]\ntag-prefix = 'a-'\ntag-pattern = '^a-(.*)$'\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="exclude each other"):
+        load_config(tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="makes a repo with git")
+def test_tag_prefix_picks_its_tag_on_a_shared_commit(tmp_path: Path) -> None:
+    """hatch's monorepo: hatchling-v1.32.0 and hatch-v1.18.0 on one commit."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "hatch"\ndynamic = ["version"]\n[tool.vcrelease]\n'
+        'tag-prefix = "hatch-v"\nlocal-scheme = "no-local-version"\n',
+        encoding="utf-8",
+    )
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    git(tmp_path, "tag", "hatch-v1.18.0")
+    git(tmp_path, "tag", "hatchling-v1.32.0")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "two", when=60)
+    done = run("version", tmp_path)
+    assert done.stdout.strip() == "1.18.1.dev1", done.stderr

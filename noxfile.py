@@ -51,7 +51,13 @@ GIT_ENV = {
 def _run_tests(session: nox.Session) -> None:
     session.install(".[test]")
     # pytest's exit code 5 (no tests collected) is not 0, so nox fails the session on it.
-    session.run("pytest", *session.posargs)
+    # pytest-xdist spreads the tests over every core (2 on CI's machine): most of the time is
+    # real builds, servers and git subprocesses, which run side by side well. `-- -n 0` runs
+    # them in one process (e.g. to debug).
+    args = session.posargs if any(a.startswith("-n") for a in session.posargs) else [
+        "-n", "auto", *session.posargs
+    ]  # fmt: skip
+    session.run("pytest", *args)
 
 
 @nox.session(python=None)

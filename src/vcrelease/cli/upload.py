@@ -66,6 +66,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.dists import plan_files
     from ..publish.policy import decide
     from ..publish.preflight import FileStep
+    from ..publish.simpleapi import redact_url
     from ..publish.upload import Report, index_session, upload_checked
 
     def log(text: str) -> None:
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         index_url=args.index_url,
         need_password=not args.dry_run,
     )
-    log(f"upload to {target.upload_url}; preflight reads {target.index_url}")
+    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
     with index_session(target) as session:
         report = upload_checked(
             session,
@@ -131,4 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return run_guarded("vc-upload", lambda: run(args, os.environ))
+    return run_guarded(
+        "vc-upload", lambda: run(args, os.environ), json_errors=args.format == "json"
+    )

@@ -266,3 +266,31 @@ def test_a_directory_argument_says_it_is_a_directory(
     assert code == EXIT_USAGE
     assert "is a directory" in err
     assert "dist/*" in err
+
+
+@pytest.mark.parametrize(
+    ("version", "rule", "first"),
+    [
+        ("1.2.4.dev3", "distance", "two commits"),
+        ("1.2.4.dev3", None, "two commits"),
+        ("1.2.4.dev1742", "run", "built twice"),
+        ("1.2.4.dev20260101", "commit-time", "built twice"),
+        ("1.2.4", "run", "built again"),
+    ],
+)
+def test_the_collision_message_puts_the_likeliest_cause_first(
+    tmp_path: Path, version: str, rule: str | None, first: str
+) -> None:
+    from vcrelease.publish.dists import DistFile
+    from vcrelease.publish.preflight import FileStep, refusal_message
+
+    dist = DistFile(tmp_path / "x.whl", "x.whl", "wheel", "x", version, "a" * 64, 1)
+    step = FileStep(dist, "refuse", "other bytes", "x.whl", "b" * 64)
+    message = refusal_message([step], version, dev_rule=rule)
+    causes = sorted(
+        (message.index(c), c) for c in ("two commits", "built twice", "built again") if c in message
+    )
+    assert causes[0][1] == first, message
+    assert "a" * 64 in message
+    assert "b" * 64 in message
+    assert "SOURCE_DATE_EPOCH" in message

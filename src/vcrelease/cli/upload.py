@@ -68,6 +68,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.preflight import FileStep
     from ..publish.simpleapi import redact_url
     from ..publish.upload import Report, index_session, upload_checked
+    from ..version.devnumber import choose_dev_number
 
     def log(text: str) -> None:
         if args.verbose:
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             quiet_stdout=args.format == "json",
             timeout=args.timeout,
             log=log,
+            dev_rule=choose_dev_number(config.dev_number, env, context),
         )
     show_report(report, policy_json(decision), args.format)
     return report.exit_code

@@ -275,6 +275,7 @@ def upload_checked(
     quiet_stdout: bool,
     timeout: float,
     log: Callable[[str], None],
+    dev_rule: str | None = None,
 ) -> Report:
     """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
     any file conflicts; the plan alone for a dry run; else :func:`publish` through twine's
@@ -285,7 +286,12 @@ def upload_checked(
     """
     steps = preflight(session, target, plan)
     if any(s.action == "refuse" for s in steps):
-        return Report(plan, tuple(steps), EXIT_REFUSED, refusal_message(steps, plan.version))
+        return Report(
+            plan,
+            tuple(steps),
+            EXIT_REFUSED,
+            refusal_message(steps, plan.version, dev_rule=dev_rule),
+        )
     if dry_run:
         todo = sum(1 for s in steps if s.action == "upload")
         return Report(

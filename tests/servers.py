@@ -6,7 +6,9 @@
   no network), one user and two indexes: ``staging`` (volatile: would accept overwrites) and
   ``production`` (not volatile).
 - :class:`StaticHTTPServer`: a tiny threaded HTTP server answering fixed routes (an index
-  without hashes, redirects, error statuses), recording every request it gets.
+  without hashes, redirects, error statuses), recording every request it gets; a route with
+  ``echo=True`` is a hostile server that quotes the request back (its headers, credentials
+  included, as raw lines, JSON and HTML) in its answer.
 
 The ``conftest.py`` fixtures start them once per session and stop them (terminate, then kill).
 Every test uses its own project name, so they share the servers.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import html
 import json
 import os
 import secrets
@@ -427,13 +430,15 @@ def _devpi_setup(base: str, username: str) -> DevpiServer:
 class Route:
     """A fixed answer: status, headers and body (str bodies are sent as UTF-8), sent after
     ``delay`` seconds; once answered, ``then`` (when set) takes its place for the next
-    requests (an index whose answer changes, e.g. a file still being written)."""
+    requests (an index whose answer changes, e.g. a file still being written). ``echo``
+    appends the request (line, headers) to the body, as a careless server's error page does."""
 
     status: int = 200
     body: bytes | str = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
     then: Route | None = None
+    echo: bool = False
 
 
 @dataclass(frozen=True)
@@ -497,6 +502,13 @@ class StaticHTTPServer:
         if route.delay:
             time.sleep(route.delay)
         body = route.body.encode() if isinstance(route.body, str) else route.body
+        if route.echo:
+            seen = dict(handler.headers.items())
+            raw = "".join(f"{k}: {v}\n" for k, v in seen.items())
+            body += (
+                f"\n<pre>{handler.command} {handler.path}\n{raw}</pre>\n"
+                f"<p>{html.escape(json.dumps(seen))}</p>\n{json.dumps(seen)}\n"
+            ).encode()
         try:
             handler.send_response(route.status)
             for key, value in route.headers.items():
@@ -526,6 +538,13 @@ def json_route(data: Any, content_type: str = "application/vnd.pypi.simple.v1+js
     return Route(200, json.dumps(data), {"Content-Type": content_type})
 
 
-def html_route(html: str) -> Route:
-    """A :class:`Route` answering ``html`` as ``text/html``."""
-    return Route(200, html, {"Content-Type": "text/html; charset=utf-8"})
+SIMPLE_MARKER = '<meta name="pypi:repository-version" content="1.0">\n'
+"""PEP 629's marker of a simple-API page, which vcrelease requires of an HTML project page
+(or a ``Links for <project>`` title, as pypiserver and devpi write)."""
+
+
+def html_route(html: str, *, marker: bool = True) -> Route:
+    """A :class:`Route` answering ``html`` as ``text/html``, by default as a simple-API page
+    (:data:`SIMPLE_MARKER` first; ``marker=False`` for a page that is not one: a login page)."""
+    body = SIMPLE_MARKER + html if marker else html
+    return Route(200, body, {"Content-Type": "text/html; charset=utf-8"})

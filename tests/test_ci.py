@@ -568,7 +568,9 @@ def test_invalid_provider_or_event_is_rejected() -> None:
 
 def test_travis_tag_build_is_not_a_branch_named_like_the_tag() -> None:
     ctx = BuildContext.from_env(TRAVIS_TAG)
-    assert (ctx.event, ctx.tag, ctx.branch, ctx.ref_name) == ("tag", "v1.2.3", None, None)
+    # ref_name is the tag on tag builds (issue 14; it was None before)
+    assert (ctx.event, ctx.tag, ctx.branch, ctx.ref_name) == ("tag", "v1.2.3", None, "v1.2.3")
+    assert ctx.branch_name is None
 
 
 @pytest.mark.parametrize("env", [TRAVIS_BRANCH, BUILDKITE_BRANCH], ids=["travis", "buildkite"])

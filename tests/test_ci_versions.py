@@ -218,3 +218,43 @@ def test_bad_dev_number_exits_2(tmp_path: Path, where: str, value: str) -> None:
     result = run("version", tmp_path / "p", **env)
     assert result.returncode == 2
     assert "dev-number" in result.stderr or "VCRELEASE_DEV_NUMBER" in result.stderr
+
+
+@pytest.fixture
+def full_clone_without_the_tag(tmp_path: Path) -> tuple[Path, str]:
+    """A complete clone (not shallow) of a commit the CI calls ``v2.0.0``, a tag the clone
+    does not have (made after the checkout, or fetched without tags)."""
+    origin = tmp_path / "origin"
+    project(origin, after_tag=3)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-tags", origin.as_uri(), str(clone))
+    assert not (clone / ".git" / "shallow").exists()
+    return clone, git(clone, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize("sha_is_head", [True, False], ids=["ci-sha-is-head", "other-sha"])
+def test_full_clone_without_the_ci_tag_exits_3_with_the_fix(
+    full_clone_without_the_tag: tuple[Path, str], sha_is_head: bool
+) -> None:
+    """Issue 14: the CI's tag is trusted without the tag only in a shallow clone; a complete
+    clone gave version 2.0.0 (and vc-upload uploaded it), or exited 0 without publishing."""
+    clone, head = full_clone_without_the_tag
+    env = github("push", "refs/tags/v2.0.0", head if sha_is_head else "1" * 40)
+    result = run("version", clone, **env)
+    assert result.returncode == 3, result.stdout
+    assert "git fetch --tags" in result.stderr
+    uploaded = run("upload", "--project-dir", str(clone), "--dry-run", *_wheel_of(clone), **env)
+    assert uploaded.returncode == 3, uploaded.stderr
+    assert "git fetch --tags" in uploaded.stderr
+
+
+def _wheel_of(clone: Path) -> list[str]:
+    import zipfile
+
+    path = clone.parent / "app-2.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app-2.0.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: app\n"
+                         "Version: 2.0.0\n")  # fmt: skip
+        archive.writestr("app-2.0.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: py3-none-any\n")
+        archive.writestr("app-2.0.0.dist-info/RECORD", "")
+    return [str(path)]

@@ -32,7 +32,13 @@ from servers import (
     local_session,
     start_pypiserver,
 )
-from vcrelease.errors import EXIT_NETWORK, ConfigError, VcreleaseError
+from vcrelease.errors import (
+    EXIT_CREDENTIALS,
+    EXIT_NETWORK,
+    ConfigError,
+    CredentialsRejectedError,
+    VcreleaseError,
+)
 from vcrelease.publish.dists import plan_files
 from vcrelease.publish.indexclient import fetch_listing, file_sha256
 from vcrelease.publish.simpleapi import (
@@ -409,12 +415,15 @@ def test_credentials_in_the_index_url(session: requests.Session, static: StaticH
 def test_http_errors(
     session: requests.Session, static: StaticHTTPServer, status: int, advice: str
 ) -> None:
+    """401/403 are rejected credentials: their own exit code, not the retryable 4 (issue 14;
+    this test expected 4 for them before)."""
     static.routes["/simple/demo/"] = Route(status, "nope")
     host = static.url.removeprefix("http://")
-    with pytest.raises(IndexUnavailableError) as info:
+    with pytest.raises((IndexUnavailableError, CredentialsRejectedError)) as info:
         fetch_listing(session, f"http://ci:{SECRET}@{host}/simple/", "demo")
     err = info.value
-    assert err.exit_code == EXIT_NETWORK
+    assert isinstance(err, (IndexUnavailableError, CredentialsRejectedError))
+    assert err.exit_code == (EXIT_CREDENTIALS if status in (401, 403) else EXIT_NETWORK)
     assert err.status == status
     assert f"{static.url}/simple/demo/" in str(err)
     assert f"HTTP {status}" in str(err)

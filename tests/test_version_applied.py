@@ -11,7 +11,7 @@ import pytest
 from gitutil import git
 from vcrelease.ci.context import BuildContext
 from vcrelease.config import DEFAULT_TAG_PATTERN
-from vcrelease.version.citag import ci_tag_at_head
+from vcrelease.version.citag import ci_tag_at_head, ci_tag_problem
 from vcrelease.version.devnumber import DevNumber
 from vcrelease.version.formatting import tag_parser
 from vcrelease.version.resolve import Applied, resolve_version
@@ -106,4 +106,13 @@ def _tag_build(tag: str | None = "v1.3.0", sha: str | None = HEAD[:7]) -> BuildC
 def test_ci_tag_at_head(
     context: BuildContext, tag_commits: dict[str, str], expected: tuple[str, str] | None
 ) -> None:
-    assert ci_tag_at_head(context, HEAD, tag_commits, PARSE) == expected
+    assert ci_tag_at_head(context, HEAD, tag_commits, PARSE, shallow=True) == expected
+    # a complete clone must have the tag: the CI's word is never taken there (issue 14)
+    assert ci_tag_at_head(context, HEAD, tag_commits, PARSE, shallow=False) is None
+    problem = ci_tag_problem(context, HEAD, tag_commits, PARSE, shallow=False)
+    if expected is not None:
+        assert problem is not None
+        assert "git fetch --tags" in problem
+    assert (ci_tag_problem(context, HEAD, tag_commits, PARSE, shallow=True) is None) == (
+        expected is not None or problem is None
+    )

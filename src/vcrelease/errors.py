@@ -6,12 +6,24 @@ Exit codes (the README's "Exit codes" table; `docs/architecture.md`, "Exit codes
 - 1: refused by the release policy or by the index (nothing uploaded);
 - 2: usage or configuration error;
 - 3: the repository cannot give a version (shallow, no tags and no fallback, not a repository);
-- 4: index or network failure.
+- 4: index or network failure;
+- 5: the index rejected the credentials (401/403): not retryable, fix the credentials.
+
+Secrets: :func:`register_secret` and :func:`register_url_credentials` remember every value a
+command knows to be secret (passwords, tokens, URL userinfo, keyring results) with the forms
+they take on the wire (percent-encoded, JSON- and HTML-escaped, inside a basic ``Authorization``
+header); :func:`redact_text` masks them, any ``scheme://userinfo@`` and any ``Authorization``
+header value in free text. The command line passes all its output through it
+(:mod:`vcrelease.cli.common`).
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import re
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 __all__ = [
     "EXIT_NETWORK",
@@ -33,15 +45,74 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_NO_VERSION = 3
 EXIT_NETWORK = 4
+EXIT_CREDENTIALS = 5
+
+MASK = "***"
+MIN_SECRET_LENGTH = 4
+"""Shorter registered values are not masked (they would mask ordinary words; nothing that
+short protects anything)."""
 
 # ``scheme://anything-up-to-the-last-@-before-the-path@`` inside free text.
 _USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
 
 
+# ``Authorization: Basic abc``, ``"Authorization": "Bearer abc"``, HTML-escaped quotes too.
+_AUTH_HEADER_IN_TEXT = re.compile(
+    r"(?i)\b((?:proxy-)?authorization(?:[\"']|&quot;|&#0?39;|&#x27;)?\s*[:=]\s*"
+    r"(?:[\"']|&quot;|&#0?39;|&#x27;)?)(?:(basic|bearer|token|digest)\s+)?[^\s\"'<>,;}&]+"
+)
+_AUTH_SCHEME_IN_TEXT = re.compile(
+    r"\b(Basic|Bearer|basic|bearer)\s+(?=[A-Za-z0-9+/=._~-]*[0-9+/=])[A-Za-z0-9+/=._~-]{12,}"
+)
+_secrets: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str | None, *, username: str | None = None) -> None:
+    """Remember ``value`` as secret for :func:`redact_text`, with its percent-encoded, JSON-
+    and HTML-escaped forms, and (with ``username``) the basic ``Authorization`` token of
+    ``username:value``. Values shorter than :data:`MIN_SECRET_LENGTH` are ignored."""
+    global _pattern
+    if not value or len(value) < MIN_SECRET_LENGTH:
+        return
+    forms = {value, quote(value, safe=""), quote_plus(value), html.escape(value)}
+    forms.add(json.dumps(value)[1:-1])
+    for user in {username or "", "__token__"}:
+        pair = f"{user}:{value}".encode("latin-1", errors="replace")
+        forms.add(base64.b64encode(pair).decode("ascii"))
+    _secrets.update(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
+    _pattern = re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+
+
+def register_url_credentials(url: str | None) -> None:
+    """:func:`register_secret` for the password (and the userinfo) of ``url``, if it has any."""
+    if not url or "@" not in url:
+        return
+    try:
+        netloc = urlsplit(url.strip()).netloc
+    except ValueError:
+        netloc = url.partition("://")[2].split("/", 1)[0]
+    userinfo = netloc.rpartition("@")[0]
+    if not userinfo:
+        return
+    user, _, password = userinfo.partition(":")
+    register_secret(userinfo)
+    register_secret(unquote(userinfo))
+    register_secret(unquote(password) if password else unquote(user), username=unquote(user))
+    register_secret(password)
+
+
 def redact_text(text: str) -> str:
-    """``text`` with the credentials of every ``scheme://user:password@host`` in it replaced
-    by ``***`` (passwords holding ``@`` included), for messages built from exceptions."""
-    return _USERINFO_IN_TEXT.sub(r"\1***@", text)
+    """``text`` with every registered secret (:func:`register_secret`), the userinfo of every
+    ``scheme://user:password@host`` (passwords holding ``@`` included) and every
+    ``Authorization`` header value replaced by ``***``: for anything that is printed."""
+    if _pattern is not None:
+        text = _pattern.sub(MASK, text)
+    text = _USERINFO_IN_TEXT.sub(r"\1***@", text)
+    text = _AUTH_HEADER_IN_TEXT.sub(
+        lambda m: m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + MASK, text
+    )
+    return _AUTH_SCHEME_IN_TEXT.sub(r"\1 ***", text)
 
 
 class VcreleaseError(Exception):
@@ -80,3 +151,25 @@ class RepositoryError(NoVersionError):
 
 class TagBuildError(NoVersionError):
     """A CI tag build whose tree is dirty or whose HEAD is not the tagged commit (exit 3)."""
+
+
+class CredentialsRejectedError(VcreleaseError):
+    """The index rejected the credentials (HTTP 401 or 403): retrying will not help (exit 5).
+
+    Attributes:
+        url: the URL that answered, credentials removed.
+        status: the HTTP status.
+    """
+
+    exit_code = EXIT_CREDENTIALS
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class InterruptedRun(VcreleaseError):
+    """The run was interrupted (SIGINT) after some files may have gone live (exit 130)."""
+
+    exit_code = 130

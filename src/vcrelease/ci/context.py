@@ -120,15 +120,23 @@ class BuildContext:
             raise ValueError(f"unknown build event {self.event!r}")
 
     @property
-    def ref_name(self) -> str | None:
+    def branch_name(self) -> str | None:
         """The branch to name things after (Docker tags, branch-aware version schemes).
 
         The pull request's head branch for pull-request builds (never ``N/merge``), else
-        ``branch``; None when neither is known.
+        ``branch``; None when neither is known (a tag build).
         """
         if self.event == "pull_request":
             return self.pr_head_branch
         return self.branch
+
+    @property
+    def ref_name(self) -> str | None:
+        """The short name of the ref built: the tag on tag builds, else :attr:`branch_name`
+        (as GitHub's ``GITHUB_REF_NAME``)."""
+        if self.event == "tag" and self.tag:
+            return self.tag
+        return self.branch_name
 
     @classmethod
     def local(cls, branch: str | None, tag: str | None, sha: str | None) -> BuildContext:

@@ -152,9 +152,11 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     with session:
         versions: list[ChannelVersion] = []
         if index_url:
-            listed = fetch_listing(session, index_url, request.project)
+            listed = fetch_listing(session, index_url, request.project, timeout=args.timeout)
             pin = resolve_pin(request, listed.files)
-            versions = channel_versions(fetch_listing(session, index_url, name).files)
+            versions = channel_versions(
+                fetch_listing(session, index_url, name, timeout=args.timeout).files
+            )
         else:
             pin = resolve_pin(request, None)
         for note in pin.notes:
@@ -164,7 +166,9 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
             # stopped half-way, the re-run publishes a whole new version
             current = current_version(versions)
             if current is not None and current.wheel is not None and current.has_sdist:
-                requires = read_requires(session, current.wheel, index_url=index_url)
+                requires = read_requires(
+                    session, current.wheel, index_url=index_url, timeout=args.timeout
+                )
                 if _same_pin(requires, pin.requirement):
                     return _unchanged(args.format, name, str(current.version), pin)
         version = date_version(day, [v.version for v in versions], channel=name)
@@ -197,7 +201,9 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         f"channel {summary} on {redact_url(index_url or '')}; the release policy does not "
         "apply (a channel is not built from the repository)"
     )
-    show_report(report, {"action": "channel", "reason": reason}, args.format)
+    show_report(
+        report, {"action": "channel", "reason": reason}, args.format, prog="vcrelease channel"
+    )
     return report.exit_code
 
 
@@ -280,7 +286,7 @@ def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -
         )
     safe = redact_url(index_url)
     with reading_session(index_url) as session:
-        listing = fetch_listing(session, index_url, name)
+        listing = fetch_listing(session, index_url, name, timeout=args.timeout)
         versions = channel_versions(listing.files)
         if not versions:
             raise ConfigError(
@@ -288,7 +294,12 @@ def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -
                 "Check the name and --index, or create it with --pin SPEC --upload."
             )
         entries = [
-            ChannelEntry(v, read_requires(session, v.wheel, index_url=index_url) if v.wheel else ())
+            ChannelEntry(
+                v,
+                read_requires(session, v.wheel, index_url=index_url, timeout=args.timeout)
+                if v.wheel
+                else (),
+            )
             for v in versions
         ]
     current = current_version(versions)

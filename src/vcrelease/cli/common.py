@@ -13,43 +13,129 @@ version`` imports this module too.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import sys
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, Any
 
-from ..errors import EXIT_OK, VcreleaseError, redact_text
+from ..errors import (
+    EXIT_OK,
+    VcreleaseError,
+    redact_text,
+    register_secret,
+    register_url_credentials,
+)
 
-__all__ = ["EXIT_INTERNAL", "add_account_arguments", "run_guarded", "target_from_args"]
+__all__ = [
+    "EXIT_INTERNAL",
+    "MaskedStream",
+    "add_account_arguments",
+    "error_json",
+    "masked_output",
+    "run_guarded",
+    "target_from_args",
+]
 
 EXIT_INTERNAL = 70
 """Exit code of an internal error: a bug in vcrelease (``VCRELEASE_DEBUG=1`` shows it)."""
 
 
-def run_guarded(prog: str, command: Callable[[], int]) -> int:
+class MaskedStream:
+    """A text stream that passes every line through :func:`vcrelease.errors.redact_text`
+    before writing it to ``stream`` (whole lines, so a secret split over two writes is still
+    masked; :meth:`flush` writes a pending partial line)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            lines, _, self._pending = self._pending.rpartition("\n")
+            self._stream.write(redact_text(lines + "\n"))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(redact_text(self._pending))
+            self._pending = ""
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, ... for rich
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def masked_output() -> Iterator[None]:
+    """Route ``sys.stdout`` and ``sys.stderr`` through :class:`MaskedStream` (secrets known
+    to :mod:`vcrelease.errors` never reach the terminal, a log or a JSON consumer)."""
+    saved = sys.stdout, sys.stderr
+    out, err = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
+    sys.stdout, sys.stderr = out, err
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        for stream in (out, err):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+
+
+def error_json(prog: str, exit_code: int, kind: str, message: str) -> str:
+    """The one JSON document of a ``--format json`` run that failed before its report."""
+    return json.dumps(
+        {
+            "exit_code": exit_code,
+            "error": {"program": prog, "type": kind, "message": redact_text(message)},
+        },
+        indent=2,
+    )
+
+
+def run_guarded(prog: str, command: Callable[[], int], *, json_errors: bool = False) -> int:
     """Run ``command``: a :class:`VcreleaseError` becomes its message and exit code, any other
-    exception a one-paragraph internal error (exit 70; ``VCRELEASE_DEBUG=1`` re-raises)."""
+    exception a one-paragraph internal error (exit 70; ``VCRELEASE_DEBUG=1`` re-raises).
+
+    All output goes through :func:`masked_output`. With ``json_errors`` (``--format json``)
+    an error raised before the report also prints one JSON document (:func:`error_json`) on
+    stdout, so a script always gets one document.
+    """
+    with masked_output():
+        return _run_guarded(prog, command, json_errors)
+
+
+def _run_guarded(prog: str, command: Callable[[], int], json_errors: bool) -> int:
+    def fail(code: int, kind: str, message: str, text: str) -> int:
+        print(f"{prog}: {text}", file=sys.stderr)
+        if json_errors:
+            print(error_json(prog, code, kind, message))
+        return code
+
     try:
         return command()
     except VcreleaseError as exc:
-        print(f"{prog}: error: {exc.message}", file=sys.stderr)
-        return exc.exit_code
+        return fail(exc.exit_code, type(exc).__name__, exc.message, f"error: {exc.message}")
     except BrokenPipeError:  # `... | head` closed stdout: not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return fail(130, "KeyboardInterrupt", "interrupted", "interrupted")
     except Exception as exc:  # a bug: say so in one paragraph, no traceback by default
         if os.environ.get("VCRELEASE_DEBUG"):
             raise
-        print(
-            f"{prog}: internal error: {type(exc).__name__}: {redact_text(str(exc))}. This is a "
-            "bug in vcrelease; run again with VCRELEASE_DEBUG=1 and report the traceback.",
-            file=sys.stderr,
+        message = (
+            f"{type(exc).__name__}: {redact_text(str(exc))}. This is a bug in vcrelease; run "
+            "again with VCRELEASE_DEBUG=1 and report the traceback."
         )
-        return EXIT_INTERNAL
+        return fail(EXIT_INTERNAL, "InternalError", message, f"internal error: {message}")
 
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,13 +171,21 @@ def target_from_args(
     command line does (``TWINE_*``, and ``VCRELEASE_INDEX_URL``)."""
     from ..publish.upload import resolve_target
 
+    repository_url = repository_url or env.get("TWINE_REPOSITORY_URL")
+    index_url = index_url or env.get("VCRELEASE_INDEX_URL")
+    username = args.username or env.get("TWINE_USERNAME")
+    password = args.password or env.get("TWINE_PASSWORD")
+    register_secret(password, username=username)
+    register_url_credentials(repository_url)
+    register_url_credentials(index_url)
     return resolve_target(
-        repository_url=repository_url or env.get("TWINE_REPOSITORY_URL"),
+        repository_url=repository_url,
         repository_name=args.repository or env.get("TWINE_REPOSITORY"),
-        index_url=index_url or env.get("VCRELEASE_INDEX_URL"),
-        username=args.username or env.get("TWINE_USERNAME"),
-        password=args.password or env.get("TWINE_PASSWORD"),
+        index_url=index_url,
+        username=username,
+        password=password,
         config_file=args.config_file,
         need_password=need_password,
         progress=not args.no_progress and args.format == "table",
+        timeout=args.timeout,
     )

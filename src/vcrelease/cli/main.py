@@ -141,7 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "promote": _promote,
         "channel": _channel,
     }
-    return run_guarded("vcrelease", lambda: commands[args.command](args))
+    return run_guarded(
+        "vcrelease",
+        lambda: commands[args.command](args),
+        json_errors=getattr(args, "format", None) == "json",
+    )
 
 
 def upload_main() -> int:

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, register_url_credentials
 from .common import add_account_arguments, target_from_args
 from .report import show_report
 
@@ -68,6 +68,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         requirements_of,
         unpromoted_dependencies,
     )
+    from ..publish.simpleapi import redact_url
     from ..publish.upload import (
         index_session,
         resolve_target,
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     spec = parse_spec(args.spec)
     source = args.source
+    register_url_credentials(source)
     if source is None and args.from_repository is not None:
         source_target, _ = resolve_target(
             repository_url=None,
@@ -90,6 +92,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             config_file=args.config_file,
             need_password=False,
             progress=False,
+            timeout=args.timeout,
         )
         source = source_target.index_url
     if source is None:
@@ -103,11 +106,15 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="vcrelease-promote-") as tmp:
         with requests.Session() as source_session:
-            plan = fetch_release(source_session, source, spec, Path(tmp))
+            plan = fetch_release(source_session, source, spec, Path(tmp), timeout=args.timeout)
         log(f"downloaded {len(plan.files)} files of {spec.project} {spec.version}, hashes match")
         with index_session(target) as session:
             missing = unpromoted_dependencies(
-                session, target.index_url, requirements_of(plan), all_markers=args.all_markers
+                session,
+                target.index_url,
+                requirements_of(plan),
+                all_markers=args.all_markers,
+                timeout=args.timeout,
             )
             if missing and not args.allow_unpromoted_dependencies:
                 raise PromotionRefused(
@@ -126,6 +133,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 timeout=args.timeout,
                 log=log,
             )
-    reason = f"promotion from {source} (sha256 checked against the source listing)"
-    show_report(report, {"action": "promote", "reason": reason}, args.format)
+    reason = f"promotion from {redact_url(source)} (sha256 checked against the source listing)"
+    show_report(
+        report, {"action": "promote", "reason": reason}, args.format, prog="vcrelease promote"
+    )
     return report.exit_code

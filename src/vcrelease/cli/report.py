@@ -26,22 +26,24 @@ def policy_json(decision: Decision) -> dict[str, str]:
     return {"action": decision.action, "reason": decision.reason}
 
 
-def show_report(report: Report, policy: dict[str, str], fmt: str) -> None:
+def show_report(
+    report: Report, policy: dict[str, str], fmt: str, *, prog: str = "vc-upload"
+) -> None:
     """Print ``report`` as ``fmt`` (``table`` or ``json``) on stdout, and for a failure its
-    message on stderr."""
+    message on stderr, prefixed with ``prog``."""
     if fmt == "json":
         print(json.dumps(report_json(report, policy), indent=2))
     else:
         _table(report, policy["reason"])
     if report.exit_code != EXIT_OK:
-        print(f"vc-upload: error: {report.message}", file=sys.stderr)
+        print(f"{prog}: error: {report.message}", file=sys.stderr)
 
 
 def report_json(report: Report, policy: dict[str, str]) -> dict[str, Any]:
     """One shape for every outcome: ``project``, ``version``, ``policy`` (``action``,
     ``reason``), ``dry_run``, ``exit_code``, ``message``, ``files`` (each with ``action``,
-    ``outcome``, ``reason``, hashes)."""
-    return {
+    ``outcome``, ``reason``, hashes), and for a failure ``error`` (``type``, ``message``)."""
+    out = {
         "project": report.plan.project,
         "version": report.plan.version,
         "policy": policy,
@@ -61,6 +63,10 @@ def report_json(report: Report, policy: dict[str, str]) -> dict[str, Any]:
             for s in report.steps
         ],
     }
+    if report.exit_code != EXIT_OK:
+        out["error"] = {"type": "Refused" if report.exit_code == 1 else "Failed",
+                        "message": report.message}  # fmt: skip
+    return out
 
 
 def _table(report: Report, policy_reason: str) -> None:

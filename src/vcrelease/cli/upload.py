@@ -66,7 +66,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.dists import plan_files
     from ..publish.policy import decide
     from ..publish.preflight import FileStep
+    from ..publish.simpleapi import redact_url
     from ..publish.upload import Report, index_session, upload_checked
+    from ..version.devnumber import choose_dev_number
 
     def log(text: str) -> None:
         if args.verbose:
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         index_url=args.index_url,
         need_password=not args.dry_run,
     )
-    log(f"upload to {target.upload_url}; preflight reads {target.index_url}")
+    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
     with index_session(target) as session:
         report = upload_checked(
             session,
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             quiet_stdout=args.format == "json",
             timeout=args.timeout,
             log=log,
+            dev_rule=choose_dev_number(config.dev_number, env, context),
         )
     show_report(report, policy_json(decision), args.format)
     return report.exit_code
@@ -131,4 +134,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return run_guarded("vc-upload", lambda: run(args, os.environ))
+    return run_guarded(
+        "vc-upload", lambda: run(args, os.environ), json_errors=args.format == "json"
+    )

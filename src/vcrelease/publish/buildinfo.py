@@ -18,9 +18,9 @@ from typing import Any
 from .. import git
 from ..ci.context import BuildContext, strip_credentials
 from ..config import Config, load_config
-from ..errors import ConfigError
+from ..errors import ConfigError, TagBuildError
 from ..git import VersionTag
-from ..version.citag import ci_tag_at_head
+from ..version.citag import ci_tag_at_head, ci_tag_problem
 from ..version.formatting import tag_parser
 from ..version.resolve import VersionResult, build_time, ignored_paths, resolve_version
 from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
@@ -117,7 +117,9 @@ def _gather(
         tags = repo.version_tags(parse_tag)
         if not state.shallow:
             releases = tuple(t.version for t in tags)
-        facts = _facts(state.node, state.branch, state.dirty_files, tags, context, parse_tag)
+        facts = _facts(
+            state.node, state.branch, state.dirty_files, tags, context, parse_tag, state.shallow
+        )
     created = state.commit_time if state is not None else build_time(env)
     return BuildInfo(context, result, releases, source, created, facts)
 
@@ -168,7 +170,7 @@ def repo_facts(project_dir: Path, config: Config, context: BuildContext) -> Repo
     with git.open(root) as repo:
         head = repo.head_state(ignore_dirty=ignored_paths(project_dir, root, config))
         tags = repo.version_tags(parse_tag)
-    return _facts(head.node, head.branch, head.dirty_files, tags, context, parse_tag)
+    return _facts(head.node, head.branch, head.dirty_files, tags, context, parse_tag, head.shallow)
 
 
 def _facts(
@@ -178,15 +180,19 @@ def _facts(
     tags: tuple[VersionTag, ...],
     context: BuildContext,
     parse_tag: Callable[[str], str | None],
+    shallow: bool,
 ) -> RepoFacts:
     head_tags = [(t.name, t.version) for t in tags if t.commit == node]
     tag_commits = {t.name: t.commit for t in tags}
-    from_ci = ci_tag_at_head(context, node, tag_commits, parse_tag)
+    problem = ci_tag_problem(context, node, tag_commits, parse_tag, shallow=shallow)
+    if problem is not None:  # a tag build that cannot publish its tag never exits 0
+        raise TagBuildError(problem)
+    from_ci = ci_tag_at_head(context, node, tag_commits, parse_tag, shallow=shallow)
     if from_ci is not None:
         head_tags.append(from_ci)
     return RepoFacts(
         head=node,
-        branch=branch if not context.is_ci else (context.ref_name or branch),
+        branch=branch if not context.is_ci else (context.branch_name or branch),
         dirty_files=dirty_files,
         head_tags=tuple(head_tags),
         tag_commits=tag_commits,

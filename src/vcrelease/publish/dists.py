@@ -132,6 +132,12 @@ def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan
     paths = list(dict.fromkeys(Path(p) for p in paths))
     if not paths:
         raise ConfigError("No files to upload. Pass the distribution files: `vc-upload dist/*`.")
+    folders = [str(p) for p in paths if p.is_dir()]
+    if folders:
+        raise ConfigError(
+            f"{', '.join(folders)} is a directory, not a distribution file. Pass the files in "
+            "it: `vc-upload dist/*`."
+        )
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise ConfigError(f"No such file: {', '.join(missing)}. Build first (python -m build).")
@@ -151,7 +157,8 @@ def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan
             f"The files are not one release ({listing}). Upload one project and one version "
             "at a time: clean dist/ before building."
         )
-    for path, _, _, _ in names:
+    for path, kind, _, _ in names:
+        _check_archive(path, kind)
         _check_metadata(path, projects[0], Version(versions[0]), check_description)
     files = [
         DistFile(
@@ -169,13 +176,44 @@ def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan
     return Plan(project=projects[0], version=versions[0], files=tuple(files))
 
 
+def _check_archive(path: Path, kind: Kind) -> None:
+    """The file must be a readable archive of its kind: a zip (wheel) whose central directory
+    reads, or a gzip-compressed tar (sdist) read to its end (a truncated file fails here).
+
+    Raises:
+        ConfigError: empty, truncated or not an archive of its kind (exit 2).
+    """
+    import tarfile
+    import zipfile
+
+    problem = None
+    try:
+        if path.stat().st_size == 0:
+            problem = "the file is empty (0 bytes)"
+        elif kind == "wheel":
+            with zipfile.ZipFile(path) as archive:
+                archive.infolist()
+        else:
+            with tarfile.open(path, mode="r:gz") as archive:
+                for _member in archive:
+                    pass
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        what = "a zip archive (wheel)" if kind == "wheel" else "a gzip-compressed tar (sdist)"
+        problem = f"it is not a readable {what}: {exc or type(exc).__name__}"
+    if problem:
+        raise ConfigError(
+            f"{path}: {problem}. The file is damaged or incomplete (an interrupted build or "
+            "copy?): rebuild it (python -m build) and upload the new files."
+        )
+
+
 def _check_metadata(path: Path, project: str, version: Version, check_description: bool) -> None:
     from twine.exceptions import InvalidDistribution
     from twine.package import PackageFile
 
     try:
         package = PackageFile.from_filename(str(path), comment=None)
-    except (InvalidDistribution, OSError, ValueError) as exc:
+    except (InvalidDistribution, OSError, ValueError, EOFError, LookupError) as exc:
         raise ConfigError(
             f"{path}: the metadata inside cannot be read or is invalid ({exc}). Rebuild it."
         ) from exc

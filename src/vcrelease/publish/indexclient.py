@@ -34,13 +34,14 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 
-from ..errors import ConfigError, redact_text
+from ..errors import ConfigError, CredentialsRejectedError, redact_text, register_url_credentials
 from .simpleapi import (
     ACCEPT,
     DEFAULT_PORTS,
     IndexFile,
     IndexUnavailableError,
     ProjectListing,
+    body_text,
     content_kind,
     normalize_project,
     page_text,
@@ -130,10 +131,12 @@ def fetch_listing(
             status=response.status_code,
         )
     if kind == "json":
-        files = parse_project_json(response.content, fetched.url, status=response.status_code)
+        files = parse_project_json(
+            response.content, fetched.url, status=response.status_code, project=name
+        )
     else:
         text = page_text(response.content, response.headers.get("Content-Type", ""))
-        files = parse_project_html(text, fetched.url)
+        files = parse_project_html(text, fetched.url, project=name, status=response.status_code)
     return ProjectListing(project=name, page_url=page, files=files, exists=True)
 
 
@@ -216,6 +219,7 @@ def reading_session(index_url: str | None) -> requests.Session:
     """A session for reading the index; ``user:password@`` in its URL becomes the session's
     auth (for the wheel downloads of the same host; listings use it anyway)."""
     session = requests.Session()
+    register_url_credentials(index_url)
     if index_url:
         parts = urlsplit(index_url)
         if parts.username is not None or parts.password is not None:
@@ -251,6 +255,7 @@ def _split_credentials(index_url: str) -> tuple[str, tuple[str, str] | None]:
         )
     auth = None
     netloc = parts.netloc
+    register_url_credentials(index_url)
     if "@" in netloc:
         userinfo, _, netloc = netloc.rpartition("@")
         user, _, password = userinfo.partition(":")
@@ -391,19 +396,31 @@ def _require_success(response: requests.Response, url: str, *, what: str) -> Non
     if 200 <= response.status_code < 300:
         return
     status = response.status_code
-    response.close()
-    if status in (401, 403):
-        advice = (
-            "The index wants credentials to read it, or refuses these: give them for the "
-            "index (an index URL of the form https://user:password@host/..., or netrc), "
-            "or check --index-url."
+    try:
+        said = body_text(
+            _read_limited(response, 64 * 1024, url, 10.0) or b"",
+            response.headers.get("Content-Type", ""),
         )
-    elif status >= 500:
+    except Exception:  # the status alone still says what happened
+        said = ""
+    response.close()
+    said = f" ({said})" if said else ""
+    if status in (401, 403):
+        raise CredentialsRejectedError(
+            f"reading {what} at {url} failed: the index answered {_status_text(response)}"
+            f"{said}. The index wants credentials to read it, or rejects these: give them for "
+            "the index (an index URL of the form https://user:password@host/..., or netrc), "
+            "or check --index-url. Running again with the same credentials will not help.",
+            url=url,
+            status=status,
+        )
+    if status >= 500:
         advice = "The index has a server-side problem; try again later."
     else:
         advice = "Check --index-url: it must be the simple API base of the index."
     raise IndexUnavailableError(
-        f"reading {what} at {url} failed: the index answered {_status_text(response)}. {advice}",
+        f"reading {what} at {url} failed: the index answered {_status_text(response)}{said}. "
+        f"{advice}",
         url=url,
         status=status,
     )
@@ -420,7 +437,10 @@ def _network_error(
     safe = redact_url(url)
     if isinstance(exc, requests.Timeout):
         reason = f"no answer within {timeout:g} s"
-        advice = "The index is slow or unreachable; try again, or raise the timeout."
+        advice = (
+            f"The index is slow or unreachable; try again, or give it longer with --timeout "
+            f"(now {timeout:g} s)."
+        )
     elif isinstance(exc, requests.ConnectionError):
         reason = f"cannot connect ({_short_reason(exc)})"
         advice = "Check that the index is up and the URL (host, port, scheme) is right."

@@ -138,9 +138,12 @@ def compare(
     return steps
 
 
-def refusal_message(steps: list[FileStep], version: str) -> str:
-    """The one-paragraph message of a preflight refusal; for a dev release it names the likely
-    cause (two commits, one dev version) and the ``dev-number`` setting that fixes it."""
+def refusal_message(steps: list[FileStep], version: str, *, dev_rule: str | None = None) -> str:
+    """The one-paragraph message of a preflight refusal, the likeliest cause first from what
+    the run can see: ``dev_rule`` is the dev-number rule in force (``run`` or ``commit-time``:
+    one dev version means one commit, so a non-reproducible rebuild; ``distance`` or unknown:
+    two commits the same distance past the tag, so the dev-number setting). A release
+    version comes from one tag, so one commit: a non-reproducible rebuild of it."""
     from packaging.version import Version
 
     conflicts = "; ".join(
@@ -152,17 +155,34 @@ def refusal_message(steps: list[FileStep], version: str) -> str:
         "Refused, nothing uploaded: files with these names are already on the index with other "
         f"bytes ({conflicts})."
     )
+    reproducible = (
+        "build with SOURCE_DATE_EPOCH=$(vcrelease version --source-date-epoch) so that "
+        "rebuilding one commit gives the same bytes (then a re-run's upload is a skip)"
+    )
     if Version(version).is_devrelease:
-        return (
-            f"{head} Two different builds produced one dev version, {version}: most likely two "
-            "commits on different branches the same number of commits past the last tag, "
+        two_commits = (
+            "two commits on different branches the same number of commits past the last tag, "
             "counted by dev-number = 'distance'. Set dev-number = 'run' (or 'commit-time') in "
             "[tool.vcrelease], or VCRELEASE_DEV_NUMBER in the CI, so every build gets its own "
-            "dev number. If it is a rebuild of the same commit, build with "
-            "SOURCE_DATE_EPOCH=$(vcrelease version --source-date-epoch) to get the same bytes."
+            "dev number"
+        )
+        if dev_rule in ("run", "commit-time"):
+            return (
+                f"{head} Two different builds produced one dev version, {version}. With "
+                f"dev-number = '{dev_rule}' one dev version means one commit, so most likely "
+                "it was built twice (a re-run) and the builds are not reproducible: "
+                f"{reproducible}. Less likely, two commits got one number (two workflows "
+                "with their own run counters, or two commits with one commit time): upload "
+                "dev releases from one workflow."
+            )
+        return (
+            f"{head} Two different builds produced one dev version, {version}: most likely "
+            f"{two_commits}. If it is a rebuild of the same commit, {reproducible}."
         )
     return (
-        f"{head} A published file never changes (create once, store forever): give the fix a "
-        "new version (commit and tag again), or remove the old file from the index by hand if "
-        "it was never used."
+        f"{head} A release version comes from one tag, so most likely the tagged commit was "
+        f"built again and the build is not reproducible ({reproducible}). A published file "
+        "never changes (create once, store forever): to ship other bytes, give the fix a new "
+        "version (commit and tag again), or remove the old file from the index by hand if it "
+        "was never used."
     )

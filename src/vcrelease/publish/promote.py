@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 from .dists import Plan, parse_name, plan_files
-from .indexclient import download, fetch_listing
+from .indexclient import DEFAULT_TIMEOUT, download, fetch_listing
 from .simpleapi import IndexFile, redact_url
 
 __all__ = [
@@ -91,7 +91,14 @@ def release_files(listed: tuple[IndexFile, ...], spec: ReleaseSpec) -> list[Inde
     return found
 
 
-def fetch_release(session: requests.Session, index_url: str, spec: ReleaseSpec, dest: Path) -> Plan:
+def fetch_release(
+    session: requests.Session,
+    index_url: str,
+    spec: ReleaseSpec,
+    dest: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Plan:
     """Download every file of ``spec`` from the simple index at ``index_url`` into ``dest``,
     check each against the listed sha256, and plan them
     (:func:`vcrelease.publish.dists.plan_files`).
@@ -103,7 +110,7 @@ def fetch_release(session: requests.Session, index_url: str, spec: ReleaseSpec, 
         IndexUnavailableError: the source cannot be read, or a download fails or redirects
             (exit 4).
     """
-    listing = fetch_listing(session, index_url, spec.project)
+    listing = fetch_listing(session, index_url, spec.project, timeout=timeout)
     if not listing.exists:
         raise ConfigError(
             f"{spec.project} is not on the source index {redact_url(index_url)}. Check the name "
@@ -121,7 +128,7 @@ def fetch_release(session: requests.Session, index_url: str, spec: ReleaseSpec, 
     for item in files:
         path = dest / item.filename
         with path.open("wb") as f:
-            digest = download(session, item, f.write, timeout=60)
+            digest = download(session, item, f.write, timeout=timeout)
         if item.sha256 is not None and digest != item.sha256:
             raise PromotionRefused(
                 f"{item.filename} from {redact_url(item.url)} has sha256 {digest}, but the "
@@ -163,6 +170,7 @@ def unpromoted_dependencies(
     requirements: list[Requirement],
     *,
     all_markers: bool,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[str]:
     """The requirements no version on the target index satisfies, as ``"req (has: ...)"``.
 
@@ -178,7 +186,7 @@ def unpromoted_dependencies(
     for req in requirements:
         if req.marker is not None and not all_markers and not req.marker.evaluate({"extra": ""}):
             continue
-        listing = fetch_listing(session, target_index, req.name)
+        listing = fetch_listing(session, target_index, req.name, timeout=timeout)
         versions = sorted(
             {parse_name(Path(f.filename))[2] for f in _dists(listing.files) if not f.yanked}
         )

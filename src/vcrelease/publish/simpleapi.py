@@ -47,6 +47,7 @@ __all__ = [
     "IndexFile",
     "IndexUnavailableError",
     "ProjectListing",
+    "body_text",
     "content_kind",
     "derive_index_url",
     "normalize_project",
@@ -209,6 +210,64 @@ def derive_index_url(repository_url: str) -> str | None:
 # --- parsing --------------------------------------------------------------------------------------
 
 
+class _TextParser(HTMLParser):
+    """The visible text of an HTML page: no ``<style>``, ``<script>`` or ``<head>`` (but the
+    ``<title>``)."""
+
+    _HIDDEN = frozenset({"style", "script", "head", "noscript", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._hidden: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self._HIDDEN:
+            self._hidden.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self._hidden:
+            while self._hidden and self._hidden.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.parts.append(data)
+
+
+def body_text(body: bytes | str, content_type: str, limit: int = 300) -> str:
+    """A server's answer as one line of text for a message: HTML reduced to its visible text
+    (never a cut inside CSS or a script), whitespace collapsed, credentials masked
+    (:func:`vcrelease.errors.redact_text`), at most ``limit`` characters, cut at a word."""
+    text = page_text(body, content_type) if isinstance(body, bytes) else body
+    looks_html = "html" in content_type.lower() or text.lstrip()[:1] == "<"
+    if looks_html:
+        parser = _TextParser()
+        try:
+            parser.feed(text)
+            parser.close()
+        except Exception:  # a broken page still gets a message
+            parser.parts = [re.sub(r"<[^>]*>", " ", text)]
+        seen = " ".join(parser.parts).split()
+        title = " ".join(" ".join(parser.title).split())
+        if title and " ".join(seen[: len(title.split())]) != title:
+            seen = [*title.split(), "-", *seen]
+        text = " ".join(seen)
+    text = redact_text(" ".join(text.split()))
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut + " ..."
+
+
 def content_kind(content_type: str) -> str | None:
     """``json`` (PEP 691), ``html`` (PEP 503 / PEP 691 HTML) or None for anything else, from
     an answer's ``Content-Type`` header (PEP 691 "Content Types")."""
@@ -292,7 +351,7 @@ def _file(
 
 
 def parse_project_json(
-    body: bytes, page: str, *, status: int | None = None
+    body: bytes, page: str, *, status: int | None = None, project: str | None = None
 ) -> tuple[IndexFile, ...]:
     """PEP 691 project detail: ``meta.api-version`` 1.x, ``files`` with ``filename``, ``url``,
     ``hashes`` and optional ``yanked`` (bool, or a reason string meaning yanked: PEP 592).
@@ -343,6 +402,12 @@ def parse_project_json(
                 yanked=yanked is True or isinstance(yanked, str),
             )
         )
+    if project is not None:
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise malformed("no project 'name'")
+        if canonicalize_name(name) != project:
+            raise _not_a_project_page(page, project, f"it is the page of {name!r}", "", status)
     return tuple(files)
 
 
@@ -353,12 +418,19 @@ class _LinkParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.base: str | None = None
         self.links: list[tuple[str, str, bool]] = []
+        self.repository_version: str | None = None
+        self.headings: list[str] = []
         self._open: tuple[str, bool] | None = None
         self._text: list[str] = []
+        self._heading: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "base" and self.base is None and values.get("href"):
+        if tag in ("title", "h1"):
+            self._heading = []
+        elif tag == "meta" and (values.get("name") or "").lower() == "pypi:repository-version":
+            self.repository_version = values.get("content") or ""
+        elif tag == "base" and self.base is None and values.get("href"):
             self.base = values["href"]
         elif tag == "a":
             self._close()
@@ -370,10 +442,15 @@ class _LinkParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._open is not None:
             self._text.append(data)
+        if self._heading is not None:
+            self._heading.append(data)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a":
             self._close()
+        elif tag in ("title", "h1") and self._heading is not None:
+            self.headings.append(" ".join("".join(self._heading).split()))
+            self._heading = None
 
     def close(self) -> None:
         super().close()
@@ -386,12 +463,59 @@ class _LinkParser(HTMLParser):
             self._open = None
 
 
-def parse_project_html(text: str, page: str) -> tuple[IndexFile, ...]:
+_LINKS_FOR = re.compile(r"(?i)(?:^|[\s:])links\s+for\s+(\S+)\s*$")
+
+
+def _names_project(parser: _LinkParser, project: str) -> bool:
+    """The page says it is ``project``'s simple page: a PEP 629 ``pypi:repository-version``
+    meta tag of major version 1, or a title or first heading ``Links for <project>`` (the
+    classic PEP 503 page of PyPI, pypiserver and devpi, ``<index>: links for <project>``)."""
+    if parser.repository_version is not None:
+        return parser.repository_version.strip().split(".", 1)[0] == "1"
+    for heading in parser.headings:
+        found = _LINKS_FOR.search(heading)
+        if found and canonicalize_name(found.group(1)) == project:
+            return True
+    return False
+
+
+def _not_a_project_page(
+    page: str, project: str, why: str, said: str, status: int | None
+) -> IndexUnavailableError:
+    return IndexUnavailableError(
+        f"{page} answered, but not with the simple-API page of {project} ({why}"
+        f"{'; it says: ' + said if said else ''}). vcrelease cannot tell from it whether "
+        f"{project} has files there, so it uploads nothing. Check the index URL (it must be "
+        "the simple API base, e.g. https://pypi.org/simple/), a proxy or login page in "
+        "between, and the credentials for reading the index.",
+        url=page,
+        status=status,
+    )
+
+
+def parse_project_html(
+    text: str, page: str, *, project: str | None = None, status: int | None = None
+) -> tuple[IndexFile, ...]:
     """PEP 503 project page: every anchor is a file, its text the file name, ``data-yanked``
-    marks it yanked (PEP 592); relative URLs resolve against ``<base href>`` or the page."""
+    marks it yanked (PEP 592); relative URLs resolve against ``<base href>`` or the page.
+
+    With ``project`` (normalized), the page must say it is that project's page
+    (:func:`_names_project`): a login page, an error page or another project's page is not
+    read as "no files".
+
+    Raises:
+        IndexUnavailableError: ``project`` is given and the page does not name it (exit 4).
+    """
     parser = _LinkParser()
     parser.feed(text)
     parser.close()
+    if project is not None and not _names_project(parser, project):
+        why = (
+            f"unsupported pypi:repository-version {parser.repository_version!r}"
+            if parser.repository_version is not None
+            else f"no pypi:repository-version meta tag and no 'Links for {project}' title"
+        )
+        raise _not_a_project_page(page, project, why, body_text(text, "text/html", 200), status)
     base = urljoin(page, parser.base) if parser.base else page
     return tuple(
         _file(name, href, base=base, page=page, hashes=None, yanked=yanked)

@@ -32,11 +32,20 @@ from typing import Any
 
 import requests
 
-from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED
+from ..errors import (
+    EXIT_CREDENTIALS,
+    EXIT_NETWORK,
+    EXIT_OK,
+    EXIT_REFUSED,
+    InterruptedRun,
+    redact_text,
+    register_secret,
+    register_url_credentials,
+)
 from .dists import DistFile, Plan
-from .indexclient import fetch_listing, file_sha256
+from .indexclient import DEFAULT_TIMEOUT, fetch_listing, file_sha256
 from .preflight import FileStep, compare, refusal_message, same_file_key
-from .simpleapi import ProjectListing, redact_url
+from .simpleapi import ProjectListing, body_text, redact_url
 
 __all__ = [
     "SETTLE_PAUSE",
@@ -69,12 +78,15 @@ class Target:
         index_url: the simple API base the preflight reads (PEP 503).
         username, password: for the upload and for reading the index on the same host;
             never shown (``repr`` hides the password).
+        timeout: seconds to wait for any answer of the index (``--timeout``), for every
+            request: listings, downloads and uploads.
     """
 
     upload_url: str
     index_url: str
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    timeout: float = DEFAULT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -104,11 +116,11 @@ def read_index(
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
-    listing = fetch_listing(session, target.index_url, plan.project)
+    listing = fetch_listing(session, target.index_url, plan.project, timeout=target.timeout)
     wanted_names = {d.filename for d in plan.files}
     wanted_keys = {same_file_key(d.filename) for d in plan.files}
     hashes = {
-        item.filename: file_sha256(session, item)
+        item.filename: file_sha256(session, item, timeout=target.timeout)
         for item in listing.files
         if item.filename in wanted_names or same_file_key(item.filename) in wanted_keys
     }
@@ -184,7 +196,10 @@ def publish(
     for i, step in enumerate(done):
         if step.action != "upload":
             continue
-        status, detail = upload_one(step.file)
+        try:
+            status, detail = upload_one(step.file)
+        except KeyboardInterrupt:
+            raise InterruptedRun(_interrupted_message(done, i)) from None
         if status in (200, 201):
             done[i] = replace(step, outcome="uploaded")
             continue
@@ -210,7 +225,13 @@ def publish(
         done[i] = replace(step, outcome="failed")
         # 400/409 with the file not listed: the index refuses the name itself (PyPI never takes
         # a file name twice, not even after the file was deleted): a refusal, not an outage.
-        code = EXIT_REFUSED if status in (400, 409) else EXIT_NETWORK
+        code = (
+            EXIT_REFUSED
+            if status in (400, 409)
+            else EXIT_CREDENTIALS
+            if status in (401, 403)
+            else EXIT_NETWORK
+        )
         return Report(
             plan,
             (*done[: i + 1], *rest),
@@ -254,6 +275,7 @@ def upload_checked(
     quiet_stdout: bool,
     timeout: float,
     log: Callable[[str], None],
+    dev_rule: str | None = None,
 ) -> Report:
     """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
     any file conflicts; the plan alone for a dry run; else :func:`publish` through twine's
@@ -264,7 +286,12 @@ def upload_checked(
     """
     steps = preflight(session, target, plan)
     if any(s.action == "refuse" for s in steps):
-        return Report(plan, tuple(steps), EXIT_REFUSED, refusal_message(steps, plan.version))
+        return Report(
+            plan,
+            tuple(steps),
+            EXIT_REFUSED,
+            refusal_message(steps, plan.version, dev_rule=dev_rule),
+        )
     if dry_run:
         todo = sum(1 for s in steps if s.action == "upload")
         return Report(
@@ -278,6 +305,21 @@ def upload_checked(
         repository.close()
 
 
+def _interrupted_message(done: list[FileStep], current: int) -> str:
+    live = [s.file.filename for s in done[:current] if s.outcome is not None]
+    rest = [s.file.filename for s in done[current + 1 :] if s.action == "upload"]
+    said = (
+        f"Live on the index now: {', '.join(live)}."
+        if live
+        else "No file of this set is live from this run."
+    )
+    return (
+        f"Interrupted while uploading {done[current].file.filename} (it may or may not have "
+        f"reached the index). {said} Not uploaded: {', '.join(rest) or 'none'}. Run the same "
+        "command again to finish the set: files already there with our bytes are skipped."
+    )
+
+
 def _live_sentence(before: list[FileStep]) -> str:
     live = [s.file.filename for s in before if s.outcome is not None]
     if not live:
@@ -289,7 +331,8 @@ def _fix_for(status: int | None) -> str:
     if status in (401, 403):
         return (
             "The index refused the credentials: check the username and password or token "
-            "(-u/-p, TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring)."
+            "(-u/-p, TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring) and that this account "
+            "may upload this project; running again with the same credentials will not help."
         )
     if status is None:
         return "No answer came (network): run again; files already there will be skipped."
@@ -318,14 +361,17 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
     def upload_one(dist: DistFile) -> tuple[int | None, str]:
         package = PackageFile.from_filename(str(dist.path), comment=None)
         try:
+            # Repository._upload: one POST; Repository.upload would log "Retry 1 of 1" on a
+            # 5xx though nothing is retried (the index is read again instead).
             with _stdout_to_stderr(quiet_stdout):
-                response = repository.upload(package, max_redirects=1)
+                response = repository._upload(package)
         except requests.RequestException as exc:
-            return None, f"{type(exc).__name__}: {redact_url(str(exc))[:200]}"
-        detail = f"HTTP {response.status_code} {response.reason}"
-        said = " ".join((response.text or "").split())[:200]
-        if said and response.status_code >= 400:
-            detail += f": {redact_url(said)}"  # PyPI: "File already exists", "previously used"
+            return None, f"{type(exc).__name__}: {body_text(str(exc), 'text/plain', 200)}"
+        detail = f"HTTP {response.status_code} {redact_text(response.reason or '')}".rstrip()
+        if response.status_code >= 400:
+            said = body_text(response.content or b"", response.headers.get("Content-Type", ""))
+            if said:  # PyPI: "File already exists", "previously used"
+                detail += f": {said}"
         return response.status_code, detail
 
     return upload_one
@@ -351,6 +397,7 @@ def resolve_target(
     config_file: str | None,
     need_password: bool,
     progress: bool,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> tuple[Target, Any]:
     """Credentials and URLs as twine reads them (``.pypirc``, keyring, trusted publishing),
     plus the simple API base for the preflight.
@@ -403,7 +450,10 @@ def resolve_target(
             "checked before the upload. Pass --index-url (e.g. http://host:8080/simple/ for "
             "pypiserver, http://host:3141/user/index/+simple/ for devpi)."
         )
-    return Target(redact_url(url), simple, user, secret), settings
+    register_url_credentials(url)
+    register_url_credentials(simple)
+    register_secret(secret, username=user)
+    return Target(redact_url(url), simple, user, secret, timeout), settings
 
 
 def _optional_password(settings: Any) -> str | None:

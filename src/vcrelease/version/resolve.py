@@ -50,7 +50,7 @@ from ..config import (
 from ..errors import ConfigError, NoVersionError, TagBuildError
 from ..git import Describe
 from . import defaults, fallbacks
-from .citag import ci_tag_at_head
+from .citag import ci_tag_problem
 from .devnumber import DevNumber
 from .formatting import format_version, tag_parser
 from .schemes import check_config_schemes, check_scheme
@@ -220,8 +220,8 @@ def _from_describe(
     by_context = None
     if config.local_scheme is None:
         by_context = "in CI" if context.is_ci else "outside CI"
-    if context.is_ci and context.ref_name is not None:
-        state = replace(state, branch=context.ref_name)
+    if context.is_ci and context.branch_name is not None:
+        state = replace(state, branch=context.branch_name)
     dev_number = pick_dev_number(config.dev_number, env, context)
     numbered = with_dev_number(state, dev_number.rule, context)
     try:
@@ -274,22 +274,15 @@ def tag_build_state(
         )
     tag_commits = {t.name: t.commit for t in repo.version_tags(parse_tag)}
     tagged = tag_commits.get(tag)
-    if tagged is None and context.sha is None:
+    if tagged is None:
+        problem = ci_tag_problem(context, head.node, tag_commits, parse_tag, shallow=head.shallow)
+        if problem is not None:
+            raise TagBuildError(f"{problem} (work tree: {root})")
+    elif not head.node.startswith(tagged.lower()):
         raise TagBuildError(
-            f"{where}, but the tag is not in the clone at {root} and the CI names no commit, "
-            f"so HEAD ({head.node}) cannot be checked against it. Fetch the tag "
-            f"(`git fetch --depth=1 origin tag {tag}`)."
-        )
-    if tagged is not None:
-        expected, origin = tagged, "the tag in the clone"
-        at_head = head.node.startswith(tagged.lower())
-    else:
-        expected, origin = context.sha or "", "the commit the CI names"
-        at_head = ci_tag_at_head(context, head.node, tag_commits, parse_tag) is not None
-    if not at_head:
-        raise TagBuildError(
-            f"{where}, but HEAD in {root} is {head.node} while {tag} is {expected} ({origin}). "
-            "A tag build must check out the tagged commit: check the checkout step's ref."
+            f"{where}, but HEAD in {root} is {head.node} while {tag} is {tagged} (the tag in "
+            "the clone). A tag build must check out the tagged commit: check the checkout "
+            "step's ref."
         )
     return Describe(
         tag=tag,

@@ -9,6 +9,10 @@ optionally followed by ``^<hex>`` (the commit an annotated tag peels to); its fi
 wins over a packed one. A ``reftable`` directory (``extensions.refStorage``) is read through
 dulwich.
 
+Replace refs (``refs/replace/<id>``, ``git-replace``; off with ``GIT_NO_REPLACE_OBJECTS`` or
+``core.useReplaceRefs = false``; ``GIT_REPLACE_REF_BASE``) and the grafts file (``info/grafts``
+or ``GIT_GRAFT_FILE``) are read here too: they change the parents the walk sees.
+
 :func:`read_refs` reads HEAD, the tag refs and the shallow list once and digests every byte
 it read: the describe cache's key (:mod:`vcrelease.git.cache`).
 """
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import RepositoryError
+from .gitconfig import parse_bool
 from .ids import HEX40, HexId
 from .repository import GitRepo, read_optional
 
@@ -80,6 +85,24 @@ class Refs:
     packed_refs: bytes = field(default=b"", repr=False)
     loose_tags: tuple[tuple[str, bytes, HexId | None], ...] = field(default=(), repr=False)
     listed_tags: tuple[TagRef, ...] | None = field(default=None, repr=False)
+    replaced: dict[HexId, HexId] = field(default_factory=dict, repr=False)
+    grafts: dict[HexId, tuple[HexId, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def rewritten(self) -> bool:
+        """Replace refs or grafts change the history: git then reads no commit-graph
+        (``commit-graph.c``, ``commit_graph_compatible``)."""
+        return bool(self.replaced or self.grafts)
+
+    def replacement(self, sha: HexId) -> HexId:
+        """The object git reads for ``sha``: its replacement when a replace ref names one
+        (followed up to 5 deep, git's ``MAXREPLACEDEPTH``), else ``sha``."""
+        for _ in range(5):
+            target = self.replaced.get(sha)
+            if target is None:
+                break
+            sha = target
+        return sha
 
     @property
     def tags(self) -> list[TagRef]:
@@ -123,6 +146,9 @@ class Refs:
         return [tags[name] for name in sorted(tags)]
 
 
+HEX_ID = re.compile(rb"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+"""A SHA-1 or SHA-256 id in hex, either case."""
+
 _PACKED_TAG_STRICT = re.compile(
     rb"^([0-9a-f]{40}) refs/tags/([^\n]*)\n(?:\^([0-9a-f]{40})\n)?", re.MULTILINE
 )
@@ -150,7 +176,91 @@ def read_refs(repo: GitRepo) -> Refs:
     loose = _loose_tags(repo, packed, digest)
     digest.update(b"shallow\0%d\0" % len(shallow_raw))
     digest.update(shallow_raw)
-    return Refs(head, branch, shallow, digest.digest(), packed, loose)
+    replaced = _replace_refs(repo, packed, digest)
+    grafts = _grafts(repo, digest)
+    return Refs(head, branch, shallow, digest.digest(), packed, loose, None, replaced, grafts)
+
+
+def _replace_enabled(repo: GitRepo) -> bool:
+    """Replace refs count unless ``GIT_NO_REPLACE_OBJECTS`` is set (to anything) or
+    ``core.useReplaceRefs`` is false (``git-replace``, ``git``)."""
+    if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None:
+        return False
+    return parse_bool(repo.config.get("core", "useReplaceRefs"), True)
+
+
+def _replace_base() -> str:
+    base = os.environ.get("GIT_REPLACE_REF_BASE") or "refs/replace/"
+    return base if base.endswith("/") else base + "/"
+
+
+def _replace_refs(repo: GitRepo, packed: bytes, digest: Any) -> dict[HexId, HexId]:
+    """``refs/replace/<id>`` -> the id of the replacement, when replace refs are enabled;
+    every byte read goes into ``digest`` (a new replace ref changes the history)."""
+    enabled = _replace_enabled(repo)
+    base = _replace_base()
+    digest.update(b"replace\0%d\0%s\0" % (enabled, base.encode()))
+    if not enabled:
+        return {}
+    found: dict[HexId, HexId] = {}
+    prefix = base.encode()
+    for line in packed.splitlines():
+        sha, _, name = line.rstrip(b"\r").partition(b" ")
+        if name.startswith(prefix):
+            _add_replacement(repo, found, name[len(prefix) :], sha, "packed-refs")
+    stack = [("", os.path.join(repo.common_dir, *base.rstrip("/").split("/")))]
+    while stack:
+        rel, directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((rel + entry.name + "/", entry.path))
+                continue
+            raw = read_optional(entry.path)
+            if raw is None or entry.name.endswith(".lock"):
+                continue
+            digest.update(b"replace-ref\0%s\0%d\0" % (entry.name.encode(), len(raw)))
+            digest.update(raw)
+            _add_replacement(repo, found, (rel + entry.name).encode(), raw.strip(), entry.path)
+    return found
+
+
+def _add_replacement(
+    repo: GitRepo, found: dict[HexId, HexId], name: bytes, target: bytes, where: str
+) -> None:
+    if not HEX_ID.fullmatch(name):
+        return  # git warns "bad replace ref name" and ignores it
+    if not HEX_ID.fullmatch(target):
+        raise RepositoryError(
+            f"{repo.root}: the replace ref {name.decode('ascii', 'replace')} in {where} holds "
+            f"{target[:70]!r}, not an object id. Delete it (`git replace -d`) or set "
+            "GIT_NO_REPLACE_OBJECTS=1."
+        )
+    found[HexId(name.lower())] = HexId(target.lower())
+
+
+def _grafts(repo: GitRepo, digest: Any) -> dict[HexId, tuple[HexId, ...]]:
+    """The grafts file (``GIT_GRAFT_FILE`` or ``info/grafts``, ``gitrepository-layout``):
+    ``<commit> [<parent>...]`` per line, which replaces the commit's parents."""
+    path = os.environ.get("GIT_GRAFT_FILE") or os.path.join(repo.common_dir, "info", "grafts")
+    raw = read_optional(path) or b""
+    digest.update(b"grafts\0%d\0" % len(raw))
+    digest.update(raw)
+    grafts: dict[HexId, tuple[HexId, ...]] = {}
+    for number, line in enumerate(raw.splitlines(), start=1):
+        words = line.split()
+        if not words or words[0].startswith(b"#"):
+            continue
+        if not all(HEX_ID.fullmatch(w) for w in words) or len({len(w) for w in words}) > 1:
+            raise RepositoryError(
+                f"{repo.root}: {path} line {number} is not '<commit> [<parent>...]' "
+                f"({line[:80]!r}); git refuses it too (bad graft data). Fix or delete the file."
+            )
+        grafts[HexId(words[0].lower())] = tuple(HexId(w.lower()) for w in words[1:])
+    return grafts
 
 
 def _packed_ref(packed: bytes, name: str) -> HexId | None:

@@ -33,6 +33,7 @@ from .commitgraph import CommitGraph, CommitGraphError, follow_single_parents
 from .ids import HexId, to_hex, to_raw
 from .model import ParseTag, TagCandidate
 from .objects import NotACommit, ObjectStore
+from .refs import Refs
 
 __all__ = ["CommitReader", "Node", "TagIndex", "WalkResult", "exact_walk", "read_commit", "walk"]
 
@@ -75,11 +76,17 @@ class CommitReader:
         graph: CommitGraph | None,
         shallow: frozenset[HexId],
         root: Path,
+        rewrites: Refs | None = None,
     ) -> None:
         self._store = store
         self._graph = graph
         self._root = root
         self.shallow: frozenset[Node] = frozenset(self.node(sha) for sha in shallow)
+        self._store_read: Callable[[HexId], tuple[tuple[HexId, ...], int]]
+        self._store_read = store.parents_and_time
+        if rewrites is not None and rewrites.rewritten:
+            assert graph is None, "git reads no commit-graph when the history is rewritten"
+            self._store_read = _rewritten_reader(store, rewrites)
 
     def node(self, hexsha: HexId) -> Node:
         """The node of the commit ``hexsha``."""
@@ -111,7 +118,7 @@ class CommitReader:
         if self.shallow:
             return self.read
         if graph is None:
-            return self._store.parents_and_time  # type: ignore[return-value]
+            return self._store_read  # type: ignore[return-value]
         from_graph = graph.parents_and_time
         read = self.read
 
@@ -143,7 +150,7 @@ class CommitReader:
                 return graph_run(start, stop, seen) if type(start) is int else (start, 0)
 
             return run_graph
-        read = self._store.parents_and_time
+        read = self._store_read
 
         def run_store(
             start: Node, stop: Container[Node], seen: Container[Node]
@@ -168,7 +175,7 @@ class CommitReader:
                 ) from exc
         else:
             try:
-                hex_parents, when = self._store.parents_and_time(node)
+                hex_parents, when = self._store_read(node)
             except (KeyError, ValueError, zlib.error, IndexError):
                 read_commit(self._store, node, self._root)  # raises the right error
                 raise
@@ -176,6 +183,24 @@ class CommitReader:
         if self.shallow and node in self.shallow:
             return (), when
         return parents, when
+
+
+def _rewritten_reader(
+    store: ObjectStore, refs: Refs
+) -> Callable[[HexId], tuple[tuple[HexId, ...], int]]:
+    """(parents, committer time) as git sees them with replace refs and grafts: the
+    replacement's (``git-replace``), then the graft's parents for the original id
+    (``commit.c``, ``parse_commit_buffer``)."""
+    read = store.parents_and_time
+    grafts = refs.grafts
+    replacement = refs.replacement
+
+    def rewritten(sha: HexId) -> tuple[tuple[HexId, ...], int]:
+        parents, when = read(replacement(sha))
+        graft = grafts.get(sha)
+        return (parents if graft is None else graft), when
+
+    return rewritten
 
 
 class _Tag:

@@ -36,7 +36,9 @@ Scenario file format (one TOML file per scenario, the file name is the scenario 
     [[steps]]                   # run in order; each step has exactly one action key
                                 # (the files use the equivalent `steps = [{...}, ...]`)
     commit = "message"          # optional files = {path = content}, delete = [paths];
-                                # without files, writes <slug of message>.txt
+                                # without files, writes <slug of message>.txt; at = N
+                                # dates it N minutes after the base date instead of the
+                                # step's own time (skewed commit times; also for merge)
     branch = "name"             # optional start = "rev"
     checkout = "rev"            # optional create = true (-b), detach = true (--detach)
     merge = ["a", "b"]          # optional no-ff = true, message = "..."
@@ -93,10 +95,10 @@ _ACTIONS = (
     "cd",
 )
 _OPTIONS = {
-    "commit": {"files", "delete"},
+    "commit": {"files", "delete", "at"},
     "branch": {"start"},
     "checkout": {"create", "detach"},
-    "merge": {"no-ff", "message"},
+    "merge": {"no-ff", "message", "at"},
     "tag": {"annotated", "message", "target"},
     "git": {"cwd"},
 }
@@ -254,6 +256,7 @@ def build(scenario: Scenario, dest: Path) -> BuiltRepo:
     last_cd: str | None = None
     for index, step in enumerate(scenario.steps, start=1):
         minute = 0 if scenario.frozen_clock else index
+        minute = step.get("at", minute)
         if "commit" in step:
             files = step.get("files")
             if files is None and not step.get("delete"):

@@ -284,19 +284,16 @@ def test_gitattributes_in_the_work_tree_top_is_honoured(tmp_path: Path) -> None:
     assert vcgit.describe(repo, parse).dirty == git_describe(repo)[3]
 
 
-@pytest.mark.parametrize(("name", "error"), [("v9.9.9", True), ("junk", False)])
-def test_corrupt_packed_tag_line(tmp_path: Path, name: str, error: bool) -> None:
-    """A packed-refs line that names no object id: an error for a version tag only (git
-    refuses the whole file: `fatal: unexpected line in .git/packed-refs`)."""
+@pytest.mark.parametrize("name", ["v9.9.9", "junk"])
+def test_corrupt_packed_tag_line(tmp_path: Path, name: str) -> None:
+    """A packed-refs line that names no object id: git refuses the whole file (`fatal:
+    unexpected line in .git/packed-refs`), and so do we, whatever the tag's name."""
     repo = history_repo(tmp_path / "r", 3)
     git(repo, "pack-refs", "--all")
     packed = repo / ".git" / "packed-refs"
     packed.write_text(packed.read_text() + f"not-an-id refs/tags/{name}\n")
-    if error:
-        with pytest.raises(RepositoryError, match="not an object id"):
-            vcgit.describe(repo, parse)
-    else:
-        assert ours(repo)[:2] == ("v0.0", 2)
+    with pytest.raises(RepositoryError, match=r"packed-refs: line \d+ .*not-an-id"):
+        vcgit.describe(repo, parse)
 
 
 def test_missing_commit_in_the_walk_is_a_repository_error(tmp_path: Path) -> None:

@@ -118,6 +118,13 @@ INTENDED_DIFFERENCES: dict[str, tuple[str, str]] = {
         "parent before the tag and counts 6 (setuptools-scm follows: 1.0.1.dev6). We count "
         "what the distance means, `git rev-list --count v1.0.0..HEAD`: 4, so 1.0.1.dev4.",
     ),
+    "skewed-time-merge": (
+        "git.distance, scm.version",
+        "A side branch dated in the future reaches the root before the tag does: git "
+        "describe's date-ordered walk stops once every queued commit is below the tag and "
+        "counts the root (4, setuptools-scm follows: 1.0.1.dev4). We count `git rev-list "
+        "--count v1.0.0..HEAD`: 3.",
+    ),
     "version-file-modified": (
         "git.dirty, scm.version",
         "The changed file is the configured version-file, which vcrelease writes: not dirty "

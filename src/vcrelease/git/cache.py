@@ -13,7 +13,8 @@ The key is a digest of contents, not of modification times:
 - the refs fingerprint (:attr:`vcrelease.git.refs.Refs.fingerprint`): ``HEAD`` and every ref it
   follows (a new commit, a moved or switched branch, a detached HEAD), the name and content of
   every loose tag ref (a new, moved or deleted tag), ``packed-refs`` byte for byte
-  (``git pack-refs``, ``git gc``, fetches), and the ``shallow`` file (deepening a clone);
+  (``git pack-refs``, ``git gc``, fetches), the ``shallow`` file (deepening a clone), the
+  replace refs, whether they are enabled, and the grafts file (a rewritten history);
 - the tag settings: the caller's ``tag_key`` (the tag pattern and its flags) and the versions
   of the libraries that parse tag names (``vcs-versioning``, ``packaging``);
 - vcrelease itself: its version and the size and modification time of every module of

@@ -45,10 +45,12 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
     """
     root = repo.root
     store = repo.objects
-    head_tree, _, head_time = read_commit(store, refs.head, root)
-    graph = repo.open_graph()
+    head_tree, _, head_time = read_commit(store, refs.replacement(refs.head), root)
+    # Replace refs and grafts: git reads no commit-graph (commit-graph.c,
+    # commit_graph_compatible), and neither do we.
+    graph = None if refs.rewritten else repo.open_graph()
     try:
-        reader = CommitReader(store, graph, refs.shallow, root)
+        reader = CommitReader(store, graph, refs.shallow, root, refs)
         tags = TagIndex(_tag_commits(repo, refs.tags, parse_tag, reader), parse_tag)
         head = reader.node(refs.head)
         try:

@@ -45,7 +45,8 @@ class Describe:
     Attributes:
         tag: nearest version tag name, or None when no version tag is reachable.
         tag_version: the version that tag names (``1.2.3``), or None.
-        distance: commits since ``tag`` (int, >= 0); with no tag, all commits reachable from HEAD.
+        distance: commits reachable from HEAD and not from ``tag`` (``git rev-list --count
+            TAG..HEAD``, int, >= 0); with no tag, all commits reachable from HEAD.
         node: 40-hex id of the HEAD commit.
         dirty: a tracked file differs from HEAD (staged or not).
         dirty_files: the tracked paths (``/``-separated, relative to the work tree) that differ.

@@ -5,9 +5,18 @@ Layout (``gitrepository-layout``, ``git-pack-refs``): ``HEAD`` and the per-workt
 git directory, every other ref in the common directory; a loose ref file holds a 40-hex id or
 ``ref: <name>`` (a symbolic ref). ``packed-refs`` holds ``<hex> <name>`` lines, each tag
 optionally followed by ``^<hex>`` (the commit an annotated tag peels to); its first line
-``# pack-refs with: peeled fully-peeled sorted`` says which promises it keeps. A loose ref
-wins over a packed one. A ``reftable`` directory (``extensions.refStorage``) is read through
-dulwich.
+``# pack-refs with: peeled fully-peeled sorted`` says which promises it keeps, and none is
+relied on here: other writers break them (dulwich writes ``peeled`` without the ``^`` lines),
+so a tag without a ``^`` line is peeled by reading its object, and the names are sorted here.
+A file git refuses (a stray ``^`` line, CRLF line ends, a line that is no ref) is refused
+(:func:`check_packed_refs`). Ref names are bytes to git: they are decoded with
+``surrogateescape`` (``os.fsdecode``), so a name that is not UTF-8 survives the round trip.
+A loose ref wins over a packed one. A ``reftable`` directory (``extensions.refStorage``) is
+read through dulwich.
+
+Replace refs (``refs/replace/<id>``, ``git-replace``; off with ``GIT_NO_REPLACE_OBJECTS`` or
+``core.useReplaceRefs = false``; ``GIT_REPLACE_REF_BASE``) and the grafts file (``info/grafts``
+or ``GIT_GRAFT_FILE``) are read here too: they change the parents the walk sees.
 
 :func:`read_refs` reads HEAD, the tag refs and the shallow list once and digests every byte
 it read: the describe cache's key (:mod:`vcrelease.git.cache`).
@@ -21,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import RepositoryError
+from .gitconfig import parse_bool
 from .ids import HEX40, HexId
 from .repository import GitRepo, read_optional
 
@@ -43,7 +53,7 @@ class TagRef(NamedTuple):
         name: tag name without ``refs/tags/`` (``v1.2.3``).
         target: the id the ref names (lower case), None when the ref is corrupt.
         peeled: the id of the object after peeling annotated tags, when ``packed-refs``
-            records it (its ``peeled`` / ``fully-peeled`` traits); None when unknown.
+            has a ``^`` line for the tag; None when unknown (the object is read).
         raw: the ref's content as read (for messages).
     """
 
@@ -80,6 +90,24 @@ class Refs:
     packed_refs: bytes = field(default=b"", repr=False)
     loose_tags: tuple[tuple[str, bytes, HexId | None], ...] = field(default=(), repr=False)
     listed_tags: tuple[TagRef, ...] | None = field(default=None, repr=False)
+    replaced: dict[HexId, HexId] = field(default_factory=dict, repr=False)
+    grafts: dict[HexId, tuple[HexId, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def rewritten(self) -> bool:
+        """Replace refs or grafts change the history: git then reads no commit-graph
+        (``commit-graph.c``, ``commit_graph_compatible``)."""
+        return bool(self.replaced or self.grafts)
+
+    def replacement(self, sha: HexId) -> HexId:
+        """The object git reads for ``sha``: its replacement when a replace ref names one
+        (followed up to 5 deep, git's ``MAXREPLACEDEPTH``), else ``sha``."""
+        for _ in range(5):
+            target = self.replaced.get(sha)
+            if target is None:
+                break
+            sha = target
+        return sha
 
     @property
     def tags(self) -> list[TagRef]:
@@ -92,24 +120,12 @@ class Refs:
         if data:
             if not data.endswith(b"\n"):
                 data += b"\n"
-            traits = data[: data.find(b"\n")] if data.startswith(b"# pack-refs with:") else b""
-            peeled_known = b" peeled" in traits or b" fully-peeled" in traits
-            found = _PACKED_TAG_STRICT.findall(data)
-            if len(found) == data.count(b" refs/tags/"):  # every line well formed
-                for sha, name_bytes, peeled in found:
-                    name = name_bytes.decode("utf-8", "replace")
-                    # The traits promise a peeled line for every annotated tag.
-                    peel = peeled or (sha if peeled_known else None)
-                    tags[name] = _tag_ref((name, sha, peel, sha))
-            else:
-                for sha, name_bytes, peeled in _PACKED_TAG.findall(data):
-                    name = name_bytes.decode("utf-8", "replace")
-                    target = sha.lower() if HEX40.fullmatch(sha) else None
-                    if peeled:
-                        peel = peeled.lower() if HEX40.fullmatch(peeled) else None
-                    else:
-                        peel = target if peeled_known else None
-                    tags[name] = _tag_ref((name, target, peel, sha))
+            # No trait of the header is trusted: a tag without a peeled line is peeled by
+            # reading its object (dulwich writes "peeled" without them), the names are sorted
+            # here (a "sorted" file may not be).
+            for sha, name_bytes, peeled in _PACKED_TAG_STRICT.findall(data):
+                name = name_bytes.decode("utf-8", "surrogateescape")
+                tags[name] = _tag_ref((name, sha.lower(), peeled.lower() or None, sha))
         for name, raw, resolved in self.loose_tags:
             content = raw.strip()
             if content.startswith(b"ref:"):
@@ -118,15 +134,47 @@ class Refs:
                 tags[name] = _tag_ref((name, HexId(content.lower()), None, raw))
             else:
                 tags[name] = _tag_ref((name, None, None, raw))
-        if not self.loose_tags and b" sorted" in self.packed_refs[:200]:
-            return list(tags.values())  # packed-refs says it is sorted by name already
-        return [tags[name] for name in sorted(tags)]
+        return [tags[name] for name in sorted(tags, key=os.fsencode)]  # git's byte order
 
+
+HEX_ID = re.compile(rb"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+"""A SHA-1 or SHA-256 id in hex, either case."""
 
 _PACKED_TAG_STRICT = re.compile(
-    rb"^([0-9a-f]{40}) refs/tags/([^\n]*)\n(?:\^([0-9a-f]{40})\n)?", re.MULTILINE
+    rb"^([0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?) refs/tags/([^\n]*)\n"
+    rb"(?:\^([0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?)\n)?",
+    re.MULTILINE,
 )
-_PACKED_TAG = re.compile(rb"^([^ \n#^]*) refs/tags/([^\n]*)\n(?:\^([^\n]*)\n)?", re.MULTILINE)
+_PACKED_FILE = re.compile(
+    rb"(?:# pack-refs with:[^\n\r]*\n)?"
+    rb"(?:[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})? [^\n\r ]+\n"
+    rb"(?:\^[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?\n)?)*"
+)
+"""What ``packed-refs`` holds (``git-pack-refs``, ``refs/packed-backend.c``): an optional
+header, then ``<id> <refname>`` lines, each optionally followed by one ``^<id>`` line."""
+
+
+def check_packed_refs(path: str, data: bytes) -> None:
+    """Refuse a ``packed-refs`` file that git refuses or reads other than it looks (a line
+    that is not a ref or a peeled line after one, a carriage return, a header past the first
+    line): its refs would otherwise be skipped silently.
+
+    Raises:
+        RepositoryError: names the file, the line and the fix.
+    """
+    body = data if data.endswith(b"\n") or not data else data + b"\n"
+    if _PACKED_FILE.fullmatch(body):
+        return
+    end = _PACKED_FILE.match(body)
+    at = end.end() if end else 0
+    number = body.count(b"\n", 0, at) + 1
+    line = body[at : body.find(b"\n", at)]
+    what = "a carriage return (CRLF line ends)" if b"\r" in line else "an unexpected line"
+    raise RepositoryError(
+        f"{path}: line {number} ({line[:80]!r}) is {what}; git refuses or misreads this file "
+        "too. Rewrite it with git: move it away, then `git pack-refs --all` "
+        "(or restore it from a backup)."
+    )
 
 
 def read_refs(repo: GitRepo) -> Refs:
@@ -143,19 +191,106 @@ def read_refs(repo: GitRepo) -> Refs:
         head, branch, tags = _dulwich_refs(repo)
         return Refs(head, branch, shallow, None, listed_tags=tags)
     digest = blake2b(digest_size=20)
-    packed = read_optional(os.path.join(repo.common_dir, "packed-refs")) or b""
+    packed_path = os.path.join(repo.common_dir, "packed-refs")
+    packed = read_optional(packed_path) or b""
+    check_packed_refs(packed_path, packed)
     digest.update(b"packed-refs\0%d\0" % len(packed))
     digest.update(packed)
     head, branch = _resolve_head(repo, packed, digest)
     loose = _loose_tags(repo, packed, digest)
     digest.update(b"shallow\0%d\0" % len(shallow_raw))
     digest.update(shallow_raw)
-    return Refs(head, branch, shallow, digest.digest(), packed, loose)
+    replaced = _replace_refs(repo, packed, digest)
+    grafts = _grafts(repo, digest)
+    return Refs(head, branch, shallow, digest.digest(), packed, loose, None, replaced, grafts)
+
+
+def _replace_enabled(repo: GitRepo) -> bool:
+    """Replace refs count unless ``GIT_NO_REPLACE_OBJECTS`` is set (to anything) or
+    ``core.useReplaceRefs`` is false (``git-replace``, ``git``)."""
+    if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None:
+        return False
+    return parse_bool(repo.config.get("core", "useReplaceRefs"), True)
+
+
+def _replace_base() -> str:
+    base = os.environ.get("GIT_REPLACE_REF_BASE") or "refs/replace/"
+    return base if base.endswith("/") else base + "/"
+
+
+def _replace_refs(repo: GitRepo, packed: bytes, digest: Any) -> dict[HexId, HexId]:
+    """``refs/replace/<id>`` -> the id of the replacement, when replace refs are enabled;
+    every byte read goes into ``digest`` (a new replace ref changes the history)."""
+    enabled = _replace_enabled(repo)
+    base = _replace_base()
+    digest.update(b"replace\0%d\0%s\0" % (enabled, base.encode()))
+    if not enabled:
+        return {}
+    found: dict[HexId, HexId] = {}
+    prefix = base.encode()
+    for line in packed.splitlines():
+        sha, _, name = line.rstrip(b"\r").partition(b" ")
+        if name.startswith(prefix):
+            _add_replacement(repo, found, name[len(prefix) :], sha, "packed-refs")
+    stack = [("", os.path.join(repo.common_dir, *base.rstrip("/").split("/")))]
+    while stack:
+        rel, directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((rel + entry.name + "/", entry.path))
+                continue
+            raw = read_optional(entry.path)
+            if raw is None or entry.name.endswith(".lock"):
+                continue
+            digest.update(b"replace-ref\0%s\0%d\0" % (os.fsencode(entry.name), len(raw)))
+            digest.update(raw)
+            name = os.fsencode(rel + entry.name)
+            _add_replacement(repo, found, name, raw.strip(), entry.path)
+    return found
+
+
+def _add_replacement(
+    repo: GitRepo, found: dict[HexId, HexId], name: bytes, target: bytes, where: str
+) -> None:
+    if not HEX_ID.fullmatch(name):
+        return  # git warns "bad replace ref name" and ignores it
+    if not HEX_ID.fullmatch(target):
+        raise RepositoryError(
+            f"{repo.root}: the replace ref {name.decode('ascii', 'replace')} in {where} holds "
+            f"{target[:70]!r}, not an object id. Delete it (`git replace -d`) or set "
+            "GIT_NO_REPLACE_OBJECTS=1."
+        )
+    found[HexId(name.lower())] = HexId(target.lower())
+
+
+def _grafts(repo: GitRepo, digest: Any) -> dict[HexId, tuple[HexId, ...]]:
+    """The grafts file (``GIT_GRAFT_FILE`` or ``info/grafts``, ``gitrepository-layout``):
+    ``<commit> [<parent>...]`` per line, which replaces the commit's parents."""
+    path = os.environ.get("GIT_GRAFT_FILE") or os.path.join(repo.common_dir, "info", "grafts")
+    raw = read_optional(path) or b""
+    digest.update(b"grafts\0%d\0" % len(raw))
+    digest.update(raw)
+    grafts: dict[HexId, tuple[HexId, ...]] = {}
+    for number, line in enumerate(raw.splitlines(), start=1):
+        words = line.split()
+        if not words or words[0].startswith(b"#"):
+            continue
+        if not all(HEX_ID.fullmatch(w) for w in words) or len({len(w) for w in words}) > 1:
+            raise RepositoryError(
+                f"{repo.root}: {path} line {number} is not '<commit> [<parent>...]' "
+                f"({line[:80]!r}); git refuses it too (bad graft data). Fix or delete the file."
+            )
+        grafts[HexId(words[0].lower())] = tuple(HexId(w.lower()) for w in words[1:])
+    return grafts
 
 
 def _packed_ref(packed: bytes, name: str) -> HexId | None:
     """The id ``packed-refs`` gives the ref ``name``, or None."""
-    needle = b" " + name.encode() + b"\n"
+    needle = b" " + os.fsencode(name) + b"\n"
     data = packed if packed.endswith(b"\n") else packed + b"\n"
     at = data.find(needle)
     while at >= 0:
@@ -184,7 +319,7 @@ def _resolve_ref(
     chain = [name]
     for _ in range(10):
         raw = read_optional(_loose_ref_path(repo, name))
-        digest.update(b"ref\0%s\0" % name.encode())
+        digest.update(b"ref\0%s\0" % os.fsencode(name))
         if raw is None:
             found = _packed_ref(packed, name)
             digest.update(b"packed\0" if found else b"absent\0")
@@ -193,7 +328,7 @@ def _resolve_ref(
         digest.update(raw)
         content = raw.strip()
         if content.startswith(b"ref:"):
-            name = content[4:].strip().decode("utf-8", "replace")
+            name = content[4:].strip().decode("utf-8", "surrogateescape")
             chain.append(name)
             continue
         if HEX40.fullmatch(content):
@@ -243,14 +378,14 @@ def _loose_tags(
     out = []
     for name in sorted(found):
         raw = found[name]
-        digest.update(b"tag\0%s\0%d\0" % (name.encode(), len(raw)))
+        digest.update(b"tag\0%s\0%d\0" % (os.fsencode(name), len(raw)))
         digest.update(raw)
         resolved = None
         content = raw.strip()
         if content.startswith(b"ref:"):
             try:
                 _, resolved = _resolve_ref(
-                    repo, content[4:].strip().decode("utf-8", "replace"), packed, digest
+                    repo, content[4:].strip().decode("utf-8", "surrogateescape"), packed, digest
                 )
             except (ValueError, OSError):
                 resolved = None
@@ -277,9 +412,9 @@ def _dulwich_refs(repo: GitRepo) -> tuple[HexId, str | None, tuple[TagRef, ...]]
         )
     branch = None
     if len(chain) > 1 and chain[-1].startswith(b"refs/heads/"):
-        branch = chain[-1][len(b"refs/heads/") :].decode("utf-8", "replace")
+        branch = chain[-1][len(b"refs/heads/") :].decode("utf-8", "surrogateescape")
     tags = tuple(
-        TagRef(name.decode("utf-8", "replace"), HexId(bytes(sha)), None, bytes(sha))
+        TagRef(name.decode("utf-8", "surrogateescape"), HexId(bytes(sha)), None, bytes(sha))
         for name, sha in sorted(tag_dict.items())
     )
     return HexId(bytes(head)), branch, tags

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
+from .gitconfig import GitConfig
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
@@ -77,12 +78,16 @@ class GitRepo:
             ``.git/worktrees/<name>`` for a linked worktree): ``HEAD`` and ``index`` live here.
         common_dir: the directory with ``objects``, ``refs`` and ``packed-refs`` (the same as
             ``git_dir`` except in a linked worktree).
+        config: the repository's ``config`` file (:mod:`vcrelease.git.gitconfig`).
     """
 
-    def __init__(self, root: Path, git_dir: str, common_dir: str) -> None:
+    def __init__(
+        self, root: Path, git_dir: str, common_dir: str, config: GitConfig | None = None
+    ) -> None:
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
+        self.config = config if config is not None else GitConfig(b"")
         self._objects: ObjectStore | None = None
         self._dulwich: Repo | None = None
 
@@ -126,7 +131,7 @@ class GitRepo:
                 f"{root} uses SHA-256 object ids, which vcrelease cannot read yet. Build from "
                 "an sdist, or set VCRELEASE_PRETEND_VERSION."
             )
-        return cls(root, git_dir, common_dir)
+        return cls(root, git_dir, common_dir, GitConfig(config))
 
     def __enter__(self) -> GitRepo:
         return self

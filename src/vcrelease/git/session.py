@@ -133,7 +133,9 @@ class Repository:
             RepositoryError: as :attr:`refs`; HEAD's commit is missing or cannot be read.
         """
         refs = self.refs
-        tree, _, commit_time = read_commit(self.files.objects, refs.head, self.root)
+        tree, _, commit_time = read_commit(
+            self.files.objects, refs.replacement(refs.head), self.root
+        )
         return HeadState(
             node=refs.head.decode("ascii"),
             branch=refs.branch,

@@ -2,17 +2,21 @@
 
 Rules (``docs/architecture.md``, "The version rules"; ``git-describe``, ``git-rev-list``):
 
-- the distance of a tag is the number of commits reachable from HEAD and not from the tag
-  (``git rev-list --count TAG..HEAD``, which is what ``git describe`` reports whenever commit
-  times are in order; where they are not, ours stays exact and git's may not); the nearest
-  tag wins, and on equal distance (several tags on one commit) the highest version wins;
+- the distance of a tag is the number of commits reachable from HEAD and not from the tag,
+  ``git rev-list --count TAG..HEAD``; ``git describe`` prints the same number while commit
+  times are in order, and may count more when they are not (equal or skewed times through a
+  merge): ours is rev-list's; the nearest tag wins, and on equal distance (several tags on
+  one commit) the highest version wins;
 - no version tag reachable: the distance counts every commit reachable from HEAD.
 
 :func:`walk` is git's describe walk (``builtin/describe.c``): one date-ordered walk
-propagating a flag bit per version tag found; :func:`exact_walk` counts by set arithmetic when
-that walk met commit times out of order. Both read parents and times through
-:class:`CommitReader`: the commit-graph (:mod:`vcrelease.git.commitgraph`) first, the object
-store after. Tag names are parsed only for the commits the walk meets (:class:`TagIndex`).
+propagating a flag bit per version tag found; once the winner is known it goes on as
+``git rev-list`` does (:func:`_settle`: while queued commits are as new as the oldest one
+counted, then :data:`SLOP` more), and :func:`exact_walk` counts by set arithmetic when either
+part met commit times out of order (a counted commit reached again from the tag's side).
+Both read parents and times through :class:`CommitReader`: the commit-graph
+(:mod:`vcrelease.git.commitgraph`) first, the object store after. Tag names are parsed only
+for the commits the walk meets (:class:`TagIndex`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from .commitgraph import CommitGraph, CommitGraphError, follow_single_parents
 from .ids import HexId, to_hex, to_raw
 from .model import ParseTag, TagCandidate
 from .objects import NotACommit, ObjectStore
+from .refs import Refs
 
 __all__ = ["CommitReader", "Node", "TagIndex", "WalkResult", "exact_walk", "read_commit", "walk"]
 
@@ -71,11 +76,17 @@ class CommitReader:
         graph: CommitGraph | None,
         shallow: frozenset[HexId],
         root: Path,
+        rewrites: Refs | None = None,
     ) -> None:
         self._store = store
         self._graph = graph
         self._root = root
         self.shallow: frozenset[Node] = frozenset(self.node(sha) for sha in shallow)
+        self._store_read: Callable[[HexId], tuple[tuple[HexId, ...], int]]
+        self._store_read = store.parents_and_time
+        if rewrites is not None and rewrites.rewritten:
+            assert graph is None, "git reads no commit-graph when the history is rewritten"
+            self._store_read = _rewritten_reader(store, rewrites)
 
     def node(self, hexsha: HexId) -> Node:
         """The node of the commit ``hexsha``."""
@@ -107,7 +118,7 @@ class CommitReader:
         if self.shallow:
             return self.read
         if graph is None:
-            return self._store.parents_and_time  # type: ignore[return-value]
+            return self._store_read  # type: ignore[return-value]
         from_graph = graph.parents_and_time
         read = self.read
 
@@ -139,7 +150,7 @@ class CommitReader:
                 return graph_run(start, stop, seen) if type(start) is int else (start, 0)
 
             return run_graph
-        read = self._store.parents_and_time
+        read = self._store_read
 
         def run_store(
             start: Node, stop: Container[Node], seen: Container[Node]
@@ -164,7 +175,7 @@ class CommitReader:
                 ) from exc
         else:
             try:
-                hex_parents, when = self._store.parents_and_time(node)
+                hex_parents, when = self._store_read(node)
             except (KeyError, ValueError, zlib.error, IndexError):
                 read_commit(self._store, node, self._root)  # raises the right error
                 raise
@@ -172,6 +183,24 @@ class CommitReader:
         if self.shallow and node in self.shallow:
             return (), when
         return parents, when
+
+
+def _rewritten_reader(
+    store: ObjectStore, refs: Refs
+) -> Callable[[HexId], tuple[tuple[HexId, ...], int]]:
+    """(parents, committer time) as git sees them with replace refs and grafts: the
+    replacement's (``git-replace``), then the graft's parents for the original id
+    (``commit.c``, ``parse_commit_buffer``)."""
+    read = store.parents_and_time
+    grafts = refs.grafts
+    replacement = refs.replacement
+
+    def rewritten(sha: HexId) -> tuple[tuple[HexId, ...], int]:
+        parents, when = read(replacement(sha))
+        graft = grafts.get(sha)
+        return (parents if graft is None else graft), when
+
+    return rewritten
 
 
 class _Tag:
@@ -268,10 +297,14 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
     heappush = heapq.heappush
 
     hold: Node | None = None  # the next commit when it is the only one queued (no heap)
+    hold_time = first_time
+    low = first_time  # the oldest commit time walked (see _settle)
     while True:
         if hold is not None:
             sha = hold
             hold = None
+            if hold_time < low:
+                low = hold_time
             if run is not None and sha not in tag_names:
                 # A single line of history: step over its untagged commits in bulk. Each
                 # would add 1 to `seen` and to the depth of every found tag it lacks the bit
@@ -285,10 +318,14 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
                         if not f & bit:
                             depth[i] += steps
                     flags[end] = f
-                    queued[end] = read(end)[0]
+                    queued[end], end_time = read(end)
+                    if end_time < low:
+                        low = end_time
                     sha = end
         elif queue:
-            sha = heappop(queue)[2]
+            neg_time, _, sha = heappop(queue)
+            if -neg_time < low:
+                low = -neg_time
         else:
             break
         parents = queued.pop(sha)
@@ -320,6 +357,7 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
                 flags[parent] = f
                 if not queue and len(parents) == 1:
                     hold = parent  # linear history: no other commit to order it against
+                    hold_time = p_time
                 else:
                     heappush(queue, (-p_time, counter, parent))
                     counter += 1
@@ -332,6 +370,10 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
             elif old | f != old:
                 out_of_order = True  # a parent walked before this child: commit times lie
         if best >= 0 and unflagged == 0:
+            if hold is not None:
+                heappush(queue, (-hold_time, counter, hold))
+            if _settle(queue, queued, flags, read, low):
+                out_of_order = True
             break
 
     by_version = sorted(range(len(found)), key=lambda i: found[i][2].sort_key, reverse=True)
@@ -354,6 +396,46 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
         cut_outside_winner=any(not f & winner_bit for f in shallow_flags),
         exact=not out_of_order,
     )
+
+
+SLOP = 5
+"""Commits walked past the point where commit times say the answer is final (git's
+``revision.c`` ``SLOP``)."""
+
+
+def _settle(
+    queue: list[tuple[int, int, Node]],
+    queued: dict[Node, tuple[Node, ...]],
+    flags: dict[Node, int],
+    read: Callable[[Node], tuple[tuple[Node, ...], int]],
+    low: int,
+) -> bool:
+    """After the walk stopped (every queued commit carries the winner's bit), go on walking
+    the queued commits, newest first, as ``git rev-list`` does (``revision.c``,
+    ``limit_list`` and ``still_interesting``): while a queued commit is as new as the oldest
+    commit counted (``low``), and :data:`SLOP` commits further. True when a walked commit is
+    met again from below: it was counted but is reachable from the tag (commit times out of
+    order), and the distance must be counted exactly.
+    """
+    slop = SLOP
+    counter = -1
+    while queue and slop:
+        neg_time, _, sha = heapq.heappop(queue)
+        slop = SLOP if -neg_time >= low else slop - 1
+        f = flags[sha]
+        for parent in queued.pop(sha, ()):
+            old = flags.get(parent)
+            if old is None:
+                p_parents, p_time = read(parent)
+                queued[parent] = p_parents
+                flags[parent] = f
+                heapq.heappush(queue, (-p_time, counter, parent))
+                counter -= 1
+            elif parent in queued:
+                flags[parent] = old | f
+            elif old | f != old:
+                return True
+    return False
 
 
 def exact_walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:

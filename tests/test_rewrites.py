@@ -1,0 +1,96 @@
+"""Replace refs and grafts as git sees them: ``GIT_NO_REPLACE_OBJECTS``, the describe cache,
+and git as the oracle (the scenarios ``replace-ref-graft``, ``replace-ref-disabled`` and
+``grafts-file`` cover the plain cases)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from repobuilder import BuiltRepo, git_env
+from vcrelease.errors import RepositoryError
+from vcrelease.git.session import open_repository
+
+
+def _parse(name: str) -> str | None:
+    return name[1:] if name.startswith("v") else None
+
+
+def _describe(path: Path, **env: str) -> str:
+    out = subprocess.run(
+        ["git", "describe", "--tags", "--long"],
+        cwd=path,
+        env={**git_env(), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().rpartition("-g")[0]
+
+
+def _ours(path: Path, *, cached: bool) -> str:
+    with open_repository(path) as repo:
+        history = repo.history(_parse, tag_key="v" if cached else None)
+    return f"{history.tag}-{history.distance}"
+
+
+@pytest.fixture
+def replaced(build_scenario: Callable[[str], BuiltRepo], tmp_path: Path) -> Path:
+    """A private copy of the replace-ref-graft scenario (the tests change it)."""
+    source = build_scenario("replace-ref-graft").workdir
+    copy = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(source), str(copy / ".git")], check=True)
+    subprocess.run(["git", "config", "core.bare", "false"], cwd=copy, check=True)
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=copy, check=True, env=git_env())
+    return copy
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_no_replace_objects_variable(
+    replaced: Path, cached: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _ours(replaced, cached=cached) == _describe(replaced) == "v1.1.0-2"
+    monkeypatch.setenv("GIT_NO_REPLACE_OBJECTS", "1")
+    off = _describe(replaced, GIT_NO_REPLACE_OBJECTS="1")
+    assert _ours(replaced, cached=cached) == off == "v1.0.0-3"
+    monkeypatch.delenv("GIT_NO_REPLACE_OBJECTS")
+    assert _ours(replaced, cached=cached) == "v1.1.0-2"
+
+
+def test_cache_sees_a_new_or_deleted_replace_ref(replaced: Path) -> None:
+    assert _ours(replaced, cached=True) == "v1.1.0-2"
+    subprocess.run(["git", "replace", "-d", "HEAD~1"], cwd=replaced, check=True, env=git_env())
+    subprocess.run(["git", "pack-refs", "--all"], cwd=replaced, check=True, env=git_env())
+    assert _ours(replaced, cached=True) == _describe(replaced) == "v1.0.0-3"
+    graft = ["git", "replace", "--graft", "HEAD~1", "v1.1.0"]
+    subprocess.run(graft, cwd=replaced, check=True, env=git_env())
+    subprocess.run(["git", "pack-refs", "--all"], cwd=replaced, check=True, env=git_env())
+    assert _ours(replaced, cached=True) == _describe(replaced) == "v1.1.0-2"
+
+
+def test_grafts_file_in_cache_key(replaced: Path) -> None:
+    subprocess.run(["git", "replace", "-d", "HEAD~1"], cwd=replaced, check=True, env=git_env())
+    assert _ours(replaced, cached=True) == "v1.0.0-3"
+    ids = subprocess.run(
+        ["git", "rev-parse", "HEAD~1", "v1.1.0^{commit}"],
+        cwd=replaced,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    (replaced / ".git" / "info" / "grafts").write_text(" ".join(ids) + "\n")
+    assert _ours(replaced, cached=True) == _describe(replaced) == "v1.1.0-2"
+
+
+def test_bad_grafts_file_is_an_error(replaced: Path) -> None:
+    (replaced / ".git" / "info" / "grafts").write_text("not a graft\n")
+    with pytest.raises(RepositoryError, match="grafts line 1"):
+        _ours(replaced, cached=False)
+
+
+def test_environment_unchanged() -> None:
+    assert "GIT_NO_REPLACE_OBJECTS" not in os.environ

@@ -1,0 +1,91 @@
+"""The distance against ``git rev-list --count TAG..HEAD`` on random histories whose commit
+times are equal, skewed (a parent newer than its child) or in order, with merges.
+
+Each history is written with ``git fast-import`` (one process per repository); the commits,
+their parents and their committer times are drawn from a seeded random generator, so a
+failure names the seed that reproduces it.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitutil import ENV
+from vcrelease.git.session import open_repository
+
+
+def _parse(name: str) -> str | None:
+    return name[1:] if name.startswith("v") else None
+
+
+def _random_history(seed: int, path: Path, *, graph: bool) -> None:
+    rng = random.Random(seed)
+    count = rng.randint(6, 18)
+    lines = []
+    times = []
+    parents: list[list[int]] = []
+    for i in range(count):
+        if i == 0:
+            ps: list[int] = []
+        else:
+            ps = [rng.randrange(i) if rng.random() < 0.3 else i - 1]
+            if i > 2 and rng.random() < 0.35:
+                other = rng.randrange(i)
+                if other not in ps:
+                    ps.append(other)
+        parents.append(ps)
+        style = rng.random()
+        if style < 0.3:
+            when = 1_700_000_000  # equal times
+        elif style < 0.6:
+            when = 1_700_000_000 + rng.randrange(-5000, 5000)  # skewed
+        else:
+            when = 1_700_000_000 + 60 * i
+        times.append(when)
+        lines += [f"commit refs/heads/c{i}", f"mark :{i + 1}"]
+        lines += [f"committer Ada <ada@example.org> {when} +0000", "data 2", f"{i:02d}"]
+        lines += [("from" if j == 0 else "merge") + f" :{p + 1}" for j, p in enumerate(ps)]
+        lines.append("")
+    tagged = rng.randrange(count)
+    # HEAD: a commit that is not a parent of any other one, the last preferred.
+    children = {p for ps in parents for p in ps}
+    tips = [i for i in range(count) if i not in children]
+    head = tips[-1]
+    lines += ["reset refs/heads/main", f"from :{head + 1}", ""]
+    lines += [f"reset refs/tags/v1.{tagged}", f"from :{tagged + 1}", ""]
+    env = {**ENV, "GIT_CONFIG_GLOBAL": "/dev/null"}
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True, env=env)
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=path,
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=True,
+        env=env,
+    )
+    if graph:
+        subprocess.run(["git", "commit-graph", "write", "--reachable"], cwd=path, check=True)
+
+
+def _rev_list_count(path: Path, *args: str) -> int:
+    out = subprocess.run(
+        ["git", "rev-list", "--count", *args], cwd=path, capture_output=True, text=True, check=True
+    )
+    return int(out.stdout)
+
+
+@pytest.mark.parametrize("graph", [False, True], ids=["objects", "commit-graph"])
+@pytest.mark.parametrize("seed", range(60))
+def test_distance_is_rev_list_count(seed: int, graph: bool, tmp_path: Path) -> None:
+    _random_history(seed, tmp_path, graph=graph)
+    with open_repository(tmp_path) as repo:
+        history = repo.history(_parse)
+    if history.tag is None:
+        assert history.distance == _rev_list_count(tmp_path, "HEAD"), seed
+    else:
+        want = _rev_list_count(tmp_path, f"refs/tags/{history.tag}..HEAD")
+        assert history.distance == want, (seed, history.tag)

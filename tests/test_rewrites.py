@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from repobuilder import BuiltRepo, git_env
+from gitutil import git, git_env
+from repobuilder import BuiltRepo
 from vcrelease.errors import RepositoryError
 from vcrelease.git.session import open_repository
 
@@ -43,9 +44,9 @@ def replaced(build_scenario: Callable[[str], BuiltRepo], tmp_path: Path) -> Path
     """A private copy of the replace-ref-graft scenario (the tests change it)."""
     source = build_scenario("replace-ref-graft").workdir
     copy = tmp_path / "repo"
-    subprocess.run(["git", "clone", "-q", "--mirror", str(source), str(copy / ".git")], check=True)
-    subprocess.run(["git", "config", "core.bare", "false"], cwd=copy, check=True)
-    subprocess.run(["git", "checkout", "-q", "main"], cwd=copy, check=True, env=git_env())
+    git(tmp_path, "clone", "-q", "--mirror", str(source), str(copy / ".git"))
+    git(copy, "config", "core.bare", "false")
+    git(copy, "checkout", "-q", "main")
     return copy
 
 
@@ -63,17 +64,17 @@ def test_no_replace_objects_variable(
 
 def test_cache_sees_a_new_or_deleted_replace_ref(replaced: Path) -> None:
     assert _ours(replaced, cached=True) == "v1.1.0-2"
-    subprocess.run(["git", "replace", "-d", "HEAD~1"], cwd=replaced, check=True, env=git_env())
-    subprocess.run(["git", "pack-refs", "--all"], cwd=replaced, check=True, env=git_env())
+    git(replaced, "replace", "-d", "HEAD~1")
+    git(replaced, "pack-refs", "--all")
     assert _ours(replaced, cached=True) == _describe(replaced) == "v1.0.0-3"
-    graft = ["git", "replace", "--graft", "HEAD~1", "v1.1.0"]
-    subprocess.run(graft, cwd=replaced, check=True, env=git_env())
-    subprocess.run(["git", "pack-refs", "--all"], cwd=replaced, check=True, env=git_env())
+    graft = ["replace", "--graft", "HEAD~1", "v1.1.0"]
+    git(replaced, *graft)
+    git(replaced, "pack-refs", "--all")
     assert _ours(replaced, cached=True) == _describe(replaced) == "v1.1.0-2"
 
 
 def test_grafts_file_in_cache_key(replaced: Path) -> None:
-    subprocess.run(["git", "replace", "-d", "HEAD~1"], cwd=replaced, check=True, env=git_env())
+    git(replaced, "replace", "-d", "HEAD~1")
     assert _ours(replaced, cached=True) == "v1.0.0-3"
     ids = subprocess.run(
         ["git", "rev-parse", "HEAD~1", "v1.1.0^{commit}"],

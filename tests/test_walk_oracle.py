@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import ENV
+from gitutil import git_env
 from vcrelease.git.session import open_repository
 
 
@@ -57,7 +57,7 @@ def _random_history(seed: int, path: Path, *, graph: bool) -> None:
     head = tips[-1]
     lines += ["reset refs/heads/main", f"from :{head + 1}", ""]
     lines += [f"reset refs/tags/v1.{tagged}", f"from :{tagged + 1}", ""]
-    env = {**ENV, "GIT_CONFIG_GLOBAL": "/dev/null"}
+    env = git_env()
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True, env=env)
     subprocess.run(
         ["git", "fast-import", "--quiet"],

@@ -198,7 +198,7 @@ class GitRepo:
         return self._objects
 
     def dulwich(self) -> Repo:
-        """dulwich's view of the repository, opened on first use (check-in filters, config,
+        """dulwich's view of the repository, opened on first use (config,
         reftable refs, objects this module's reader cannot place).
 
         Raises:

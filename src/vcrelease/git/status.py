@@ -59,12 +59,13 @@ def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> 
         The paths, sorted, ``/``-separated, relative to the work tree's top.
 
     Untracked files never count; neither do uninitialised submodules nor ``ignore`` paths.
-    Work-tree content goes through the repository's check-in filters (``core.autocrlf``,
-    ``.gitattributes`` ``text``/``eol``) before it is hashed, as ``git status`` does; only
-    files whose stat data differ from their index entry are hashed.
+    Work-tree content goes through git's check-in conversions (:mod:`.convert`) before it
+    is hashed, as ``git status`` does; only files whose stat data do not decide are hashed.
 
     Raises:
-        RepositoryError: the index or a tree object cannot be read.
+        RepositoryError: the index or a tree object cannot be read; a file needs a clean
+            filter that may not run here (another user's repository, a ``process`` filter)
+            or a required filter failed.
     """
     ignored = frozenset(ignore)
     path = os.path.join(repo.git_dir, "index")

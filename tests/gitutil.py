@@ -22,6 +22,18 @@ AUTHOR = ("Ada Builder", "ada@example.invalid")
 COMMITTER = ("Cid Committer", "cid@example.invalid")
 # Settings every test repository gets: a fixed initial branch name and no advice on stderr.
 GIT_OPTIONS = ("-c", "init.defaultBranch=main", "-c", "advice.nestedTag=false")
+ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": AUTHOR[0],
+    "GIT_AUTHOR_EMAIL": AUTHOR[1],
+    "GIT_COMMITTER_NAME": COMMITTER[0],
+    "GIT_COMMITTER_EMAIL": COMMITTER[1],
+    "GIT_TERMINAL_PROMPT": "0",
+}
+"""The fixed part of :func:`git_env` (no dates), for processes that must see the same
+isolated git configuration and identities, e.g. ``vcrelease`` itself or ``git`` run by hand
+with extra variables."""
 
 
 def git_env(when: int = 0) -> dict[str, str]:
@@ -34,19 +46,7 @@ def git_env(when: int = 0) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith("GIT_") and k not in {"EMAIL", "XDG_CONFIG_HOME"}
     }
-    env.update(
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME=AUTHOR[0],
-        GIT_AUTHOR_EMAIL=AUTHOR[1],
-        GIT_COMMITTER_NAME=COMMITTER[0],
-        GIT_COMMITTER_EMAIL=COMMITTER[1],
-        GIT_AUTHOR_DATE=stamp,
-        GIT_COMMITTER_DATE=stamp,
-        GIT_TERMINAL_PROMPT="0",
-        LC_ALL="C",
-        LANG="C",
-    )
+    env.update(ENV, GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp, LC_ALL="C", LANG="C")
     return env
 
 

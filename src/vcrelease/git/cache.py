@@ -33,7 +33,9 @@ tree, private to that work tree, deleted with the clone. The file holds at most
 :data:`DISK_ENTRIES` results (several tag patterns in one monorepo each keep theirs). It is
 written to a temporary file and renamed into place; any failure to read or write it (a
 read-only checkout, a full disk, a corrupt or foreign file) is silent and never changes the
-result. ``VCRELEASE_NO_CACHE=1`` turns both caches off.
+result. ``VCRELEASE_NO_CACHE=1`` turns both caches off; so does a repository another user owns
+(:meth:`vcrelease.git.repository.GitRepo.untrusted`): its cache file is neither read (it could
+hold any answer) nor written (a read never writes into someone else's repository).
 """
 
 from __future__ import annotations
@@ -97,7 +99,9 @@ def cached_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag, *, tag_key: s
     Raises:
         RepositoryError, ShallowCloneError: as ``read_history`` (errors are never cached).
     """
-    key = None if refs.fingerprint is None or _disabled() else _key(refs.fingerprint, tag_key)
+    fingerprint = refs.fingerprint
+    off = fingerprint is None or _disabled() or repo.untrusted() is not None
+    key = None if off or fingerprint is None else _key(fingerprint, tag_key)
     history = None if key is None else _lookup(repo, key)
     if history is None:
         history = read_history(repo, refs, parse_tag)

@@ -1,91 +1,189 @@
-"""The few settings of a repository's ``config`` file that change what the readers see.
+"""git's configuration as ``git config --show-origin --show-scope`` sees it: every value with
+the file it came from and that file's scope.
 
-Syntax (``git-config``, "CONFIGURATION FILE"): ``[section]`` or ``[section "subsection"]``
-headers, ``name = value`` lines (a bare ``name`` is true), ``#`` and ``;`` comments, values
-in double quotes with backslash escapes. Section and variable names are case-insensitive,
-subsections are not. Only the repository's own file is read (``include.path`` is not
-followed; the user's and the system's files hold no repository format).
+Files, lowest precedence first (``git-config`` "FILES"): system (``GIT_CONFIG_SYSTEM``, else
+``/etc/gitconfig``; none with ``GIT_CONFIG_NOSYSTEM``), global (``GIT_CONFIG_GLOBAL``, else
+``$XDG_CONFIG_HOME/git/config`` then ``~/.gitconfig``), the repository's ``config``, its
+``config.worktree`` (with ``extensions.worktreeConfig``), then the command scope
+(``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_<n>``/``GIT_CONFIG_VALUE_<n>`` and
+``GIT_CONFIG_PARAMETERS``). The last value wins. ``include.path`` and ``includeIf`` are
+followed by dulwich's parser (values of an included file count as its includer's).
 
-The settings read: ``extensions.objectFormat`` (:mod:`vcrelease.git.ids`),
-``core.useReplaceRefs`` (:mod:`vcrelease.git.refs`), ``extensions.partialClone`` and
-``remote.<name>.promisor`` (the messages of :mod:`vcrelease.git.objects`).
+The *protected* configuration (git's ``git_protected_config``: system, global and command
+scopes, never the repository's own files) is what :mod:`vcrelease.git.repository` reads
+``safe.directory`` from.
 """
 
 from __future__ import annotations
 
-import re
+import os
+import shlex
+from collections.abc import Iterator
+from typing import NamedTuple
 
-__all__ = ["GitConfig", "parse_bool"]
+__all__ = ["PROTECTED_SCOPES", "GitConfig", "Setting", "global_config_files", "parse_bool"]
 
-_SECTION = re.compile(r'^\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
-_ENTRY = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$")
+PROTECTED_SCOPES = frozenset({"system", "global", "command"})
+
+
+class Setting(NamedTuple):
+    """One ``section.subsection.name = value`` line (``value`` as written, bytes)."""
+
+    section: bytes  # lower case
+    subsection: bytes | None  # case kept
+    name: bytes  # lower case
+    value: bytes
+    origin: str  # the file, or "command line" for the environment variables
+    scope: str  # system, global, local, worktree, command
+
+
+def parse_bool(value: bytes | None) -> bool | None:
+    """git's boolean (``true/yes/on/1``, ``false/no/off/0/""``, other integers); None when
+    the value is none of those."""
+    if value is None:
+        return True
+    word = value.strip().lower()
+    if word in (b"true", b"yes", b"on"):
+        return True
+    if word in (b"false", b"no", b"off", b""):
+        return False
+    try:
+        return int(word) != 0
+    except ValueError:
+        return None
+
+
+def global_config_files() -> list[tuple[str, str]]:
+    """(scope, path) of the system and global files git reads, lowest precedence first."""
+    env = os.environ
+    files: list[tuple[str, str]] = []
+    if not parse_bool(env.get("GIT_CONFIG_NOSYSTEM", "0").encode()):
+        files.append(("system", env.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"))
+    if "GIT_CONFIG_GLOBAL" in env:
+        if env["GIT_CONFIG_GLOBAL"]:
+            files.append(("global", env["GIT_CONFIG_GLOBAL"]))
+    else:
+        home = os.path.expanduser("~")
+        xdg = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+        files.append(("global", os.path.join(xdg, "git", "config")))
+        files.append(("global", os.path.join(home, ".gitconfig")))
+    return files
 
 
 class GitConfig:
-    """The values of one config file: (section, subsection or None, name) -> values, in file
-    order (the last one wins for single-valued settings)."""
+    """Every setting of the files git reads for one repository, in precedence order."""
 
-    def __init__(self, data: bytes) -> None:
-        self.values: dict[tuple[str, str | None, str], list[str]] = {}
-        section: tuple[str, str | None] | None = None
-        for raw in data.decode("utf-8", "replace").splitlines():
-            line = raw.strip()
-            if not line or line[0] in "#;":
-                continue
-            header = _SECTION.match(line)
-            if header:
-                name, sub = header[1].lower(), header[2]
-                if sub is None and "." in name:  # the old [section.subsection] spelling
-                    name, _, sub = name.partition(".")
-                section = (name, None if sub is None else re.sub(r"\\(.)", r"\1", sub))
-                line = line[header.end() :].strip()
-                if not line or line[0] in "#;":
-                    continue
-            entry = _ENTRY.match(line)
-            if section is None or entry is None:
-                continue
-            value = "true" if entry[2] is None else _value(entry[2])
-            self.values.setdefault((*section, entry[1].lower()), []).append(value)
+    def __init__(self, settings: list[Setting]) -> None:
+        self.settings = settings
 
-    def get(self, section: str, name: str, subsection: str | None = None) -> str | None:
-        """The last value of ``section[.subsection].name``, None when unset."""
-        found = self.values.get((section.lower(), subsection, name.lower()))
-        return found[-1] if found else None
+    @classmethod
+    def load(cls, common_dir: str | None, git_dir: str | None = None) -> GitConfig:
+        """The configuration of the repository at ``common_dir`` (None: only the system,
+        global and command scopes)."""
+        settings: list[Setting] = []
+        for scope, path in global_config_files():
+            settings += _read_file(path, scope)
+        if common_dir is not None:
+            local = _read_file(os.path.join(common_dir, "config"), "local")
+            settings += local
+            worktree_config = any(
+                s.section == b"extensions"
+                and s.subsection is None
+                and s.name == b"worktreeconfig"
+                and parse_bool(s.value)
+                for s in local
+            )
+            if worktree_config and git_dir is not None:
+                settings += _read_file(os.path.join(git_dir, "config.worktree"), "worktree")
+        settings += _command_scope()
+        return cls(settings)
 
-    def subsections(self, section: str, name: str) -> list[str]:
-        """The subsections of ``section`` that set ``name`` (``remote`` / ``promisor``:
-        every remote with a promisor setting)."""
-        section, name = section.lower(), name.lower()
-        return [s for (sec, s, n) in self.values if sec == section and n == name and s]
+    def all(self, section: bytes, subsection: bytes | None, name: bytes) -> Iterator[Setting]:
+        """Every value of the key, lowest precedence first."""
+        for s in self.settings:
+            if s.section == section and s.subsection == subsection and s.name == name:
+                yield s
+
+    def get(self, section: bytes, subsection: bytes | None, name: bytes) -> Setting | None:
+        """The winning value of the key (the last), None when unset."""
+        found = None
+        for found in self.all(section, subsection, name):  # noqa: B007 - the last one wins
+            pass
+        return found
+
+    def boolean(self, section: bytes, name: bytes, default: bool) -> bool:
+        """``section.name`` as a boolean (a value git would refuse counts as ``default``)."""
+        setting = self.get(section, None, name)
+        if setting is None:
+            return default
+        value = parse_bool(setting.value)
+        return default if value is None else value
+
+    def subsections(self, section: bytes) -> set[bytes]:
+        return {s.subsection for s in self.settings if s.section == section and s.subsection}
+
+    def protected(self) -> GitConfig:
+        """Only the system, global and command scopes (never the repository's own files)."""
+        return GitConfig([s for s in self.settings if s.scope in PROTECTED_SCOPES])
 
 
-def _value(text: str) -> str:
+def _read_file(path: str, scope: str) -> list[Setting]:
+    """The settings of one config file (and the files it includes); [] when absent."""
+    if not os.path.isfile(path):
+        return []
+    from dulwich.config import ConfigFile
+
+    try:
+        config = ConfigFile.from_path(path)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return []  # git would refuse the file; the reader keeps going without it
     out = []
-    quoted = False
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == '"':
-            quoted = not quoted
-        elif c == "\\" and i + 1 < len(text):
-            i += 1
-            out.append({"n": "\n", "t": "\t", "b": "\b"}.get(text[i], text[i]))
-        elif c in "#;" and not quoted:
-            break
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out).strip() if not quoted else "".join(out)
+    for section in config.sections():
+        head = section[0].lower()
+        sub = section[1] if len(section) > 1 else None
+        if head in (b"include", b"includeif"):
+            continue
+        for name, value in config.items(section):
+            out.append(Setting(head, sub, name.lower(), value, path, scope))
+    return out
 
 
-def parse_bool(value: str | None, default: bool) -> bool:
-    """A git boolean (``true``/``yes``/``on``/``1``, ``false``/``no``/``off``/``0``/empty);
-    ``default`` when unset or not a boolean."""
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in {"true", "yes", "on", "1"}:
-        return True
-    if word in {"false", "no", "off", "0", ""}:
-        return False
-    return default
+def _command_scope() -> list[Setting]:
+    """``GIT_CONFIG_COUNT`` pairs, then ``GIT_CONFIG_PARAMETERS`` (``'key'='value' ...``)."""
+    env = os.environ
+    pairs: list[tuple[str, str | None]] = []
+    try:
+        count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    except ValueError:
+        count = 0
+    for i in range(count):
+        key = env.get(f"GIT_CONFIG_KEY_{i}")
+        if key:
+            pairs.append((key, env.get(f"GIT_CONFIG_VALUE_{i}", "")))
+    params = env.get("GIT_CONFIG_PARAMETERS")
+    if params:
+        try:
+            words = shlex.split(params)
+        except ValueError:
+            words = []
+        for word in words:
+            key, equals, value = word.partition("=")
+            pairs.append((key, value if equals else None))
+    out = []
+    for key, raw in pairs:
+        first, _, rest = key.partition(".")
+        sub, dot, name = rest.rpartition(".")
+        if not first or not name:
+            continue
+        encoded = b"true" if raw is None else raw.encode("utf-8", "surrogateescape")
+        out.append(
+            Setting(
+                first.lower().encode(),
+                sub.encode("utf-8", "surrogateescape") if dot else None,
+                name.lower().encode(),
+                encoded,
+                "command line",
+                "command",
+            )
+        )
+    return out

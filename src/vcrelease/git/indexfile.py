@@ -51,6 +51,8 @@ class IndexEntry(NamedTuple):
         size: file size from the stat data, modulo 2**32.
         flags: :data:`SKIP_WORKTREE`, :data:`INTENT_TO_ADD`, and :data:`ASSUME_VALID` for the
             entry's assume-valid bit; 0 for most entries.
+        ctime_s, dev, ino, uid, gid: the rest of the stat data git compares (32 bits each;
+            ``git-update-index``, ``core.checkStat``, ``core.trustctime``).
     """
 
     path: bytes
@@ -60,6 +62,11 @@ class IndexEntry(NamedTuple):
     mtime_ns: int
     size: int
     flags: int
+    ctime_s: int = 0
+    dev: int = 0
+    ino: int = 0
+    uid: int = 0
+    gid: int = 0
 
 
 class CacheTree:
@@ -75,7 +82,8 @@ class CacheTree:
         self.children = children
 
 
-_ENTRY = struct.Struct(">8xII8xI8xI20sH")  # mtime s, ns, mode, size, sha, flags
+_ENTRY = struct.Struct(">I4xIIIIIIII20sH")
+"""ctime s, (ns), mtime s, ns, dev, ino, mode, uid, gid, size, sha, flags."""
 
 
 def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
@@ -99,7 +107,7 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
     pos = 12
     previous = b""
     for _ in range(count):
-        mtime_s, mtime_ns, mode, size, sha, flags = unpack(data, pos)
+        ctime_s, mtime_s, mtime_ns, dev, ino, mode, uid, gid, size, sha, flags = unpack(data, pos)
         start = pos + 62
         extended = 0
         if flags & 0x4000:
@@ -135,6 +143,11 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
                     mtime_s * 1_000_000_000 + mtime_ns,
                     size,
                     extended,
+                    ctime_s,
+                    dev,
+                    ino,
+                    uid,
+                    gid,
                 )
             )
         )

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import RepositoryError
-from .gitconfig import parse_bool
 from .ids import HEX40, HexId
 from .repository import GitRepo, read_optional
 
@@ -207,10 +206,11 @@ def read_refs(repo: GitRepo) -> Refs:
 
 def _replace_enabled(repo: GitRepo) -> bool:
     """Replace refs count unless ``GIT_NO_REPLACE_OBJECTS`` is set (to anything) or
-    ``core.useReplaceRefs`` is false (``git-replace``, ``git``)."""
+    ``core.useReplaceRefs`` is false (``git-replace``, ``git``). The configuration is read
+    only when asked, that is when replace refs exist: reading all of it costs an import."""
     if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None:
         return False
-    return parse_bool(repo.config.get("core", "useReplaceRefs"), True)
+    return repo.config.boolean(b"core", b"usereplacerefs", True)
 
 
 def _replace_base() -> str:
@@ -221,17 +221,16 @@ def _replace_base() -> str:
 def _replace_refs(repo: GitRepo, packed: bytes, digest: Any) -> dict[HexId, HexId]:
     """``refs/replace/<id>`` -> the id of the replacement, when replace refs are enabled;
     every byte read goes into ``digest`` (a new replace ref changes the history)."""
-    enabled = _replace_enabled(repo)
     base = _replace_base()
-    digest.update(b"replace\0%d\0%s\0" % (enabled, base.encode()))
-    if not enabled:
+    if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None:
+        digest.update(b"replace\0%d\0%s\0" % (False, base.encode()))
         return {}
-    found: dict[HexId, HexId] = {}
+    listed: list[tuple[bytes, bytes, str]] = []  # (name, target, where), checked if enabled
     prefix = base.encode()
     for line in packed.splitlines():
         sha, _, name = line.rstrip(b"\r").partition(b" ")
         if name.startswith(prefix):
-            _add_replacement(repo, found, name[len(prefix) :], sha, "packed-refs")
+            listed.append((name[len(prefix) :], sha, "packed-refs"))
     stack = [("", os.path.join(repo.common_dir, *base.rstrip("/").split("/")))]
     while stack:
         rel, directory = stack.pop()
@@ -248,8 +247,13 @@ def _replace_refs(repo: GitRepo, packed: bytes, digest: Any) -> dict[HexId, HexI
                 continue
             digest.update(b"replace-ref\0%s\0%d\0" % (os.fsencode(entry.name), len(raw)))
             digest.update(raw)
-            name = os.fsencode(rel + entry.name)
-            _add_replacement(repo, found, name, raw.strip(), entry.path)
+            listed.append((os.fsencode(rel + entry.name), raw.strip(), entry.path))
+    enabled = bool(listed) and _replace_enabled(repo)
+    digest.update(b"replace\0%d\0%s\0" % (enabled, base.encode()))
+    found: dict[HexId, HexId] = {}
+    if enabled:
+        for name, target, where in listed:
+            _add_replacement(repo, found, name, target, where)
     return found
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .objects import ObjectStore
 
-__all__ = ["GitRepo", "find_work_tree", "open_dulwich", "read_optional"]
+__all__ = ["GitRepo", "find_work_tree", "open_dulwich", "read_optional", "untrusted_reason"]
 
 
 def find_work_tree(start: Path) -> Path | None:
@@ -66,6 +66,48 @@ def read_optional(path: str) -> bytes | None:
         return None
 
 
+def _owned(path: str) -> bool | None:
+    """git's ``is_path_owned_by_current_user``: the owner is the effective user (or, for
+    root, the user ``SUDO_UID`` names); None when ``path`` does not exist."""
+    try:
+        owner = os.lstat(path).st_uid
+    except OSError:
+        return None
+    euid = os.geteuid()
+    if euid == 0:
+        sudo = os.environ.get("SUDO_UID", "")
+        if sudo.isdigit():
+            euid = int(sudo)
+    return owner == euid
+
+
+def untrusted_reason(root: Path, git_dir: str) -> str | None:
+    """None when git would work in this repository without complaint (``safe.directory``,
+    ``git-config``): the work tree, its ``.git`` and the repository directory are owned by the
+    current user, or the *protected* configuration (system, global, ``GIT_CONFIG_*``; never the
+    repository's own files) lists the work tree in ``safe.directory`` (an empty value clears
+    the list, ``*`` allows every directory). Else why not, for messages."""
+    if not hasattr(os, "geteuid"):
+        return None  # Windows: git checks ownership differently; not handled here
+    paths = [str(root), os.path.join(str(root), ".git"), git_dir]
+    foreign = [p for p in paths if _owned(p) is False]
+    if not foreign:
+        return None
+    allowed = False
+    for setting in GitConfig.load(None).protected().all(b"safe", None, b"directory"):
+        value = os.fsdecode(setting.value)
+        if not value:
+            allowed = False
+        elif value == "*" or os.path.expanduser(value) in (str(root), os.path.realpath(str(root))):
+            allowed = True
+    if allowed:
+        return None
+    return (
+        f"a repository another user owns ({foreign[0]}; git calls it dubious ownership) "
+        "that safe.directory does not list"
+    )
+
+
 class GitRepo:
     """An open repository: where its files are, its object reader, dulwich only on demand.
 
@@ -78,18 +120,16 @@ class GitRepo:
             ``.git/worktrees/<name>`` for a linked worktree): ``HEAD`` and ``index`` live here.
         common_dir: the directory with ``objects``, ``refs`` and ``packed-refs`` (the same as
             ``git_dir`` except in a linked worktree).
-        config: the repository's ``config`` file (:mod:`vcrelease.git.gitconfig`).
     """
 
-    def __init__(
-        self, root: Path, git_dir: str, common_dir: str, config: GitConfig | None = None
-    ) -> None:
+    def __init__(self, root: Path, git_dir: str, common_dir: str) -> None:
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
-        self.config = config if config is not None else GitConfig(b"")
+        self._config: GitConfig | None = None
         self._objects: ObjectStore | None = None
         self._dulwich: Repo | None = None
+        self._untrusted: tuple[str | None] | None = None
 
     @classmethod
     def open(cls, root: Path) -> GitRepo:
@@ -131,7 +171,17 @@ class GitRepo:
                 f"{root} uses SHA-256 object ids, which vcrelease cannot read yet. Build from "
                 "an sdist, or set VCRELEASE_PRETEND_VERSION."
             )
-        return cls(root, git_dir, common_dir, GitConfig(config))
+        return cls(root, git_dir, common_dir)
+
+    @property
+    def config(self) -> GitConfig:
+        """Every setting git reads for this repository (system, global, the repository's
+        own, worktree, ``GIT_CONFIG_*``; :mod:`vcrelease.git.gitconfig`), read on first use:
+        the common path asks for none (the dirty check scans the files for the words that
+        matter first)."""
+        if self._config is None:
+            self._config = GitConfig.load(self.common_dir, self.git_dir)
+        return self._config
 
     def __enter__(self) -> GitRepo:
         return self
@@ -158,7 +208,7 @@ class GitRepo:
         return self._objects
 
     def dulwich(self) -> Repo:
-        """dulwich's view of the repository, opened on first use (check-in filters, config,
+        """dulwich's view of the repository, opened on first use (config,
         reftable refs, objects this module's reader cannot place).
 
         Raises:
@@ -181,6 +231,14 @@ class GitRepo:
         except KeyError:
             return None
         return value.decode("utf-8", "replace") if value else None
+
+    def untrusted(self) -> str | None:
+        """None when the repository is the user's (git's ``safe.directory`` rules), else why
+        not: then vcrelease runs no command its configuration names and writes nothing into it
+        (not even the describe cache). See :func:`untrusted_reason`."""
+        if self._untrusted is None:
+            self._untrusted = (untrusted_reason(self.root, self.git_dir),)
+        return self._untrusted[0]
 
     def open_graph(self) -> CommitGraph | None:
         """The commit-graph (single file or split chain), None when absent or unreadable."""

@@ -3,12 +3,15 @@
 Staged changes (index vs HEAD's tree): the index's cache-tree (``gitformat-index``, "Cache
 tree") vouches for whole directories, so only directories whose cache-tree entry is invalid
 are compared entry by entry with HEAD's trees. Unstaged changes (work tree vs index): each
-tracked file is ``lstat``-ed (relative to its directory's descriptor) and only files whose
-stat data differ from the index entry, or are racily clean (modified in the index file's
-second; ``Documentation/technical/racy-git.txt``), are hashed: byte for byte when no
-attributes or filter settings exist, else through dulwich's check-in filters
-(``core.autocrlf``, ``gitattributes``). Assume-unchanged and skip-worktree entries are not
-looked at, as in git (``git-update-index``).
+tracked file is ``lstat``-ed (relative to its directory's descriptor) and compared with its
+index entry by git's rules (:func:`_unstaged`); only files whose stat data do not decide, or
+are racily clean (``Documentation/technical/racy-git.txt``), are hashed: byte for byte when
+no attributes or filter settings exist, else after the check-in conversions
+(:mod:`vcrelease.git.convert`). Assume-unchanged and skip-worktree entries are not looked at,
+as in git (``git-update-index``). Submodules: :func:`_submodules_changed`.
+
+Nothing is written: not the index (``git status`` refreshes it; this check does not), not the
+object store (dulwich's LFS filter used to store every file it hashed under ``.git/lfs``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import stat
 import struct
 import zlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from ..errors import RepositoryError
+from .attributes import for_repository
+from .convert import Checkin, hash_bytes, hash_file
+from .gitconfig import GitConfig
 from .ids import OBJ_TREE, HexId, RawId, to_hex, to_raw
 from .indexfile import (
     ASSUME_VALID,
@@ -34,18 +40,11 @@ from .indexfile import (
 from .objects import ObjectStore, TreeEntry, parse_tree
 from .repository import GitRepo
 
-if TYPE_CHECKING:
-    from dulwich.repo import Repo
-
-try:  # SHA-1 without hashlib, whose import loads OpenSSL (a few ms every call)
-    from _sha1 import sha1  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - other Pythons
-    from hashlib import sha1
-
 __all__ = ["dirty_files"]
 
 _S_IFGITLINK = 0o160000
 _S_IFDIR = 0o040000
+_EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2d48c5391")
 
 
 def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> list[str]:
@@ -60,12 +59,13 @@ def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> 
         The paths, sorted, ``/``-separated, relative to the work tree's top.
 
     Untracked files never count; neither do uninitialised submodules nor ``ignore`` paths.
-    Work-tree content goes through the repository's check-in filters (``core.autocrlf``,
-    ``.gitattributes`` ``text``/``eol``) before it is hashed, as ``git status`` does; only
-    files whose stat data differ from their index entry are hashed.
+    Work-tree content goes through git's check-in conversions (:mod:`.convert`) before it
+    is hashed, as ``git status`` does; only files whose stat data do not decide are hashed.
 
     Raises:
-        RepositoryError: the index or a tree object cannot be read.
+        RepositoryError: the index or a tree object cannot be read; a file needs a clean
+            filter that may not run here (another user's repository, a ``process`` filter)
+            or a required filter failed.
     """
     ignored = frozenset(ignore)
     path = os.path.join(repo.git_dir, "index")
@@ -139,7 +139,7 @@ def _staged(
         start = len(prefix)
         i = lo
         while i < hi:
-            path, mode, sha, stage, _, _, extended = entries[i]
+            path, mode, sha, stage, _, _, extended = entries[i][:7]
             slash = path.find(b"/", start)
             if slash < 0:
                 name = path[start:]
@@ -197,34 +197,57 @@ def _canonical_mode(mode: int) -> int:
     return mode
 
 
-def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> list[bytes]:
-    """Paths whose work-tree file differs from its index entry (conflicts included).
+class _Rules(NamedTuple):
+    """The config that decides how a work-tree file is compared with its index entry."""
 
-    A file is hashed only when its stat data do not vouch for it: same mtime (ns) and size as
-    recorded, same file type and executable bit, and older than the index file (git's "racily
-    clean" rule). Where the platform allows, files are ``lstat``-ed relative to an open
-    descriptor of their directory, which spares the kernel the walk down the full path.
+    filemode: bool  # core.filemode: the executable bit counts
+    trust_ctime: bool  # core.trustctime
+    check_stat: bool  # core.checkStat=default (True) or minimal
+    symlinks: bool  # core.symlinks
+    config: GitConfig | None  # None: nothing else is configured (byte-for-byte check-in)
+
+
+def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> list[bytes]:
+    """Paths whose work-tree file differs from its index entry (conflicts included), decided
+    as git's ``ie_match_stat``/``ie_modified`` decide (``read-cache.c``, ``statinfo.c``, for
+    a git built without ``USE_NSEC``/``USE_STDEV``, the default):
+
+    - the stat data: mtime (seconds), and with ``core.checkStat=default`` (the default) ctime
+      (seconds, unless ``core.trustctime=false``), uid, gid and inode; the size; the file
+      type and (with ``core.filemode``) the executable bit;
+    - a changed type or mode, or a changed non-zero recorded size: modified, not hashed;
+    - other changes, a recorded size 0 for a non-empty blob, and racily clean entries (mtime
+      not older than the index file, in seconds; ``racy-git.txt``): the content is hashed
+      after the check-in conversions (:mod:`vcrelease.git.convert`) and compared.
+
+    Where the platform allows, files are ``lstat``-ed relative to an open descriptor of their
+    directory, which spares the kernel the walk down the full path.
     """
     out: list[bytes] = []
     base = os.fsencode(repo.root) + b"/"
     posix = os.sep == "/"
     lstat = os.lstat
+    rules = _rules(repo, entries)
+    index_s = index_mtime_ns // 1_000_000_000
     to_hash: list[tuple[IndexEntry, bytes, os.stat_result]] = []
+    submodules: list[IndexEntry] = []
     root_fd = _open_dir(base) if posix and os.stat in os.supports_dir_fd else None
     dir_fd = root_fd
     current = b""
     try:
         for entry in entries:
-            path, mode, _, stage, mtime_ns, size, extended = entry
+            path, mode, oid, stage, mtime_ns, size, extended = entry[:7]
             if stage or extended or mode == _S_IFGITLINK:
                 if stage:
                     out.append(path)
                     continue
                 if extended & (SKIP_WORKTREE | ASSUME_VALID):
                     continue  # not checked out, or `git update-index --assume-unchanged`
+                if extended & INTENT_TO_ADD:
+                    out.append(path)
+                    continue
                 if mode == _S_IFGITLINK:
-                    if _submodule_changed(_full_path(base, path), to_hex(entry.oid)):
-                        out.append(path)
+                    submodules.append(entry)
                     continue
             try:
                 if root_fd is None:
@@ -244,17 +267,36 @@ def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> 
             except (FileNotFoundError, NotADirectoryError):
                 out.append(path)
                 continue
-            work_mtime = st.st_mtime_ns
-            if (
-                work_mtime == mtime_ns
-                and work_mtime < index_mtime_ns
-                and st.st_size & 0xFFFFFFFF == size
-                and (st.st_mode & 0o170100 == mode & 0o170100 or _mode_clean(st.st_mode, mode))
+            work_mode = st.st_mode
+            if stat.S_ISREG(mode):
+                if not stat.S_ISREG(work_mode) or (rules.filemode and (mode ^ work_mode) & 0o100):
+                    out.append(path)  # TYPE_CHANGED / MODE_CHANGED
+                    continue
+            elif (
+                stat.S_ISLNK(mode)
+                and not stat.S_ISLNK(work_mode)
+                and (rules.symlinks or not stat.S_ISREG(work_mode))
             ):
-                continue
-            if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
                 out.append(path)
                 continue
+            mtime_s = mtime_ns // 1_000_000_000
+            changed = mtime_s != int(st.st_mtime) & 0xFFFFFFFF
+            if rules.check_stat and not changed:
+                changed = (
+                    (rules.trust_ctime and entry.ctime_s != int(st.st_ctime) & 0xFFFFFFFF)
+                    or entry.uid != st.st_uid & 0xFFFFFFFF
+                    or entry.gid != st.st_gid & 0xFFFFFFFF
+                    or entry.ino != st.st_ino & 0xFFFFFFFF
+                )
+            if size != st.st_size & 0xFFFFFFFF:
+                if size:
+                    out.append(path)  # DATA_CHANGED with a recorded size: modified
+                    continue
+                changed = True
+            elif not size and oid != _EMPTY_BLOB:
+                changed = True
+            if not changed and index_s > mtime_s:
+                continue  # the stat data vouch for it (and it is not racily clean)
             to_hash.append((entry, _full_path(base, path), st))
     finally:
         if dir_fd is not None and dir_fd != root_fd:
@@ -262,11 +304,9 @@ def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> 
         if root_fd is not None:
             os.close(root_fd)
     if to_hash:
-        filemode = _plain_checkin(repo, entries)
-        if filemode is None:
-            out.extend(_hash_changed(repo.dulwich(), to_hash))
-        else:
-            out.extend(_hash_changed_plain(to_hash, filemode))
+        out.extend(_hash_changed(repo, rules, to_hash))
+    if submodules:
+        out.extend(_submodules_changed(repo, rules, base, submodules))
     return out
 
 
@@ -285,45 +325,82 @@ def _open_dir(path: bytes, dir_fd: int | None = None) -> int | None:
         return None
 
 
-def _mode_clean(work_mode: int, index_mode: int) -> bool:
-    """Same file type, and for regular files the same executable bit."""
-    if work_mode & 0o170100 == index_mode & 0o170100:
-        return True
-    return stat.S_ISLNK(work_mode) and stat.S_ISLNK(index_mode)
-
-
 def _hash_changed(
-    repo: Repo, candidates: list[tuple[IndexEntry, bytes, os.stat_result]]
+    repo: GitRepo, rules: _Rules, candidates: list[tuple[IndexEntry, bytes, os.stat_result]]
 ) -> list[bytes]:
-    """The candidates whose content (after the check-in filters) or mode differs."""
-    from dulwich.index import blob_from_path_and_stat
-
-    filemode = repo.get_config().get_boolean(b"core", b"filemode", True)
-    normalizer = repo.get_blob_normalizer()
+    """The candidates whose content (after the check-in conversions) differs from the index."""
+    checkin = None if rules.config is None else _checkin(repo, rules.config)
     out = []
     for entry, full, st in candidates:
-        path, mode, sha = entry.path, entry.mode, entry.oid
-        blob = normalizer.checkin_normalize(blob_from_path_and_stat(full, st), path)
-        if bytes(blob.id) != to_hex(sha) or not _same_mode(st.st_mode, mode, filemode):
+        path, oid = entry.path, entry.oid
+        try:
+            if stat.S_ISLNK(st.st_mode):
+                digest = hash_bytes(os.readlink(full))
+            elif checkin is None:
+                digest = hash_file(full)
+            else:
+                digest = checkin.blob_id(full, path, oid)
+        except OSError:
+            out.append(path)  # cannot be read, so cannot be vouched for
+            continue
+        if digest != oid:
             out.append(path)
     return out
 
 
-_FILTER_WORDS = (b"autocrlf", b"eol", b"include", b"attributesfile", b"filter", b"symlinks")
-"""Config words after which content may not be checked in byte for byte (or after which the
-config needs a real parser): their presence sends hashing to dulwich's check-in filters."""
+def _checkin(repo: GitRepo, config: GitConfig) -> Checkin:
+    """The repository's check-in rules: attributes from every source git reads."""
+    store = repo.objects
+
+    def blob(oid: bytes) -> bytes:
+        return store.read(to_hex(RawId(oid)))[1]
+
+    attributes = for_repository(repo)
+    return Checkin(os.fsencode(repo.root), config, attributes, blob, repo.untrusted())
 
 
-def _plain_checkin(repo: GitRepo, entries: list[IndexEntry]) -> bool | None:
-    """``core.filemode`` when git would check files in byte for byte, else None.
+_FILTER_WORDS = (
+    b"autocrlf",
+    b"eol",
+    b"include",
+    b"attributesfile",
+    b"filter",
+    b"symlinks",
+    b"trustctime",
+    b"checkstat",
+    b"submodule",
+    b"worktreeconfig",
+)
+"""Config words after which the full config is read (:class:`GitConfig`): content may not
+be checked in byte for byte, or the stat comparison or the submodules are configured."""
+
+
+def _rules(repo: GitRepo, entries: list[IndexEntry]) -> _Rules:
+    """The comparison settings; ``config`` None when git would check files in byte for byte.
 
     Byte for byte means: no ``.gitattributes`` (tracked, at the top of the work tree, in
     ``info/attributes`` or the global or system attributes files), no config (system, global,
-    repository, worktree, ``GIT_CONFIG_*`` variables) that mentions a filter word
-    (:data:`_FILTER_WORDS`), and a POSIX system. None sends the caller to dulwich's
-    normalizer, which reads all of that properly; it costs importing dulwich, so it is taken
-    only when a filter may apply.
+    repository, worktree, ``GIT_CONFIG_*`` variables) that mentions a word of
+    :data:`_FILTER_WORDS`, and a POSIX system. Otherwise the whole configuration is read
+    (which costs importing dulwich's config parser).
     """
+    plain = _plain_filemode(repo, entries)
+    if plain is not None:
+        return _Rules(plain, True, True, True, None)
+    config = repo.config
+    check = config.get(b"core", None, b"checkstat")
+    return _Rules(
+        config.boolean(b"core", b"filemode", True),
+        config.boolean(b"core", b"trustctime", True),
+        check is None or check.value.strip().lower() != b"minimal",
+        config.boolean(b"core", b"symlinks", True),
+        config,
+    )
+
+
+def _plain_filemode(repo: GitRepo, entries: list[IndexEntry]) -> bool | None:
+    """``core.filemode`` when no attributes file exists and no config file mentions a word
+    of :data:`_FILTER_WORDS`, else None."""
     if os.sep != "/" or "GIT_CONFIG_PARAMETERS" in os.environ or "GIT_CONFIG_COUNT" in os.environ:
         return None
     if any(entry.path.endswith(b".gitattributes") for entry in entries):
@@ -358,7 +435,7 @@ def _plain_checkin(repo: GitRepo, entries: list[IndexEntry]) -> bool | None:
         except OSError:
             continue  # absent: nothing set there
         lowered = text.lower()
-        if any(word in lowered for word in _FILTER_WORDS):
+        if any(word in lowered for word in _FILTER_WORDS) or b"ignore" in lowered:
             return None
         if b"filemode" in lowered:
             try:
@@ -401,46 +478,79 @@ def _core_boolean(text: bytes, key: bytes) -> bool | None:
     return value
 
 
-def _hash_changed_plain(
-    candidates: list[tuple[IndexEntry, bytes, os.stat_result]], filemode: bool
+def _submodules_changed(
+    repo: GitRepo, rules: _Rules, base: bytes, entries: list[IndexEntry]
 ) -> list[bytes]:
-    """:func:`_hash_changed` without check-in filters: the blob id of the bytes as they are."""
+    """Submodules that make the tree dirty for ``git status --untracked-files=no``: the work
+    tree's directory gone or not a directory, or an initialised submodule whose HEAD is not
+    the recorded commit or whose tracked files differ from its HEAD (checked as here,
+    recursively). The ignore setting (``submodule.<name>.ignore`` from the config, else from
+    ``.gitmodules``, else ``diff.ignoreSubmodules``): ``all`` hides the submodule, ``dirty``
+    counts only a moved HEAD. An uninitialised submodule (no ``.git`` inside) is clean.
+    """
+    from pathlib import Path
+
+    from .refs import read_refs
+    from .walk import read_commit
+
+    names = _gitmodules(repo.root)
+    config = rules.config
+    default = config.get(b"diff", None, b"ignoresubmodules") if config is not None else None
     out = []
-    for entry, full, st in candidates:
-        path, mode, sha = entry.path, entry.mode, entry.oid
-        try:
-            content = os.readlink(full) if stat.S_ISLNK(st.st_mode) else _read_bytes(full)
-        except OSError:
-            out.append(path)  # cannot be read, so cannot be vouched for
+    for entry in entries:
+        ignore = default.value.strip().lower() if default is not None else b"none"
+        name, from_file = names.get(entry.path, (None, None))
+        if name is not None:
+            own = config.get(b"submodule", name, b"ignore") if config is not None else None
+            if own is not None:
+                ignore = own.value.strip().lower()
+            elif from_file is not None:
+                ignore = from_file.strip().lower()
+        if ignore == b"all":
             continue
-        digest = sha1(b"blob %d\0" % len(content))
-        digest.update(content)
-        if digest.digest() != sha or not _same_mode(st.st_mode, mode, filemode):
-            out.append(path)
+        full = _full_path(base, entry.path)
+        try:
+            st = os.lstat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            out.append(entry.path)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            out.append(entry.path)
+            continue
+        if not os.path.lexists(os.path.join(full, b".git")):
+            continue
+        try:
+            with GitRepo.open(Path(os.fsdecode(full))) as sub:
+                head = read_refs(sub).head
+                if to_raw(head) != entry.oid:
+                    out.append(entry.path)
+                    continue
+                if ignore == b"dirty":
+                    continue
+                tree = read_commit(sub.objects, head, sub.root)[0]
+                if dirty_files(sub, tree):
+                    out.append(entry.path)
+        except RepositoryError:
+            continue  # git: a submodule whose HEAD cannot be resolved is not compared
     return out
 
 
-def _read_bytes(path: bytes) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _same_mode(work_mode: int, index_mode: int, filemode: bool) -> bool:
-    """File type equal, and the executable bit too unless ``core.filemode`` is false."""
-    if stat.S_IFMT(work_mode) != stat.S_IFMT(index_mode):
-        return False
-    if not filemode or not stat.S_ISREG(work_mode):
-        return True
-    return bool(work_mode & 0o100) == bool(index_mode & 0o100)
-
-
-def _submodule_changed(path: bytes, recorded: HexId) -> bool:
-    """An initialised submodule whose HEAD is not the recorded commit; uninitialised is clean."""
-    if not os.path.exists(os.path.join(path, b".git")):
-        return False
-    from dulwich.index import read_submodule_head
+def _gitmodules(root: object) -> dict[bytes, tuple[bytes, bytes | None]]:
+    """``.gitmodules`` of the work tree: path -> (submodule name, its ``ignore`` or None)."""
+    path = os.path.join(str(root), ".gitmodules")
+    if not os.path.isfile(path):
+        return {}
+    from dulwich.config import ConfigFile
 
     try:
-        return read_submodule_head(path) != recorded
-    except (OSError, ValueError, KeyError):
-        return True
+        config = ConfigFile.from_path(path)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    found: dict[bytes, tuple[bytes, bytes | None]] = {}
+    for section in config.sections():
+        if len(section) != 2 or section[0].lower() != b"submodule":
+            continue
+        values = dict((k.lower(), v) for k, v in config.items(section))
+        if b"path" in values:
+            found[values[b"path"].strip(b"/")] = (section[1], values.get(b"ignore"))
+    return found

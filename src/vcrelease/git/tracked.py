@@ -19,13 +19,14 @@ import os
 from pathlib import Path
 
 from ..errors import RepositoryError
-from .attributes import AttributeReader
+from .attributes import for_repository
 from .indexfile import UnsupportedIndex, parse_index
 from .repository import GitRepo
 
 __all__ = ["tracked_paths"]
 
 _GITLINK = 0o160000
+_EXPORT_IGNORE = b"export-ignore"
 _TREE = 0o040000
 
 
@@ -68,17 +69,22 @@ def tracked_paths(repo: GitRepo) -> list[str]:
         RepositoryError: an index this reader cannot parse.
     """
     entries = _index_entries(repo)
-    attributes = AttributeReader(str(repo.root), repo.git_dir, "export-ignore")
+    attributes = for_repository(repo)
+
+    def export_ignored(path: str, *, is_dir: bool = False) -> bool:
+        found = attributes.get(os.fsencode(path), (_EXPORT_IGNORE,), is_dir=is_dir)
+        return found.get(_EXPORT_IGNORE) is True
+
     candidates = {parent for _, name in entries for parent in _ancestors(name)}
     candidates.update(name for mode, name in entries if mode == _GITLINK)
-    ignored = {d for d in candidates if attributes.is_set(d, is_dir=True)}
+    ignored = {d for d in candidates if export_ignored(d, is_dir=True)}
 
     paths: list[str] = []
     for mode, name in entries:
         if name in ignored or any(parent in ignored for parent in _ancestors(name)):
             continue
         if mode != _GITLINK:
-            if not attributes.is_set(name):
+            if not export_ignored(name):
                 paths.append(name)
             continue
         sub_root = Path(repo.root, name)

@@ -1,0 +1,222 @@
+"""A differential test against git: hypothesis draws a list of operations (commits with equal
+and skewed dates, merges and octopus merges, lightweight, annotated and nested tags, gc,
+repack, commit-graph files, attribute files, edits that keep or change size and mtime,
+chmod, symlinks, staged and unstaged edits), applies them to a fresh repository with real
+git, and compares vcrelease's describe with git's:
+
+- node: ``git rev-parse HEAD``; dirty: ``git status --porcelain --untracked-files=no``;
+- distance: ``git rev-list --count TAG..HEAD`` for the tag vcrelease chose;
+- tag and distance: ``git describe --tags --long --dirty --abbrev=40``.
+
+A disagreement of a class listed in :data:`KNOWN_DISAGREEMENTS` is counted, not failed, and
+the test is then an expected failure for that class only; any other disagreement fails (and
+hypothesis shrinks it). Budget: the ``ci`` profile runs :data:`CI_EXAMPLES` examples (under a
+minute on 2 cores), ``fuzz`` (``nox -s fuzz``) :data:`FUZZ_EXAMPLES`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from gitutil import ENV  # noqa: E402
+from vcrelease import git as vcgit  # noqa: E402
+
+CI_EXAMPLES = 20
+FUZZ_EXAMPLES = 3000
+
+KNOWN_DISAGREEMENTS = {
+    "skewed-dates-tag": (
+        "git describe walks by commit date and stops early; with commit dates out of order it "
+        "can name a farther tag than the one with the fewest commits (vcrelease's rule, "
+        "README 'How the version is found'). The walk is walk.py (other engineer's area)."
+    ),
+}
+"""Classes of disagreement found and left to their owner; an intended difference (several
+tags at the same distance: vcrelease takes the highest version, git describe the first its
+walk meets; INTENDED_DIFFERENCES in tests/test_scenarios.py) counts as agreement."""
+
+OPS = st.one_of(
+    st.tuples(st.just("commit"), st.integers(-3, 3)),
+    st.tuples(st.just("tag"), st.sampled_from(["light", "annotated", "nested"])),
+    st.tuples(st.just("merge"), st.integers(2, 3)),
+    st.tuples(st.just("maintain"), st.sampled_from(["gc", "repack", "graph", "graph-split"])),
+    st.tuples(st.just("attributes"), st.sampled_from(["text eol=lf", "ident", "-text", "crlf"])),
+    st.tuples(
+        st.just("edit"),
+        st.sampled_from(["same-size", "grow", "same-size-old-mtime", "chmod", "symlink", "crlf"]),
+    ),
+    st.tuples(st.just("stage"), st.just(0)),
+)
+
+
+class Repo:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.clock = 1_700_000_000
+        self.skewed = False
+        self.tags = 0
+        self.files = 0
+        path.mkdir()
+        self.git("init", "-q", "-b", "main")
+        self.commit(0)
+
+    def git(self, *args: str, check: bool = True, strip: bool = True) -> str:
+        date = f"@{self.clock} +0000"
+        env = {**os.environ, **ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *args],
+            cwd=self.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=check,
+        )
+        return done.stdout.strip() if strip else done.stdout
+
+    def commit(self, skew: int) -> None:
+        if skew < 0:
+            self.skewed = True
+        self.clock += skew * 3600 if skew else 0  # 0: the same second as the parent
+        self.files += 1
+        name = f"f{self.files % 3}.txt"
+        with open(self.path / name, "a") as f:
+            f.write(f"line {self.files}\n")
+        self.git("add", "-A")
+        self.git("commit", "-qm", f"c{self.files}")
+
+    def tag(self, kind: str) -> None:
+        self.tags += 1
+        name = f"v1.{self.tags}"
+        if kind == "light":
+            self.git("tag", name)
+        elif kind == "annotated":
+            self.git("tag", "-a", "-m", name, name)
+        else:
+            self.git("tag", "-a", "-m", "inner", f"inner{self.tags}")
+            self.git("tag", "-a", "-m", name, name, f"inner{self.tags}")
+
+    def merge(self, ways: int) -> None:
+        base = self.git("rev-parse", "HEAD")
+        branches = []
+        for i in range(ways - 1):
+            branch = f"b{self.files}-{i}"
+            self.git("checkout", "-q", "-b", branch, base)
+            self.commit(1)
+            branches.append(branch)
+        self.git("checkout", "-q", "main")
+        self.commit(1)
+        self.git("merge", "-q", "--no-edit", *branches, check=False)
+        if self.git("ls-files", "-u"):
+            self.git("merge", "--abort", check=False)
+            self.git("reset", "-q", "--hard")
+
+    def apply(self, op: str, arg: object) -> None:
+        path = self.path
+        if op == "commit":
+            self.git("reset", "-q", "--hard")
+            self.commit(int(str(arg)))
+        elif op == "tag":
+            self.tag(str(arg))
+        elif op == "merge":
+            self.git("reset", "-q", "--hard")
+            self.merge(int(str(arg)))
+        elif op == "maintain":
+            args = {
+                "gc": ["gc", "-q"],
+                "repack": ["repack", "-adq"],
+                "graph": ["commit-graph", "write", "--reachable"],
+                "graph-split": ["commit-graph", "write", "--reachable", "--split"],
+            }[str(arg)]
+            self.git(*args)
+        elif op == "attributes":
+            (path / ".gitattributes").write_text(f"*.txt {arg}\n")
+        elif op == "stage":
+            self.git("add", "-u")
+        else:
+            target = path / "f1.txt"
+            if not target.is_file() or target.is_symlink():
+                return
+            st_before = target.stat()
+            data = target.read_bytes()
+            if arg == "same-size" or arg == "same-size-old-mtime":
+                target.write_bytes(data[:-2] + (b"X\n" if data[-2:-1] != b"X" else b"Y\n"))
+                if arg == "same-size-old-mtime":
+                    os.utime(target, ns=(st_before.st_atime_ns, st_before.st_mtime_ns))
+            elif arg == "grow":
+                target.write_bytes(data + b"more\n")
+            elif arg == "crlf":
+                target.write_bytes(data.replace(b"\n", b"\r\n"))
+            elif arg == "chmod":
+                target.chmod(st_before.st_mode ^ 0o100)
+            else:
+                target.unlink()
+                target.symlink_to("f0.txt")
+
+
+def parse(name: str) -> str | None:
+    return name[1:] if name.startswith("v1.") else None
+
+
+def compare(repo: Repo, seen: set[str]) -> None:
+    ours = vcgit.describe(repo.path, parse)
+    assert ours.node == repo.git("rev-parse", "HEAD")
+    status = repo.git("status", "--porcelain", "--untracked-files=no", strip=False)
+    assert sorted(ours.dirty_files) == sorted(line[3:] for line in status.splitlines()), status
+    if ours.tag is None:
+        assert ours.distance == int(repo.git("rev-list", "--count", "HEAD"))
+        return
+    assert ours.distance == int(repo.git("rev-list", "--count", f"{ours.tag}..HEAD"))
+    out = repo.git("describe", "--tags", "--long", "--dirty", "--abbrev=40", "--match", "v1.*")
+    tag, distance, _ = out.removesuffix("-dirty").rsplit("-", 2)
+    if (tag, int(distance)) == (ours.tag, ours.distance):
+        return
+    if int(distance) == ours.distance:
+        return  # intended: the highest version among the nearest tags
+    if repo.skewed:
+        seen.add("skewed-dates-tag")
+    else:
+        raise AssertionError(f"git describe {out}, vcrelease {ours.tag}-{ours.distance}")
+
+
+def _examples() -> int:
+    if os.environ.get("VCRELEASE_DIFF_EXAMPLES"):  # a search by hand
+        return int(os.environ["VCRELEASE_DIFF_EXAMPLES"])
+    current = settings.default
+    return FUZZ_EXAMPLES if current and current.max_examples > 10_000 else CI_EXAMPLES
+
+
+def test_vcrelease_agrees_with_git(tmp_path_factory: pytest.TempPathFactory) -> None:
+    seen: set[str] = set()
+    env = {k: os.environ.get(k) for k in ENV}
+    os.environ.update(ENV)  # vcrelease reads the same (empty) global config as git
+
+    @settings(
+        max_examples=_examples(),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(st.lists(OPS, min_size=1, max_size=8))
+    def run(ops: list[tuple[str, object]]) -> None:
+        repo = Repo(tmp_path_factory.mktemp("diff") / "r")
+        for op, arg in ops:
+            repo.apply(op, arg)
+        compare(repo, seen)
+
+    try:
+        run()
+    finally:
+        for key, value in env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert seen <= KNOWN_DISAGREEMENTS.keys()
+    if seen:
+        pytest.xfail("known disagreements: " + ", ".join(sorted(seen)))

@@ -1,0 +1,368 @@
+"""The dirty check against ``git status --porcelain --untracked-files=no`` (issue 13, points 4
+and 5): git's stat rules, attributes from every source and the check-in conversions, filters
+that are absent or not ours to run, submodules, constant-memory hashing, and repositories
+another user owns. git is the oracle, read with ``--no-optional-locks`` (it must not refresh
+the index under the comparison)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gitutil import ENV, git, run
+from vcrelease import git as vcgit
+from vcrelease.errors import RepositoryError
+
+
+@pytest.fixture(autouse=True)
+def _git_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same configuration for git and for vcrelease (no global or system config)."""
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def git_dirty(repo: Path) -> tuple[str, ...]:
+    out = subprocess.run(
+        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+        cwd=repo,
+        env={**os.environ, **ENV},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return tuple(sorted(line[3:] for line in out.splitlines()))
+
+
+def ours(repo: Path) -> tuple[str, ...]:
+    with vcgit.open(repo) as session:
+        return session.head_state().dirty_files
+
+
+def agree(repo: Path) -> tuple[str, ...]:
+    mine = ours(repo)
+    assert mine == git_dirty(repo)
+    return mine
+
+
+def new_repo(path: Path, files: dict[str, bytes], attributes: str | None = None) -> Path:
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    if attributes is not None:
+        (path / ".gitattributes").write_text(attributes)
+    for name, data in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_bytes(data)
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "one")
+    age(path)
+    return path
+
+
+def age(repo: Path) -> None:
+    """Make every tracked file older than the index (no racily clean entries)."""
+    for name in git(repo, "ls-files").splitlines():
+        if not os.path.islink(repo / name):
+            os.utime(repo / name, (1_700_000_000, 1_700_000_000))
+    git(repo, "update-index", "--refresh")
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    found = {}
+    for directory, dirs, files in os.walk(root):
+        for name in files + dirs:
+            full = os.path.join(directory, name)
+            st = os.lstat(full)
+            found[os.path.relpath(full, root)] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+# --- git's stat rules ---------------------------------------------------------------------
+
+
+def test_same_size_and_mtime_but_new_ctime_is_dirty_as_for_git(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r", {"a.txt": b"hello\n"})
+    st = os.stat(repo / "a.txt")
+    time.sleep(1.05)  # the next second: the ctime git recorded differs
+    (repo / "a.txt").write_bytes(b"jello\n")
+    os.utime(repo / "a.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert agree(repo) == ("a.txt",)
+
+
+def test_sub_second_mtime_is_not_compared_as_in_git(tmp_path: Path) -> None:
+    """git (built without USE_NSEC) compares whole seconds: with core.trustctime=false a
+    same-size edit whose mtime differs only in nanoseconds is clean for git, so for us."""
+    repo = new_repo(tmp_path / "r", {"a.txt": b"hello\n"})
+    git(repo, "config", "core.trustctime", "false")
+    os.utime(repo / "a.txt", ns=(1_700_000_000_100_000_000,) * 2)
+    git(repo, "update-index", "--refresh")
+    time.sleep(1.05)  # a new ctime second, which only core.trustctime=true looks at
+    (repo / "a.txt").write_bytes(b"jello\n")
+    os.utime(repo / "a.txt", ns=(1_700_000_000_200_000_000,) * 2)
+    assert agree(repo) == ()
+    git(repo, "config", "core.trustctime", "true")
+    assert agree(repo) == ("a.txt",)
+    git(repo, "config", "core.checkStat", "minimal")
+    assert agree(repo) == ()
+
+
+def test_racily_clean_entry_is_hashed(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r", {"a.txt": b"hello\n"})
+    git(repo, "config", "core.trustctime", "false")
+    future = 2_000_000_000  # newer than the index file: racily clean
+    os.utime(repo / "a.txt", (future, future))
+    git(repo, "update-index", "--refresh")
+    (repo / "a.txt").write_bytes(b"jello\n")
+    os.utime(repo / "a.txt", (future, future))
+    assert agree(repo) == ("a.txt",)
+
+
+def test_size_change_is_dirty_without_hashing_even_when_content_converts_back(
+    tmp_path: Path,
+) -> None:
+    """git's ie_modified: a changed, recorded size is modified, whatever the filters say."""
+    repo = new_repo(tmp_path / "r", {"a.txt": b"one\ntwo\n"})
+    git(repo, "config", "core.autocrlf", "true")
+    (repo / "a.txt").write_bytes(b"one\r\ntwo\r\n")
+    assert agree(repo) == ("a.txt",)
+
+
+# --- attributes and conversions -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attributes", "committed", "work"),
+    [
+        ("*.txt text\n", b"a\nb\n", b"a\r\nb\r\n"),
+        ("*.txt -text\n", b"a\nb\n", b"a\r\nb\r\n"),
+        ("*.txt text=auto\n", b"a\nb\n", b"a\r\nb\r\n"),
+        ("*.txt text=auto\n", b"a\0\nb\n", b"a\0\r\nb\r\n"),
+        ("*.txt eol=crlf\n", b"a\nb\n", b"a\r\nb\r\n"),
+        ("*.txt binary\n", b"a\nb\n", b"a\r\nb\r\n"),
+        ("[attr]mine text\n*.txt mine\n", b"a\nb\n", b"a\r\nb\r\n"),
+        ("*.txt ident\n", b"$Id$\n", b"$Id: 0123456789abcdef $\n"),
+        ("*.txt ident\n", b"$Id$\n", b"$Id: 0123456789abcdef\n$\n"),
+        (
+            "*.txt working-tree-encoding=UTF-16\n",
+            "café\n".encode("utf-16"),
+            "cafe\n".encode("utf-16"),
+        ),
+        (
+            "*.txt working-tree-encoding=UTF-16\n",
+            "café\n".encode("utf-16"),
+            "café\n".encode("utf-16"),
+        ),
+        (
+            "*.txt working-tree-encoding=UTF-16LE\n",
+            "café\n".encode("utf-16-le"),
+            "\ufeffcafé".encode("utf-16-le"),
+        ),
+        (
+            "*.txt working-tree-encoding=latin-1\n",
+            "café\n".encode("latin-1"),
+            "cafe\n".encode("latin-1"),
+        ),
+        (
+            "*.txt working-tree-encoding=latin-1\n",
+            "café\n".encode("latin-1"),
+            "café\n".encode("latin-1"),
+        ),
+    ],
+)
+def test_conversions_as_git(tmp_path: Path, attributes: str, committed: bytes, work: bytes) -> None:
+    repo = new_repo(tmp_path / "r", {"a.txt": committed, "sub/b.txt": committed}, attributes)
+    for name in ("a.txt", "sub/b.txt"):
+        (repo / name).write_bytes(work)
+        os.utime(repo / name, (2_000_000_000, 2_000_000_000))  # racy: hashed
+    agree(repo)
+
+
+@pytest.mark.parametrize("where", ["nested", "info", "global", "xdg"])
+def test_attributes_from_every_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    repo = new_repo(tmp_path / "r", {"sub/a.txt": b"x\n", "a.txt": b"x\n"})
+    (repo / "sub/a.txt").write_bytes(b"x\r")
+    (repo / "a.txt").write_bytes(b"x\r")
+    line = "*.txt text\n"
+    home = tmp_path / "home"
+    (home / ".config/git").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    if where == "nested":
+        (repo / "sub/.gitattributes").write_text(line)
+    elif where == "info":
+        (repo / ".git/info").mkdir(exist_ok=True)
+        (repo / ".git/info/attributes").write_text(line)
+    elif where == "global":
+        (tmp_path / "attrs").write_text(line)
+        git(repo, "config", "core.attributesFile", str(tmp_path / "attrs"))
+    else:
+        (home / ".config/git/attributes").write_text(line)
+    ENV_HOME = {**ENV, "HOME": str(home)}
+    for name in ("sub/a.txt", "a.txt"):
+        os.utime(repo / name, (2_000_000_000, 2_000_000_000))
+    expected = subprocess.run(
+        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+        cwd=repo,
+        env={**os.environ, **ENV_HOME},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ours(repo) == tuple(sorted(line[3:] for line in expected.splitlines()))
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def test_lfs_without_git_lfs_writes_nothing_and_agrees(tmp_path: Path) -> None:
+    pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\n"
+    repo = new_repo(tmp_path / "r", {"big.bin": pointer, "a.txt": b"a\n"}, "*.bin filter=lfs\n")
+    git(repo, "tag", "v1.0")
+    (repo / "big.bin").write_bytes(pointer.replace(b"0", b"1"))
+    os.utime(repo / "big.bin", (2_000_000_000, 2_000_000_000))
+    before = snapshot(repo)
+    for command in ("version", "describe"):
+        done = run(command, repo, cwd=repo, VCRELEASE_NO_CACHE="1")
+        assert done.returncode == 0, done.stderr
+    assert snapshot(repo) == before
+    assert not (repo / ".git/lfs").exists()
+    assert agree(repo) == ("big.bin",)
+
+
+def test_a_read_writes_only_its_own_cache(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt text ident\n")
+    git(repo, "tag", "v1.0")
+    (repo / "a.txt").write_bytes(b"b\n")
+    before = snapshot(repo)
+    for command in ("version", "describe"):
+        assert run(command, repo, cwd=repo).returncode == 0
+    after = snapshot(repo)
+    assert (repo / ".git/vcrelease/describe-cache.json").is_file()
+    # the cache's directory is the one change (and the new entry changes .git's mtime)
+    keep = {k: v for k, v in after.items() if not k.startswith(".git/vcrelease") and k != ".git"}
+    assert keep == {k: v for k, v in before.items() if k != ".git"}
+
+
+def test_configured_clean_filter_runs_in_our_repository(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=upper\n")
+    git(repo, "config", "filter.upper.clean", "tr a-z A-Z")
+    (repo / "a.txt").write_bytes(b"A\n")  # committed bytes were "a\n" (no filter then)
+    os.utime(repo / "a.txt", (2_000_000_000, 2_000_000_000))
+    agree(repo)
+    git(repo, "config", "filter.upper.clean", "exit 3")  # failing, not required: raw bytes
+    agree(repo)
+
+
+def test_required_filter_that_fails_is_an_error_as_for_git(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r", {"a.bin": b"a\n"}, "*.bin filter=lfs\n")
+    git(repo, "config", "filter.lfs.clean", "git-lfs-not-installed clean -- %f")
+    git(repo, "config", "filter.lfs.required", "true")
+    os.utime(repo / "a.bin", (2_000_000_000, 2_000_000_000))
+    with pytest.raises(RepositoryError, match=r"a\.bin: clean filter 'lfs' failed"):
+        ours(repo)
+    assert subprocess.run(["git", "status"], cwd=repo, capture_output=True).returncode != 0
+
+
+# --- submodules -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_submodule(tmp_path: Path) -> Path:
+    sub = new_repo(tmp_path / "subsrc", {"s.txt": b"s\n"})
+    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "sub")
+    git(repo, "commit", "-qm", "sub")
+    age(repo)
+    age(repo / "sub")
+    return repo
+
+
+def test_submodule_content_and_head(with_submodule: Path) -> None:
+    repo = with_submodule
+    assert agree(repo) == ()
+    (repo / "sub/untracked").write_text("u")
+    assert agree(repo) == ()
+    (repo / "sub/s.txt").write_text("changed\n")
+    assert agree(repo) == ("sub",)
+    git(repo, "config", "submodule.sub.ignore", "dirty")
+    assert agree(repo) == ()
+    git(repo, "config", "--unset", "submodule.sub.ignore")
+    git(repo, "config", "diff.ignoreSubmodules", "all")
+    assert agree(repo) == ()
+    git(repo, "config", "--unset", "diff.ignoreSubmodules")
+    git(repo / "sub", "checkout", "-q", "--", "s.txt")
+    git(repo / "sub", "commit", "-q", "--allow-empty", "-m", "moved")
+    assert agree(repo) == ("sub",)
+    git(repo, "config", "submodule.sub.ignore", "dirty")
+    assert agree(repo) == ("sub",)
+    git(repo, "config", "submodule.sub.ignore", "all")
+    assert agree(repo) == ()
+
+
+# --- constant memory ------------------------------------------------------------------------
+
+
+def test_large_file_is_hashed_in_constant_memory(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    with open(repo / "big", "wb") as f:
+        f.truncate(96 << 20)  # sparse: 96 MiB of zeros
+    git(repo, "add", "big")
+    git(repo, "commit", "-qm", "big")
+    os.utime(repo / "big", (2_000_000_000, 2_000_000_000))  # racily clean: hashed
+    script = (
+        "import resource, sys\nfrom pathlib import Path\nfrom vcrelease import git\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "with git.open(Path(sys.argv[1])) as s: print(s.head_state().dirty_files)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(repo)], capture_output=True, text=True, check=True
+    )
+    files, grown_kib = done.stdout.splitlines()
+    assert files == "()"
+    assert int(grown_kib) < 16 << 10, grown_kib  # far below the file's 96 MiB
+    assert git_dirty(repo) == ()
+
+
+# --- someone else's repository --------------------------------------------------------------
+
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root"
+)
+
+
+@needs_root
+def test_foreign_repository_runs_no_filter_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp_path.chmod(0o755)
+    marker = tmp_path / "marker"
+    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=evil\n")
+    git(repo, "config", "filter.evil.clean", f"touch {marker}; cat")
+    git(repo, "tag", "v1.0")
+    (repo / "a.txt").write_bytes(b"b\n")  # hashed: it needs the clean filter
+    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    before = snapshot(repo)
+    done = run("version", repo, cwd=repo, **ENV)
+    assert done.returncode == 3, done.stderr
+    assert "a.txt" in done.stderr
+    assert "filter.evil.clean" in done.stderr
+    assert "safe.directory" in done.stderr
+    assert ".git/config" in done.stderr
+    assert not marker.exists()
+    assert snapshot(repo) == before  # no describe cache either
+    # safe.directory in the protected (global) config allows it; the repo's own does not
+    git(repo, "config", "--file", ".git/config", "safe.directory", "*")
+    assert run("version", repo, cwd=repo, **ENV).returncode == 3
+    (tmp_path / "global").write_text(f"[safe]\n\tdirectory = {repo}\n")
+    done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})
+    assert done.returncode == 0, done.stderr
+    assert marker.exists()

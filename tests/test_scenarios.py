@@ -85,6 +85,13 @@ INTENDED_DIFFERENCES: dict[str, tuple[str, str]] = {
         "distance cannot be counted (the true one is 7). We stop with exit 3; git describe "
         "counts the 4 commits it has and setuptools-scm prints 1.0.1.dev4.",
     ),
+    "shallow-cut-hides-tag-ancestry": (
+        "git.error, scm.version",
+        "The shallow cut goes through the tag's own history: a side commit merged into it "
+        "below the cut looks counted in the clone (git describe and rev-list there say 3, the "
+        "full history 2). We stop with exit 3; git describe says 3 and setuptools-scm prints "
+        "1.0.1.dev3.",
+    ),
     "non-version-tag-with-digits": (
         "git.tag, git.distance, scm.version",
         "deploy-2026-01-15-prod matches git's '*[0-9]*' glob, so git describe picks it; its "

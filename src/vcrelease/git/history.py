@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Container
 
 from ..errors import RepositoryError, ShallowCloneError
 from .commitgraph import CommitGraphError
@@ -51,7 +52,8 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
     graph = None if refs.rewritten else repo.open_graph()
     try:
         reader = CommitReader(store, graph, refs.shallow, root, refs)
-        tags = TagIndex(_tag_commits(repo, refs.tags, parse_tag, reader), parse_tag)
+        tag_nodes = _tag_commits(repo, refs.tags, parse_tag, reader)
+        tags = TagIndex(tag_nodes, parse_tag)
         head = reader.node(refs.head)
         try:
             found = walk(head, tags, reader)
@@ -72,6 +74,12 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
                 f"{root}: the commit-graph file is corrupt ({exc}). Delete it "
                 "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
             ) from exc
+        side_paths = (
+            found.winner is not None
+            and bool(reader.shallow)
+            and not found.cut_outside_winner
+            and _cut_may_join(reader, head, tag_nodes, found.winner.name)
+        )
     finally:
         if graph is not None:
             graph.close()
@@ -81,7 +89,7 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
             f"{root} is a shallow clone and no version tag is reachable in the history it has, "
             f"so the version cannot be known. {_SHALLOW_FIX}"
         )
-    if winner is not None and found.cut_outside_winner:
+    if winner is not None and (found.cut_outside_winner or side_paths):
         raise ShallowCloneError(
             f"{root} is a shallow clone: the nearest tag found, {winner.name}, may not be the "
             f"nearest one, and the distance to it cannot be counted. {_SHALLOW_FIX}"
@@ -98,6 +106,60 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
         candidates=found.candidates,
         root=root,
     )
+
+
+def _cut_may_join(
+    reader: CommitReader, head: Node, tag_nodes: dict[Node, list[str]], tag: str
+) -> bool:
+    """In a shallow clone: may a commit counted in the distance to ``tag`` be reachable from
+    the tag through history the clone does not have?
+
+    The distance counts the commits reachable from HEAD and not from the tag. When the tag's
+    own history is cut (a shallow commit among its ancestors), a counted commit that is not a
+    descendant of the tag (a side branch merged after the tag that forked before it) may join
+    the tag's history below the cut: then the full history would not count it, and the clone
+    cannot tell (``git rev-list --count`` in the clone counts it too; twine's history at
+    ``fbb5ec911`` in a ``--depth 30`` clone gives 40 where the full clone gives 23). Every
+    counted commit that descends from the tag is safe: a descendant cannot be an ancestor.
+    Cost: the clone's reachable history, once (a shallow clone is small).
+    """
+    node = next((n for n, names in tag_nodes.items() if tag in names), None)
+    if node is None:
+        return True  # cannot place the tag: say nothing rather than a guess
+    read = reader.read
+
+    def ancestors(start: Node, stop: Container[Node]) -> set[Node]:
+        if start in stop:
+            return set()
+        seen = {start}
+        stack = [start]
+        while stack:
+            for parent in read(stack.pop())[0]:
+                if parent not in seen and parent not in stop:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    tag_side = ancestors(node, ())
+    if not tag_side & reader.shallow:
+        return False  # the tag's history is whole: nothing can join it below a cut
+    counted = ancestors(head, tag_side)
+    descends: dict[Node, bool] = {}
+    for start in counted:
+        stack: list[tuple[Node, bool]] = [(start, False)]
+        while stack:
+            current, ready = stack.pop()
+            if current in descends:
+                continue
+            parents = read(current)[0]
+            if ready:
+                descends[current] = any(
+                    p == node or (p in counted and descends.get(p, False)) for p in parents
+                )
+                continue
+            stack.append((current, True))
+            stack.extend((p, False) for p in parents if p in counted and p not in descends)
+    return not all(descends.values())
 
 
 def _tag_commits(

@@ -101,7 +101,8 @@ def test_fresh_upload_then_identical_rerun_skips(
 ) -> None:
     server: IndexServer = request.getfixturevalue(index)
     files, repo = release
-    first = vc_upload(server, files, repo, "--format", "json")
+    allow = ("--allow-volatile-index",) if server.accepts_overwrite else ()
+    first = vc_upload(server, files, repo, "--format", "json", *allow)
     assert first.returncode == 0, first.stderr
     assert set(outcomes(first).values()) == {"uploaded"}
     project = report(first)["project"]
@@ -110,7 +111,7 @@ def test_fresh_upload_then_identical_rerun_skips(
     for f in files:
         assert server.served_sha256(project, f.name) == sha256_file(f)
         assert listed[f.name] in (None, sha256_file(f))
-    again = vc_upload(server, files, repo, "--format", "json")
+    again = vc_upload(server, files, repo, "--format", "json", *allow)
     assert again.returncode == 0, again.stderr
     assert set(outcomes(again).values()) == {"skipped"}
 
@@ -122,10 +123,10 @@ def test_other_bytes_under_the_same_name_are_refused_even_where_overwrite_is_all
     server: IndexServer = request.getfixturevalue(index)
     assert server.accepts_overwrite
     files, repo = release
-    assert vc_upload(server, files, repo).returncode == 0
+    assert vc_upload(server, files, repo, "--allow-volatile-index").returncode == 0
     fixed = make_dists(tmp_path / "b", files[0].name.split("-")[0], "1.0.0", payload="bugfix")
     assert [f.name for f in fixed] == [f.name for f in files]
-    result = vc_upload(server, fixed, repo)
+    result = vc_upload(server, fixed, repo, "--allow-volatile-index")
     assert result.returncode == 1
     assert "other bytes" in result.stderr
     assert sha256_file(files[1]) in result.stderr
@@ -361,3 +362,66 @@ def test_two_branches_one_dev_version_names_the_cause_and_the_setting(
     assert result.returncode == 1
     assert "Two different builds produced one dev version, 1.2.4.dev3" in result.stderr
     assert "dev-number = 'run'" in result.stderr
+
+
+def test_what_the_indexes_say_about_overwrites(
+    devpi_staging: IndexServer,
+    devpi_production: IndexServer,
+    pypiserver_overwrite_index: IndexServer,
+) -> None:
+    """devpi says ``volatile`` in its index configuration; pypiserver says nothing."""
+    from servers import local_session
+    from vcrelease.publish.indexclient import index_volatile
+
+    with local_session() as session:
+        assert index_volatile(session, devpi_staging.index_url) is True
+        assert index_volatile(session, devpi_production.index_url) is False
+        assert index_volatile(session, pypiserver_overwrite_index.index_url) is None
+
+
+def test_a_volatile_devpi_index_is_refused_unless_allowed(
+    devpi_staging: IndexServer, release: tuple[list[Path], Path]
+) -> None:
+    files, repo = release
+    project = files[0].name.split("-")[0]
+    refused = vc_upload(devpi_staging, files, repo)
+    assert refused.returncode == 1, refused.stderr
+    assert "volatile" in refused.stderr
+    assert "--allow-volatile-index" in refused.stderr
+    assert devpi_staging.listing(project).files == ()
+    allowed = vc_upload(devpi_staging, files, repo, "--allow-volatile-index", "--format", "json")
+    assert allowed.returncode == 0, allowed.stderr
+    assert set(outcomes(allowed).values()) == {"uploaded"}
+
+
+@pytest.mark.parametrize("index", ["pypiserver_overwrite_index", "devpi_staging"])
+def test_parallel_runs_with_different_bytes_on_an_index_that_overwrites(
+    index: str, request: pytest.FixtureRequest, tmp_path: Path, unique_project: str
+) -> None:
+    """Issue 14 (1): 8 builds at once, each with its own bytes, where the index would replace
+    files. Every run that exits 0 has its bytes live at the end, for every file (so at most
+    one set is reported live); a live file that matches no build is named by a failing run."""
+    server: IndexServer = request.getfixturevalue(index)
+    repo = tagged_repo(tmp_path / "repo", "v1.0.0")
+    sets = [
+        make_dists(tmp_path / f"s{i}", unique_project, "1.0.0", payload=f"build {i}")
+        for i in range(8)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(lambda s: vc_upload(server, s, repo, "--allow-volatile-index"), sets)
+        )
+    said = "\n---\n".join(f"exit {r.returncode}: {r.stderr}" for r in results)
+    assert {r.returncode for r in results} <= {0, 1}, said
+    builds = [{f.name: sha256_file(f) for f in s} for s in sets]
+    listed = server.sha256s(unique_project)
+    live = {name: server.served_sha256(unique_project, name) for name in listed}
+    for build, result in zip(builds, results, strict=True):
+        if result.returncode == 0:
+            assert build == live, said
+    for name, sha in live.items():
+        if all(build[name] != sha for build in builds):  # torn: named loudly
+            assert any(
+                r.returncode == 1 and "TORN OR REPLACED" in r.stderr and sha in r.stderr
+                for r in results
+            ), said

@@ -187,6 +187,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
             quiet_stdout=args.format == "json",
             timeout=args.timeout,
             log=lambda _text: None,
+            allow_volatile=args.allow_volatile_index,
         )
         if any(s.action == "refuse" for s in report.steps):
             report = replace(

@@ -140,7 +140,8 @@ def _run_guarded(prog: str, command: Callable[[], int], json_errors: bool) -> in
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
     """The options vc-upload, promote and channel share for the target index: ``-r``, ``-u``,
-    ``-p``, ``--config-file``, ``--format``, ``--no-progress``, ``--timeout``."""
+    ``-p``, ``--config-file``, ``--format``, ``--no-progress``, ``--timeout``,
+    ``--allow-volatile-index``."""
     parser.add_argument(
         "-r", "--repository", help="a section of .pypirc (env TWINE_REPOSITORY; default pypi)"
     )
@@ -155,6 +156,12 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
         default=300.0,
         metavar="SECONDS",
         help="give up waiting for the index after this long without an answer (default 300)",
+    )
+    parser.add_argument(
+        "--allow-volatile-index",
+        action="store_true",
+        help="upload to an index that says it replaces files (devpi volatile: true); refused "
+        "by default",
     )
 
 

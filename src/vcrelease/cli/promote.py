@@ -132,6 +132,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 quiet_stdout=args.format == "json",
                 timeout=args.timeout,
                 log=log,
+                allow_volatile=args.allow_volatile_index,
             )
     reason = f"promotion from {redact_url(source)} (sha256 checked against the source listing)"
     show_report(

@@ -120,6 +120,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             timeout=args.timeout,
             log=log,
             dev_rule=choose_dev_number(config.dev_number, env, context),
+            allow_volatile=args.allow_volatile_index,
         )
     show_report(report, policy_json(decision), args.format)
     return report.exit_code

@@ -28,6 +28,7 @@ from the index URL).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -58,6 +59,7 @@ __all__ = [
     "download",
     "fetch_listing",
     "file_sha256",
+    "index_volatile",
     "reading_session",
 ]
 
@@ -213,6 +215,44 @@ def download(
         except requests.RequestException as exc:
             raise _network_error(exc, fetched.url, timeout) from None
     return digest.hexdigest()
+
+
+def index_volatile(
+    session: requests.Session, index_url: str, *, timeout: float = DEFAULT_TIMEOUT
+) -> bool | None:
+    """Whether the index says it replaces files (devpi's ``volatile``), or None when it does
+    not say.
+
+    Only devpi tells: its simple API base is ``<host>/<user>/<index>/+simple/`` and a GET of
+    ``<host>/<user>/<index>/`` with ``Accept: application/json`` answers the index
+    configuration, ``{"result": {"volatile": true, ...}}`` (devpi-server's JSON API). Any other
+    layout, answer or failure (pypiserver, Artifactory, PyPI, an unreadable configuration) is
+    None: the caller treats the behaviour as unknown. Same-host redirects only; credentials as
+    for :func:`fetch_listing`.
+    """
+    base, auth = _split_credentials(index_url)
+    if not base.endswith("/+simple/"):
+        return None
+    config_url = base[: -len("+simple/")]
+    try:
+        fetched = _get(
+            session, config_url, timeout=timeout, auth=auth, stream=True, accept="application/json"
+        )
+    except IndexUnavailableError:
+        return None
+    if fetched.response is None:
+        return None
+    with fetched.response as response:
+        if response.status_code != 200 or "json" not in response.headers.get("Content-Type", ""):
+            return None
+        try:
+            body = _read_limited(response, 1024 * 1024, fetched.url, timeout)
+            data = json.loads(body or b"")
+        except (IndexUnavailableError, ValueError):
+            return None
+    result = data.get("result") if isinstance(data, dict) else None
+    volatile = result.get("volatile") if isinstance(result, dict) else None
+    return volatile if isinstance(volatile, bool) else None
 
 
 def reading_session(index_url: str | None) -> requests.Session:

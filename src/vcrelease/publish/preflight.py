@@ -11,7 +11,8 @@ The rules (``docs/architecture.md``, "Upload"), for every file before any byte i
   normalised project and version (PEP 625 and the source distribution format), so
   ``Pawesome-1.0.tar.gz`` collides with ``pawesome-1.0.tar.gz``;
 - an index that would accept an overwrite (devpi volatile indexes, pypiserver ``--overwrite``)
-  changes nothing: the check is ours, not the index's.
+  changes nothing for runs one after another: the check is ours, not the index's (runs at the
+  same time: :mod:`vcrelease.publish.upload`, "Indexes that replace files").
 
 Reading the index, and reading it again until a mismatch stays, is
 :mod:`vcrelease.publish.upload`'s; this module only compares.

@@ -12,6 +12,16 @@ another sha256 the run stops with exit 1 naming the live bytes; missing, the run
 4 and the report lists exactly which files are live, so a re-run finishes the set. After the
 upload every file must be listed with our sha256 (verify).
 
+Indexes that replace files (``docs/architecture.md``, "Upload"): a devpi index whose
+configuration says ``volatile: true`` is refused before any upload unless the caller allows it
+(``--allow-volatile-index``). Where the index cannot say (pypiserver, which may run with
+``--overwrite``; Artifactory; anything but PyPI, TestPyPI and a non-volatile devpi index) the
+run is *guarded*: each file is looked up again just before its upload, and after the last
+upload the verification is repeated after a pause (:func:`confirm_pause`) so that a concurrent
+run's overwrite that landed after ours is seen. A file then live with bytes that are neither
+ours nor what the preflight saw is exit 1, "torn or replaced". This narrows the race; it cannot
+close it on an index that accepts overwrites (README, "Uploading").
+
 A mismatch is believed only once it stays: an index may list another uploader's file before
 its bytes are all written (pypiserver writes the file in place, so a reader can get an empty or
 partial file), so every reading that would refuse or fail the verification is repeated, up to
@@ -43,17 +53,21 @@ from ..errors import (
     register_url_credentials,
 )
 from .dists import DistFile, Plan
-from .indexclient import DEFAULT_TIMEOUT, fetch_listing, file_sha256
+from .indexclient import DEFAULT_TIMEOUT, fetch_listing, file_sha256, index_volatile
 from .preflight import FileStep, compare, refusal_message, same_file_key
 from .simpleapi import ProjectListing, body_text, redact_url
 
 __all__ = [
+    "CONFIRM_MAX",
+    "CONFIRM_MIN",
     "SETTLE_PAUSE",
     "SETTLE_READS",
     "Report",
     "Target",
     "Uploader",
+    "confirm_pause",
     "index_session",
+    "overwrite_guard",
     "preflight",
     "publish",
     "read_index",
@@ -67,6 +81,31 @@ SETTLE_READS = 4
 """Readings of the index before a mismatch is believed (module docstring)."""
 SETTLE_PAUSE = 0.5
 """Seconds between those readings."""
+CONFIRM_MIN = 1.0
+CONFIRM_MAX = 15.0
+"""Bounds of the pause before a guarded run's second verification (:func:`confirm_pause`)."""
+NEVER_OVERWRITE_HOSTS = frozenset({"pypi.org", "test.pypi.org"})
+"""Indexes known to take a file name once (PyPI never reuses a name, even after a deletion)."""
+
+
+def confirm_pause(spans: list[float]) -> float:
+    """Seconds to wait before a guarded run verifies again: twice the longest look-up plus
+    upload of this run (a concurrent run's overwrite takes about as long), within
+    [:data:`CONFIRM_MIN`, :data:`CONFIRM_MAX`]."""
+    return min(CONFIRM_MAX, max(CONFIRM_MIN, 2 * max(spans, default=0.0)))
+
+
+def overwrite_guard(session: requests.Session, target: Target) -> tuple[bool | None, bool]:
+    """``(volatile, guard)``: what the index says of overwrites (devpi's ``volatile``; None
+    when it does not say: :func:`.indexclient.index_volatile`), and whether the run must be
+    guarded against concurrent overwrites (every index not known to refuse them)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(target.index_url).hostname or "").lower()
+    if host in NEVER_OVERWRITE_HOSTS:
+        return False, False
+    volatile = index_volatile(session, target.index_url, timeout=target.timeout)
+    return volatile, volatile is not False
 
 
 @dataclass(frozen=True)
@@ -183,23 +222,37 @@ def publish(
     steps: list[FileStep],
     upload_one: Uploader,
     log: Callable[[str], None],
+    *,
+    guard: bool = False,
 ) -> Report:
     """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify.
 
-    ``steps`` must come from :func:`preflight` and hold no refusal.
+    ``steps`` must come from :func:`preflight` and hold no refusal. ``guard``: the index may
+    accept overwrites, so each file is looked up again just before its upload and the
+    verification is repeated after :func:`confirm_pause` (module docstring).
 
     Raises:
         IndexUnavailableError: the index cannot be read again after a failure or for the
             verification (exit 4).
     """
     done = [replace(s, outcome="skipped") if s.action == "skip" else s for s in steps]
+    spans: list[float] = []
     for i, step in enumerate(done):
         if step.action != "upload":
             continue
+        started = time.monotonic()
+        if guard:
+            now = settled_steps(session, target, plan, _refuses_none)[i]
+            if now.action == "skip":
+                done[i] = replace(step, outcome="found-on-index")
+                continue
+            if now.action == "refuse":
+                return _overtaken(plan, done, i, now.index_sha256)
         try:
             status, detail = upload_one(step.file)
         except KeyboardInterrupt:
             raise InterruptedRun(_interrupted_message(done, i)) from None
+        spans.append(time.monotonic() - started)
         if status in (200, 201):
             done[i] = replace(step, outcome="uploaded")
             continue
@@ -208,20 +261,11 @@ def publish(
         if live.action == "skip":
             done[i] = replace(step, outcome="found-on-index")
             continue
+        if live.action == "refuse":
+            return _overtaken(plan, done, i, live.index_sha256)
         rest = [
             replace(s, outcome="not-uploaded") if s.outcome is None else s for s in done[i + 1 :]
         ]
-        if live.action == "refuse":
-            done[i] = replace(step, outcome="failed", index_sha256=live.index_sha256)
-            return Report(
-                plan,
-                (*done[: i + 1], *rest),
-                EXIT_REFUSED,
-                f"{step.file.filename} is now on the index with other bytes (sha256 "
-                f"{live.index_sha256}, ours {step.file.sha256}): another build published it "
-                f"while this one ran, and its bytes are live. {_live_sentence(done[:i])} Find "
-                "which build made them; this run uploads nothing more.",
-            )
         done[i] = replace(step, outcome="failed")
         # 400/409 with the file not listed: the index refuses the name itself (PyPI never takes
         # a file name twice, not even after the file was deleted): a refusal, not an outage.
@@ -241,20 +285,14 @@ def publish(
             f"{_fix_for(status)}",
         )
     final = settled_steps(session, target, plan, _all_on_index)
-    wrong = [f for f in final if f.action != "skip"]
+    if guard and spans and _all_on_index(final):
+        pause = confirm_pause(spans)
+        log(f"verified; verifying again in {pause:.1f} s (the index may accept overwrites)")
+        time.sleep(pause)
+        final = settled_steps(session, target, plan, _all_on_index)
+    wrong = [i for i, f in enumerate(final) if f.action != "skip"]
     if wrong:
-        names = "; ".join(
-            f"{f.file.filename}: "
-            + ("not listed" if f.action == "upload" else f"index sha256 {f.index_sha256}")
-            for f in wrong
-        )
-        return Report(
-            plan,
-            tuple(done),
-            EXIT_REFUSED if any(f.action == "refuse" for f in wrong) else EXIT_NETWORK,
-            f"Verification failed after the upload: {names}. The index does not serve our "
-            "bytes for these files; check the index before re-running.",
-        )
+        return _verify_failed(plan, steps, done, final, wrong)
     uploaded = sum(1 for s in done if s.outcome in ("uploaded", "found-on-index"))
     return Report(
         plan,
@@ -276,15 +314,33 @@ def upload_checked(
     timeout: float,
     log: Callable[[str], None],
     dev_rule: str | None = None,
+    allow_volatile: bool = False,
 ) -> Report:
     """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
-    any file conflicts; the plan alone for a dry run; else :func:`publish` through twine's
-    repository (``settings.create_repository()``, closed afterwards).
+    any file conflicts, or when the index says it replaces files (devpi ``volatile``) and
+    ``allow_volatile`` is false; the plan alone for a dry run; else :func:`publish` through
+    twine's repository (``settings.create_repository()``, closed afterwards), guarded
+    (:func:`overwrite_guard`) unless the index is known to refuse overwrites.
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
+    volatile, guard = overwrite_guard(session, target)
+    log(f"overwrites: index says {'nothing' if volatile is None else f'volatile={volatile}'}")
     steps = preflight(session, target, plan)
+    if volatile and not allow_volatile:
+        return Report(
+            plan,
+            tuple(replace(s, outcome="not-uploaded") for s in steps),
+            EXIT_REFUSED,
+            f"Refused, nothing uploaded: {redact_url(target.index_url)} is a volatile devpi "
+            "index (its configuration says volatile: true): it replaces a file when other "
+            "bytes arrive under the same name, so two runs at once can leave one build's "
+            "wheel next to another build's sdist. Upload to a non-volatile index (devpi index "
+            "<user>/<index> volatile=False), or pass --allow-volatile-index to accept that: "
+            "then every file is checked again before its upload and after a pause at the end, "
+            "and a replaced file is exit 1.",
+        )
     if any(s.action == "refuse" for s in steps):
         return Report(
             plan,
@@ -300,9 +356,69 @@ def upload_checked(
     repository = settings.create_repository()
     try:
         uploader = twine_uploader(repository, quiet_stdout=quiet_stdout, timeout=timeout)
-        return publish(session, target, plan, steps, uploader, log)
+        return publish(session, target, plan, steps, uploader, log, guard=guard)
     finally:
         repository.close()
+
+
+def _overtaken(plan: Plan, done: list[FileStep], i: int, live_sha256: str | None) -> Report:
+    """Another build's bytes are live under ``done[i]``'s name: stop (exit 1)."""
+    step = done[i]
+    rest = [replace(s, outcome="not-uploaded") if s.outcome is None else s for s in done[i + 1 :]]
+    done_i = replace(step, outcome="failed", index_sha256=live_sha256)
+    return Report(
+        plan,
+        (*done[:i], done_i, *rest),
+        EXIT_REFUSED,
+        f"{step.file.filename} is now on the index with other bytes (sha256 "
+        f"{live_sha256}, ours {step.file.sha256}): another build published it "
+        f"while this one ran, and its bytes are live. {_live_sentence(done[:i])} Find "
+        "which build made them; this run uploads nothing more.",
+    )
+
+
+def _verify_failed(
+    plan: Plan,
+    before: list[FileStep],
+    done: list[FileStep],
+    final: list[FileStep],
+    wrong: list[int],
+) -> Report:
+    """The verification after the upload found files that are not ours: exit 1 when any is
+    live with other bytes (torn or replaced), else exit 4 (missing)."""
+    parts = []
+    for i in wrong:
+        f, saw = final[i], before[i].index_sha256 or "nothing"
+        if f.action == "upload":
+            parts.append(f"{f.file.filename}: not listed (ours {f.file.sha256})")
+        else:
+            parts.append(
+                f"{f.file.filename}: live sha256 {f.index_sha256}, ours {f.file.sha256}, "
+                f"the preflight saw {saw}"
+            )
+    names = "; ".join(parts)
+    marked = list(done)
+    for i in wrong:
+        marked[i] = replace(done[i], outcome="failed", index_sha256=final[i].index_sha256)
+    if any(final[i].action == "refuse" for i in wrong):
+        return Report(
+            plan,
+            tuple(marked),
+            EXIT_REFUSED,
+            f"TORN OR REPLACED: after the upload the index serves bytes that are neither ours "
+            f"nor what the preflight saw ({names}). Another run uploaded other bytes under "
+            "these names at the same time and the index accepted the overwrite, or tore the "
+            "writes into a file that matches no build. Check what is live now and replace or "
+            "remove it by hand; upload one version from one run at a time (a CI concurrency "
+            "group) or use an index that refuses overwrites.",
+        )
+    return Report(
+        plan,
+        tuple(marked),
+        EXIT_NETWORK,
+        f"Verification failed after the upload: {names}. The index does not serve our "
+        "bytes for these files; check the index before re-running.",
+    )
 
 
 def _interrupted_message(done: list[FileStep], current: int) -> str:

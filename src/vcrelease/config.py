@@ -16,6 +16,12 @@ Keys (all optional):
   archive metadata; off by default.
 - ``dev-number``: what follows ``.dev`` in a dev release: ``distance``, ``run`` or
   ``commit-time`` (:mod:`vcrelease.version.devnumber`); default by context.
+- ``pin-siblings``: ``true`` (every dependency that is another vcrelease project of the same
+  repository) or a list of such names: each is written into the built metadata as
+  ``name==<its version at this commit>`` (:mod:`vcrelease.version.projects`).
+- ``dependencies``: the project's dependencies (PEP 508 strings) when ``pin-siblings`` is set:
+  ``[project] dependencies`` must then be listed in ``dynamic`` (PEP 621 forbids a back end to
+  change a static field), and the plugins write these, pinned, into the metadata.
 
 Settings left from setuptools-scm, vcs-versioning or hatch-vcs (:mod:`vcrelease.migration`)
 are honoured in a project that uses vcrelease, or refused naming each one without an
@@ -71,6 +77,8 @@ KEYS = (
     "version-file",
     "fallback-version",
     "dev-number",
+    "pin-siblings",
+    "dependencies",
 )
 
 
@@ -90,6 +98,8 @@ class Config:
         dev_number: ``distance``, ``run`` or ``commit-time``, or None when not configured
             (:func:`vcrelease.version.devnumber.choose_dev_number` then picks by context).
         where: where the settings come from, for messages (``[tool.vcrelease] in PATH``).
+        pin_siblings: ``pin-siblings``: False (off), True (every sibling) or the names.
+        dependencies: ``dependencies`` (the unpinned list), or None when not configured.
 
     Scheme names are checked against the installed schemes where they are used
     (:func:`vcrelease.version.schemes.check_scheme`): this module reads no entry points.
@@ -104,6 +114,8 @@ class Config:
     present: bool = False
     dev_number: str | None = None
     where: str = "the defaults"
+    pin_siblings: bool | tuple[str, ...] = False
+    dependencies: tuple[str, ...] | None = None
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
@@ -192,7 +204,10 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
             f"{where}: unknown key {', '.join(repr(k) for k in unknown)}. "
             f"Known keys: {', '.join(KEYS)}."
         )
-    values = {key: _string(section, key, where) for key in KEYS if key in section}
+    lists = ("pin-siblings", "dependencies")
+    values = {
+        key: _string(section, key, where) for key in KEYS if key in section and key not in lists
+    }
     if "tag-prefix" in values:
         if "tag-pattern" in values:
             raise ConfigError(
@@ -210,7 +225,39 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
         present=True,
         where=where,
         dev_number=_check_dev_number(values.get("dev-number"), where),
+        pin_siblings=_check_pin_siblings(section.get("pin-siblings", False), where),
+        dependencies=_check_dependencies(section.get("dependencies"), where),
     )
+
+
+def _check_pin_siblings(value: object, where: str) -> bool | tuple[str, ...]:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise ConfigError(
+        f"{where}: pin-siblings must be true, false or a non-empty list of project names "
+        f'(pin-siblings = ["pkg-b"]), got {value!r}.'
+    )
+
+
+def _check_dependencies(value: object, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f"{where}: dependencies must be a list of requirement strings, got {value!r}."
+        )
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for item in value:
+        try:
+            Requirement(item)
+        except InvalidRequirement as exc:
+            raise ConfigError(
+                f"{where}: dependencies: {item!r} is not a PEP 508 requirement ({exc})."
+            ) from exc
+    return tuple(value)
 
 
 def tag_prefix_pattern(prefix: str) -> str:

@@ -1,7 +1,8 @@
 """The ``vcrelease`` command: its parser and the dispatch to one module per subcommand.
 
 Subcommands: ``version``, ``describe``, ``archival-file`` (:mod:`.version`), ``docker-tags``,
-``ci`` (:mod:`.docker`), ``upload`` (:mod:`.upload`), ``promote`` (:mod:`.promote`),
+``ci`` (:mod:`.docker`), ``projects`` (:mod:`.projects`), ``upload`` (:mod:`.upload`),
+``promote`` (:mod:`.promote`),
 ``channel`` (:mod:`.channel`). Exit codes are those of :mod:`vcrelease.errors` (0 done, 1
 refused by policy, 2 usage/configuration, 3 no version, 4 index or network), plus 70 for an
 internal error (a bug; ``VCRELEASE_DEBUG=1`` shows the traceback): :func:`.common.run_guarded`.
@@ -20,6 +21,8 @@ from .common import run_guarded
 from .docker import add_docker_options, run_ci, run_docker_tags
 from .migrate import add_arguments as add_migrate_arguments
 from .migrate import run as run_migrate
+from .projects import add_arguments as add_projects_arguments
+from .projects import run as run_projects
 from .version import run_archival_file, run_describe, run_version
 
 __all__ = ["LAZY_COMMANDS", "build_parser", "main", "upload_main"]
@@ -67,6 +70,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "migrate", help="switch from setuptools-scm / hatch-vcs: the [tool.vcrelease] table"
     )
     add_migrate_arguments(migrate)
+
+    projects = sub.add_parser(
+        "projects", help="list the repository's projects that use vcrelease, with versions"
+    )
+    add_projects_arguments(projects)
 
     docker = sub.add_parser(
         "docker-tags", help="print the Docker tags and OCI labels of this build"
@@ -137,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ci": run_ci,
         "archival-file": run_archival_file,
         "migrate": run_migrate,
+        "projects": run_projects,
         "upload": _upload,
         "promote": _promote,
         "channel": _channel,

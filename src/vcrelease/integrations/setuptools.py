@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import commit_id, read_pyproject, resolve, uses_vcrelease, version_file_text
+from .pins import pinned
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,6 +84,10 @@ def finalize_distribution_options(dist: Distribution) -> None:
 
     result = resolve(project_dir)
     dist.metadata.version = result.version
+    dependencies = pinned(project_dir, pyproject)  # pin-siblings; "dependencies" is dynamic
+    if dependencies is not None:
+        dist.install_requires = dependencies
+        log.info("vcrelease: dependencies %s", ", ".join(dependencies))
     state = _State(project_dir, result.version, commit_id(result), result.config.version_file)
     setattr(dist, _STATE, state)
     log.info("vcrelease: version %s (from %s)", result.version, result.source)

@@ -43,13 +43,18 @@ class BuildInfo:
         context: the CI context; outside CI, :meth:`BuildContext.local` from the repository
             (branch, the version tag at HEAD when the tree is clean, HEAD's id).
         version: the resolved version (:func:`vcrelease.version.resolve.resolve_version`).
-        release_versions: versions of every version tag in the repository, or None when they
+        release_versions: versions of this project's version tags (those its ``tag-prefix`` /
+            ``tag-pattern`` accepts: in a monorepo, never another project's), or None when they
             cannot all be known (shallow clone, or no repository).
         source: repository URL without credentials (the CI's, else ``remote.origin.url``), or
             None.
         created: the commit time of HEAD (aware, UTC), else ``SOURCE_DATE_EPOCH`` or now.
         facts: what the release policy needs (:func:`repo_facts`), read with the version when
             it came from git, else None.
+        own_tag: in a CI tag build, whether the tag is this project's (its ``tag-prefix`` /
+            ``tag-pattern`` accepts it); False for another project's tag in a monorepo
+            (``hatch-v1.18.0`` while building ``hatchling``). True outside tag builds.
+        head_tag: this project's version tag at HEAD (clean tree), else None.
     """
 
     context: BuildContext
@@ -58,6 +63,8 @@ class BuildInfo:
     source: str | None
     created: datetime
     facts: RepoFacts | None = None
+    own_tag: bool = True
+    head_tag: str | None = None
 
 
 def read_event_payload(env: Mapping[str, str]) -> Mapping[str, Any] | None:
@@ -112,6 +119,8 @@ def _gather(
         context = replace(context, repository_url=source)
     releases: tuple[str, ...] | None = None
     facts: RepoFacts | None = None
+    own_tag: bool = True
+    head_tag: str | None = None
     if repo is not None and state is not None:
         parse_tag = tag_parser(config.tag_pattern)
         tags = repo.version_tags(parse_tag)
@@ -121,7 +130,13 @@ def _gather(
             state.node, state.branch, state.dirty_files, tags, context, parse_tag, state.shallow
         )
     created = state.commit_time if state is not None else build_time(env)
-    return BuildInfo(context, result, releases, source, created, facts)
+    own_tag = not (
+        context.event == "tag"
+        and context.tag is not None
+        and tag_parser(config.tag_pattern)(context.tag) is None
+    )
+    head_tag = state.tag if state is not None and state.distance == 0 and not state.dirty else None
+    return BuildInfo(context, result, releases, source, created, facts, own_tag, head_tag)
 
 
 def docker_tags(
@@ -138,8 +153,22 @@ def docker_tags(
     Raises:
         ConfigError: as :func:`vcrelease.publish.docker.compute_tags`.
     """
+    context = info.context
+    note: str | None = None
+    if not info.own_tag:
+        # Another project's release tag (monorepo): this project's image is tagged as a build
+        # of the commit, by its own tag at HEAD when it has one (a co-released set).
+        context = replace(context, event="manual", tag=info.head_tag, branch=None)
+        note = (
+            f"The tag {info.context.tag} is not one of this project's version tags (its "
+            f"tag-prefix / tag-pattern: {info.version.config.tag_pattern.pattern}), so "
+        ) + (
+            f"the image gets this project's tag at this commit, {info.head_tag}."
+            if info.head_tag is not None
+            else f"the image gets the version alone ({info.version.version})."
+        )
     request = DockerTagRequest(
-        context=info.context,
+        context=context,
         version=info.version.version,
         release_versions=info.release_versions,
         images=images,
@@ -149,7 +178,11 @@ def docker_tags(
         edge_branch=edge_branch,
     )
     labels = oci_labels(info.version.version, info.context.sha, info.created, info.source)
-    return compute_tags(request), labels
+    tags = compute_tags(request)
+    if note is not None:
+        kept = [w for w in tags.warnings if not w.startswith("No branch, tag or pull request")]
+        tags = DockerTags(tags=tags.tags, warnings=[note, *kept])
+    return tags, labels
 
 
 def repo_facts(project_dir: Path, config: Config, context: BuildContext) -> RepoFacts | None:

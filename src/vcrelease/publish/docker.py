@@ -201,7 +201,8 @@ class DockerTagRequest:
     Attributes:
         context: the build (:class:`~vcrelease.ci.BuildContext`).
         version: the PEP 440 version being built.
-        release_versions: versions of all the repository's version tags, or None when unknown
+        release_versions: versions of the project's version tags (its tag pattern: in a monorepo
+            never another project's), or None when unknown
             (shallow clone); stored as a tuple.
         images: image names (``ghcr.io/owner/app``); lower-cased as metadata-action does; none:
             bare tags. Stored as a tuple.

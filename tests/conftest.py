@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import shutil
+import stat
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +18,8 @@ import pytest
 from repobuilder import FIXTURES_DIR as SCENARIO_DIR
 from repobuilder import BuiltRepo, build, load_scenario
 from vcrelease.ci.context import DETECTION_VARIABLES
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 if TYPE_CHECKING:  # imported by the fixtures that need them: requests stays unloaded otherwise
     from faultproxy import FaultProxy
@@ -132,6 +139,78 @@ def make_fault_proxy() -> Iterator[Callable[[str], FaultProxy]]:
     yield make
     for proxy in proxies:
         proxy.close()
+
+
+# --- isolated builds (test_build_e2e.py, test_frontends_e2e.py) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def vcrelease_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding a wheel of this checkout (built once per session)."""
+    outdir = tmp_path_factory.mktemp("wheelhouse")
+    # No isolation: hatchling (our build backend) is a test dependency, so this takes a second.
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", outdir, REPO_ROOT],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    wheels = list(outdir.glob("vcrelease-*.whl"))
+    assert len(wheels) == 1, wheels
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def build_env(
+    vcrelease_wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """Environment for ``python -m build``: our wheel offered to pip, no git on PATH.
+
+    pip finds vcrelease in the wheelhouse (the package index has no project of that name),
+    pinned to this checkout's version by a constraint so that an index never wins.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VCRELEASE_", "SETUPTOOLS_SCM_", "VCS_VERSIONING_", "GIT_"))
+        and k not in DETECTION_VARIABLES  # session-scoped: made before the autouse fixture runs
+    }
+    links = [str(vcrelease_wheelhouse)]
+    if env.get("PIP_FIND_LINKS"):
+        links.append(env["PIP_FIND_LINKS"])
+    env["PIP_FIND_LINKS"] = " ".join(links)
+
+    (wheel,) = vcrelease_wheelhouse.glob("vcrelease-*.whl")
+    our_version = wheel.name.split("-")[1]
+    constraints = tmp_path_factory.mktemp("constraints") / "constraints.txt"
+    constraints.write_text(f"vcrelease=={our_version}\n", encoding="utf-8")
+    env["PIP_CONSTRAINT"] = " ".join(filter(None, [env.get("PIP_CONSTRAINT"), str(constraints)]))
+
+    # The same for uv (uv build, uv pip install): the wheelhouse, the pin for build environments.
+    env["UV_FIND_LINKS"] = str(vcrelease_wheelhouse)
+    env["UV_BUILD_CONSTRAINT"] = str(constraints)
+    env["PATH"] = path_without_git(tmp_path_factory.mktemp("bin"))
+    assert shutil.which("git", path=env["PATH"]) is None
+    return env
+
+
+def path_without_git(bindir: Path) -> str:
+    """``PATH`` minus every directory that holds a ``git``, plus ``python`` in ``bindir``.
+
+    ``python`` is a small script that execs this interpreter (a symlink would lose the
+    virtual environment: Python finds ``pyvenv.cfg`` next to the path it was started as).
+    """
+    for name in ("python", "python3"):
+        script = bindir / name
+        script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    kept = [
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and shutil.which("git", path=entry) is None
+    ]
+    return os.pathsep.join([str(bindir), *kept])
 
 
 # --- hypothesis profiles (property tests, tests/test_version_oracle.py) ------------------------

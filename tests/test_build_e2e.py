@@ -3,8 +3,8 @@
 The slow tests run isolated builds (the default of ``python -m build``): the frontend makes a
 fresh virtual environment and pip installs ``build-system.requires`` into it, setuptools or
 hatchling from the package index and vcrelease from a wheel of this checkout, built once per
-session and offered through ``PIP_FIND_LINKS``. ``git`` is not on ``PATH`` during those builds:
-vcrelease reads the repository with dulwich.
+session and offered through ``PIP_FIND_LINKS`` (the ``build_env`` fixture, ``conftest.py``).
+``git`` is not on ``PATH`` during those builds: vcrelease reads the repository with dulwich.
 
 The fast tests at the end call the plugins in this process, on the same samples.
 """
@@ -17,7 +17,6 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tarfile
@@ -28,7 +27,6 @@ from typing import Any
 import pytest
 
 from gitutil import git
-from vcrelease.ci.context import DETECTION_VARIABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -124,72 +122,6 @@ def built(outdir: Path) -> list[str]:
 
 
 # --- isolated builds -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def vcrelease_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory holding a wheel of this checkout (built once per session)."""
-    outdir = tmp_path_factory.mktemp("wheelhouse")
-    # No isolation: hatchling (our build backend) is a test dependency, so this takes a second.
-    done = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", outdir, REPO_ROOT],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    wheels = list(outdir.glob("vcrelease-*.whl"))
-    assert len(wheels) == 1, wheels
-    return outdir
-
-
-@pytest.fixture(scope="session")
-def build_env(
-    vcrelease_wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, str]:
-    """Environment for ``python -m build``: our wheel offered to pip, no git on PATH.
-
-    pip finds vcrelease in the wheelhouse (the package index has no project of that name),
-    pinned to this checkout's version by a constraint so that an index never wins.
-    """
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("VCRELEASE_", "SETUPTOOLS_SCM_", "VCS_VERSIONING_", "GIT_"))
-        and k not in DETECTION_VARIABLES  # session-scoped: made before the autouse fixture runs
-    }
-    links = [str(vcrelease_wheelhouse)]
-    if env.get("PIP_FIND_LINKS"):
-        links.append(env["PIP_FIND_LINKS"])
-    env["PIP_FIND_LINKS"] = " ".join(links)
-
-    (wheel,) = vcrelease_wheelhouse.glob("vcrelease-*.whl")
-    our_version = wheel.name.split("-")[1]
-    constraints = tmp_path_factory.mktemp("constraints") / "constraints.txt"
-    constraints.write_text(f"vcrelease=={our_version}\n", encoding="utf-8")
-    env["PIP_CONSTRAINT"] = " ".join(filter(None, [env.get("PIP_CONSTRAINT"), str(constraints)]))
-
-    env["PATH"] = path_without_git(tmp_path_factory.mktemp("bin"))
-    assert shutil.which("git", path=env["PATH"]) is None
-    return env
-
-
-def path_without_git(bindir: Path) -> str:
-    """``PATH`` minus every directory that holds a ``git``, plus ``python`` in ``bindir``.
-
-    ``python`` is a small script that execs this interpreter (a symlink would lose the
-    virtual environment: Python finds ``pyvenv.cfg`` next to the path it was started as).
-    """
-    for name in ("python", "python3"):
-        script = bindir / name
-        script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
-        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    kept = [
-        entry
-        for entry in os.environ.get("PATH", "").split(os.pathsep)
-        if entry and shutil.which("git", path=entry) is None
-    ]
-    return os.pathsep.join([str(bindir), *kept])
 
 
 def python_build(
@@ -432,6 +364,11 @@ def test_hatch_version_source_and_hook_in_process(tmp_path: Path) -> None:
         (editable_path,) = WheelBuilder(str(repo)).build(directory=str(out), versions=["editable"])
         editable = wheel_members(Path(editable_path))
         assert not any(name.endswith("_version.py") for name in editable)
+        # ... it is in the work tree instead (git ignores it), as hatch-vcs leaves it.
+        values = version_file_values((repo / VERSION_FILE).read_bytes())
+        assert values["__version__"] == "1.2.4.dev5"
+        assert git(repo, "status", "--porcelain") == ""
+        (repo / VERSION_FILE).unlink()
     assert_clean(repo)
 
 

@@ -24,13 +24,7 @@ from pathlib import Path
 import pytest
 
 from gitutil import git, run
-from test_build_e2e import (  # noqa: F401 - the fixtures are used by name
-    build_env,
-    build_ok,
-    sdist_members,
-    vcrelease_wheelhouse,
-    wheel_members,
-)
+from test_build_e2e import build_ok, sdist_members, wheel_members
 from test_ci_versions import github
 from vcrelease import git as vgit
 from vcrelease.config import load_config, read_pyproject
@@ -295,7 +289,7 @@ def test_docker_tags_on_a_release_tag_of_another_project(mono: Path) -> None:
 @pytest.mark.slow
 def test_build_pins_siblings_in_sdist_and_wheel(
     mono: Path,
-    build_env: dict[str, str],  # noqa: F811 - the fixture
+    build_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     """``python -m build`` (sdist, then the wheel from the sdist, without git) of pkg-a

@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Upload a release once: never overwrite, skip identical files, check all "
         "files before uploading any, and never release from a racing CI build.",
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"vc-upload {__version__}")
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run_guarded(

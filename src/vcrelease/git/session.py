@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
 from .history import read_history, version_tags
@@ -23,6 +24,9 @@ from .refs import Refs, read_refs
 from .repository import GitRepo, find_work_tree
 from .status import dirty_files
 from .walk import read_commit
+
+if TYPE_CHECKING:
+    from .ignore import PathStatus
 
 __all__ = ["Repository", "describe", "open_repository"]
 
@@ -173,6 +177,18 @@ class Repository:
         if prefix == ".":
             return tuple(paths)
         return tuple(p for p in paths if p.startswith(prefix + "/"))
+
+    def path_status(self, relative: str) -> PathStatus:
+        """``tracked``, ``ignored`` (by ``.gitignore``, ``info/exclude``, ``core.excludesFile``)
+        or ``untracked``: the work-tree path ``relative`` (``/``-separated, relative to
+        :attr:`root`) as ``git status`` sees it (:func:`vcrelease.git.ignore.path_status`).
+
+        Raises:
+            RepositoryError: as :attr:`files`; the index cannot be read.
+        """
+        from .ignore import path_status  # off the version's path
+
+        return path_status(self.files, relative)
 
     def remote_url(self, remote: str = "origin") -> str | None:
         """``remote.<remote>.url`` from the config, as written (may hold credentials: strip

@@ -23,7 +23,7 @@ from .attributes import for_repository
 from .indexfile import UnsupportedIndex, parse_index
 from .repository import GitRepo
 
-__all__ = ["tracked_paths"]
+__all__ = ["index_paths", "tracked_paths"]
 
 _GITLINK = 0o160000
 _EXPORT_IGNORE = b"export-ignore"
@@ -59,6 +59,11 @@ def _index_entries(repo: GitRepo) -> list[tuple[int, str]]:
         seen.add(entry.path)
         out.append((entry.mode, os.fsdecode(entry.path)))
     return out
+
+
+def index_paths(repo: GitRepo) -> set[str]:
+    """Every path the index holds (any stage, submodules as their gitlink path)."""
+    return {name for _, name in _index_entries(repo)}
 
 
 def tracked_paths(repo: GitRepo) -> list[str]:

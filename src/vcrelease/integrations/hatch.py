@@ -10,10 +10,10 @@ Build hook (writes ``version-file`` from ``[tool.vcrelease]`` into the sdist and
     [tool.hatch.build.hooks.vcrelease]
 
 The hook renders the file into a temporary directory and hands it to hatchling through
-``build_data["force_include"]``: the source tree is never written to, so the work tree stays
-clean (``git status --porcelain`` shows nothing new). Editable wheels get no version file:
-they import the package from the source tree, where no file is written; read the version with
-``importlib.metadata.version()`` there.
+``build_data["force_include"]``: the source tree is not written to, so the work tree stays
+clean (``git status --porcelain`` shows nothing new). Editable wheels (``version ==
+"editable"``) import the package from the source tree: there the file is written into the
+work tree, where git ignores it (:mod:`vcrelease.integrations.editable`).
 
 Settings live in ``[tool.vcrelease]``; the hatch tables take no options.
 """
@@ -82,12 +82,6 @@ class VcreleaseBuildHook(BuildHookInterface[Any]):
                 project's version.
             build_data: hatchling's mutable build data.
         """
-        if self.target_name == "wheel" and version == "editable":
-            self.app.display_debug(
-                "vcrelease: editable wheel, no version file (the package is imported from the "
-                "source tree, which vcrelease never writes to)"
-            )
-            return
         root = Path(self.root)
         result = resolve(root)
         relative = result.config.version_file
@@ -99,6 +93,19 @@ class VcreleaseBuildHook(BuildHookInterface[Any]):
                 "the hook's table.",
                 2,
             )
+        if self.target_name == "wheel" and version == "editable":
+            # The package is imported from the source tree: the file goes there, where git
+            # ignores it (as hatch-vcs leaves it), rewritten on every editable install.
+            from .editable import write_editable_version_file
+
+            same = Version(self.metadata.version) == Version(result.version)
+            node = commit_id(result) if same else None
+            written = write_editable_version_file(
+                root, relative, self.metadata.version, node, self.app.display_warning
+            )
+            if written is not None:
+                self.app.display_debug(f"vcrelease: wrote {written} (editable install)")
+            return
         distribution_path = self.build_config.get_distribution_path(relative)
         if self.target_name == "wheel" and "/" not in distribution_path.replace("\\", "/"):
             # A top-level file would land in site-packages itself: sdist only, as with

@@ -6,11 +6,13 @@ built where vcrelease is installed. The hook does nothing unless the project opt
 ``pyproject.toml`` has a ``[tool.vcrelease]`` table and ``[project] dynamic`` lists
 ``version``.
 
-When ``version-file`` is configured, the file is written into what is built and never into
-the source tree: into ``build_py``'s ``build_lib`` (so into the wheel) and into the sdist's
-release tree. The project's own ``build_py`` and ``sdist`` classes (``cmdclass`` in
-``setup.py`` or ``[tool.setuptools.cmdclass]``) are kept: ours is a mixin put in front of them
-when setuptools looks the command up.
+When ``version-file`` is configured, the file is written into what is built: into
+``build_py``'s ``build_lib`` (so into the wheel) and into the sdist's release tree. An editable
+install (``build_py`` in ``editable_mode``, run by ``editable_wheel``) imports from the source
+tree, so there the file is written into the work tree, where git ignores it
+(:mod:`vcrelease.integrations.editable`). The project's own ``build_py`` and ``sdist``
+classes (``cmdclass`` in ``setup.py`` or ``[tool.setuptools.cmdclass]``) are kept: ours is a
+mixin put in front of them when setuptools looks the command up.
 
 A wheel built from the sdist keeps the sdist's version: the core reads ``PKG-INFO``.
 """
@@ -119,8 +121,21 @@ class _VersionFileBuildPy(_BuildPy):  # type: ignore[misc,unused-ignore]
     """
 
     def run(self) -> None:
-        super().run()
         state = _state(self.distribution)
+        if getattr(self, "editable_mode", False):
+            # editable_wheel: the package is imported from the source tree; write the file
+            # there (where git ignores it) before the modules are listed.
+            if state is not None and state.version_file is not None:
+                from .editable import write_editable_version_file
+
+                written = write_editable_version_file(
+                    state.project_dir, state.version_file, state.version, state.node, log.warning
+                )
+                if written is not None:
+                    log.info("vcrelease: wrote %s (editable install)", written)
+            super().run()
+            return
+        super().run()
         if state is None or state.version_file is None:
             return
         target = self._vcrelease_target(state.version_file)

@@ -1,4 +1,4 @@
-"""The version file the build plugins write into built artifacts (never into the source tree).
+"""The version file the build plugins write into built artifacts (and, editable, the work tree).
 
 A ``.py`` file defines ``__version__`` (str), ``__version_tuple__`` (tuple of int and str
 parts, as setuptools-scm writes it: its docs, "version_file" and the ``version_tuple``

@@ -2,7 +2,7 @@
 
 try:
     from ._version import __commit_id__, __version__
-except ImportError:  # an editable install or a plain checkout: no version file there
+except ImportError:  # a plain checkout, never built or installed: no version file yet
     from importlib.metadata import version as _version
 
     __version__ = _version("sample")

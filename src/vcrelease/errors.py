@@ -26,18 +26,25 @@ import re
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 __all__ = [
+    "EXIT_CREDENTIALS",
     "EXIT_NETWORK",
     "EXIT_NO_VERSION",
     "EXIT_OK",
     "EXIT_REFUSED",
     "EXIT_USAGE",
+    "MASK",
+    "MIN_SECRET_LENGTH",
     "ConfigError",
+    "CredentialsRejectedError",
+    "InterruptedRun",
     "NoVersionError",
     "RepositoryError",
     "ShallowCloneError",
     "TagBuildError",
     "VcreleaseError",
     "redact_text",
+    "register_secret",
+    "register_url_credentials",
 ]
 
 EXIT_OK = 0

@@ -129,13 +129,15 @@ def agree(mine: Answer | str, want: Answer, winners: set[str]) -> bool:
 
 
 def scm_versions(path: Path, config: Path) -> tuple[str, str]:
-    def run(*args: str) -> str:
+    def run(*args: str, cwd: Path = path) -> str:
         done = subprocess.run(
-            [sys.executable, *args], cwd=path, env=env(), capture_output=True, text=True
+            [sys.executable, *args], cwd=cwd, env=env(), capture_output=True, text=True
         )
         return done.stdout.strip() or f"error: {done.stderr.strip().splitlines()[-1:]}"
 
-    scm = run("-m", "setuptools_scm", "-c", str(config), "--root", str(path))
+    # Outside the checkout: `python -m` puts the current directory first on sys.path, and
+    # setuptools-scm's own repository would shadow the installed setuptools-scm with its source.
+    scm = run("-m", "setuptools_scm", "-c", str(config), "--root", str(path), cwd=config.parent)
     mine = run("-c", f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); "
                "from vcrelease.cli import main; sys.exit(main(['version', '.']))")  # fmt: skip
     return mine, scm

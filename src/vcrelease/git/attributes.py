@@ -272,7 +272,7 @@ def for_repository(repo: GitRepo) -> Attributes:
 def _stage0_blobs(repo: GitRepo) -> dict[bytes, bytes]:
     """Index path -> blob id of the index's ``.gitattributes`` entries."""
     try:
-        with open(os.path.join(repo.git_dir, "index"), "rb") as f:
+        with open(repo.index_path, "rb") as f:
             entries = parse_index(f.read())[0]
     except (OSError, ValueError, UnsupportedIndex, struct.error):
         return {b"": b""}

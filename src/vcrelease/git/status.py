@@ -68,15 +68,17 @@ def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> 
             or a required filter failed.
     """
     ignored = frozenset(ignore)
-    path = os.path.join(repo.git_dir, "index")
+    path = repo.index_path
     try:
         with open(path, "rb") as f:
             index_mtime = os.fstat(f.fileno()).st_mtime_ns
             data = f.read()
     except FileNotFoundError:
-        return []
+        # No index (``rm .git/index``, a clone with --no-checkout, GIT_INDEX_FILE naming no
+        # file): git reads an empty index, so every file of HEAD is a staged deletion.
+        index_mtime, data = 0, None
     try:
-        entries, cache_tree, any_extended = parse_index(data)
+        entries, cache_tree, any_extended = ([], None, False) if data is None else parse_index(data)
     except UnsupportedIndex as exc:
         hint = (
             "a split index (core.splitIndex); run `git update-index --no-split-index`"

@@ -299,8 +299,13 @@ class GitRepo:
         """The object store (packs, loose objects, alternates), opened on first use."""
         if self._objects is None:
             from .objects import ObjectStore  # here: objects.py reads files through this module
+            from .partial import promisor_remote
 
-            self._objects = ObjectStore(os.path.join(self.common_dir, "objects"), self.dulwich)
+            self._objects = ObjectStore(
+                os.path.join(self.common_dir, "objects"),
+                self.dulwich,
+                lambda: promisor_remote(self.config),
+            )
         return self._objects
 
     def dulwich(self) -> Repo:

@@ -121,7 +121,7 @@ def _staged(
     changed: list[bytes] = []
 
     def tree_entries(oid: RawId) -> list[TreeEntry]:
-        kind, data = store.read(to_hex(oid))
+        kind, data = store.read_needed(to_hex(oid), "the tree (of HEAD, for the dirty check)")
         if kind != OBJ_TREE:
             raise ValueError(f"{oid.hex()} is not a tree")
         return parse_tree(data)
@@ -355,7 +355,8 @@ def _checkin(repo: GitRepo, config: GitConfig) -> Checkin:
     store = repo.objects
 
     def blob(oid: bytes) -> bytes:
-        return store.read(to_hex(RawId(oid)))[1]
+        what = "the blob (the index's copy of a file whose stat data changed, for the dirty check)"
+        return store.read_needed(to_hex(RawId(oid)), what)[1]
 
     attributes = for_repository(repo)
     return Checkin(os.fsencode(repo.root), config, attributes, blob, repo.untrusted())

@@ -53,6 +53,9 @@ def read_commit(store: ObjectStore, sha: HexId, root: Path) -> tuple[HexId, tupl
     try:
         return store.commit(sha)
     except KeyError as exc:
+        hint = store.explain_missing(sha, "the commit")
+        if hint is not None:
+            raise RepositoryError(f"{root}: {hint}") from exc
         raise RepositoryError(
             f"{root}: commit {sha.decode()} is missing from the object store. The clone is "
             "incomplete or corrupt; re-clone it or run `git fsck`."

@@ -82,10 +82,20 @@ def _explain(result: VersionResult) -> list[str]:
         return lines
     if state.candidates:
         lines.append("version tags reached from HEAD (nearest first):")
+        winner = next((c for c in state.candidates if c.name == state.tag), None)
         for c in state.candidates:
-            mark = "*" if c.name == state.tag else " "
-            bound = "" if c.name == state.tag else " or more"
-            lines.append(f"  {mark} {c.name} -> {c.version}, {c.distance}{bound} commits back")
+            mark = "*" if c is winner else " "
+            bound = note = ""
+            if winner is None or c is winner:
+                pass
+            elif c.commit != winner.commit:
+                bound = " or more"
+            elif _same_version(c.version, winner.version):
+                note = f" (same commit, same version: {winner.name} is first in byte order)"
+            else:
+                note = f" (same commit: {winner.name} is the higher version)"
+            back = f"{c.distance}{bound} commits back{note}"
+            lines.append(f"  {mark} {c.name} -> {c.version}, {back}")
     else:
         lines.append(f"no version tag reached from HEAD; counting all {state.distance} commits")
     lines.append(f"winner: {state.tag or '(none)'}; distance: {state.distance}")
@@ -99,6 +109,12 @@ def _explain(result: VersionResult) -> list[str]:
     else:
         lines.append("clean: no tracked file differs from HEAD")
     return lines
+
+
+def _same_version(a: str, b: str) -> bool:
+    from packaging.version import Version  # the candidates' versions parsed already
+
+    return Version(a) == Version(b)
 
 
 def _dev_rule(dev_number: DevNumber) -> str:

@@ -262,7 +262,10 @@ def for_repository(repo: GitRepo) -> Attributes:
         if not index:
             index.update(_stage0_blobs(repo))
         oid = index.get(path)
-        return None if oid is None else repo.objects.read(to_hex(RawId(oid)))[1]
+        if oid is None:
+            return None
+        what = f"the blob of {os.fsdecode(path)} (attributes the index holds)"
+        return repo.objects.read_needed(to_hex(RawId(oid)), what)[1]
 
     return Attributes(
         os.fsencode(repo.root), os.path.join(repo.common_dir, "info"), global_file, from_index
@@ -272,7 +275,7 @@ def for_repository(repo: GitRepo) -> Attributes:
 def _stage0_blobs(repo: GitRepo) -> dict[bytes, bytes]:
     """Index path -> blob id of the index's ``.gitattributes`` entries."""
     try:
-        with open(os.path.join(repo.git_dir, "index"), "rb") as f:
+        with open(repo.index_path, "rb") as f:
             entries = parse_index(f.read())[0]
     except (OSError, ValueError, UnsupportedIndex, struct.error):
         return {b"": b""}

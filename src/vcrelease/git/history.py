@@ -61,6 +61,9 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
                 found = exact_walk(head, tags, reader)
         except KeyError as exc:  # from the walk's direct reader (see CommitReader.fast_read)
             sha = exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"?"
+            hint = store.explain_missing(sha, "a commit of the history (to count the distance)")
+            if hint is not None:
+                raise RepositoryError(f"{root}: {hint}") from exc
             raise RepositoryError(
                 f"{root}: commit {sha.decode('ascii', 'replace')} is missing from the object "
                 "store. The clone is incomplete or corrupt; re-clone it or run `git fsck`."

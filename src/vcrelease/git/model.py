@@ -53,7 +53,9 @@ class Describe:
         branch: the checked-out branch (``main``, ``feature/x``), None on a detached HEAD.
         commit_time: committer time of HEAD (aware datetime, UTC).
         shallow: the repository is a shallow clone.
-        candidates: reachable version tags the walk met, nearest first.
+        candidates: reachable version tags the walk met, nearest first; every version tag
+            on a commit met is listed, in the order that decides between them (highest
+            version, then the name first in byte order), so the winner comes first.
         root: the work tree's top directory.
     """
 

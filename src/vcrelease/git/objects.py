@@ -65,10 +65,38 @@ class ObjectStore:
     Missing objects raise ``KeyError``; a corrupt object raises ``ValueError``.
     """
 
-    def __init__(self, objects_dir: str, dulwich: Callable[[], Repo]) -> None:
+    def __init__(
+        self,
+        objects_dir: str,
+        dulwich: Callable[[], Repo],
+        promisor: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self._dirs = object_dirs(objects_dir)
         self._packs: list[Pack] | None = None
         self._dulwich = dulwich
+        self._promisor = promisor
+
+    def explain_missing(self, hexsha: bytes, what: str) -> str | None:
+        """Why the object ``hexsha`` is missing when the repository is a partial clone (the
+        message of :func:`vcrelease.git.partial.missing_in_partial_clone`, ``what`` saying
+        what the object is and what needs it); None otherwise. Reads the config only here."""
+        remote = self._promisor()
+        if remote is None:
+            return None
+        from .partial import missing_in_partial_clone
+
+        return missing_in_partial_clone(remote, hexsha.decode("ascii", "replace"), what)
+
+    def read_needed(self, hexsha: HexId, what: str) -> tuple[int, bytes]:
+        """:meth:`read`, a missing object of a partial clone raised as the
+        :class:`~vcrelease.errors.RepositoryError` that says so (:meth:`explain_missing`)."""
+        try:
+            return self.read(hexsha)
+        except KeyError:
+            hint = self.explain_missing(hexsha, what)
+            if hint is None:
+                raise
+            raise RepositoryError(hint) from None
 
     def close(self) -> None:
         for pack in self._packs or ():

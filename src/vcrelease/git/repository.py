@@ -26,17 +26,93 @@ if TYPE_CHECKING:
 
     from .objects import ObjectStore
 
-__all__ = ["GitRepo", "find_work_tree", "open_dulwich", "read_optional", "untrusted_reason"]
+__all__ = [
+    "GitRepo",
+    "environment_layout",
+    "find_work_tree",
+    "open_dulwich",
+    "read_optional",
+    "untrusted_reason",
+]
 
 
 def find_work_tree(start: Path) -> Path | None:
-    """The nearest directory at or above ``start`` holding ``.git`` (a directory or a file),
-    resolved (absolute, symlinks followed); None when there is none."""
+    """The top of the work tree, as git finds it: the one the environment names
+    (:func:`environment_layout`: ``GIT_DIR``, ``GIT_WORK_TREE``), else the nearest directory
+    at or above ``start`` holding ``.git`` (a directory or a file). Resolved (absolute,
+    symlinks followed); None when there is none (or ``GIT_DIR`` names a bare repository)."""
+    layout = environment_layout()
+    if layout is not None:
+        return layout[0]
+    return _discover(start)
+
+
+def _discover(start: Path) -> Path | None:
     current = start.resolve()
     for candidate in (current, *current.parents):
         if (candidate / ".git").exists():
             return candidate
     return None
+
+
+def environment_layout() -> tuple[Path | None, str | None] | None:
+    """(work tree top, repository directory) as ``GIT_DIR`` and ``GIT_WORK_TREE`` choose them
+    (``git help git``, "ENVIRONMENT"; ``setup.c``); None when neither is set.
+
+    ``GIT_DIR`` (relative to the current directory) is the repository directory; the work
+    tree is then ``GIT_WORK_TREE``, else ``core.worktree`` (relative to the repository
+    directory), else none when ``core.bare`` is true, else the current directory.
+    ``GIT_WORK_TREE`` alone: the repository is found from the current directory, as git
+    finds it, and the work tree is ``GIT_WORK_TREE``. The repository directory is None when
+    it is the work tree's ``.git``.
+    """
+    env = os.environ
+    git_dir_env = env.get("GIT_DIR") or None
+    work_tree_env = env.get("GIT_WORK_TREE") or None
+    if git_dir_env is None and work_tree_env is None:
+        return None
+    if git_dir_env is None:
+        found = _discover(Path.cwd())
+        if found is None:
+            return None
+        git_dir = str(found / ".git")
+        if os.path.isfile(git_dir):
+            git_dir = _gitdir_file(found, git_dir)
+        return Path(work_tree_env or ".").resolve(), git_dir
+    git_dir = os.path.abspath(git_dir_env)
+    if work_tree_env is not None:
+        return Path(work_tree_env).resolve(), git_dir
+    config = GitConfig.load(_common_dir(git_dir), git_dir)
+    configured = config.get(b"core", None, b"worktree")
+    if configured is not None:
+        return Path(git_dir, os.fsdecode(configured.value)).resolve(), git_dir
+    if config.boolean(b"core", b"bare", False):
+        return None, git_dir
+    return Path.cwd().resolve(), git_dir
+
+
+def _gitdir_file(root: Path | str, dot_git: str) -> str:
+    """The repository directory a ``gitdir: <path>`` file names.
+
+    Raises:
+        OSError: the file does not start with ``gitdir:``.
+    """
+    with open(dot_git, "rb") as f:
+        line = f.read().decode("utf-8", "replace").strip()
+    if not line.startswith("gitdir:"):
+        raise OSError(f"{dot_git} does not start with 'gitdir:'")
+    return os.path.join(root, line[len("gitdir:") :].strip())
+
+
+def _common_dir(git_dir: str) -> str:
+    """The common directory of ``git_dir``: ``GIT_COMMON_DIR`` when the caller applies the
+    environment (see :meth:`GitRepo.open`), else the ``commondir`` file's, else ``git_dir``."""
+    try:
+        with open(os.path.join(git_dir, "commondir"), "rb") as f:
+            common = f.read().decode("utf-8", "replace").strip()
+        return os.path.normpath(os.path.join(git_dir, common))
+    except (FileNotFoundError, NotADirectoryError):
+        return git_dir
 
 
 def open_dulwich(root: Path) -> Repo:
@@ -122,40 +198,58 @@ class GitRepo:
             ``git_dir`` except in a linked worktree).
     """
 
-    def __init__(self, root: Path, git_dir: str, common_dir: str) -> None:
+    def __init__(
+        self, root: Path, git_dir: str, common_dir: str, index_file: str | None = None
+    ) -> None:
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
+        self.index_path = index_file or os.path.join(git_dir, "index")
+        """The index file: ``GIT_INDEX_FILE`` when the environment chose the repository
+        (relative to the work tree's top, as git reads it), else ``<git_dir>/index``. The one
+        place every reader of the index (the dirty check, the sdist file list, attributes)
+        takes its path from."""
         self._config: GitConfig | None = None
         self._objects: ObjectStore | None = None
         self._dulwich: Repo | None = None
         self._untrusted: tuple[str | None] | None = None
+        self._from_environment = False
 
     @classmethod
-    def open(cls, root: Path) -> GitRepo:
+    def open(cls, root: Path, *, environment: bool = False) -> GitRepo:
         """Find the repository directories of the work tree ``root``.
+
+        With ``environment`` (the repository a command works on; never a submodule, for which
+        git clears these variables), ``GIT_DIR`` and ``GIT_WORK_TREE`` choose the repository
+        directory when they name this work tree (:func:`environment_layout`),
+        ``GIT_COMMON_DIR`` the common directory (relative to the current directory) and
+        ``GIT_INDEX_FILE`` the index file (relative to ``root``), as for git.
 
         Raises:
             RepositoryError: ``root/.git`` is neither a repository directory nor a
                 ``gitdir:`` file naming one, or the repository uses SHA-256 object ids.
         """
         dot_git = os.path.join(root, ".git")
+        layout = environment_layout() if environment else None
+        if layout is not None and layout[0] != Path(root).resolve():
+            layout = None  # the environment names another work tree: not this one's
+        index_file = None
         try:
-            if os.path.isdir(dot_git):
+            if layout is not None and layout[1] is not None:
+                git_dir = layout[1]
+                dot_git = git_dir
+            elif os.path.isdir(dot_git):
                 git_dir = dot_git
             else:
-                with open(dot_git, "rb") as f:
-                    line = f.read().decode("utf-8", "replace").strip()
-                if not line.startswith("gitdir:"):
-                    raise OSError(f"{dot_git} does not start with 'gitdir:'")
-                git_dir = os.path.join(root, line[len("gitdir:") :].strip())
-            common_dir = git_dir
-            try:
-                with open(os.path.join(git_dir, "commondir"), "rb") as f:
-                    common = f.read().decode("utf-8", "replace").strip()
-                common_dir = os.path.normpath(os.path.join(git_dir, common))
-            except FileNotFoundError:
-                pass
+                git_dir = _gitdir_file(root, dot_git)
+            common_dir = _common_dir(git_dir)
+            if environment:
+                common_env = os.environ.get("GIT_COMMON_DIR")
+                if common_env:
+                    common_dir = os.path.abspath(common_env)
+                index_env = os.environ.get("GIT_INDEX_FILE")
+                if index_env:
+                    index_file = os.path.join(root, index_env)
             if not os.path.isfile(os.path.join(git_dir, "HEAD")):
                 raise OSError(f"no HEAD file in {git_dir}")
             if not os.path.isdir(os.path.join(common_dir, "objects")):
@@ -171,7 +265,9 @@ class GitRepo:
                 f"{root} uses SHA-256 object ids, which vcrelease cannot read yet. Build from "
                 "an sdist, or set VCRELEASE_PRETEND_VERSION."
             )
-        return cls(root, git_dir, common_dir)
+        repo = cls(root, git_dir, common_dir, index_file)
+        repo._from_environment = git_dir != os.path.join(root, ".git") and layout is not None
+        return repo
 
     @property
     def config(self) -> GitConfig:
@@ -203,8 +299,13 @@ class GitRepo:
         """The object store (packs, loose objects, alternates), opened on first use."""
         if self._objects is None:
             from .objects import ObjectStore  # here: objects.py reads files through this module
+            from .partial import promisor_remote
 
-            self._objects = ObjectStore(os.path.join(self.common_dir, "objects"), self.dulwich)
+            self._objects = ObjectStore(
+                os.path.join(self.common_dir, "objects"),
+                self.dulwich,
+                lambda: promisor_remote(self.config),
+            )
         return self._objects
 
     def dulwich(self) -> Repo:
@@ -215,7 +316,9 @@ class GitRepo:
             RepositoryError: dulwich cannot open the repository.
         """
         if self._dulwich is None:
-            self._dulwich = open_dulwich(self.root)
+            # GIT_DIR elsewhere: dulwich opens the repository directory itself
+            where = Path(self.git_dir) if self._from_environment else self.root
+            self._dulwich = open_dulwich(where)
         return self._dulwich
 
     def remote_url(self, remote: str = "origin") -> str | None:

@@ -21,7 +21,7 @@ from .history import read_history, version_tags
 from .ids import HexId
 from .model import Describe, HeadState, History, ParseTag, VersionTag
 from .refs import Refs, read_refs
-from .repository import GitRepo, find_work_tree
+from .repository import GitRepo, environment_layout, find_work_tree
 from .status import dirty_files
 from .walk import read_commit
 
@@ -71,7 +71,7 @@ class Repository:
             RepositoryError: no readable repository at :attr:`root`, or a SHA-256 one.
         """
         if self._files is None:
-            self._files = GitRepo.open(self.root)
+            self._files = GitRepo.open(self.root, environment=True)
         return self._files
 
     @property
@@ -210,6 +210,12 @@ def open_repository(path: Path) -> Repository:
         RepositoryError: ``path`` is not inside a git work tree (no ``.git`` at or above it).
     """
     root = find_work_tree(path)
+    if root is None and environment_layout() is not None:
+        raise RepositoryError(
+            "GIT_DIR or GIT_WORK_TREE is set and names no work tree (a bare repository, or "
+            "GIT_WORK_TREE without a repository found from the current directory). Set "
+            "GIT_WORK_TREE to the work tree, or unset the variables."
+        )
     if root is None:
         raise RepositoryError(
             f"{path} is not inside a git work tree (no .git found here or above). "

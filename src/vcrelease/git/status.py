@@ -68,15 +68,17 @@ def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> 
             or a required filter failed.
     """
     ignored = frozenset(ignore)
-    path = os.path.join(repo.git_dir, "index")
+    path = repo.index_path
     try:
         with open(path, "rb") as f:
             index_mtime = os.fstat(f.fileno()).st_mtime_ns
             data = f.read()
     except FileNotFoundError:
-        return []
+        # No index (``rm .git/index``, a clone with --no-checkout, GIT_INDEX_FILE naming no
+        # file): git reads an empty index, so every file of HEAD is a staged deletion.
+        index_mtime, data = 0, None
     try:
-        entries, cache_tree, any_extended = parse_index(data)
+        entries, cache_tree, any_extended = ([], None, False) if data is None else parse_index(data)
     except UnsupportedIndex as exc:
         hint = (
             "a split index (core.splitIndex); run `git update-index --no-split-index`"
@@ -119,7 +121,7 @@ def _staged(
     changed: list[bytes] = []
 
     def tree_entries(oid: RawId) -> list[TreeEntry]:
-        kind, data = store.read(to_hex(oid))
+        kind, data = store.read_needed(to_hex(oid), "the tree (of HEAD, for the dirty check)")
         if kind != OBJ_TREE:
             raise ValueError(f"{oid.hex()} is not a tree")
         return parse_tree(data)
@@ -353,7 +355,8 @@ def _checkin(repo: GitRepo, config: GitConfig) -> Checkin:
     store = repo.objects
 
     def blob(oid: bytes) -> bytes:
-        return store.read(to_hex(RawId(oid)))[1]
+        what = "the blob (the index's copy of a file whose stat data changed, for the dirty check)"
+        return store.read_needed(to_hex(RawId(oid)), what)[1]
 
     attributes = for_repository(repo)
     return Checkin(os.fsencode(repo.root), config, attributes, blob, repo.untrusted())

@@ -38,7 +38,7 @@ def _ancestors(name: str) -> list[str]:
 
 def _index_entries(repo: GitRepo) -> list[tuple[int, str]]:
     """(mode, path) of every index entry, once per path, in index order."""
-    path = os.path.join(repo.git_dir, "index")
+    path = repo.index_path
     try:
         with open(path, "rb") as f:
             data = f.read()

@@ -6,7 +6,8 @@ Rules (``docs/architecture.md``, "The version rules"; ``git-describe``, ``git-re
   ``git rev-list --count TAG..HEAD``; ``git describe`` prints the same number while commit
   times are in order, and may count more when they are not (equal or skewed times through a
   merge): ours is rev-list's; the nearest tag wins, and on equal distance (several tags on
-  one commit) the highest version wins;
+  one commit) the highest version wins, then the tag name first in byte order
+  (:meth:`TagIndex.ranked`); every version tag on a commit met is listed;
 - no version tag reachable: the distance counts every commit reachable from HEAD.
 
 :func:`walk` is git's describe walk (``builtin/describe.c``): one date-ordered walk
@@ -22,6 +23,7 @@ for the commits the walk meets (:class:`TagIndex`).
 from __future__ import annotations
 
 import heapq
+import os
 import struct
 import zlib
 from collections.abc import Callable, Container, Sequence
@@ -51,6 +53,9 @@ def read_commit(store: ObjectStore, sha: HexId, root: Path) -> tuple[HexId, tupl
     try:
         return store.commit(sha)
     except KeyError as exc:
+        hint = store.explain_missing(sha, "the commit")
+        if hint is not None:
+            raise RepositoryError(f"{root}: {hint}") from exc
         raise RepositoryError(
             f"{root}: commit {sha.decode()} is missing from the object store. The clone is "
             "incomplete or corrupt; re-clone it or run `git fsck`."
@@ -221,15 +226,23 @@ class TagIndex:
     def __init__(self, names: dict[Node, list[str]], parse_tag: ParseTag) -> None:
         self.names = names
         self._parse = parse_tag
-        self._best: dict[Node, _Tag | None] = {}
+        self._ranked: dict[Node, list[_Tag]] = {}
 
-    def best(self, node: Node) -> _Tag | None:
-        """The highest version tag on ``node``, or None."""
-        if node in self._best:
-            return self._best[node]
+    def ranked(self, node: Node) -> list[_Tag]:
+        """Every version tag on ``node``, the one that wins first.
+
+        The rule for several version tags on one commit (README, "How the version is
+        found"): the highest version wins (``packaging`` order, so ``v7.1`` and ``7.1.0``
+        are equal); between equal versions, the tag name first in byte order (``7.1.0``
+        before ``v7.1``), whether the tags are annotated or lightweight. It depends on the
+        names alone, so every run, and the describe cache, give the same winner.
+        """
+        ranked = self._ranked.get(node)
+        if ranked is not None:
+            return ranked
         from packaging.version import InvalidVersion, Version
 
-        best = None
+        found = []
         for name in self.names[node]:
             version = self._parse(name)
             if version is None:
@@ -238,10 +251,16 @@ class TagIndex:
                 key = Version(version)
             except InvalidVersion:
                 continue
-            if best is None or key > best.sort_key:
-                best = _Tag(name, version, key)
-        self._best[node] = best
-        return best
+            found.append(_Tag(name, version, key))
+        found.sort(key=lambda t: os.fsencode(t.name))  # byte order, whatever the refs gave
+        found.sort(key=lambda t: t.sort_key, reverse=True)  # stable: names stay in order
+        self._ranked[node] = found
+        return found
+
+    def best(self, node: Node) -> _Tag | None:
+        """The tag that wins on ``node`` (:meth:`ranked`), or None."""
+        ranked = self.ranked(node)
+        return ranked[0] if ranked else None
 
 
 class WalkResult:
@@ -376,16 +395,13 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
                 out_of_order = True
             break
 
-    by_version = sorted(range(len(found)), key=lambda i: found[i][2].sort_key, reverse=True)
+    by_name = sorted(range(len(found)), key=lambda i: os.fsencode(found[i][2].name))
+    by_version = sorted(by_name, key=lambda i: found[i][2].sort_key, reverse=True)
     ordered = sorted(by_version, key=lambda i: depth[i])
     candidates = tuple(
-        TagCandidate(
-            found[i][2].name,
-            found[i][2].version,
-            reader.hexsha(found[i][1]).decode("ascii"),
-            depth[i],
-        )
+        TagCandidate(tag.name, tag.version, reader.hexsha(found[i][1]).decode("ascii"), depth[i])
         for i in ordered
+        for tag in tags.ranked(found[i][1])
     )
     winner_bit = found[ordered[0]][0] if ordered else 0
     return WalkResult(
@@ -469,13 +485,15 @@ def exact_walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
         tag = tags.best(sha) if sha in tags.names else None
         if tag is not None:
             found.append((sha, tag, ancestors(sha)))
+    found.sort(key=lambda item: os.fsencode(item[1].name))
     found.sort(key=lambda item: item[1].sort_key, reverse=True)
     found.sort(key=lambda item: len(parents) - len(item[2]))
     candidates = tuple(
         TagCandidate(
-            tag.name, tag.version, reader.hexsha(sha).decode("ascii"), len(parents) - len(anc)
+            each.name, each.version, reader.hexsha(sha).decode("ascii"), len(parents) - len(anc)
         )
-        for sha, tag, anc in found
+        for sha, _, anc in found
+        for each in tags.ranked(sha)
     )
     shallow = [sha for sha in parents if sha in reader.shallow]
     return WalkResult(
@@ -489,8 +507,16 @@ def exact_walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
 
 
 def _best_index(found: list[tuple[int, Node, _Tag]], depth: list[int]) -> int:
-    """Index of the nearest tag found so far; on equal distance the highest version."""
-    return min(range(len(found)), key=lambda i: (depth[i], _Descending(found[i][2].sort_key)))
+    """Index of the nearest tag found so far; on equal distance the highest version, then
+    the name first in byte order (the order :func:`walk` lists its candidates in)."""
+    return min(
+        range(len(found)),
+        key=lambda i: (
+            depth[i],
+            _Descending(found[i][2].sort_key),
+            os.fsencode(found[i][2].name),
+        ),
+    )
 
 
 class _Descending:

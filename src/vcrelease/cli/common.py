@@ -31,6 +31,7 @@ from ..errors import (
 __all__ = [
     "EXIT_INTERNAL",
     "MaskedStream",
+    "VersionAction",
     "add_account_arguments",
     "error_json",
     "masked_output",
@@ -196,3 +197,24 @@ def target_from_args(
         progress=not args.no_progress and args.format == "table",
         timeout=args.timeout,
     )
+
+
+class VersionAction(argparse.Action):
+    """``--version``: prints ``PROG VERSION`` and exits, looking the version up only then
+    (:data:`vcrelease.__version__` reads the installed metadata through
+    ``importlib.metadata``, about 30 ms that every other run of the command would pay)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from .. import __version__
+
+        parser.exit(message=f"{parser.prog} {__version__}\n")

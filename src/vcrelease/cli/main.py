@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .common import run_guarded
+from .common import VersionAction, run_guarded
 from .docker import add_docker_options, run_ci, run_docker_tags
 from .migrate import add_arguments as add_migrate_arguments
 from .migrate import run as run_migrate
@@ -40,9 +40,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="vcrelease",
         description="Git-derived PEP 440 versions, without the git binary.",
     )
-    from .. import __version__
-
-    parser.add_argument("--version", action="version", version=f"vcrelease {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     version = sub.add_parser("version", help="print the project's version")

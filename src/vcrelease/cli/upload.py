@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ConfigError
-from .common import add_account_arguments, run_guarded, target_from_args
+from .common import VersionAction, add_account_arguments, run_guarded, target_from_args
 from .report import policy_json, report_json, show_report
 
 __all__ = ["add_arguments", "main", "run"]
@@ -133,9 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Upload a release once: never overwrite, skip identical files, check all "
         "files before uploading any, and never release from a racing CI build.",
     )
-    from .. import __version__
-
-    parser.add_argument("--version", action="version", version=f"vc-upload {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run_guarded(

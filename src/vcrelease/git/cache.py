@@ -47,7 +47,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from .history import read_history
 from .model import Describe, History, ParseTag, TagCandidate
 from .refs import Refs
@@ -152,7 +151,9 @@ def _disabled() -> bool:
 
 def _key(fingerprint: bytes, tag_key: str) -> str:
     digest = blake2b(digest_size=20)
-    for part in (str(FORMAT), __version__, tag_key, *code_stamps()):
+    # No package version: every module of this package (code_stamps) and the caller's tag
+    # parser (tag_key) are what decide a history, and reading the version costs an import.
+    for part in (str(FORMAT), tag_key, *code_stamps()):
         data = part.encode("utf-8", "surrogatepass")
         digest.update(b"%d\0" % len(data))
         digest.update(data)

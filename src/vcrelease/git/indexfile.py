@@ -103,7 +103,7 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
     entries: list[IndexEntry] = []
     any_extended = False
     unpack = _ENTRY.unpack_from
-    make = IndexEntry._make  # tuple.__new__ in C: no Python-level call per entry
+    new = tuple.__new__  # IndexEntry._make is a Python-level call per entry; this is C
     pos = 12
     previous = b""
     for _ in range(count):
@@ -134,7 +134,8 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
         if flags & 0x8000:
             extended |= ASSUME_VALID
         entries.append(
-            make(
+            new(
+                IndexEntry,
                 (
                     path,
                     mode,
@@ -148,7 +149,7 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
                     ino,
                     uid,
                     gid,
-                )
+                ),
             )
         )
     tree = None

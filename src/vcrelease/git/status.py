@@ -236,9 +236,14 @@ def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> 
     root_fd = _open_dir(base) if posix and os.stat in os.supports_dir_fd else None
     dir_fd = root_fd
     current = b""
+    # Hoisted out of the loop (20,000+ entries on a large work tree): the settings, and the
+    # type tests as mask comparisons instead of calls to stat.S_ISREG / S_ISLNK.
+    filemode, symlinks = rules.filemode, rules.symlinks
+    check_stat, trust_ctime = rules.check_stat, rules.check_stat and rules.trust_ctime
+    file_type, regular, link = stat.S_IFMT(0o177777), stat.S_IFREG, stat.S_IFLNK
     try:
         for entry in entries:
-            path, mode, oid, stage, mtime_ns, size, extended = entry[:7]
+            path, mode, oid, stage, mtime_ns, size, extended, ctime_s, _, ino, uid, gid = entry
             if stage or extended or mode == _S_IFGITLINK:
                 if stage:
                     out.append(path)
@@ -270,25 +275,25 @@ def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> 
                 out.append(path)
                 continue
             work_mode = st.st_mode
-            if stat.S_ISREG(mode):
-                if not stat.S_ISREG(work_mode) or (rules.filemode and (mode ^ work_mode) & 0o100):
+            if mode & file_type == regular:
+                if work_mode & file_type != regular or (filemode and (mode ^ work_mode) & 0o100):
                     out.append(path)  # TYPE_CHANGED / MODE_CHANGED
                     continue
             elif (
-                stat.S_ISLNK(mode)
-                and not stat.S_ISLNK(work_mode)
-                and (rules.symlinks or not stat.S_ISREG(work_mode))
+                mode & file_type == link
+                and work_mode & file_type != link
+                and (symlinks or work_mode & file_type != regular)
             ):
                 out.append(path)
                 continue
             mtime_s = mtime_ns // 1_000_000_000
             changed = mtime_s != int(st.st_mtime) & 0xFFFFFFFF
-            if rules.check_stat and not changed:
+            if check_stat and not changed:
                 changed = (
-                    (rules.trust_ctime and entry.ctime_s != int(st.st_ctime) & 0xFFFFFFFF)
-                    or entry.uid != st.st_uid & 0xFFFFFFFF
-                    or entry.gid != st.st_gid & 0xFFFFFFFF
-                    or entry.ino != st.st_ino & 0xFFFFFFFF
+                    (trust_ctime and ctime_s != int(st.st_ctime) & 0xFFFFFFFF)
+                    or uid != st.st_uid & 0xFFFFFFFF
+                    or gid != st.st_gid & 0xFFFFFFFF
+                    or ino != st.st_ino & 0xFFFFFFFF
                 )
             if size != st.st_size & 0xFFFFFFFF:
                 if size:

@@ -217,4 +217,5 @@ class VersionAction(argparse.Action):
     ) -> None:
         from .. import __version__
 
-        parser.exit(message=f"{parser.prog} {__version__}\n")
+        print(f"{parser.prog} {__version__}")  # on stdout, as argparse's own "version" action
+        parser.exit()

@@ -18,6 +18,7 @@ import struct
 from typing import NamedTuple
 
 from .ids import RawId
+from .varint import decode_varint
 
 __all__ = [
     "ASSUME_VALID",
@@ -115,13 +116,7 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
             start += 2
             any_extended = True
         if version == 4:
-            c = data[start]
-            start += 1
-            strip = c & 0x7F
-            while c & 0x80:
-                c = data[start]
-                start += 1
-                strip = ((strip + 1) << 7) | (c & 0x7F)
+            strip, start = decode_varint(data, start)
             end = data.index(b"\0", start)
             path = previous[: len(previous) - strip] + data[start:end]
             previous = path

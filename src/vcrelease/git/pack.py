@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from .commitgraph import Buffer, SortedIds
 from .ids import OBJ_COMMIT, OBJ_OFS_DELTA, OBJ_REF_DELTA, RawId
+from .varint import decode_varint
 
 __all__ = ["SMALL_COMMIT", "Pack", "apply_delta", "delta_base", "entry_header", "uint32_array"]
 
@@ -63,13 +64,7 @@ def delta_base(data: Buffer, kind: int, offset: int, pos: int) -> tuple[int | Ra
         ValueError: ``kind`` is not a delta type.
     """
     if kind == OBJ_OFS_DELTA:
-        c = data[pos]
-        pos += 1
-        back = c & 0x7F
-        while c & 0x80:
-            c = data[pos]
-            pos += 1
-            back = ((back + 1) << 7) | (c & 0x7F)
+        back, pos = decode_varint(data, pos)
         return offset - back, pos
     if kind == OBJ_REF_DELTA:
         return RawId(bytes(data[pos : pos + 20])), pos + 20

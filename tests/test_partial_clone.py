@@ -52,14 +52,12 @@ def _assert_partial_clone_error(result: subprocess.CompletedProcess[str], what: 
     return found.group(1)
 
 
-def test_a_missing_commit_of_the_history(tmp_path: Path) -> None:
-    src = _source(tmp_path)
-    clone = _clone(src, tmp_path / "clone")
-    middle = git(clone, "rev-parse", "HEAD~1")
-    # make the middle commit absent: unpack the promisor pack into loose objects, drop one
+def _drop_object(clone: Path, sha: str, scratch: Path) -> None:
+    """Make ``sha`` absent from ``clone``: its one pack unpacked into loose objects (the
+    packs and their indexes removed), then that object's loose file deleted."""
     pack_dir = clone / ".git" / "objects" / "pack"
     (pack,) = pack_dir.glob("*.pack")
-    moved = tmp_path / "pack.pack"
+    moved = scratch / "pack.pack"
     shutil.move(pack, moved)
     for other in pack_dir.iterdir():
         other.unlink()
@@ -68,7 +66,14 @@ def test_a_missing_commit_of_the_history(tmp_path: Path) -> None:
             ["git", *GIT_OPTIONS, "unpack-objects", "-q"],
             cwd=clone, stdin=f, env=git_env(), check=True,
         )  # fmt: skip
-    (clone / ".git" / "objects" / middle[:2] / middle[2:]).unlink()
+    (clone / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+
+
+def test_a_missing_commit_of_the_history(tmp_path: Path) -> None:
+    src = _source(tmp_path)
+    clone = _clone(src, tmp_path / "clone")
+    middle = git(clone, "rev-parse", "HEAD~1")
+    _drop_object(clone, middle, tmp_path)
     result = run("describe", clone, VCRELEASE_NO_CACHE="1")
     sha = _assert_partial_clone_error(result, "a commit of the history")
     assert sha == middle
@@ -105,18 +110,7 @@ def test_a_complete_clone_keeps_the_fsck_advice(tmp_path: Path) -> None:
     git(tmp_path, "clone", "-q", "--no-checkout", "--no-local", str(src), str(clone))
     assert "partial" not in git(clone, "config", "--list")
     head = git(clone, "rev-parse", "HEAD~1")
-    pack_dir = clone / ".git" / "objects" / "pack"
-    (pack,) = pack_dir.glob("*.pack")
-    moved = tmp_path / "pack.pack"
-    shutil.move(pack, moved)
-    for other in pack_dir.iterdir():
-        other.unlink()
-    with moved.open("rb") as f:
-        subprocess.run(
-            ["git", *GIT_OPTIONS, "unpack-objects", "-q"],
-            cwd=clone, stdin=f, env=git_env(), check=True,
-        )  # fmt: skip
-    (clone / ".git" / "objects" / head[:2] / head[2:]).unlink()
+    _drop_object(clone, head, tmp_path)
     result = run("describe", clone, VCRELEASE_NO_CACHE="1")
     assert result.returncode == 3
     assert "partial clone" not in result.stderr

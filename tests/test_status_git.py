@@ -26,11 +26,12 @@ def _git_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def git_dirty(repo: Path) -> tuple[str, ...]:
+def git_dirty(repo: Path, env: dict[str, str] = ENV) -> tuple[str, ...]:
+    """The paths ``git status --porcelain --untracked-files=no`` reports, sorted."""
     out = subprocess.run(
         ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
         cwd=repo,
-        env={**os.environ, **ENV},
+        env={**os.environ, **env},
         check=True,
         capture_output=True,
         text=True,
@@ -206,15 +207,7 @@ def test_attributes_from_every_source(
     ENV_HOME = {**ENV, "HOME": str(home)}
     for name in ("sub/a.txt", "a.txt"):
         os.utime(repo / name, (2_000_000_000, 2_000_000_000))
-    expected = subprocess.run(
-        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-        cwd=repo,
-        env={**os.environ, **ENV_HOME},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert ours(repo) == tuple(sorted(line[3:] for line in expected.splitlines()))
+    assert ours(repo) == git_dirty(repo, ENV_HOME)
 
 
 # --- filters --------------------------------------------------------------------------------

@@ -229,6 +229,9 @@ def test_dry_run_plans_and_uploads_nothing(
 def test_eight_concurrent_runs_with_the_same_files_all_succeed(
     pypiserver_index: IndexServer, release: tuple[list[Path], Path]
 ) -> None:
+    """Every run ends with exit 0 and the index serves our bytes. How many runs report
+    "uploaded" is pypiserver's business: its check-then-write is not atomic, so two identical
+    uploads can both be accepted under load (seen in CI); the bytes are the same either way."""
     files, repo = release
     with ThreadPoolExecutor(8) as pool:
         results = list(
@@ -242,7 +245,8 @@ def test_eight_concurrent_runs_with_the_same_files_all_succeed(
     for f in files:
         assert pypiserver_index.served_sha256(project, f.name) == sha256_file(f)
         uploads = [outcomes(r)[f.name] for r in results]
-        assert uploads.count("uploaded") == 1, uploads
+        assert uploads.count("uploaded") >= 1, uploads
+        assert set(uploads) <= {"uploaded", "skipped", "found-on-index"}, uploads
 
 
 def test_eight_concurrent_runs_with_different_bytes_one_wins(

@@ -141,13 +141,23 @@ def test_git_common_dir_names_the_common_directory(repo: Path, tmp_path: Path) -
     truth = git_truth(linked, env)
     assert truth[0].startswith("v1.0-1-g")
     assert truth[1] == ["b.txt"]
-    # Only the variable says where the objects and refs are now. git 2.39's refs backend
-    # reads the `commondir` file alone (refs/files-backend.c, get_common_dir_noenv) and would
-    # find no tag; git-config and gitrepository-layout put refs in the common directory,
-    # which is what vcrelease reads. The dirty check is compared with git as it stands.
+    # Only the variable names the common directory now. git 2.39 reads refs from the
+    # repository's own (refs/files-backend.c, get_common_dir_noenv: here the linked gitdir,
+    # with no tags) and objects from the variable's: a mix of two repositories, so vcrelease
+    # refuses instead of choosing one (exit 3, naming the variable and the fix).
     (git_dir / "commondir").unlink()
-    status = git_under(linked, env, "status", "--porcelain", "--untracked-files=no")
-    assert status == " M b.txt"
-    assert ours(linked, linked, env) == truth
+    refused = run("describe", linked, cwd=linked, **env)
+    assert refused.returncode == 3, refused.stderr
+    assert "GIT_COMMON_DIR" in refused.stderr
+    assert "commondir" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    mixed = subprocess.run(
+        ["git", *GIT_OPTIONS, "describe", "--tags"],
+        cwd=linked,
+        env={**git_env(), **env},
+        capture_output=True,
+        check=False,
+    )
+    assert mixed.returncode != 0  # git finds no tag in that mix
     # without the variable the linked worktree has no objects: a clear error
     assert run("describe", linked, cwd=linked, GIT_DIR=str(git_dir)).returncode == 3

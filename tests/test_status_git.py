@@ -359,3 +359,38 @@ def test_foreign_repository_runs_no_filter_and_writes_nothing(
     done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})
     assert done.returncode == 0, done.stderr
     assert marker.exists()
+
+
+@needs_root
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        ("{r}", True),
+        ("{tmp}/*", True),  # every directory under tmp (git-config, "safe.directory")
+        ("{tmp}/r/*", False),  # under r, not r itself
+        ("{tmp}/other/*", False),
+        ("{tmp}/r-not/*", False),
+        ("{tmp}*", False),  # not a "/*" suffix: one literal directory name
+        ("*", True),
+    ],
+)
+def test_safe_directory_values_allow_what_git_documents(
+    tmp_path: Path, value: str, allowed: bool
+) -> None:
+    tmp_path.chmod(0o755)
+    marker = tmp_path / "marker"
+    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=evil\n")
+    git(repo, "config", "filter.evil.clean", f"touch {marker}; cat")
+    git(repo, "tag", "v1.0")
+    (repo / "a.txt").write_bytes(b"b\n")
+    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    setting = value.format(r=repo, tmp=tmp_path)
+    (tmp_path / "global").write_text(f"[safe]\n\tdirectory = {setting}\n")
+    done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})
+    assert (done.returncode == 0) is allowed, done.stderr
+    assert marker.exists() is allowed
+    # a later empty value clears the list (git-config, "safe.directory")
+    (tmp_path / "global").write_text(f"[safe]\n\tdirectory = {setting}\n\tdirectory =\n")
+    marker.unlink(missing_ok=True)
+    done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})
+    assert done.returncode == 3, done.stderr

@@ -105,14 +105,24 @@ def _gitdir_file(root: Path | str, dot_git: str) -> str:
 
 
 def _common_dir(git_dir: str) -> str:
-    """The common directory of ``git_dir``: ``GIT_COMMON_DIR`` when the caller applies the
-    environment (see :meth:`GitRepo.open`), else the ``commondir`` file's, else ``git_dir``."""
+    """The common directory of ``git_dir``: the ``commondir`` file's, else ``git_dir``
+    (``gitrepository-layout``, "commondir"). ``GIT_COMMON_DIR`` may only confirm it
+    (:meth:`GitRepo.open`)."""
     try:
         with open(os.path.join(git_dir, "commondir"), "rb") as f:
             common = f.read().decode("utf-8", "replace").strip()
         return os.path.normpath(os.path.join(git_dir, common))
     except (FileNotFoundError, NotADirectoryError):
         return git_dir
+
+
+def _same_directory(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` name one directory (symlinks resolved; a missing one never
+    equals)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def open_dulwich(root: Path) -> Repo:
@@ -157,12 +167,27 @@ def _owned(path: str) -> bool | None:
     return owner == euid
 
 
+def _safe_directory_matches(value: str, checked: tuple[str, ...]) -> bool:
+    """Whether one ``safe.directory`` value allows a work tree whose paths are ``checked``
+    (as given and resolved): ``*`` allows every directory; a value ending in ``/*`` every
+    directory under that path; any other value the directory it names, itself or resolved
+    (``git-config``, "safe.directory"; ``~`` expanded as git's path type does)."""
+    if value == "*":
+        return True
+    if value.endswith("/*"):
+        prefix = os.path.expanduser(value[:-1])
+        prefixes = {prefix, os.path.join(os.path.realpath(prefix), "")}
+        return any(path.startswith(p) for path in checked for p in prefixes)
+    named = os.path.expanduser(value)
+    return bool({named, os.path.realpath(named)} & set(checked))
+
+
 def untrusted_reason(root: Path, git_dir: str) -> str | None:
     """None when git would work in this repository without complaint (``safe.directory``,
     ``git-config``): the work tree, its ``.git`` and the repository directory are owned by the
     current user, or the *protected* configuration (system, global, ``GIT_CONFIG_*``; never the
     repository's own files) lists the work tree in ``safe.directory`` (an empty value clears
-    the list, ``*`` allows every directory). Else why not, for messages."""
+    the list; :func:`_safe_directory_matches`). Else why not, for messages."""
     if not hasattr(os, "geteuid"):
         return None  # Windows: git checks ownership differently; not handled here
     paths = [str(root), os.path.join(str(root), ".git"), git_dir]
@@ -170,11 +195,12 @@ def untrusted_reason(root: Path, git_dir: str) -> str | None:
     if not foreign:
         return None
     allowed = False
+    checked = (str(root), os.path.realpath(str(root)))
     for setting in GitConfig.load(None).protected().all(b"safe", None, b"directory"):
         value = os.fsdecode(setting.value)
         if not value:
             allowed = False
-        elif value == "*" or os.path.expanduser(value) in (str(root), os.path.realpath(str(root))):
+        elif _safe_directory_matches(value, checked):
             allowed = True
     if allowed:
         return None
@@ -222,12 +248,14 @@ class GitRepo:
         With ``environment`` (the repository a command works on; never a submodule, for which
         git clears these variables), ``GIT_DIR`` and ``GIT_WORK_TREE`` choose the repository
         directory when they name this work tree (:func:`environment_layout`),
-        ``GIT_COMMON_DIR`` the common directory (relative to the current directory) and
-        ``GIT_INDEX_FILE`` the index file (relative to ``root``), as for git.
+        ``GIT_COMMON_DIR`` must name the repository's own common directory (git would read
+        refs from that one and objects from the variable's), and ``GIT_INDEX_FILE`` chooses
+        the index file (relative to ``root``), as for git.
 
         Raises:
             RepositoryError: ``root/.git`` is neither a repository directory nor a
-                ``gitdir:`` file naming one, or the repository uses SHA-256 object ids.
+                ``gitdir:`` file naming one, the repository uses SHA-256 object ids, or
+                ``GIT_COMMON_DIR`` names another common directory than the repository's own.
         """
         dot_git = os.path.join(root, ".git")
         layout = environment_layout() if environment else None
@@ -245,8 +273,18 @@ class GitRepo:
             common_dir = _common_dir(git_dir)
             if environment:
                 common_env = os.environ.get("GIT_COMMON_DIR")
-                if common_env:
-                    common_dir = os.path.abspath(common_env)
+                if common_env and not _same_directory(common_env, common_dir):
+                    # git reads objects and config from the variable's directory but refs
+                    # from the repository's own (refs/files-backend.c asks
+                    # get_common_dir_noenv): an answer mixing two repositories.
+                    raise RepositoryError(
+                        f"GIT_COMMON_DIR={common_env} names another common directory than "
+                        f"the repository {git_dir} has itself ({common_dir}). git would read "
+                        "objects from the first and tags from the second, so no version "
+                        "can be trusted. Unset GIT_COMMON_DIR, or make it the repository's "
+                        f"own common directory (write its path into {git_dir}/commondir, "
+                        "as `git worktree add` does)."
+                    )
                 index_env = os.environ.get("GIT_INDEX_FILE")
                 if index_env:
                     index_file = os.path.join(root, index_env)

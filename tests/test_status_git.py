@@ -298,6 +298,62 @@ def test_submodule_content_and_head(with_submodule: Path) -> None:
     assert agree(repo) == ()
 
 
+@pytest.mark.parametrize(
+    ("setting", "content"),
+    [
+        ("config none", "untracked"),
+        ("config none", "nested/dir/file"),
+        ("config none", "ignored"),
+        ("config none", "emptydir/"),
+        ("config none", "repo/.git/"),
+        ("gitmodules none", "untracked"),
+        ("config untracked", "untracked"),
+        ("diff none", "untracked"),  # diff.ignoreSubmodules does not reach status -uno
+        ("unset", "untracked"),
+    ],
+)
+def test_submodule_untracked_content_counts_only_when_its_setting_says_none(
+    with_submodule: Path, setting: str, content: str
+) -> None:
+    repo = with_submodule
+    (repo / "sub/.gitignore").write_text("ignored\n")
+    git(repo / "sub", "add", ".gitignore")
+    git(repo / "sub", "commit", "-qm", "ignore")
+    git(repo, "add", "sub")
+    git(repo, "commit", "-qm", "sub moved")
+    where, _, value = setting.partition(" ")
+    if where == "config":
+        git(repo, "config", "submodule.sub.ignore", value)
+    elif where == "gitmodules":
+        git(repo, "config", "--file", ".gitmodules", "submodule.sub.ignore", value)
+        git(repo, "commit", "-qam", "gitmodules")
+    elif where == "diff":
+        git(repo, "config", "diff.ignoreSubmodules", value)
+    target = repo / "sub" / content
+    if content.endswith("/.git/"):
+        git(repo / "sub", "init", "-q", content[: -len("/.git/")])
+    elif content.endswith("/"):
+        target.mkdir(parents=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("u")
+    age(repo)
+    age(repo / "sub")
+    expected = (
+        ("sub",)
+        if value == "none"
+        and where != "diff"
+        and content
+        in (
+            "untracked",
+            "nested/dir/file",
+            "repo/.git/",
+        )
+        else ()
+    )
+    assert agree(repo) == expected
+
+
 # --- constant memory ------------------------------------------------------------------------
 
 

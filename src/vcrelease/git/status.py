@@ -494,10 +494,14 @@ def _submodules_changed(
     the recorded commit or whose tracked files differ from its HEAD (checked as here,
     recursively). The ignore setting (``submodule.<name>.ignore`` from the config, else from
     ``.gitmodules``, else ``diff.ignoreSubmodules``): ``all`` hides the submodule, ``dirty``
-    counts only a moved HEAD. An uninitialised submodule (no ``.git`` inside) is clean.
+    counts only a moved HEAD; the submodule's own setting ``none`` (not
+    ``diff.ignoreSubmodules``) also counts an untracked, not ignored file in it
+    (:func:`vcrelease.git.ignore.first_untracked`). An uninitialised submodule (no ``.git``
+    inside) is clean.
     """
     from pathlib import Path
 
+    from .ignore import first_untracked
     from .refs import read_refs
     from .walk import read_commit
 
@@ -507,13 +511,19 @@ def _submodules_changed(
     out = []
     for entry in entries:
         ignore = default.value.strip().lower() if default is not None else b"none"
+        # git status -uno leaves a submodule's untracked files out unless the submodule's
+        # own setting says "none" (wt-status.c: ignore_untracked_in_submodules, then
+        # set_diffopt_flags_from_submodule_config clears it); diff.ignoreSubmodules does not
+        explicit_none = False
         name, from_file = names.get(entry.path, (None, None))
         if name is not None:
             own = config.get(b"submodule", name, b"ignore") if config is not None else None
             if own is not None:
                 ignore = own.value.strip().lower()
+                explicit_none = ignore == b"none"
             elif from_file is not None:
                 ignore = from_file.strip().lower()
+                explicit_none = ignore == b"none"
         if ignore == b"all":
             continue
         full = _full_path(base, entry.path)
@@ -536,7 +546,8 @@ def _submodules_changed(
                 if ignore == b"dirty":
                     continue
                 tree = read_commit(sub.objects, head, sub.root)[0]
-                if dirty_files(sub, tree):
+                untracked = explicit_none and first_untracked(sub) is not None
+                if untracked or dirty_files(sub, tree):
                     out.append(entry.path)
         except RepositoryError:
             continue  # git: a submodule whose HEAD cannot be resolved is not compared

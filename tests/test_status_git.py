@@ -252,6 +252,44 @@ def test_configured_clean_filter_runs_in_our_repository(tmp_path: Path) -> None:
     agree(repo)
 
 
+FILTER_PROCESS = Path(__file__).with_name("filterproc.py")
+
+
+@pytest.mark.parametrize("mode", ["upper", "error", "abort", "noclean", "exit", "garbage"])
+@pytest.mark.parametrize("required", [False, True])
+def test_long_running_filter_process_as_git_runs_it(
+    tmp_path: Path, mode: str, required: bool
+) -> None:
+    """filter.<driver>.process is spoken to in git's protocol, one process for the run; its
+    failures count as git counts them (the bytes as they are, or an error when required)."""
+    files = {"a.txt": b"A\n", "b.txt": b"b\n", "big.txt": b"x" * 200_000, "c.txt": b"c\n"}
+    repo = new_repo(tmp_path / "r", files, "*.txt filter=up\n")
+    log = tmp_path / "starts.log"
+    command = f"{sys.executable} {FILTER_PROCESS} {mode} {log}"
+    git(repo, "config", "filter.up.process", command)
+    git(repo, "config", "filter.up.clean", "exit 7")  # process wins over clean, as in git
+    if required:
+        git(repo, "config", "filter.up.required", "true")
+    (repo / "a.txt").write_bytes(b"a\n")  # the committed blob once cleaned by "upper"
+    (repo / "b.txt").write_bytes(b"b\n")  # the same bytes, not after "upper"
+    (repo / "big.txt").write_bytes(b"x" * 199_999 + b"y")  # several packets each way
+    for name in files:
+        os.utime(repo / name, (2_000_000_000, 2_000_000_000))
+    log.unlink(missing_ok=True)
+    fails = mode in ("error", "abort", "noclean", "exit", "garbage")
+    if required and fails:
+        with pytest.raises(RepositoryError, match=r"clean filter 'up' failed"):
+            ours(repo)
+        done = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True)
+        assert done.returncode != 0
+        return
+    mine = ours(repo)
+    assert log.read_text().count("start") == 1  # one process for every file
+    assert mine == git_dirty(repo)
+    if mode == "upper":
+        assert mine == ("b.txt", "big.txt", "c.txt")
+
+
 def test_required_filter_that_fails_is_an_error_as_for_git(tmp_path: Path) -> None:
     repo = new_repo(tmp_path / "r", {"a.bin": b"a\n"}, "*.bin filter=lfs\n")
     git(repo, "config", "filter.lfs.clean", "git-lfs-not-installed clean -- %f")
@@ -386,6 +424,21 @@ def test_large_file_is_hashed_in_constant_memory(tmp_path: Path) -> None:
 needs_root = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root"
 )
+
+
+@needs_root
+def test_foreign_repository_starts_no_filter_process(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=up\n")
+    log = tmp_path / "starts.log"
+    git(repo, "config", "filter.up.process", f"{sys.executable} {FILTER_PROCESS} upper {log}")
+    git(repo, "tag", "v1.0")
+    os.utime(repo / "a.txt", (2_000_000_000, 2_000_000_000))
+    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    done = run("version", repo, cwd=repo, **ENV)
+    assert done.returncode == 3, done.stderr
+    assert "filter.up.process" in done.stderr
+    assert not log.exists()
 
 
 @needs_root

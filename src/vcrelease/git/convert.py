@@ -18,8 +18,11 @@ command, ``working-tree-encoding``, end of lines (``text``/``crlf``/``eol`` attr
   standard input, exactly as git runs it: only in a repository the user owns or
   ``safe.directory`` allows (:mod:`vcrelease.git.repository`); elsewhere a file that needs it
   is an error naming the file and the setting. A failing command: the bytes as they are, or
-  with ``filter.<driver>.required`` an error (git stops too). A ``process`` driver (the
-  long-running protocol) is not run: an error says so.
+  with ``filter.<driver>.required`` an error (git stops too). A ``process`` driver is
+  preferred over ``clean``, as in git: one process per driver for the whole run, spoken to
+  in git's long-running protocol (:mod:`.filterprocess`), under the same trust rule; its
+  failures are handled as a failing ``clean`` command's. Call :meth:`Checkin.close` to end
+  the processes.
 
 A file needing none of these is hashed in constant memory (``blob <size>\\0`` and 1 MiB
 chunks); a file that must be converted is read whole, as git reads it.
@@ -34,6 +37,7 @@ from collections.abc import Callable, Mapping
 
 from ..errors import RepositoryError
 from .attributes import Attributes
+from .filterprocess import FilterFailed, FilterProcess
 from .gitconfig import GitConfig, parse_bool
 
 try:  # SHA-1 without hashlib, whose import loads OpenSSL
@@ -177,11 +181,39 @@ class Checkin:
         self.attributes = attributes
         self.index_blob = index_blob
         self.refused = refused
+        self._processes: dict[bytes, FilterProcess | FilterFailed] = {}
         autocrlf = config.get(b"core", None, b"autocrlf")
         value = None if autocrlf is None else autocrlf.value.strip().lower()
         self.autocrlf = (
             AUTO if value == b"input" else AUTO if value and parse_bool(value) else BINARY
         )
+
+    def _process(self, driver: bytes, command: bytes) -> FilterProcess:
+        """The running process of ``driver``, started on first use (git starts each
+        driver's process once per command and keeps it for every file).
+
+        Raises:
+            FilterFailed: it could not be started or failed its handshake (then again for
+                every later file of this driver, as git gives up on it).
+        """
+        known = self._processes.get(driver)
+        if isinstance(known, FilterFailed):
+            raise known
+        if known is None:
+            try:
+                known = FilterProcess(command.decode("utf-8", "surrogateescape"), self.root)
+            except FilterFailed as exc:
+                self._processes[driver] = exc
+                raise
+            self._processes[driver] = known
+        return known
+
+    def close(self) -> None:
+        """End every filter process this object started."""
+        for known in self._processes.values():
+            if isinstance(known, FilterProcess):
+                known.close()
+        self._processes.clear()
 
     def blob_id(self, full: bytes, path: bytes, index_oid: bytes) -> bytes:
         """The raw id git would give the regular file ``full`` (index path ``path``)."""
@@ -267,11 +299,16 @@ class Checkin:
                 "if you trust it, or set VCRELEASE_PRETEND_VERSION."
             )
         if chosen is process:
-            raise RepositoryError(
-                f"{shown}: git compares this file through the long-running filter process "
-                f"{where} ({chosen.origin}), which vcrelease does not run. Run `git status` "
-                "(it refreshes the index), or set VCRELEASE_PRETEND_VERSION."
-            )
+            try:
+                return self._process(driver, chosen.value).clean(path, data)
+            except FilterFailed as exc:
+                if required:
+                    raise RepositoryError(
+                        f"{shown}: clean filter '{name}' failed ({where}, in {chosen.origin}: "
+                        f"{exc}; filter.{name}.required is set, and git status stops here "
+                        "too)."
+                    ) from None
+                return data
         quoted = "'" + shown.replace("'", "'\\''") + "'"
         command = chosen.value.decode("utf-8", "surrogateescape").replace("%f", quoted)
         try:

@@ -338,20 +338,24 @@ def _hash_changed(
     """The candidates whose content (after the check-in conversions) differs from the index."""
     checkin = None if rules.config is None else _checkin(repo, rules.config)
     out = []
-    for entry, full, st in candidates:
-        path, oid = entry.path, entry.oid
-        try:
-            if stat.S_ISLNK(st.st_mode):
-                digest = hash_bytes(os.readlink(full))
-            elif checkin is None:
-                digest = hash_file(full)
-            else:
-                digest = checkin.blob_id(full, path, oid)
-        except OSError:
-            out.append(path)  # cannot be read, so cannot be vouched for
-            continue
-        if digest != oid:
-            out.append(path)
+    try:
+        for entry, full, st in candidates:
+            path, oid = entry.path, entry.oid
+            try:
+                if stat.S_ISLNK(st.st_mode):
+                    digest = hash_bytes(os.readlink(full))
+                elif checkin is None:
+                    digest = hash_file(full)
+                else:
+                    digest = checkin.blob_id(full, path, oid)
+            except OSError:
+                out.append(path)  # cannot be read, so cannot be vouched for
+                continue
+            if digest != oid:
+                out.append(path)
+    finally:
+        if checkin is not None:
+            checkin.close()
     return out
 
 

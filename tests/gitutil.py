@@ -36,10 +36,11 @@ isolated git configuration and identities, e.g. ``vcrelease`` itself or ``git`` 
 with extra variables."""
 
 
-def git_env(when: int = 0) -> dict[str, str]:
+def git_env(when: int = 0, object_format: str = "sha1") -> dict[str, str]:
     """The environment of a git command: this process's, less every ``GIT_*`` variable,
     ``EMAIL`` and ``XDG_CONFIG_HOME``, plus isolated configuration, the fixed identities and
-    the date ``BASE_DATE + when`` seconds (author and committer alike)."""
+    the date ``BASE_DATE + when`` seconds (author and committer alike); ``object_format``
+    ``sha256`` makes ``git init`` create SHA-256 repositories (``GIT_DEFAULT_HASH``)."""
     stamp = f"@{int(BASE_DATE.timestamp()) + when} +0000"
     env = {
         k: v
@@ -47,18 +48,24 @@ def git_env(when: int = 0) -> dict[str, str]:
         if not k.startswith("GIT_") and k not in {"EMAIL", "XDG_CONFIG_HOME"}
     }
     env.update(ENV, GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp, LC_ALL="C", LANG="C")
+    if object_format != "sha1":
+        env["GIT_DEFAULT_HASH"] = object_format
     return env
 
 
 def run_git(
-    args: list[str], cwd: Path, *, when: int = 0, check: bool = True
+    args: list[str],
+    cwd: Path,
+    *,
+    when: int = 0,
+    check: bool = True,
+    object_format: str = "sha1",
 ) -> subprocess.CompletedProcess[str]:
     """Run ``git ARGS`` in ``cwd`` with :func:`git_env`; with ``check``, a failure raises
     ``RuntimeError`` carrying the command and its output."""
     cmd = ["git", *GIT_OPTIONS, *args]
-    proc = subprocess.run(
-        cmd, cwd=cwd, env=git_env(when), capture_output=True, text=True, check=False
-    )
+    env = git_env(when, object_format)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
         raise RuntimeError(
             f"{' '.join(cmd)} in {cwd} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"

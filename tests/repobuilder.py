@@ -242,16 +242,21 @@ def toml_table(name: str, values: dict[str, Any]) -> str:
     return text
 
 
-def build(scenario: Scenario, dest: Path) -> BuiltRepo:
-    """Build ``scenario`` under ``dest`` (the build root); the main repository is ``dest/repo``.
+def build(scenario: Scenario, dest: Path, object_format: str = "sha1") -> BuiltRepo:
+    """Build ``scenario`` under ``dest`` (the build root); the main repository is ``dest/repo``,
+    and every repository ``git init`` makes is of ``object_format`` (``sha1``, ``sha256``).
 
     Writes ``<workdir>/pyproject.toml`` (untracked) holding ``[tool.vcrelease]`` with the
     scenario's config, unless the work dir is missing (nothing to version there).
     """
     dest.mkdir(parents=True, exist_ok=True)
+
+    def git_in(args: list[str], where: Path, when: int = 0) -> None:
+        run_git(args, where, when=when, object_format=object_format)
+
     repo = dest / "repo"
     repo.mkdir()
-    run_git(["init", "-q"], repo)
+    git_in(["init", "-q"], repo)
     cwd = repo
     last_cd: str | None = None
     for index, step in enumerate(scenario.steps, start=1):
@@ -263,22 +268,22 @@ def build(scenario: Scenario, dest: Path) -> BuiltRepo:
                 files = {f"{_slug(step['commit'])}.txt": step["commit"] + "\n"}
             if files:
                 _write(cwd, files)
-                run_git(["add", "--", *files], cwd, when=minute * 60)
+                git_in(["add", "--", *files], cwd, when=minute * 60)
             if step.get("delete"):
-                run_git(["rm", "-q", "--", *step["delete"]], cwd, when=minute * 60)
-            run_git(["commit", "-q", "-m", step["commit"]], cwd, when=minute * 60)
+                git_in(["rm", "-q", "--", *step["delete"]], cwd, when=minute * 60)
+            git_in(["commit", "-q", "-m", step["commit"]], cwd, when=minute * 60)
         elif "branch" in step:
             start = [step["start"]] if "start" in step else []
-            run_git(["branch", step["branch"], *start], cwd, when=minute * 60)
+            git_in(["branch", step["branch"], *start], cwd, when=minute * 60)
         elif "checkout" in step:
             flags = ["-b"] if step.get("create") else []
             flags += ["--detach"] if step.get("detach") else []
-            run_git(["checkout", "-q", *flags, step["checkout"]], cwd, when=minute * 60)
+            git_in(["checkout", "-q", *flags, step["checkout"]], cwd, when=minute * 60)
         elif "merge" in step:
             heads = step["merge"] if isinstance(step["merge"], list) else [step["merge"]]
             message = step.get("message", "Merge " + ", ".join(heads))
             flags = ["--no-ff"] if step.get("no-ff") else []
-            run_git(["merge", "-q", *flags, "-m", message, *heads], cwd, when=minute * 60)
+            git_in(["merge", "-q", *flags, "-m", message, *heads], cwd, when=minute * 60)
         elif "tag" in step:
             args = ["tag"]
             if step.get("annotated"):
@@ -286,11 +291,11 @@ def build(scenario: Scenario, dest: Path) -> BuiltRepo:
             args.append(step["tag"])
             if "target" in step:
                 args.append(step["target"])
-            run_git(args, cwd, when=minute * 60)
+            git_in(args, cwd, when=minute * 60)
         elif "write" in step:
             _write(cwd, step["write"])
         elif "stage" in step:
-            run_git(["add", "--", *step["stage"]], cwd, when=minute * 60)
+            git_in(["add", "--", *step["stage"]], cwd, when=minute * 60)
         elif "remove" in step:
             for rel in step["remove"]:
                 (cwd / rel).unlink()
@@ -309,11 +314,11 @@ def build(scenario: Scenario, dest: Path) -> BuiltRepo:
                 (cwd / rel).symlink_to(target)
         elif "config" in step:
             for key, value in step["config"].items():
-                run_git(["config", key, _git_config_value(value)], cwd, when=minute * 60)
+                git_in(["config", key, _git_config_value(value)], cwd, when=minute * 60)
         elif "git" in step:
             where = dest / step["cwd"] if "cwd" in step else cwd
             args = [a.replace("{root}", dest.as_posix()) for a in step["git"]]
-            run_git(args, where, when=minute * 60)
+            git_in(args, where, when=minute * 60)
         elif "cd" in step:
             last_cd = step["cd"]
             cwd = dest / last_cd

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, git_bytes
+from gitutil import git, git_bytes, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git.ids import HexId
@@ -25,7 +25,7 @@ def parse(name: str) -> str | None:
 
 
 def git_describe(repo: Path) -> tuple[str, int, str, bool]:
-    out = git(repo, "describe", "--tags", "--long", "--dirty", "--abbrev=40")
+    out = git(repo, "describe", "--tags", "--long", "--dirty", "--abbrev=64")  # the whole id
     dirty = out.endswith("-dirty")
     tag, distance, node = out.removesuffix("-dirty").rsplit("-", 2)
     return tag, int(distance), node[1:], dirty
@@ -36,11 +36,19 @@ def ours(repo: Path) -> tuple[str | None, int, str, bool]:
     return d.tag, d.distance, d.node, d.dirty
 
 
-def history_repo(path: Path, commits: int, *, tag_every: int = 0, merge_every: int = 0) -> Path:
+def history_repo(
+    path: Path,
+    commits: int,
+    *,
+    tag_every: int = 0,
+    merge_every: int = 0,
+    object_format: str = "sha1",
+) -> Path:
     """A linear history (a side branch merged every ``merge_every`` commits), files that change
-    a little each commit (so ``git gc`` makes deltas), ``v0.<n>`` tags every ``tag_every``."""
+    a little each commit (so ``git gc`` makes deltas), ``v0.<n>`` tags every ``tag_every``,
+    in a repository of ``object_format`` (``sha1`` or ``sha256``)."""
     path.mkdir()
-    git(path, "init", "-q", "-b", "main")
+    git(path, "init", "-q", "-b", "main", f"--object-format={object_format}")
     lines = [f"line {i}\n" for i in range(200)]
     for i in range(commits):
         lines[i % 200] = f"line {i % 200} changed in commit {i}\n"
@@ -73,6 +81,54 @@ def packed_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_object_matches_cat_file(packed_repo: Path) -> None:
+    every_object_matches_cat_file(packed_repo)
+
+
+@pytest.fixture(scope="module")
+def sha256_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SHA-256 repository (``git init --object-format=sha256``): 120 commits with merges and
+    tags, packed with ref deltas (``repack.useDeltaBaseOffset=false``: each delta names its
+    base by its 32-byte id), then a loose commit."""
+    repo = history_repo(
+        tmp_path_factory.mktemp("sha256") / "r",
+        120,
+        tag_every=17,
+        merge_every=23,
+        object_format="sha256",
+    )
+    git(repo, "-c", "repack.useDeltaBaseOffset=false", "gc", "-q", "--aggressive")
+    (repo / "loose.txt").write_text("loose\n")
+    git(repo, "add", "loose.txt")
+    git(repo, "commit", "-qm", "loose commit", when=3000)
+    return repo
+
+
+def test_sha256_every_object_matches_cat_file(sha256_repo: Path) -> None:
+    pack = next((sha256_repo / ".git" / "objects" / "pack").glob("*.pack"))
+    verify = git(sha256_repo, "verify-pack", "-v", str(pack))
+    assert re.search(r"^[0-9a-f]{64} (tree|blob) .* [1-9]\d* [0-9a-f]{64}$", verify, re.M)
+    every_object_matches_cat_file(sha256_repo)
+
+
+@pytest.mark.parametrize("graph", [False, True], ids=["objects", "commit-graph"])
+def test_sha256_describe_and_dirty_equal_git(
+    sha256_repo: Path, tmp_path: Path, graph: bool
+) -> None:
+    repo = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-local", str(sha256_repo), str(repo))
+    if graph:
+        git(repo, "commit-graph", "write", "--reachable")
+    git(repo, "update-index", "--index-version", "4")
+    assert ours(repo) == git_describe(repo)
+    assert len(ours(repo)[2]) == 64
+    (repo / "f1.txt").write_text("edited\n")
+    assert ours(repo) == git_describe(repo)
+    assert ours(repo)[3] is True
+
+
+def every_object_matches_cat_file(packed_repo: Path) -> None:
+    """Every object of the repository, read by type and content, as ``git cat-file`` gives
+    it; commits' headers as ``git log`` gives them; ids of no object are absent."""
     listing = git(packed_repo, "cat-file", "--batch-all-objects", "--batch-check")
     objects = [line.split()[:2] for line in listing.splitlines()]
     assert len(objects) > 300  # more than SortedIds' threshold: the prefix array is used
@@ -93,9 +149,10 @@ def test_every_object_matches_cat_file(packed_repo: Path) -> None:
                     info[1],
                     info[2:],
                 )
-        assert not store.exists(HexId(b"0" * 40))
+        width = len(objects[0][0])
+        assert not store.exists(HexId(b"0" * width))
         with pytest.raises(KeyError):
-            store.read(HexId(b"0" * 40))
+            store.read(HexId(b"0" * width))
         assert any(pack.ids.prefixes is not None for pack in store.packs)
         log = git(packed_repo, "log", "--all", "--format=%H %ct %P").splitlines()
         for line in log:  # the walk's fused path, now that the prefix arrays exist
@@ -103,7 +160,7 @@ def test_every_object_matches_cat_file(packed_repo: Path) -> None:
             got_parents, got_when = store.parents_and_time(HexId(sha.encode()))
             assert ([p.decode() for p in got_parents], got_when) == (listed, int(commit_time))
         with pytest.raises(KeyError):
-            store.parents_and_time(HexId(b"0" * 40))
+            store.parents_and_time(HexId(b"0" * width))
 
 
 def test_missing_equals_exists_for_many_ids(packed_repo: Path) -> None:
@@ -320,3 +377,12 @@ def test_corrupt_commit_graph_is_a_repository_error(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(RepositoryError, match="commit-graph file is corrupt"):
         vcgit.describe(repo, parse)
+
+
+def test_unknown_object_format_is_refused_as_git_refuses_it(tmp_path: Path) -> None:
+    repo = history_repo(tmp_path / "r", 2)
+    git(repo, "config", "core.repositoryformatversion", "1")
+    git(repo, "config", "extensions.objectFormat", "sha512")
+    with pytest.raises(RepositoryError, match="objectFormat = sha512"):
+        vcgit.describe(repo, parse)
+    assert run_git(["status"], repo, check=False).returncode != 0

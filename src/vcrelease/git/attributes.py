@@ -276,7 +276,7 @@ def _stage0_blobs(repo: GitRepo) -> dict[bytes, bytes]:
     """Index path -> blob id of the index's ``.gitattributes`` entries."""
     try:
         with open(repo.index_path, "rb") as f:
-            entries = parse_index(f.read())[0]
+            entries = parse_index(f.read(), repo.raw_len)[0]
     except (OSError, ValueError, UnsupportedIndex, struct.error):
         return {b"": b""}
     found = {e.path: bytes(e.oid) for e in entries if e.path.endswith(b".gitattributes")}

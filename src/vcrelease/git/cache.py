@@ -299,8 +299,8 @@ def _decode(raw: dict[str, Any], root: Path) -> History:
         raise TypeError("shallow")
     node = text(raw["node"])
     head_tree = text(raw["head_tree"])
-    if len(node) != 40 or len(head_tree) != 40:
-        raise ValueError("node and head_tree are 40-hex ids")
+    if len(node) not in (40, 64) or len(head_tree) != len(node):
+        raise ValueError("node and head_tree are hex ids of one object format")
     return History(
         tag=text(raw["tag"], optional=True),
         tag_version=text(raw["tag_version"], optional=True),

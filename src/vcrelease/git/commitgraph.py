@@ -367,7 +367,16 @@ class CommitGraph:
             for layer in layers:
                 layer.close()
             raise CommitGraphError(f"cannot read commit-graph {paths}: {exc}") from exc
+        if len({layer.hash_len for layer in layers}) > 1:
+            for layer in layers:
+                layer.close()
+            raise CommitGraphError(f"commit-graph chain {paths} mixes hash versions")
         return cls(layers)
+
+    @property
+    def raw_len(self) -> int:
+        """Bytes per raw object id in this graph (20 SHA-1, 32 SHA-256: its hash version)."""
+        return self._layers[0].hash_len
 
     def close(self) -> None:
         for layer in self._layers:

@@ -34,6 +34,7 @@ import codecs
 import os
 import subprocess
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..errors import RepositoryError
 from .attributes import Attributes
@@ -54,18 +55,30 @@ _NONPRINT = bytes(c for c in range(32) if c not in (8, 9, 10, 12, 13, 27)) + b"\
 _KEEP = bytes(c for c in range(256) if c not in _NONPRINT)
 
 
-def hash_bytes(data: bytes) -> bytes:
-    digest = sha1(b"blob %d\0" % len(data))
+def _blob_digest(header: bytes, raw_len: int) -> Any:
+    """A hash object fed the blob header: SHA-1, or SHA-256 for 32-byte ids."""
+    if raw_len == 32:
+        from hashlib import sha256  # only SHA-256 repositories pay for OpenSSL's import
+
+        return sha256(header)
+    return sha1(header)
+
+
+def hash_bytes(data: bytes, raw_len: int = 20) -> bytes:
+    """The raw blob id of ``data`` (``git hash-object``): SHA-1 of ``blob <size>\\0<data>``,
+    or SHA-256 when ``raw_len`` is 32 (a SHA-256 repository)."""
+    digest = _blob_digest(b"blob %d\0" % len(data), raw_len)
     digest.update(data)
     result: bytes = digest.digest()
     return result
 
 
-def hash_file(path: bytes) -> bytes:
-    """The blob id of a regular file's bytes, read in chunks (constant memory)."""
+def hash_file(path: bytes, raw_len: int = 20) -> bytes:
+    """The raw blob id of a regular file's bytes (:func:`hash_bytes`), read in chunks
+    (constant memory)."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        digest = sha1(b"blob %d\0" % size)
+        digest = _blob_digest(b"blob %d\0" % size, raw_len)
         read = 0
         while True:
             chunk = f.read(CHUNK)
@@ -75,7 +88,7 @@ def hash_file(path: bytes) -> bytes:
             digest.update(chunk)
     if read != size:  # changed while read: hash what a second read gives
         with open(path, "rb") as f:
-            return hash_bytes(f.read())
+            return hash_bytes(f.read(), raw_len)
     result: bytes = digest.digest()
     return result
 
@@ -166,6 +179,7 @@ class Checkin:
         attributes: its attributes (None: no attributes file anywhere).
         index_blob: raw blob id -> its bytes (for ``text=auto``'s look at the index).
         refused: None when configured commands may run, else why not (for messages).
+        raw_len: bytes per object id (20 SHA-1, 32 SHA-256), which picks the hash.
     """
 
     def __init__(
@@ -175,7 +189,9 @@ class Checkin:
         attributes: Attributes | None,
         index_blob: Callable[[bytes], bytes],
         refused: str | None,
+        raw_len: int = 20,
     ) -> None:
+        self.raw_len = raw_len
         self.root = root
         self.config = config
         self.attributes = attributes
@@ -233,7 +249,7 @@ class Checkin:
         if not isinstance(driver, bytes) or driver not in drivers:
             driver = None
         if eol_action == BINARY and not ident and driver is None and encoding is None:
-            return hash_file(full)
+            return hash_file(full, self.raw_len)
         with open(full, "rb") as f:
             data = f.read()
         if driver is not None:
@@ -247,7 +263,7 @@ class Checkin:
             data = data.replace(b"\r\n", b"\n")
         if ident:
             data = _ident_to_git(data)
-        return hash_bytes(data)
+        return hash_bytes(data, self.raw_len)
 
     def _eol(self, attrs: Mapping[bytes, object]) -> str:
         """git's ``convert_attrs`` reduced to what a check-in does: binary, text or auto."""

@@ -1,13 +1,17 @@
 """Object ids and object type numbers, as git stores them.
 
-Two spellings of one SHA-1 id travel through the readers, and mixing them up is a silent
+Two spellings of one object id travel through the readers, and mixing them up is a silent
 miss (a lookup that finds nothing), so they are distinct types for mypy:
 
-- :data:`HexId`: 40 lower-case hexadecimal ASCII bytes (``b"3f2a..."``), as in refs, commit
+- :data:`HexId`: lower-case hexadecimal ASCII bytes (``b"3f2a..."``), as in refs, commit
   and tag objects and the ``shallow`` file (``gitrepository-layout``, ``gitformat-commit``);
-- :data:`RawId`: the 20 bytes themselves, as in pack ``.idx`` files, trees, the index file
+- :data:`RawId`: the bytes themselves, as in pack ``.idx`` files, trees, the index file
   and commit-graph files (``gitformat-pack``, ``gitformat-index``,
   ``gitformat-commit-graph``).
+
+A repository's object format (``extensions.objectFormat``; ``git help
+hash-function-transition``) fixes their length: SHA-1, 20 bytes (40 hex), or SHA-256, 32
+bytes (64 hex); every file of a repository uses the one format (:data:`RAW_LENGTHS`).
 
 Both are ``bytes`` at run time (``typing.NewType``: no wrapper, no cost in the hot loops).
 The public records (:mod:`vcrelease.git.model`) give ids as ``str``.
@@ -23,12 +27,14 @@ from typing import NewType
 
 __all__ = [
     "HEX40",
+    "HEX_ID",
     "OBJ_BLOB",
     "OBJ_COMMIT",
     "OBJ_OFS_DELTA",
     "OBJ_REF_DELTA",
     "OBJ_TAG",
     "OBJ_TREE",
+    "RAW_LENGTHS",
     "TYPE_NAMES",
     "TYPE_WORDS",
     "HexId",
@@ -38,13 +44,20 @@ __all__ = [
 ]
 
 HexId = NewType("HexId", bytes)
-"""A SHA-1 object id as 40 hexadecimal ASCII bytes (lower case once read by this package)."""
+"""An object id as 40 (SHA-1) or 64 (SHA-256) hexadecimal ASCII bytes (lower case once read
+by this package)."""
 
 RawId = NewType("RawId", bytes)
-"""A SHA-1 object id as its 20 bytes."""
+"""An object id as its 20 (SHA-1) or 32 (SHA-256) bytes."""
 
 HEX40 = re.compile(rb"[0-9a-fA-F]{40}")
-"""What a stored 40-hex id looks like (``fullmatch`` it; either case, as git accepts)."""
+"""What a stored SHA-1 hex id looks like (``fullmatch`` it; either case, as git accepts)."""
+
+HEX_ID = re.compile(rb"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+"""A SHA-1 or SHA-256 id in hex, either case (``fullmatch`` it)."""
+
+RAW_LENGTHS = {b"sha1": 20, b"sha256": 32}
+"""``extensions.objectFormat`` value -> bytes per raw id (``git-config``, "extensions")."""
 
 OBJ_COMMIT, OBJ_TREE, OBJ_BLOB, OBJ_TAG = 1, 2, 3, 4
 OBJ_OFS_DELTA, OBJ_REF_DELTA = 6, 7
@@ -55,7 +68,7 @@ TYPE_WORDS = {OBJ_COMMIT: "commit", OBJ_TREE: "tree", OBJ_BLOB: "blob", OBJ_TAG:
 
 
 def to_raw(hexid: HexId) -> RawId:
-    """The 20 bytes of a 40-hex id.
+    """The bytes of a hex id (20 of 40 hex, 32 of 64).
 
     Raises:
         binascii.Error: ``hexid`` is not hexadecimal of even length.
@@ -64,5 +77,5 @@ def to_raw(hexid: HexId) -> RawId:
 
 
 def to_hex(raw: RawId) -> HexId:
-    """The 40-hex (lower case) spelling of a 20-byte id."""
+    """The hex (lower case) spelling of a raw id."""
     return HexId(binascii.hexlify(raw))

@@ -1,15 +1,15 @@
 """The index file (``.git/index``): its entries and its cache-tree extension.
 
-Format (``gitformat-index``): the signature ``DIRC``, a version (2, 3 or 4) and an entry
-count; each entry holds stat data (ctime, mtime, dev, ino, mode, uid, gid, size: 32 bits
-each), the 20-byte object id, 16 bits of flags (assume-valid, extended, 2 bits of stage, 12
-bits of name length) and, from version 3, 16 bits of extended flags (skip-worktree,
-intent-to-add) when the extended bit is set; then the path, NUL-padded to a multiple of 8
-bytes (versions 2, 3) or prefix-compressed against the previous path (version 4: a varint of
-bytes to strip, then the NUL-terminated rest). Extensions follow: ``TREE`` (the cache-tree,
-:class:`CacheTree`), ``sdir`` (a sparse index: directory entries stand for whole trees), and
-optional ones (an upper-case first letter), which are skipped; ``link`` (a split index) and
-any other required extension are refused (:class:`UnsupportedIndex`).
+Format (``gitformat-index``): the signature ``DIRC``, a version (2, 3 or 4) and an entry count;
+each entry holds stat data (ctime, mtime, dev, ino, mode, uid, gid, size: 32 bits each), the raw
+object id (20 bytes, or 32 in a SHA-256 repository), 16 bits of flags (assume-valid, extended, 2
+bits of stage, 12 bits of name length) and, from version 3, 16 bits of extended flags
+(skip-worktree, intent-to-add) when the extended bit is set; then the path, NUL-padded to a
+multiple of 8 bytes (versions 2, 3) or prefix-compressed against the previous path (version 4: a
+varint of bytes to strip, then the NUL-terminated rest). Extensions follow: ``TREE`` (the
+cache-tree, :class:`CacheTree`), ``sdir`` (a sparse index: directory entries stand for whole
+trees), and optional ones (an upper-case first letter), which are skipped; ``link`` (a split
+index) and any other required extension are refused (:class:`UnsupportedIndex`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class IndexEntry(NamedTuple):
         path: ``/``-separated path relative to the work tree's top (bytes, as stored).
         mode: file mode (``0o100644``, ``0o100755``, ``0o120000`` symlink, ``0o160000``
             submodule, ``0o040000`` a sparse directory entry).
-        oid: the blob's (or tree's, or submodule commit's) 20-byte id.
+        oid: the blob's (or tree's, or submodule commit's) raw id.
         stage: 0, or 1 to 3 for the sides of a conflict.
         mtime_ns: modification time from the stat data, in nanoseconds.
         size: file size from the stat data, modulo 2**32.
@@ -83,13 +83,18 @@ class CacheTree:
         self.children = children
 
 
-_ENTRY = struct.Struct(">I4xIIIIIIII20sH")
-"""ctime s, (ns), mtime s, ns, dev, ino, mode, uid, gid, size, sha, flags."""
+_ENTRIES = {
+    20: struct.Struct(">I4xIIIIIIII20sH"),
+    32: struct.Struct(">I4xIIIIIIII32sH"),
+}
+"""Raw id length -> entry head: ctime s, (ns), mtime s, ns, dev, ino, mode, uid, gid, size,
+id, flags."""
 
 
-def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
+def parse_index(data: bytes, raw_len: int = 20) -> tuple[list[IndexEntry], CacheTree | None, bool]:
     """An index file (``DIRC``, versions 2, 3 and 4) -> (entries in index order, cache-tree,
-    whether any entry has extended flags).
+    whether any entry has extended flags). ``raw_len``: bytes per object id (20 SHA-1, 32
+    SHA-256), which the file does not say; its trailing checksum is that long too.
 
     Raises:
         UnsupportedIndex: another version, or a required extension other than ``sdir``
@@ -103,13 +108,15 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
         raise UnsupportedIndex(f"index version {version}")
     entries: list[IndexEntry] = []
     any_extended = False
-    unpack = _ENTRY.unpack_from
+    entry_head = _ENTRIES[raw_len]
+    unpack = entry_head.unpack_from
+    head_len = entry_head.size
     new = tuple.__new__  # IndexEntry._make is a Python-level call per entry; this is C
     pos = 12
     previous = b""
     for _ in range(count):
         ctime_s, mtime_s, mtime_ns, dev, ino, mode, uid, gid, size, sha, flags = unpack(data, pos)
-        start = pos + 62
+        start = pos + head_len
         extended = 0
         if flags & 0x4000:
             (extended,) = struct.unpack_from(">H", data, start)
@@ -148,20 +155,20 @@ def parse_index(data: bytes) -> tuple[list[IndexEntry], CacheTree | None, bool]:
             )
         )
     tree = None
-    end = len(data) - 20
+    end = len(data) - raw_len
     while pos + 8 <= end:
         signature = data[pos : pos + 4]
         (length,) = struct.unpack_from(">I", data, pos + 4)
         payload = data[pos + 8 : pos + 8 + length]
         if signature == b"TREE":
-            tree = _parse_cache_tree(payload)
+            tree = _parse_cache_tree(payload, raw_len)
         elif signature != b"sdir" and not b"A" <= signature[:1] <= b"Z":
             raise UnsupportedIndex(f"index extension {signature!r}")
         pos += 8 + length
     return entries, tree, any_extended
 
 
-def _parse_cache_tree(data: bytes) -> CacheTree | None:
+def _parse_cache_tree(data: bytes, raw_len: int) -> CacheTree | None:
     """The ``TREE`` extension: nodes in pre-order, ``<name>\\0<count> <subtrees>\\n[<oid>]``."""
     pos = 0
 
@@ -175,8 +182,8 @@ def _parse_cache_tree(data: bytes) -> CacheTree | None:
         count = int(count_text)
         oid = None
         if count >= 0:
-            oid = data[pos : pos + 20]
-            pos += 20
+            oid = data[pos : pos + raw_len]
+            pos += raw_len
         children = {}
         for _ in range(int(subtrees_text)):
             child_name, child = node()

@@ -3,7 +3,7 @@ tags of a repository are, as frozen dataclasses.
 
 The rules that fill them (``docs/architecture.md``, "The version rules"; ``git-describe``,
 ``git-rev-list``) live in :mod:`vcrelease.git.walk` and :mod:`vcrelease.git.history`. Ids are
-``str`` here: 40 lower-case hex characters.
+``str`` here: lower-case hex characters (40 for SHA-1, 64 for SHA-256).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class TagCandidate:
     Attributes:
         name: tag name without ``refs/tags/`` (``v1.2.3``, ``pkg-a/v1.2.3``).
         version: the version the tag names, as ``parse_tag`` returned it (``1.2.3``).
-        commit: 40-hex id of the commit the tag points at, after peeling.
+        commit: hex id of the commit the tag points at, after peeling.
         distance: commits reachable from HEAD and not from the tag. Exact for the chosen tag;
             for the others a lower bound (the walk stops as soon as the winner is certain).
     """
@@ -47,7 +47,7 @@ class Describe:
         tag_version: the version that tag names (``1.2.3``), or None.
         distance: commits reachable from HEAD and not from ``tag`` (``git rev-list --count
             TAG..HEAD``, int, >= 0); with no tag, all commits reachable from HEAD.
-        node: 40-hex id of the HEAD commit.
+        node: hex id of the HEAD commit.
         dirty: a tracked file differs from HEAD (staged or not).
         dirty_files: the tracked paths (``/``-separated, relative to the work tree) that differ.
         branch: the checked-out branch (``main``, ``feature/x``), None on a detached HEAD.
@@ -104,7 +104,7 @@ class History:
         tag, tag_version, distance, node, branch, shallow, candidates: as in
             :class:`Describe`.
         commit_time: committer time of HEAD in seconds since the Unix epoch (int).
-        head_tree: 40-hex id of HEAD's root tree (what the dirty check compares with).
+        head_tree: hex id of HEAD's root tree (what the dirty check compares with).
         root: the work tree's top directory.
     """
 
@@ -142,7 +142,7 @@ class HeadState:
     """HEAD and the work tree, read without walking history (works in any shallow clone).
 
     Attributes:
-        node: 40-hex id of the HEAD commit.
+        node: hex id of the HEAD commit.
         branch: the checked-out branch, None on a detached HEAD.
         commit_time: committer time of HEAD (aware datetime, UTC).
         dirty_files: tracked paths that differ from HEAD, as in :attr:`Describe.dirty_files`.
@@ -165,7 +165,7 @@ class VersionTag:
     Attributes:
         name: tag name without ``refs/tags/`` (``v1.2.3``).
         version: the version ``parse_tag`` gave (``1.2.3``).
-        commit: 40-hex id of the commit the tag points at, after peeling annotated tags.
+        commit: hex id of the commit the tag points at, after peeling annotated tags.
     """
 
     name: str

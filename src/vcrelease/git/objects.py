@@ -2,12 +2,14 @@
 the object kinds the readers need (commit header, annotated tag, tree).
 
 Layout (``gitrepository-layout``): ``objects/pack/*.idx`` + ``*.pack`` (:mod:`.pack`), loose
-objects in ``objects/<2 hex>/<38 hex>`` (zlib of ``<type> <size>\\0<content>``), and further
+objects in ``objects/<2 hex>/<38 or 62 hex>`` (zlib of ``<type> <size>\\0<content>``), and further
 object directories listed in ``objects/info/alternates`` (relative to the directory naming
 them). Object formats (``gitformat-commit``... in git's ``Documentation/``, and
 ``git-cat-file``): a commit starts ``tree <hex>\\n``, then ``parent <hex>\\n`` lines, then
 ``author`` and ``committer <name> <<email>> <seconds> <zone>``; an annotated tag starts
-``object <hex>\\ntype <word>\\n``; a tree is a run of ``<octal mode> <name>\\0<20 bytes>``.
+``object <hex>\\ntype <word>\\n``; a tree is a run of ``<octal mode> <name>\\0<raw id>``.
+Ids are SHA-1 (40 hex, 20 raw bytes) or SHA-256 (64 hex, 32 bytes), by the repository's
+object format (:data:`vcrelease.git.ids.RAW_LENGTHS`).
 
 :func:`parse_commit` is the one commit header parser: the general reader and the fused reader
 of the history walk both use it.
@@ -54,14 +56,16 @@ __all__ = [
 ]
 
 TreeEntry = tuple[bytes, int, RawId]
-"""One entry of a tree object: (name, mode as an int, 20-byte id)."""
+"""One entry of a tree object: (name, mode as an int, raw id)."""
 
 
 class ObjectStore:
-    """Objects by 40-hex id: packs (most recently hit first), loose objects, alternates.
+    """Objects by hex id: packs (most recently hit first), loose objects, alternates.
 
-    What this reader cannot place (a pack index of another version, an object added after the
-    packs were listed and gone from the loose directory) is asked of dulwich's object store.
+    ``raw_len`` is the bytes per raw id of the repository's object format (20 SHA-1, 32
+    SHA-256). What this reader cannot place (a pack index of another version, an object
+    added after the packs were listed and gone from the loose directory) is asked of
+    dulwich's object store.
     Missing objects raise ``KeyError``; a corrupt object raises ``ValueError``.
     """
 
@@ -70,7 +74,9 @@ class ObjectStore:
         objects_dir: str,
         dulwich: Callable[[], Repo],
         promisor: Callable[[], str | None] = lambda: None,
+        raw_len: int = 20,
     ) -> None:
+        self.raw_len = raw_len
         self._dirs = object_dirs(objects_dir)
         self._packs: list[Pack] | None = None
         self._dulwich = dulwich
@@ -124,7 +130,7 @@ class ObjectStore:
                     continue
                 path = os.path.join(pack_dir, name)
                 try:
-                    packs.append((os.stat(path).st_mtime, Pack(path)))
+                    packs.append((os.stat(path).st_mtime, Pack(path, self.raw_len)))
                 except (OSError, ValueError):
                     continue  # another idx version, a pack being written: dulwich's turn
         packs.sort(key=lambda item: -item[0])
@@ -163,7 +169,7 @@ class ObjectStore:
         return self._from_dulwich(hexsha) is not None
 
     def missing(self, hexshas: Iterable[HexId]) -> set[HexId]:
-        """The ids among ``hexshas`` (40-hex) that are no object here: :meth:`exists` for
+        """The ids among ``hexshas`` (hex) that are no object here: :meth:`exists` for
         many ids at once (thousands of tags), one batch lookup per pack."""
         if self._packs is None:
             self._packs = self._load_packs()
@@ -260,12 +266,13 @@ class ObjectStore:
                 hi = fanout[first + 1]
                 index = bisect.bisect_left(prefixes, key, fanout[first], hi)
                 idx = pack.idx
-                start = 1032 + 20 * index
+                width = pack.raw_len
+                start = 1032 + width * index
                 while index < hi and prefixes[index] == key:
-                    if idx[start : start + 20] == oid:
+                    if idx[start : start + width] == oid:
                         break
                     index += 1
-                    start += 20
+                    start += width
                 else:
                     continue  # not in this pack
                 offset = pack.offset_table[index]
@@ -284,7 +291,7 @@ class ObjectStore:
         while True:
             kind, size, pos = pack.entry(offset)
             if kind in (OBJ_OFS_DELTA, OBJ_REF_DELTA):
-                base_at, pos = delta_base(pack.data, kind, offset, pos)
+                base_at, pos = delta_base(pack.data, kind, offset, pos, pack.raw_len)
                 deltas.append(pack.inflate(pos, size))
                 if isinstance(base_at, int):
                     offset = base_at
@@ -353,6 +360,8 @@ def parse_commit(data: bytes) -> tuple[HexId, tuple[HexId, ...], int]:
         ValueError: no tree line, no committer line, or a committer line without a time.
     """
     if data[:5] != b"tree " or data[45:46] != b"\n":
+        if data[:5] == b"tree " and data[69:70] == b"\n":
+            return _parse_commit_sha256(data)
         raise ValueError("commit without a tree line")
     parents: tuple[bytes, ...]
     if data[46:53] != b"parent ":
@@ -382,11 +391,34 @@ def parse_commit(data: bytes) -> tuple[HexId, tuple[HexId, ...], int]:
     return data[5:45], parents, when  # type: ignore[return-value]
 
 
+def _parse_commit_sha256(data: bytes) -> tuple[HexId, tuple[HexId, ...], int]:
+    """:func:`parse_commit` for 64-hex ids (a SHA-256 repository), off the SHA-1 fast path."""
+    parents = []
+    pos = 70
+    while data.startswith(b"parent ", pos):
+        if data[pos + 71 : pos + 72] != b"\n":
+            raise ValueError("commit with a malformed parent line")
+        parents.append(HexId(data[pos + 7 : pos + 71]))
+        pos += 72
+    at = data.find(b"\ncommitter ", pos - 1)
+    end = data.find(b"\n", at + 11)
+    if at < 0 or end < 0:
+        raise ValueError("commit without a committer line")
+    line = data[at + 11 : end]
+    try:
+        when = int(line[line.rindex(b">") + 1 :].split()[0])
+    except (ValueError, IndexError):
+        raise ValueError(f"bad committer line {line[:80]!r}") from None
+    return HexId(data[5:69]), tuple(parents), when
+
+
 def parse_tag_object(data: bytes) -> tuple[HexId, int]:
-    """An annotated tag's ``object`` and ``type`` lines -> (40-hex, type number)."""
+    """An annotated tag's ``object`` and ``type`` lines -> (hex id, type number)."""
     if not data.startswith(b"object "):
         raise ValueError("tag object without an object line")
-    target = HexId(data[7:47])
+    target = HexId(data[7 : data.find(b"\n", 7)])
+    if len(target) not in (40, 64):
+        raise ValueError("tag object with a malformed object line")
     at = data.find(b"\ntype ")
     word = data[at + 6 : data.find(b"\n", at + 6)] if at >= 0 else b""
     kind = TYPE_NAMES.get(word)
@@ -395,18 +427,17 @@ def parse_tag_object(data: bytes) -> tuple[HexId, int]:
     return target, kind
 
 
-def parse_tree(data: bytes) -> list[TreeEntry]:
-    """A tree object -> [(name, mode, 20-byte id)] in stored order."""
+def parse_tree(data: bytes, raw_len: int = 20) -> list[TreeEntry]:
+    """A tree object -> [(name, mode, raw id of ``raw_len`` bytes)] in stored order."""
     out: list[TreeEntry] = []
     pos = 0
     end = len(data)
     while pos < end:
         space = data.index(b" ", pos)
         nul = data.index(b"\0", space)
-        out.append(
-            (data[space + 1 : nul], int(data[pos:space], 8), RawId(data[nul + 1 : nul + 21]))
-        )
-        pos = nul + 21
+        stop = nul + 1 + raw_len
+        out.append((data[space + 1 : nul], int(data[pos:space], 8), RawId(data[nul + 1 : stop])))
+        pos = stop
     return out
 
 

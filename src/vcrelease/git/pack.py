@@ -1,12 +1,14 @@
 """Pack files: the version 2 ``.idx`` lookup, the pack entry header and git's delta format.
 
 Format (``gitformat-pack``): a ``.idx`` (version 2) holds the magic ``\\377tOc``, version 2, a
-256-entry fan-out table, the sorted 20-byte ids, their CRC-32s, their 4-byte offsets (high bit
+256-entry fan-out table, the sorted raw ids (20 bytes each in a SHA-1 repository, 32 in a
+SHA-256 one: the file does not say, the repository's object format does), their CRC-32s,
+their 4-byte offsets (high bit
 set: an index into the table of 8-byte offsets that follows). A ``.pack`` entry starts with a
 header: 3 bits of type and the inflated size as a little-endian base-128 varint (4 bits in the
 first byte); an offset delta (type 6) then gives its base's distance back in the pack as a
 big-endian varint with an added 1 per continuation byte, a ref delta (type 7) its base's
-20-byte id; the zlib stream follows. A delta holds two varint sizes (base, result) and
+raw id; the zlib stream follows. A delta holds two varint sizes (base, result) and
 copy/insert instructions.
 
 Both files are memory-mapped; nothing is read up front. This module is the one decoder of the
@@ -55,10 +57,12 @@ def entry_header(data: Buffer, offset: int) -> tuple[int, int, int]:
     return kind, size, pos
 
 
-def delta_base(data: Buffer, kind: int, offset: int, pos: int) -> tuple[int | RawId, int]:
+def delta_base(
+    data: Buffer, kind: int, offset: int, pos: int, raw_len: int = 20
+) -> tuple[int | RawId, int]:
     """The base of a delta entry at ``offset`` whose header ends at ``pos``: (the base's
-    offset in this pack for an offset delta, or its 20-byte id for a ref delta; offset of the
-    zlib stream).
+    offset in this pack for an offset delta, or its ``raw_len``-byte id for a ref delta;
+    offset of the zlib stream).
 
     Raises:
         ValueError: ``kind`` is not a delta type.
@@ -67,7 +71,7 @@ def delta_base(data: Buffer, kind: int, offset: int, pos: int) -> tuple[int | Ra
         back, pos = decode_varint(data, pos)
         return offset - back, pos
     if kind == OBJ_REF_DELTA:
-        return RawId(bytes(data[pos : pos + 20])), pos + 20
+        return RawId(bytes(data[pos : pos + raw_len])), pos + raw_len
     raise ValueError(f"pack entry of type {kind} is not a delta")
 
 
@@ -80,12 +84,16 @@ class Pack:
     call per pack; :attr:`fanout` and :attr:`offset_table` are filled once the id table has
     its prefix array.
 
+    Args (constructor):
+        idx_path: the ``.idx`` file; its ``.pack`` is beside it.
+        raw_len: bytes per object id (20 SHA-1, 32 SHA-256: the repository's format).
+
     Raises (constructor):
         OSError: a file cannot be opened or mapped.
         ValueError: the ``.idx`` is not version 2.
     """
 
-    def __init__(self, idx_path: str) -> None:
+    def __init__(self, idx_path: str, raw_len: int = 20) -> None:
         with open(idx_path, "rb") as f:
             self.idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         try:
@@ -96,12 +104,13 @@ class Pack:
         except BaseException:
             self.idx.close()
             raise
-        self.ids = SortedIds(self.idx, 8 + 1024, 8, 20)
+        self.raw_len = raw_len
+        self.ids = SortedIds(self.idx, 8 + 1024, 8, raw_len)
         self.count = self.ids.count
         self.offset_table: array.array[int] = array.array("I")
         self.fanout: list[int] = []  # [0, fan-out...]: index range of each first byte
         self._oids = 8 + 1024
-        self._offsets = self._oids + 24 * self.count  # after the ids and the CRCs
+        self._offsets = self._oids + (raw_len + 4) * self.count  # after the ids and the CRCs
         self._large = self._offsets + 4 * self.count
 
     def close(self) -> None:
@@ -113,7 +122,7 @@ class Pack:
 
         Once the id table has its prefix array (after a few hundred lookups, see
         :class:`~vcrelease.git.commitgraph.SortedIds`) the offsets are copied into an array too,
-        and a lookup is a bisect in C plus one 20-byte comparison.
+        and a lookup is a bisect in C plus one id comparison.
         """
         ids = self.ids
         prefixes = ids.prefixes
@@ -133,15 +142,16 @@ class Pack:
             first = oid[0]
             index = bisect.bisect_left(prefixes, key, fanout[first], fanout[first + 1])
             idx = self.idx
-            start = 1032 + 20 * index
+            width = self.raw_len
+            start = 1032 + width * index
             count = self.count
             while True:
                 if index >= count or prefixes[index] != key:
                     return None
-                if idx[start : start + 20] == oid:
+                if idx[start : start + width] == oid:
                     break
                 index += 1
-                start += 20
+                start += width
         offset = self.offset_table[index]
         if offset & 0x80000000:
             offset = self._large_offset(offset)

@@ -32,7 +32,7 @@ def promisor_remote(config: GitConfig) -> str | None:
 
 
 def missing_in_partial_clone(remote: str, sha: str, what: str) -> str:
-    """The message for the object ``sha`` (40 hex), ``what`` saying what it is and what needs
+    """The message for the object ``sha`` (hex), ``what`` saying what it is and what needs
     it, missing from a partial clone whose promisor remote is ``remote``."""
     return (
         f"{what} {sha} is not in this clone: it is a partial clone (promisor remote "

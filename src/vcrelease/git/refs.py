@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import RepositoryError
-from .ids import HEX40, HexId
+from .ids import HEX_ID, HexId
 from .repository import GitRepo, read_optional
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL (a few ms every call)
@@ -129,15 +129,12 @@ class Refs:
             content = raw.strip()
             if content.startswith(b"ref:"):
                 tags[name] = _tag_ref((name, resolved, None, raw))
-            elif HEX40.fullmatch(content):
+            elif HEX_ID.fullmatch(content):
                 tags[name] = _tag_ref((name, HexId(content.lower()), None, raw))
             else:
                 tags[name] = _tag_ref((name, None, None, raw))
         return [tags[name] for name in sorted(tags, key=os.fsencode)]  # git's byte order
 
-
-HEX_ID = re.compile(rb"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
-"""A SHA-1 or SHA-256 id in hex, either case."""
 
 _PACKED_TAG_STRICT = re.compile(
     rb"^([0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?) refs/tags/([^\n]*)\n"
@@ -299,10 +296,11 @@ def _packed_ref(packed: bytes, name: str) -> HexId | None:
     data = packed if packed.endswith(b"\n") else packed + b"\n"
     at = data.find(needle)
     while at >= 0:
-        start = at - 40
-        if start >= 0 and (start == 0 or data[start - 1] == 0x0A):
-            sha = data[start:at]
-            return HexId(sha.lower()) if HEX40.fullmatch(sha) else None
+        for width in (40, 64):  # SHA-1 or SHA-256
+            start = at - width
+            if start >= 0 and (start == 0 or data[start - 1] == 0x0A):
+                sha = data[start:at]
+                return HexId(sha.lower()) if HEX_ID.fullmatch(sha) else None
         at = data.find(needle, at + 1)
     return None
 
@@ -336,7 +334,7 @@ def _resolve_ref(
             name = content[4:].strip().decode("utf-8", "surrogateescape")
             chain.append(name)
             continue
-        if HEX40.fullmatch(content):
+        if HEX_ID.fullmatch(content):
             return chain, HexId(content.lower())
         raise ValueError(f"{chain[-1]} holds {raw[:60]!r}, not an object id")
     raise ValueError(f"symbolic refs loop: {' -> '.join(chain)}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
 from .gitconfig import GitConfig
+from .ids import RAW_LENGTHS
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
@@ -114,6 +115,26 @@ def _common_dir(git_dir: str) -> str:
         return os.path.normpath(os.path.join(git_dir, common))
     except (FileNotFoundError, NotADirectoryError):
         return git_dir
+
+
+def _object_format(root: Path, config: bytes) -> int:
+    """Bytes per raw object id of the repository whose own config is ``config``: 20 unless
+    ``extensions.objectFormat`` says ``sha256`` (32; ``git-config``, "extensions";
+    ``hash-function-transition``).
+
+    Raises:
+        RepositoryError: another value (git refuses the repository too).
+    """
+    found = re.findall(rb"(?im)^\s*objectformat\s*=\s*\"?([a-z0-9]+)\"?\s*$", config)
+    if not found:
+        return 20
+    name = found[-1].lower()
+    if name not in RAW_LENGTHS:
+        raise RepositoryError(
+            f"{root}: extensions.objectFormat = {name.decode(errors='replace')} is no object "
+            "format git knows (sha1, sha256); git refuses this repository too."
+        )
+    return RAW_LENGTHS[name]
 
 
 def _same_directory(a: str, b: str) -> bool:
@@ -227,6 +248,8 @@ class GitRepo:
     def __init__(
         self, root: Path, git_dir: str, common_dir: str, index_file: str | None = None
     ) -> None:
+        self.raw_len = 20
+        """Bytes per raw object id: 20 (SHA-1) or 32 (SHA-256, ``extensions.objectFormat``)."""
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
@@ -298,12 +321,8 @@ class GitRepo:
                 f"{root} is not a readable git repository ({exc}). Run vcrelease inside a git "
                 "work tree, or build from an sdist or a `git archive` with .git_archival.txt."
             ) from exc
-        if re.search(rb"(?im)^\s*objectformat\s*=\s*sha256", config):
-            raise RepositoryError(
-                f"{root} uses SHA-256 object ids, which vcrelease cannot read yet. Build from "
-                "an sdist, or set VCRELEASE_PRETEND_VERSION."
-            )
         repo = cls(root, git_dir, common_dir, index_file)
+        repo.raw_len = _object_format(root, config)
         repo._from_environment = git_dir != os.path.join(root, ".git") and layout is not None
         return repo
 
@@ -343,6 +362,7 @@ class GitRepo:
                 os.path.join(self.common_dir, "objects"),
                 self.dulwich,
                 lambda: promisor_remote(self.config),
+                self.raw_len,
             )
         return self._objects
 
@@ -382,8 +402,13 @@ class GitRepo:
         return self._untrusted[0]
 
     def open_graph(self) -> CommitGraph | None:
-        """The commit-graph (single file or split chain), None when absent or unreadable."""
+        """The commit-graph (single file or split chain), None when absent, unreadable or of
+        another object format than the repository (git ignores such a file too)."""
         try:
-            return CommitGraph.open(os.path.join(self.common_dir, "objects"))
+            graph = CommitGraph.open(os.path.join(self.common_dir, "objects"))
         except CommitGraphError:
             return None
+        if graph is not None and graph.raw_len != self.raw_len:
+            graph.close()
+            return None
+        return graph

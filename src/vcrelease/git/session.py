@@ -105,7 +105,7 @@ class Repository:
         return cached_history(self.files, self.refs, parse_tag, tag_key=tag_key)
 
     def dirty_files(self, head_tree: str, ignore: Iterable[str] = ()) -> tuple[str, ...]:
-        """Tracked paths that differ from the tree ``head_tree`` (40-hex), staged or not,
+        """Tracked paths that differ from the tree ``head_tree`` (hex), staged or not,
         sorted, ``/``-separated (:func:`vcrelease.git.status.dirty_files`).
 
         Raises:

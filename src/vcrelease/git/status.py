@@ -78,7 +78,9 @@ def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> 
         # file): git reads an empty index, so every file of HEAD is a staged deletion.
         index_mtime, data = 0, None
     try:
-        entries, cache_tree, any_extended = ([], None, False) if data is None else parse_index(data)
+        entries, cache_tree, any_extended = (
+            ([], None, False) if data is None else parse_index(data, repo.raw_len)
+        )
     except UnsupportedIndex as exc:
         hint = (
             "a split index (core.splitIndex); run `git update-index --no-split-index`"
@@ -124,7 +126,7 @@ def _staged(
         kind, data = store.read_needed(to_hex(oid), "the tree (of HEAD, for the dirty check)")
         if kind != OBJ_TREE:
             raise ValueError(f"{oid.hex()} is not a tree")
-        return parse_tree(data)
+        return parse_tree(data, store.raw_len)
 
     def all_paths(oid: RawId, prefix: bytes) -> None:
         for name, mode, sha in tree_entries(oid):
@@ -343,9 +345,9 @@ def _hash_changed(
             path, oid = entry.path, entry.oid
             try:
                 if stat.S_ISLNK(st.st_mode):
-                    digest = hash_bytes(os.readlink(full))
+                    digest = hash_bytes(os.readlink(full), repo.raw_len)
                 elif checkin is None:
-                    digest = hash_file(full)
+                    digest = hash_file(full, repo.raw_len)
                 else:
                     digest = checkin.blob_id(full, path, oid)
             except OSError:
@@ -368,7 +370,7 @@ def _checkin(repo: GitRepo, config: GitConfig) -> Checkin:
         return store.read_needed(to_hex(RawId(oid)), what)[1]
 
     attributes = for_repository(repo)
-    return Checkin(os.fsencode(repo.root), config, attributes, blob, repo.untrusted())
+    return Checkin(os.fsencode(repo.root), config, attributes, blob, repo.untrusted(), repo.raw_len)
 
 
 _FILTER_WORDS = (

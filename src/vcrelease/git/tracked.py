@@ -45,7 +45,7 @@ def _index_entries(repo: GitRepo) -> list[tuple[int, str]]:
     except FileNotFoundError:
         return []
     try:
-        entries, _, _ = parse_index(data)
+        entries, _, _ = parse_index(data, repo.raw_len)
     except (UnsupportedIndex, ValueError, IndexError) as exc:
         raise RepositoryError(
             f"cannot read the index {path} ({exc}); run `git status` to rewrite it, or build "

@@ -71,7 +71,7 @@ def read_commit(store: ObjectStore, sha: HexId, root: Path) -> tuple[HexId, tupl
 class CommitReader:
     """Parents and commit times for the walk: the commit-graph first, the object store after.
 
-    Nodes are graph positions for commits in the commit-graph, 40-hex ids for the others, so
+    Nodes are graph positions for commits in the commit-graph, hex ids for the others, so
     one commit always has one node.
     """
 
@@ -160,7 +160,7 @@ class CommitReader:
         def run_store(
             start: Node, stop: Container[Node], seen: Container[Node]
         ) -> tuple[Node, int]:
-            assert isinstance(start, bytes)  # no commit-graph: every node is a 40-hex id
+            assert isinstance(start, bytes)  # no commit-graph: every node is a hex id
             return follow_single_parents(read, start, stop, seen)
 
         return run_store

@@ -1,8 +1,8 @@
 """A differential test against git: hypothesis draws a list of operations (commits with equal
 and skewed dates, merges and octopus merges, lightweight, annotated and nested tags, gc,
 repack, commit-graph files, attribute files, edits that keep or change size and mtime,
-chmod, symlinks, staged and unstaged edits), applies them to a fresh repository with real
-git, and compares vcrelease's describe with git's:
+chmod, symlinks, staged and unstaged edits), applies them to a fresh SHA-1 or SHA-256
+repository with real git, and compares vcrelease's describe with git's:
 
 - node: ``git rev-parse HEAD``; dirty: ``git status --porcelain --untracked-files=no``;
 - distance: ``git rev-list --count TAG..HEAD`` for the tag vcrelease chose;
@@ -58,14 +58,14 @@ OPS = st.one_of(
 
 
 class Repo:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, object_format: str = "sha1") -> None:
         self.path = path
         self.clock = 1_700_000_000
         self.skewed = False
         self.tags = 0
         self.files = 0
         path.mkdir()
-        self.git("init", "-q", "-b", "main")
+        self.git("init", "-q", "-b", "main", f"--object-format={object_format}")
         self.commit(0)
 
     def git(self, *args: str, check: bool = True, strip: bool = True) -> str:
@@ -202,9 +202,9 @@ def test_vcrelease_agrees_with_git(tmp_path_factory: pytest.TempPathFactory) -> 
         max_examples=_examples(),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
-    @given(st.lists(OPS, min_size=1, max_size=8))
-    def run(ops: list[tuple[str, object]]) -> None:
-        repo = Repo(tmp_path_factory.mktemp("diff") / "r")
+    @given(st.sampled_from(["sha1", "sha256"]), st.lists(OPS, min_size=1, max_size=8))
+    def run(object_format: str, ops: list[tuple[str, object]]) -> None:
+        repo = Repo(tmp_path_factory.mktemp("diff") / "r", object_format)
         for op, arg in ops:
             repo.apply(op, arg)
         compare(repo, seen)

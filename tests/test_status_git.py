@@ -441,10 +441,9 @@ def test_foreign_repository_starts_no_filter_process(tmp_path: Path) -> None:
     assert not log.exists()
 
 
-@needs_root
-def test_foreign_repository_runs_no_filter_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def foreign_repo_with_clean_filter(tmp_path: Path) -> tuple[Path, Path]:
+    """(repository, marker): a repository owned by ``nobody`` whose one edited file needs a
+    clean filter that creates ``marker`` when it runs."""
     tmp_path.chmod(0o755)
     marker = tmp_path / "marker"
     repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=evil\n")
@@ -452,6 +451,14 @@ def test_foreign_repository_runs_no_filter_and_writes_nothing(
     git(repo, "tag", "v1.0")
     (repo / "a.txt").write_bytes(b"b\n")  # hashed: it needs the clean filter
     subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    return repo, marker
+
+
+@needs_root
+def test_foreign_repository_runs_no_filter_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, marker = foreign_repo_with_clean_filter(tmp_path)
     before = snapshot(repo)
     done = run("version", repo, cwd=repo, **ENV)
     assert done.returncode == 3, done.stderr
@@ -486,13 +493,7 @@ def test_foreign_repository_runs_no_filter_and_writes_nothing(
 def test_safe_directory_values_allow_what_git_documents(
     tmp_path: Path, value: str, allowed: bool
 ) -> None:
-    tmp_path.chmod(0o755)
-    marker = tmp_path / "marker"
-    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=evil\n")
-    git(repo, "config", "filter.evil.clean", f"touch {marker}; cat")
-    git(repo, "tag", "v1.0")
-    (repo / "a.txt").write_bytes(b"b\n")
-    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    repo, marker = foreign_repo_with_clean_filter(tmp_path)
     setting = value.format(r=repo, tmp=tmp_path)
     (tmp_path / "global").write_text(f"[safe]\n\tdirectory = {setting}\n")
     done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})

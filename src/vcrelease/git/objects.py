@@ -354,28 +354,35 @@ def split_loose(raw: bytes) -> tuple[int, bytes]:
 
 def parse_commit(data: bytes) -> tuple[HexId, tuple[HexId, ...], int]:
     """A commit's header (at least up to the committer line) -> (tree, parents in parent
-    order, committer time in seconds since the Unix epoch). Ids are returned as stored.
+    order, committer time in seconds since the Unix epoch). Ids are returned as stored:
+    40 hex (SHA-1) or 64 (SHA-256), as the tree line's length says.
 
     Raises:
         ValueError: no tree line, no committer line, or a committer line without a time.
     """
-    if data[:5] != b"tree " or data[45:46] != b"\n":
-        if data[:5] == b"tree " and data[69:70] == b"\n":
-            return _parse_commit_sha256(data)
+    if data[45:46] == b"\n":
+        width = 40
+    elif data[69:70] == b"\n":
+        width = 64
+    else:
         raise ValueError("commit without a tree line")
+    if data[:5] != b"tree ":
+        raise ValueError("commit without a tree line")
+    first = width + 6  # where a first parent line would start
+    step = width + 8  # "parent " + id + "\n"
     parents: tuple[bytes, ...]
-    if data[46:53] != b"parent ":
+    if data[first : first + 7] != b"parent ":
         parents = ()
-        pos = 46
-    elif data[94:101] != b"parent ":
-        parents = (data[53:93],)
-        pos = 94
+        pos = first
+    elif data[first + step : first + step + 7] != b"parent ":
+        parents = (data[first + 7 : first + 7 + width],)
+        pos = first + step
     else:
         found = []
-        pos = 46
+        pos = first
         while data.startswith(b"parent ", pos):
-            found.append(data[pos + 7 : pos + 47])
-            pos += 48
+            found.append(data[pos + 7 : pos + 7 + width])
+            pos += step
         parents = tuple(found)
     at = data.find(b"\ncommitter ", pos - 1)
     end = data.find(b"\n", at + 11)
@@ -388,28 +395,7 @@ def parse_commit(data: bytes) -> tuple[HexId, tuple[HexId, ...], int]:
         raise ValueError(f"bad committer line {line[:80]!r}") from None
     # The slices are HexIds by the format; no HexId() per id: this runs once per commit in the
     # walk without a commit-graph, where a call per id would cost about 0.1 us each.
-    return data[5:45], parents, when  # type: ignore[return-value]
-
-
-def _parse_commit_sha256(data: bytes) -> tuple[HexId, tuple[HexId, ...], int]:
-    """:func:`parse_commit` for 64-hex ids (a SHA-256 repository), off the SHA-1 fast path."""
-    parents = []
-    pos = 70
-    while data.startswith(b"parent ", pos):
-        if data[pos + 71 : pos + 72] != b"\n":
-            raise ValueError("commit with a malformed parent line")
-        parents.append(HexId(data[pos + 7 : pos + 71]))
-        pos += 72
-    at = data.find(b"\ncommitter ", pos - 1)
-    end = data.find(b"\n", at + 11)
-    if at < 0 or end < 0:
-        raise ValueError("commit without a committer line")
-    line = data[at + 11 : end]
-    try:
-        when = int(line[line.rindex(b">") + 1 :].split()[0])
-    except (ValueError, IndexError):
-        raise ValueError(f"bad committer line {line[:80]!r}") from None
-    return HexId(data[5:69]), tuple(parents), when
+    return data[5 : 5 + width], parents, when  # type: ignore[return-value]
 
 
 def parse_tag_object(data: bytes) -> tuple[HexId, int]:

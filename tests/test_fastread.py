@@ -150,6 +150,10 @@ def every_object_matches_cat_file(packed_repo: Path) -> None:
                     info[2:],
                 )
         width = len(objects[0][0])
+        ids = [HexId(sha.encode()) for sha, _ in objects]
+        absent = [HexId(b"0" * width), HexId(b"not hex"), HexId(ids[0][:-1])]
+        expected = [kinds[kind] for _, kind in objects] + [None, None, None]
+        assert store.kinds([*ids, *absent]) == expected  # the batch, deltas included
         assert not store.exists(HexId(b"0" * width))
         with pytest.raises(KeyError):
             store.read(HexId(b"0" * width))

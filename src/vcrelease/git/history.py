@@ -183,12 +183,20 @@ def _tag_commits(
     peeled_nodes = iter(
         reader.nodes([t.peeled for t in tags if t.target is not None and t.peeled is not None])
     )
+    # The type of every target not peeled by packed-refs, in one batch: most are lightweight
+    # tags naming a commit, which then needs no further read (thousands of tags).
+    unpeeled = [t.target for t in tags if t.target is not None and t.peeled is None]
+    kinds = store.kinds(unpeeled)
+    commits = [sha for sha, kind in zip(unpeeled, kinds, strict=True) if kind == OBJ_COMMIT]
+    node_of_commit = dict(zip(commits, reader.nodes(commits), strict=True))
     for name, target, peeled, raw in tags:
         if target is None:
             found.append((name, None, _corrupt(name, raw), None))
         elif peeled is not None:
             node = next(peeled_nodes)  # a graph position: the commit exists
             found.append((name, node, None, None if isinstance(node, int) else peeled))
+        elif target in node_of_commit:  # found in a pack as a commit: it exists
+            found.append((name, node_of_commit[target], None, None))
         else:
             try:
                 commit = peel(store, target)  # reads every object on the way

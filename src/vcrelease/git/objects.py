@@ -21,7 +21,7 @@ import binascii
 import bisect
 import os
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
@@ -187,6 +187,41 @@ class ObjectStore:
             todo = [item for item, index in zip(todo, found, strict=True) if index is None]
         absent.update(hexsha for _, hexsha in todo if not self.exists(hexsha))
         return absent
+
+    def kinds(self, hexshas: Sequence[HexId]) -> list[int | None]:
+        """:meth:`kind` of each of ``hexshas`` (thousands of lightweight tags), None for an id
+        that is no object here, not hex, or unreadable (the caller's own read of it says
+        why): one batch lookup per pack, then the entry header of each whole object found (a
+        delta's type is its base's: :meth:`kind` then)."""
+        if self._packs is None:
+            self._packs = self._load_packs()
+        out: list[int | None] = [None] * len(hexshas)
+        todo: list[tuple[int, RawId]] = []
+        for i, hexsha in enumerate(hexshas):
+            try:
+                todo.append((i, to_raw(hexsha)))
+            except binascii.Error:
+                continue
+        for pack in self._packs:
+            if not todo:
+                break
+            left = []
+            for (i, oid), index in zip(todo, pack.find_indices([o for _, o in todo]), strict=True):
+                if index is None:
+                    left.append((i, oid))
+                    continue
+                try:
+                    kind = pack.entry(pack.offset_at(index))[0]
+                    out[i] = kind if kind in TYPE_WORDS else self.kind(hexshas[i])
+                except (KeyError, ValueError, zlib.error, IndexError):
+                    out[i] = None
+            todo = left
+        for i, _ in todo:  # loose, or only dulwich knows
+            try:
+                out[i] = self.kind(hexshas[i])
+            except (KeyError, ValueError, zlib.error, IndexError):
+                out[i] = None
+        return out
 
     def kind(self, hexsha: HexId) -> int:
         """The type of the object ``hexsha`` (1 commit, 2 tree, 3 blob, 4 tag), inflating

@@ -165,6 +165,13 @@ class Pack:
             self._build_tables()  # find() and the walk's reader expect them with the prefixes
         return found
 
+    def offset_at(self, index: int) -> int:
+        """Offset in the pack of the object at ``index`` of the id table."""
+        (offset,) = struct.unpack_from(">I", self.idx, self._offsets + 4 * index)
+        if offset & 0x80000000:
+            offset = self._large_offset(offset)
+        return int(offset)
+
     def _build_tables(self) -> None:
         """The offsets and the fan-out as arrays, for lookups on the prefix array."""
         offsets = self.idx[self._offsets : self._offsets + 4 * self.count]

@@ -1,5 +1,5 @@
 """Issue 16 item 5: a co-released set published as one (``vc-upload`` with the files of several
-projects), against real servers on 127.0.0.1.
+projects, ``vcrelease promote A==x B==y``), against real servers on 127.0.0.1.
 
 The set: project ``A`` (directory ``a/``, tags ``a-v*``) depends on ``B`` (``b/``, ``b-v*``),
 pinned exactly as ``pin-siblings`` writes it (``B==0.4.0``). ``A`` sorts before ``B`` by name,
@@ -298,6 +298,42 @@ def _upload_env(the_set: TheSet, ci: dict[str, str]) -> subprocess.CompletedProc
          "--format", "json"],
         env=env, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
+
+
+def promote(
+    source: IndexServer, target: IndexServer, *specs: str
+) -> subprocess.CompletedProcess[str]:
+    return run_cli(
+        target, "promote", *specs, "--from", source.index_url, "--to", target.upload_url,
+        "--index-url", target.index_url, "--no-progress", "--format", "json",
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_promote_refuses_a_member_whose_sibling_is_not_on_the_target_then_promotes_both(
+    devpi_staging: IndexServer, devpi_production: IndexServer, the_set: TheSet
+) -> None:
+    devpi_staging.upload(the_set.files)
+    alone = promote(devpi_staging, devpi_production, f"{the_set.a}==1.2.0")
+    assert alone.returncode == 1, alone.stderr
+    assert f"{the_set.a} 1.2.0 pins {the_set.b}==0.4.0" in alone.stderr
+    assert "Promote them together" in alone.stderr
+    assert not devpi_production.listing(the_set.a).exists
+    waived = promote(
+        devpi_staging, devpi_production, f"{the_set.a}==1.2.0", "--allow-unpromoted-dependencies"
+    )
+    assert waived.returncode == 1, waived.stderr  # an exact pin is never waived
+    assert not devpi_production.listing(the_set.a).exists
+    both = promote(devpi_staging, devpi_production, f"{the_set.a}==1.2.0", f"{the_set.b}==0.4.0")
+    assert both.returncode == 0, both.stderr
+    assert document(both)["order"] == [the_set.b, the_set.a]
+    assert set(outcomes(both).values()) == {"uploaded"}
+    for project, files in ((the_set.a, the_set.a_files), (the_set.b, the_set.b_files)):
+        for f in files:
+            assert devpi_production.served_sha256(project, f.name) == sha256_file(f)
+    again = promote(devpi_staging, devpi_production, f"{the_set.b}==0.4.0", f"{the_set.a}==1.2.0")
+    assert again.returncode == 0, again.stderr
+    assert set(outcomes(again).values()) == {"skipped"}
 
 
 @pytest.mark.slow

@@ -10,10 +10,17 @@ PEP 508 requirements; markers evaluated for this environment, or all kept with
 above the level of its dependencies. The upload then goes through vc-upload's preflight, upload
 and verify (:mod:`vcrelease.publish.upload`): never an overwrite, identical files skipped, a
 conflict refuses the whole set before any upload.
+
+Several releases promoted together (a co-released set, :mod:`vcrelease.publish.sets`) are
+checked as one and uploaded in dependency order (:mod:`vcrelease.publish.setupload`).
+:func:`missing_sibling_pins` holds the rule for exact pins (``name==V``, what
+``pin-siblings`` writes): ``V`` must be on the target already, or be promoted with the
+member; ``--allow-unpromoted-dependencies`` does not waive it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +38,7 @@ __all__ = [
     "PromotionRefused",
     "ReleaseSpec",
     "fetch_release",
+    "missing_sibling_pins",
     "parse_spec",
     "release_files",
     "requirements_of",
@@ -194,3 +202,53 @@ def unpromoted_dependencies(
             has = ", ".join(map(str, versions[-5:])) or "nothing"
             missing.append(f"{req} (the target has: {has})")
     return missing
+
+
+def missing_sibling_pins(
+    session: requests.Session,
+    target_index: str,
+    pins: Mapping[str, Sequence[tuple[str, str]]],
+    versions: Mapping[str, str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> str | None:
+    """The refusal (one paragraph) when a member's exact pin of a project outside the
+    promotion (:func:`vcrelease.publish.sets.sibling_pins`) is not on the target index with
+    that version (yanked files do not count), else None.
+
+    Rule: "no artifact should be promoted above the promotion level of any of its
+    dependencies" (``docs/architecture.md``, ``publish/sets``).
+
+    Args:
+        pins: member -> its ``(project, version)`` exact pins outside the promotion.
+        versions: member -> its version (for the message).
+
+    Raises:
+        IndexUnavailableError: the target index cannot be read (exit 4).
+    """
+    gaps = []
+    for member in sorted(pins):
+        for project, version in pins[member]:
+            listing = fetch_listing(session, target_index, project, timeout=timeout)
+            has = sorted(
+                {parse_name(Path(f.filename))[2] for f in _dists(listing.files) if not f.yanked}
+            )
+            if Version(version) not in has:
+                shown = ", ".join(map(str, has[-5:])) or "nothing"
+                gaps.append((member, project, version, shown))
+    if not gaps:
+        return None
+    said = "; ".join(
+        f"{m} {versions[m]} pins {p}=={v}, which the target does not have (it has: {h})"
+        for m, p, v, h in gaps
+    )
+    together = " ".join(f"{m}=={versions[m]}" for m in sorted({g[0] for g in gaps}))
+    deps = " ".join(sorted({f"{p}=={v}" for _, p, v, _ in gaps}))
+    return (
+        f"Refused, nothing promoted: {said}, and it is not part of this promotion. No release "
+        f"may be promoted above the level of its dependencies: {redact_url(target_index)} "
+        "would then offer a release that cannot be installed from it. Promote them together "
+        f"(`vcrelease promote {together} {deps} ...`: uploaded in dependency order), or "
+        f"promote {deps} first. An exact pin (name==version, what pin-siblings writes) is "
+        "never waived by --allow-unpromoted-dependencies."
+    )

@@ -367,3 +367,28 @@ def test_a_failure_mid_set_says_which_files_are_live_and_a_rerun_finishes(
     assert rerun.returncode == 0, rerun.stderr
     assert {outcomes(rerun)[f.name] for f in the_set.a_files} == {"uploaded"}
     assert {outcomes(rerun)[f.name] for f in the_set.b_files} == {"skipped"}
+
+
+@pytest.mark.slow
+def test_a_generated_monorepo_with_pinned_siblings_is_uploaded_as_one_set(
+    pypiserver_nofallback_index: IndexServer, build_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The monorepo of tests/test_monorepo.py, built for real (isolated builds of this
+    checkout): pkg-b pins ``pkg-c[fast]==0.5.0`` through the metadata hook, so the set goes
+    pkg-c first, each project found by its own tag prefix / tag pattern at HEAD. (pkg-a, the
+    setuptools one, is left out: one more build would double the time.)"""
+    from test_build_e2e import build_ok
+    from test_monorepo import make_monorepo
+
+    mono = make_monorepo(tmp_path / "mono")
+    files: list[Path] = []
+    for name in ("pkg-b", "pkg-c"):
+        out = tmp_path / f"dist-{name}"
+        files += [out / f for f in build_ok(mono / name, out, build_env)]
+    result = vc_upload(pypiserver_nofallback_index, files, mono / "pkg-b", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert document(result)["order"] == ["pkg-c", "pkg-b"]
+    assert set(outcomes(result).values()) == {"uploaded"}
+    assert set(pypiserver_nofallback_index.sha256s("pkg-b")) == {
+        f.name for f in files if f.name.startswith("pkg_b")
+    }

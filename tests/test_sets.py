@@ -392,3 +392,22 @@ def test_a_generated_monorepo_with_pinned_siblings_is_uploaded_as_one_set(
     assert set(pypiserver_nofallback_index.sha256s("pkg-b")) == {
         f.name for f in files if f.name.startswith("pkg_b")
     }
+
+
+@pytest.mark.slow
+def test_the_flag_waives_an_exact_pin_only_of_a_release_the_source_lacks_too(
+    devpi_staging: IndexServer, devpi_production: IndexServer, tmp_path: Path, unique_project: str
+) -> None:
+    """A third party's exact pin (on neither index) is waived by
+    --allow-unpromoted-dependencies; without the flag it is refused like a sibling's."""
+    files = make_dists(
+        tmp_path, unique_project, "1.0.0", payload="x", dependencies=["t-third-party==3.0"]
+    )
+    devpi_staging.upload(files)
+    spec = f"{unique_project}==1.0.0"
+    refused = promote(devpi_staging, devpi_production, spec)
+    assert refused.returncode == 1, refused.stderr
+    assert "pins t-third-party==3.0" in refused.stderr
+    waived = promote(devpi_staging, devpi_production, spec, "--allow-unpromoted-dependencies")
+    assert waived.returncode == 0, waived.stderr
+    assert set(outcomes(waived).values()) == {"uploaded"}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,8 @@ from .report import show_report, show_set_report
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+
+    from ..publish.promote import PinGap
 
 __all__ = ["add_arguments", "run"]
 
@@ -77,8 +79,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.promote import (
         PromotionRefused,
         fetch_release,
-        missing_sibling_pins,
         parse_spec,
+        pin_gaps,
+        pin_refusal,
         requirements_of,
         unpromoted_dependencies,
     )
@@ -144,16 +147,13 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         check_pins(versions, requires)
         by_name = {p.project: p for p in plans}
         ordered = [by_name[name] for name in dependency_order(requires)]
+        pins = sibling_pins(versions, requires, all_markers=args.all_markers)
         with index_session(target) as session:
-            refusal = missing_sibling_pins(
-                session,
-                target.index_url,
-                sibling_pins(versions, requires),
-                versions,
-                timeout=args.timeout,
-            )
-            if refusal is not None:
-                raise PromotionRefused(refusal)
+            gaps = pin_gaps(session, target.index_url, pins, timeout=args.timeout)
+            if gaps and args.allow_unpromoted_dependencies:
+                gaps = _held_gaps(gaps, source, args.timeout, log)
+            if gaps:
+                raise PromotionRefused(pin_refusal(gaps, versions, target.index_url))
             for plan in ordered:
                 outside = [r for r in requirements_of(plan) if _name(r) not in versions]
                 missing = unpromoted_dependencies(
@@ -197,6 +197,30 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             )
     show_report(report, policy, args.format, prog="vcrelease promote")
     return report.exit_code
+
+
+def _held_gaps(
+    gaps: list[PinGap], source: str, timeout: float, log: Callable[[str], None]
+) -> list[PinGap]:
+    """The gaps ``--allow-unpromoted-dependencies`` may not waive: exact pins whose release
+    is on the source index (a release of this pipeline, below the target's level)."""
+    import requests
+
+    from ..publish.promote import pin_gaps
+
+    with requests.Session() as session:
+        pins: dict[str, list[tuple[str, str]]] = {}
+        for g in gaps:
+            pins.setdefault(g.member, []).append((g.project, g.version))
+        absent = {
+            (g.member, g.project, g.version)
+            for g in pin_gaps(session, source, pins, timeout=timeout)
+        }
+    kept = [g for g in gaps if (g.member, g.project, g.version) not in absent]
+    for g in gaps:
+        if g not in kept:
+            log(f"waived: {g.member} pins {g.project}=={g.version}, on neither index")
+    return kept
 
 
 def _name(requirement: Requirement) -> str:

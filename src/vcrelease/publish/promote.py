@@ -13,9 +13,10 @@ conflict refuses the whole set before any upload.
 
 Several releases promoted together (a co-released set, :mod:`vcrelease.publish.sets`) are
 checked as one and uploaded in dependency order (:mod:`vcrelease.publish.setupload`).
-:func:`missing_sibling_pins` holds the rule for exact pins (``name==V``, what
+:func:`pin_gaps` and :func:`pin_refusal` hold the rule for exact pins (``name==V``, what
 ``pin-siblings`` writes): ``V`` must be on the target already, or be promoted with the
-member; ``--allow-unpromoted-dependencies`` does not waive it.
+member; ``--allow-unpromoted-dependencies`` waives it only for a release the source index
+does not have either (a third party's, not one of this pipeline's).
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ from .indexclient import DEFAULT_TIMEOUT, download, fetch_listing
 from .simpleapi import IndexFile, redact_url
 
 __all__ = [
+    "PinGap",
     "PromotionRefused",
     "ReleaseSpec",
     "fetch_release",
-    "missing_sibling_pins",
     "parse_spec",
+    "pin_gaps",
+    "pin_refusal",
     "release_files",
     "requirements_of",
     "unpromoted_dependencies",
@@ -204,51 +207,68 @@ def unpromoted_dependencies(
     return missing
 
 
-def missing_sibling_pins(
+@dataclass(frozen=True)
+class PinGap:
+    """An exact pin of a member that an index does not satisfy.
+
+    Attributes:
+        project: the pinned project (PEP 503 normalised).
+        version: the pinned version.
+        member: the member carrying the pin.
+        has: the newest versions the index has of ``project`` (at most 5), for the message.
+    """
+
+    project: str
+    version: str
+    member: str
+    has: tuple[str, ...] = ()
+
+
+def pin_gaps(
     session: requests.Session,
-    target_index: str,
+    index_url: str,
     pins: Mapping[str, Sequence[tuple[str, str]]],
-    versions: Mapping[str, str],
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> str | None:
-    """The refusal (one paragraph) when a member's exact pin of a project outside the
-    promotion (:func:`vcrelease.publish.sets.sibling_pins`) is not on the target index with
-    that version (yanked files do not count), else None.
-
-    Rule: "no artifact should be promoted above the promotion level of any of its
-    dependencies" (``docs/architecture.md``, ``publish/sets``).
-
-    Args:
-        pins: member -> its ``(project, version)`` exact pins outside the promotion.
-        versions: member -> its version (for the message).
+) -> list[PinGap]:
+    """The exact pins (member -> ``(project, version)``, :func:`.sets.sibling_pins`) whose
+    release the index at ``index_url`` does not have (yanked files do not count).
 
     Raises:
-        IndexUnavailableError: the target index cannot be read (exit 4).
+        IndexUnavailableError: the index cannot be read (exit 4).
     """
     gaps = []
     for member in sorted(pins):
         for project, version in pins[member]:
-            listing = fetch_listing(session, target_index, project, timeout=timeout)
+            listing = fetch_listing(session, index_url, project, timeout=timeout)
             has = sorted(
                 {parse_name(Path(f.filename))[2] for f in _dists(listing.files) if not f.yanked}
             )
             if Version(version) not in has:
-                shown = ", ".join(map(str, has[-5:])) or "nothing"
-                gaps.append((member, project, version, shown))
-    if not gaps:
-        return None
+                gaps.append(PinGap(project, version, member, tuple(map(str, has[-5:]))))
+    return gaps
+
+
+def pin_refusal(gaps: Sequence[PinGap], versions: Mapping[str, str], target_index: str) -> str:
+    """The one-paragraph refusal for exact pins the target does not satisfy (exit 1 with
+    :class:`PromotionRefused`): each member, the pinned release, what the target has, and the
+    fix (promote them together, or the dependency first).
+
+    Rule: "no artifact should be promoted above the promotion level of any of its
+    dependencies" (``docs/architecture.md``, ``publish/sets``)."""
     said = "; ".join(
-        f"{m} {versions[m]} pins {p}=={v}, which the target does not have (it has: {h})"
-        for m, p, v, h in gaps
+        f"{g.member} {versions[g.member]} pins {g.project}=={g.version}, which the target "
+        f"does not have (it has: {', '.join(g.has) or 'nothing'})"
+        for g in gaps
     )
-    together = " ".join(f"{m}=={versions[m]}" for m in sorted({g[0] for g in gaps}))
-    deps = " ".join(sorted({f"{p}=={v}" for _, p, v, _ in gaps}))
+    together = " ".join(f"{m}=={versions[m]}" for m in sorted({g.member for g in gaps}))
+    deps = " ".join(sorted({f"{g.project}=={g.version}" for g in gaps}))
     return (
         f"Refused, nothing promoted: {said}, and it is not part of this promotion. No release "
         f"may be promoted above the level of its dependencies: {redact_url(target_index)} "
         "would then offer a release that cannot be installed from it. Promote them together "
         f"(`vcrelease promote {together} {deps} ...`: uploaded in dependency order), or "
-        f"promote {deps} first. An exact pin (name==version, what pin-siblings writes) is "
-        "never waived by --allow-unpromoted-dependencies."
+        f"promote {deps} first. --allow-unpromoted-dependencies does not waive an exact pin "
+        "whose release is on the source index (a release of this pipeline, such as a sibling "
+        "pinned by pin-siblings)."
     )

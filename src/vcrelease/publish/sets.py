@@ -163,22 +163,30 @@ def exact_pin(requirement: Requirement) -> str | None:
 
 
 def sibling_pins(
-    versions: Mapping[str, str], requires: Mapping[str, Sequence[str]]
+    versions: Mapping[str, str],
+    requires: Mapping[str, Sequence[str]],
+    *,
+    all_markers: bool = True,
 ) -> dict[str, list[tuple[str, str]]]:
     """For each member, its exact pins (:func:`exact_pin`) of projects outside the set, as
     ``(project, version)``: the sibling releases that must already be at the target's level
-    for the member to go there. Markers are not evaluated (a sibling is a sibling on every
-    platform).
+    for the member to go there.
 
     Args:
         versions: member name -> version (the set being promoted).
         requires: member name -> its ``Requires-Dist`` strings.
+        all_markers: keep a pin whose environment marker is false here (``--all-markers``);
+            else only the pins this environment would install, as promotion's other
+            dependency check does.
     """
     out: dict[str, list[tuple[str, str]]] = {}
     for member in sorted(requires):
         for requirement in _requirements(requires[member]):
             other, pinned = _name(requirement), exact_pin(requirement)
             if pinned is None or other == member or other in versions:
+                continue
+            marker = requirement.marker
+            if marker is not None and not all_markers and not marker.evaluate({"extra": ""}):
                 continue
             out.setdefault(member, []).append((other, str(Version(pinned))))
     return out

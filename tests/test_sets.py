@@ -411,3 +411,51 @@ def test_the_flag_waives_an_exact_pin_only_of_a_release_the_source_lacks_too(
     waived = promote(devpi_staging, devpi_production, spec, "--allow-unpromoted-dependencies")
     assert waived.returncode == 0, waived.stderr
     assert set(outcomes(waived).values()) == {"uploaded"}
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_set_lists_the_live_files_of_the_set(
+    pypiserver_nofallback_index: IndexServer,
+    tmp_path: Path,
+    unique_project: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """B is live (same bytes, skipped); Ctrl-C during A's first upload: the message names B's
+    files as live and says a re-run finishes the set."""
+    from types import SimpleNamespace
+
+    import requests
+
+    from vcrelease.errors import InterruptedRun
+    from vcrelease.publish import setupload
+    from vcrelease.publish.dists import plan_set
+    from vcrelease.publish.upload import Target
+
+    server = pypiserver_nofallback_index
+    b_files = make_dists(tmp_path / "b", f"{unique_project}-b", "1.0.0", payload="b")
+    a_files = make_dists(
+        tmp_path / "a", f"{unique_project}-a", "1.0.0", payload="a",
+        dependencies=[f"{unique_project}-b==1.0.0"],
+    )  # fmt: skip
+    server.upload(b_files)
+
+    def interrupted(*_args: object, **_kw: object) -> Callable[[object], tuple[int, str]]:
+        def upload_one(_dist: object) -> tuple[int, str]:
+            raise KeyboardInterrupt
+
+        return upload_one
+
+    monkeypatch.setattr(setupload, "twine_uploader", interrupted)
+    settings = SimpleNamespace(create_repository=lambda: SimpleNamespace(close=lambda: None))
+    target = Target(server.upload_url, server.index_url, server.username, server.password, 30)
+    plans = sorted(plan_set([*a_files, *b_files]), key=lambda p: p.project != f"{unique_project}-b")
+    with requests.Session() as session, pytest.raises(InterruptedRun) as caught:
+        setupload.upload_set(
+            session, target, plans, settings,
+            dry_run=False, quiet_stdout=True, timeout=30, log=lambda _text: None,
+        )  # fmt: skip
+    said = caught.value.message
+    assert f"Interrupted while uploading {a_files[0].name}" in said
+    assert f"live on the index: {b_files[0].name}, {b_files[1].name}." in said
+    assert "Run the same command again to finish the set" in said
+    assert server.listing(f"{unique_project}-a").files == ()

@@ -216,6 +216,12 @@ def test_a_set_is_uploaded_in_dependency_order_verified_and_a_rerun_skips(
     own_pypiserver: tuple[IndexServer, Path], the_set: TheSet
 ) -> None:
     server, packages = own_pypiserver
+    dry = vc_upload(server, the_set.files, the_set.repo, "--dry-run", "--format", "json")
+    assert dry.returncode == 0, dry.stderr
+    assert document(dry)["dry_run"] is True
+    assert document(dry)["order"] == [the_set.b, the_set.a]
+    assert set(outcomes(dry).values()) == {"upload"}
+    assert not server.listing(the_set.b).exists
     first = vc_upload(server, the_set.files, the_set.repo, "--format", "json")
     assert first.returncode == 0, first.stderr
     doc = document(first)

@@ -162,20 +162,25 @@ def upload_set(
             done.append(report)
             if report.exit_code != EXIT_OK:
                 rest = tuple(
-                    _held(Report(p, tuple(steps[j]), EXIT_OK, "not started"))
+                    _held(Report(p, _already_there(steps[j]), EXIT_OK, "not started"))
                     for j, p in enumerate(plans[i + 1 :], start=i + 1)
                 )
                 return SetReport(
                     (*done, *rest),
                     report.exit_code,
                     f"{plan.project} {plan.version}: {report.message} Of the set ({order}): "
-                    f"{_live_before(done)} Not uploaded: "
+                    f"{_live_before((*done, *rest))} Not uploaded: "
                     f"{', '.join(p.project for p in plans[i + 1 :]) or 'none'} (they depend "
                     "on it or come after it). Run the same command again to finish the set.",
                 )
     finally:
         repository.close()
     return _verify_set(session, target, tuple(done), order)
+
+
+def _already_there(steps: Sequence[FileStep]) -> tuple[FileStep, ...]:
+    """A project not started: its files that the preflight found with our bytes are live."""
+    return tuple(replace(s, outcome="skipped") if s.action == "skip" else s for s in steps)
 
 
 def _live_before(done: Sequence[Report]) -> str:

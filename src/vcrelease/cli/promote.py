@@ -1,5 +1,6 @@
-"""``vcrelease promote NAME==VERSION``: copy one release's files, the same bytes, from one
-index to another (staging -> production).
+"""``vcrelease promote NAME==VERSION...``: copy one release's files, the same bytes, from one
+index to another (staging -> production); several releases are a co-released set, checked as
+one and uploaded in dependency order (:mod:`vcrelease.publish.sets`).
 
 The rules are :mod:`vcrelease.publish.promote` (read the source with the simple repository API,
 PEP 503 / PEP 691, check every sha256, check the dependencies on the target) and vc-upload's
@@ -7,26 +8,39 @@ index rules (:mod:`vcrelease.publish.upload`; ``docs/architecture.md``, "Upload"
 overwrite, identical files skipped.
 
 Exit codes: 0 done; 1 refused (a source file that does not match its hash, unpromoted
-dependencies, other bytes on the target); 2 usage or configuration; 4 index or network failure.
+dependencies, an exact pin neither on the target nor promoted with it, other bytes on the
+target); 2 usage or configuration (also releases whose pins disagree, a dependency cycle); 4
+index or network failure.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, register_url_credentials
 from .common import add_account_arguments, target_from_args
-from .report import show_report
+from .report import show_report, show_set_report
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+    from ..publish.promote import PinGap
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``vcrelease promote``."""
-    parser.add_argument("spec", metavar="NAME==VERSION", help="the release to promote")
+    parser.add_argument(
+        "spec",
+        nargs="+",
+        metavar="NAME==VERSION",
+        help="the release to promote; several: a co-released set, promoted as one",
+    )
     parser.add_argument(
         "--from", dest="source", metavar="URL", help="source simple index (PEP 503 base URL)"
     )
@@ -61,13 +75,18 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     import requests
 
+    from ..publish.dists import requires_dist
     from ..publish.promote import (
         PromotionRefused,
         fetch_release,
         parse_spec,
+        pin_gaps,
+        pin_refusal,
         requirements_of,
         unpromoted_dependencies,
     )
+    from ..publish.sets import check_pins, dependency_order, sibling_pins
+    from ..publish.setupload import upload_set
     from ..publish.simpleapi import redact_url
     from ..publish.upload import (
         index_session,
@@ -79,7 +98,13 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if args.verbose:
             print(f"vcrelease promote: {text}", file=sys.stderr)
 
-    spec = parse_spec(args.spec)
+    specs = [parse_spec(text) for text in args.spec]
+    twice = sorted({s.project for s in specs if [t.project for t in specs].count(s.project) > 1})
+    if twice:
+        raise ConfigError(
+            f"{', '.join(twice)} is named more than once: promote one version of each project "
+            "at a time."
+        )
     source = args.source
     register_url_credentials(source)
     if source is None and args.from_repository is not None:
@@ -104,29 +129,65 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         index_url=args.index_url,
         need_password=not args.dry_run,
     )
+    reason = f"promotion from {redact_url(source)} (sha256 checked against the source listing)"
+    policy = {"action": "promote", "reason": reason}
     with tempfile.TemporaryDirectory(prefix="vcrelease-promote-") as tmp:
         with requests.Session() as source_session:
-            plan = fetch_release(source_session, source, spec, Path(tmp), timeout=args.timeout)
-        log(f"downloaded {len(plan.files)} files of {spec.project} {spec.version}, hashes match")
-        with index_session(target) as session:
-            missing = unpromoted_dependencies(
-                session,
-                target.index_url,
-                requirements_of(plan),
-                all_markers=args.all_markers,
-                timeout=args.timeout,
-            )
-            if missing and not args.allow_unpromoted_dependencies:
-                raise PromotionRefused(
-                    f"{spec.project} {spec.version} depends on releases the target index "
-                    f"{target.index_url} does not have: {'; '.join(missing)}. Promote those "
-                    "first (a release may not sit above its dependencies), or pass "
-                    "--allow-unpromoted-dependencies."
+            plans = [
+                fetch_release(
+                    source_session, source, spec, Path(tmp) / spec.project, timeout=args.timeout
                 )
+                for spec in specs
+            ]
+        for plan in plans:
+            log(f"downloaded {len(plan.files)} files of {plan.project} {plan.version}, "
+                "hashes match")  # fmt: skip
+        versions = {p.project: p.version for p in plans}
+        requires = {p.project: requires_dist(p) for p in plans}
+        check_pins(versions, requires)
+        by_name = {p.project: p for p in plans}
+        ordered = [by_name[name] for name in dependency_order(requires)]
+        pins = sibling_pins(versions, requires, all_markers=args.all_markers)
+        with index_session(target) as session:
+            gaps = pin_gaps(session, target.index_url, pins, timeout=args.timeout)
+            if gaps and args.allow_unpromoted_dependencies:
+                gaps = _held_gaps(gaps, source, args.timeout, log)
+            if gaps:
+                raise PromotionRefused(pin_refusal(gaps, versions, target.index_url))
+            for plan in ordered:
+                outside = [r for r in requirements_of(plan) if _name(r) not in versions]
+                missing = unpromoted_dependencies(
+                    session,
+                    target.index_url,
+                    outside,
+                    all_markers=args.all_markers,
+                    timeout=args.timeout,
+                )
+                if missing and not args.allow_unpromoted_dependencies:
+                    raise PromotionRefused(
+                        f"{plan.project} {plan.version} depends on releases the target index "
+                        f"{target.index_url} does not have: {'; '.join(missing)}. Promote "
+                        "those first (a release may not sit above its dependencies), or pass "
+                        "--allow-unpromoted-dependencies."
+                    )
+            if len(ordered) > 1:
+                result = upload_set(
+                    session,
+                    target,
+                    ordered,
+                    settings,
+                    dry_run=args.dry_run,
+                    quiet_stdout=args.format == "json",
+                    timeout=args.timeout,
+                    log=log,
+                    allow_volatile=args.allow_volatile_index,
+                )
+                show_set_report(result, policy, args.format, prog="vcrelease promote")
+                return result.exit_code
             report = upload_checked(
                 session,
                 target,
-                plan,
+                ordered[0],
                 settings,
                 dry_run=args.dry_run,
                 quiet_stdout=args.format == "json",
@@ -134,8 +195,35 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 log=log,
                 allow_volatile=args.allow_volatile_index,
             )
-    reason = f"promotion from {redact_url(source)} (sha256 checked against the source listing)"
-    show_report(
-        report, {"action": "promote", "reason": reason}, args.format, prog="vcrelease promote"
-    )
+    show_report(report, policy, args.format, prog="vcrelease promote")
     return report.exit_code
+
+
+def _held_gaps(
+    gaps: list[PinGap], source: str, timeout: float, log: Callable[[str], None]
+) -> list[PinGap]:
+    """The gaps ``--allow-unpromoted-dependencies`` may not waive: exact pins whose release
+    is on the source index (a release of this pipeline, below the target's level)."""
+    import requests
+
+    from ..publish.promote import pin_gaps
+
+    with requests.Session() as session:
+        pins: dict[str, list[tuple[str, str]]] = {}
+        for g in gaps:
+            pins.setdefault(g.member, []).append((g.project, g.version))
+        absent = {
+            (g.member, g.project, g.version)
+            for g in pin_gaps(session, source, pins, timeout=timeout)
+        }
+    kept = [g for g in gaps if (g.member, g.project, g.version) not in absent]
+    for g in gaps:
+        if g not in kept:
+            log(f"waived: {g.member} pins {g.project}=={g.version}, on neither index")
+    return kept
+
+
+def _name(requirement: Requirement) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(requirement.name))

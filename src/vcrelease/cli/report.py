@@ -16,9 +16,11 @@ from ..errors import EXIT_OK
 
 if TYPE_CHECKING:
     from ..publish.policy import Decision
+    from ..publish.preflight import FileStep
+    from ..publish.setupload import SetReport
     from ..publish.upload import Report
 
-__all__ = ["policy_json", "report_json", "show_report"]
+__all__ = ["policy_json", "report_json", "set_report_json", "show_report", "show_set_report"]
 
 
 def policy_json(decision: Decision) -> dict[str, str]:
@@ -50,23 +52,94 @@ def report_json(report: Report, policy: dict[str, str]) -> dict[str, Any]:
         "dry_run": report.dry_run,
         "exit_code": report.exit_code,
         "message": report.message,
-        "files": [
+        "files": [_file_json(s) for s in report.steps],
+    }
+    if report.exit_code != EXIT_OK:
+        out["error"] = {"type": "Refused" if report.exit_code == 1 else "Failed",
+                        "message": report.message}  # fmt: skip
+    return out
+
+
+def _file_json(s: FileStep) -> dict[str, Any]:
+    return {
+        "filename": s.file.filename,
+        "sha256": s.file.sha256,
+        "size": s.file.size,
+        "action": s.action,
+        "reason": s.reason,
+        "index_sha256": s.index_sha256,
+        "outcome": s.outcome,
+    }
+
+
+def show_set_report(
+    report: SetReport, policy: dict[str, str], fmt: str, *, prog: str = "vc-upload"
+) -> None:
+    """:func:`show_report` for a co-released set (:class:`vcrelease.publish.setupload.
+    SetReport`): the projects in upload order, each with its files."""
+    if fmt == "json":
+        print(json.dumps(set_report_json(report, policy), indent=2))
+    else:
+        _set_table(report, policy["reason"])
+    if report.exit_code != EXIT_OK:
+        print(f"{prog}: error: {report.message}", file=sys.stderr)
+
+
+def set_report_json(report: SetReport, policy: dict[str, str]) -> dict[str, Any]:
+    """A set's report: ``set`` (true), ``order`` (project names, upload order), ``projects``
+    (in that order, each ``project``, ``version``, ``files``), ``files`` (every file of the
+    set in upload order, each with its ``project``), ``policy``, ``dry_run``, ``exit_code``,
+    ``message``, and for a failure ``error`` (``type``, ``message``)."""
+    out: dict[str, Any] = {
+        "set": True,
+        "order": list(report.order),
+        "policy": policy,
+        "dry_run": report.dry_run,
+        "exit_code": report.exit_code,
+        "message": report.message,
+        "projects": [
             {
-                "filename": s.file.filename,
-                "sha256": s.file.sha256,
-                "size": s.file.size,
-                "action": s.action,
-                "reason": s.reason,
-                "index_sha256": s.index_sha256,
-                "outcome": s.outcome,
+                "project": r.plan.project,
+                "version": r.plan.version,
+                "files": [_file_json(s) for s in r.steps],
             }
-            for s in report.steps
+            for r in report.reports
+        ],
+        "files": [
+            {"project": r.plan.project, **_file_json(s)} for r in report.reports for s in r.steps
         ],
     }
     if report.exit_code != EXIT_OK:
         out["error"] = {"type": "Refused" if report.exit_code == 1 else "Failed",
                         "message": report.message}  # fmt: skip
     return out
+
+
+def _set_table(report: SetReport, policy_reason: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    order = " -> ".join(f"{r.plan.project} {r.plan.version}" for r in report.reports)
+    title = f"set, in upload order: {order}" + (" (dry run)" if report.dry_run else "")
+    table = Table(title=title, caption=f"policy: {policy_reason}")
+    for column in ("#", "project", "file", "action", "outcome", "reason"):
+        table.add_column(column, overflow="fold")
+    for n, r in enumerate(report.reports, start=1):
+        for k, s in enumerate(r.steps):
+            first = k == 0
+            table.add_row(
+                str(n) if first else "",
+                f"{r.plan.project} {r.plan.version}" if first else "",
+                s.file.filename,
+                s.action,
+                s.outcome or "-",
+                s.reason,
+            )
+        table.add_section()
+    console.print(table)
+    if report.exit_code == EXIT_OK:
+        console.print(report.message)
 
 
 def _table(report: Report, policy_reason: str) -> None:

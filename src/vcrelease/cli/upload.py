@@ -2,12 +2,15 @@
 report. Needs the ``upload`` extra (twine, rich, requests). The rules are the publish stage's
 (:mod:`vcrelease.publish.policy`, :mod:`vcrelease.publish.upload`; ``docs/architecture.md``,
 "Release policy" and "Upload"); the options keep twine's names (twine documentation, "twine
-upload").
+upload"). The files of several projects of one repository are a co-released set, published as
+one in dependency order (:mod:`vcrelease.publish.sets`, :mod:`vcrelease.publish.setupload`;
+README "Publishing a co-released set").
 
 Exit codes: 0 done (uploaded, all skipped, or the policy says there is nothing to do); 1
 refused by the policy or the index (this run uploaded nothing, or stopped because another
-build's bytes are live); 2 usage or configuration; 3 the repository cannot be read; 4 index or
-network failure.
+build's bytes are live; a set whose files are not the versions at HEAD); 2 usage or
+configuration (also a set whose pins disagree, or a dependency cycle); 3 the repository cannot
+be read; 4 index or network failure; 5 credentials rejected.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .common import VersionAction, add_account_arguments, run_guarded, target_from_args
-from .report import policy_json, report_json, show_report
+from .report import policy_json, report_json, set_report_json, show_report, show_set_report
+
+if TYPE_CHECKING:
+    from ..publish.dists import Plan
 
 __all__ = ["add_arguments", "main", "run"]
 
@@ -63,7 +70,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..ci.context import BuildContext
     from ..config import load_config
     from ..publish.buildinfo import read_event_payload, repo_facts
-    from ..publish.dists import plan_files
+    from ..publish.dists import plan_set
     from ..publish.policy import decide
     from ..publish.preflight import FileStep
     from ..publish.simpleapi import redact_url
@@ -74,7 +81,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if args.verbose:
             print(f"vc-upload: {text}", file=sys.stderr)
 
-    plan = plan_files(args.files)
+    plans = plan_set(args.files)
+    if len(plans) > 1:
+        return _run_set(args, env, plans, log)
+    (plan,) = plans
     log(f"plan: {plan.project} {plan.version}, {len(plan.files)} files")
     config = load_config(args.project_dir)
     context = BuildContext.from_env(env, read_event_payload(env))
@@ -124,6 +134,80 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     show_report(report, policy_json(decision), args.format)
     return report.exit_code
+
+
+def _run_set(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    plans: tuple[Plan, ...],
+    log: Callable[[str], None],
+) -> int:
+    """``vc-upload`` with the files of several projects: one co-released set
+    (:mod:`vcrelease.publish.sets`): the pins agree, the set's release policy, then
+    :func:`vcrelease.publish.setupload.upload_set` in dependency order."""
+    from ..ci.context import BuildContext
+    from ..publish.buildinfo import read_event_payload, set_members
+    from ..publish.dists import requires_dist
+    from ..publish.preflight import FileStep
+    from ..publish.sets import check_pins, decide_set, dependency_order
+    from ..publish.setupload import SetReport, upload_set
+    from ..publish.simpleapi import redact_url
+    from ..publish.upload import Report, index_session
+
+    versions = {p.project: p.version for p in plans}
+    requires = {p.project: requires_dist(p) for p in plans}
+    check_pins(versions, requires)  # before any request
+    by_name = {p.project: p for p in plans}
+    ordered = tuple(by_name[name] for name in dependency_order(requires))
+    log(f"plan: a set of {len(plans)} projects, upload order "
+        f"{' -> '.join(f'{p.project} {p.version}' for p in ordered)}")  # fmt: skip
+    context = BuildContext.from_env(env, read_event_payload(env))
+    members = set_members(args.project_dir, versions, env, context)
+    decision = decide_set(
+        context, members, allowed_branches=args.allow_dev_branch, strict=args.strict
+    )
+    log(f"policy: {decision.action}: {decision.reason}")
+    if not decision.allowed:
+        verb = "Refused" if decision.action == "refuse" else "Nothing to upload"
+        print(f"vc-upload: {verb}: {decision.reason}", file=sys.stderr)
+        if args.format == "json":
+            held = tuple(
+                Report(
+                    p,
+                    tuple(
+                        FileStep(f, decision.action, decision.reason, outcome="not-uploaded")
+                        for f in p.files
+                    ),
+                    decision.exit_code,
+                    decision.reason,
+                )
+                for p in ordered
+            )
+            report = SetReport(held, decision.exit_code, decision.reason)
+            print(json.dumps(set_report_json(report, policy_json(decision)), indent=2))
+        return decision.exit_code
+    target, settings = target_from_args(
+        args,
+        env,
+        repository_url=args.repository_url,
+        index_url=args.index_url,
+        need_password=not args.dry_run,
+    )
+    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
+    with index_session(target) as session:
+        result = upload_set(
+            session,
+            target,
+            ordered,
+            settings,
+            dry_run=args.dry_run,
+            quiet_stdout=args.format == "json",
+            timeout=args.timeout,
+            log=log,
+            allow_volatile=args.allow_volatile_index,
+        )
+    show_set_report(result, policy_json(decision), args.format)
+    return result.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from ..version.formatting import tag_parser
 from ..version.resolve import VersionResult, build_time, ignored_paths, resolve_version
 from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
 from .policy import RepoFacts
+from .sets import MemberBuild
 
 __all__ = [
     "BuildInfo",
@@ -32,6 +33,7 @@ __all__ = [
     "gather",
     "read_event_payload",
     "repo_facts",
+    "set_members",
 ]
 
 
@@ -230,3 +232,72 @@ def _facts(
         head_tags=tuple(head_tags),
         tag_commits=tag_commits,
     )
+
+
+def set_members(
+    project_dir: Path,
+    versions: Mapping[str, str],
+    env: Mapping[str, str],
+    context: BuildContext,
+) -> tuple[MemberBuild, ...]:
+    """What the set's release policy (:func:`vcrelease.publish.sets.decide_set`) needs about
+    each member, read through one repository session: the repository's projects
+    (:func:`vcrelease.version.projects.find_projects`) matched by name, each one's version at
+    HEAD from its own configuration, and its policy facts with its own tags.
+
+    Args:
+        project_dir: any directory of the work tree (``--project-dir``).
+        versions: member name (PEP 503 normalised) -> the version of its files.
+        env: the environment (the version at HEAD depends on it: ``dev-number = 'run'``).
+        context: the CI build.
+
+    Raises:
+        ConfigError: ``project_dir`` is in no work tree, or a member is not a project of the
+            repository that uses vcrelease (exit 2).
+        NoVersionError: a member has no version at HEAD (and its subclasses).
+    """
+    from ..version.projects import find_projects
+
+    root = git.find_work_tree(project_dir)
+    if root is None:
+        raise ConfigError(
+            f"{project_dir} is not inside a git work tree, so the release policy cannot check "
+            "which commit the set comes from. Run vc-upload in the checkout the files were "
+            "built from, or pass --project-dir."
+        )
+    from packaging.utils import canonicalize_name
+
+    members = []
+    with git.open(root) as repo:
+        found = {str(canonicalize_name(p.name)): p for p in find_projects(repo) if p.name}
+        unknown = sorted(set(versions) - set(found))
+        if unknown:
+            raise ConfigError(
+                f"{', '.join(unknown)} is not a project of the repository at {root} that uses "
+                f"vcrelease (found: {', '.join(sorted(found)) or 'none'}), so the set cannot "
+                "be checked against the commit it comes from. Upload the files of this "
+                "repository's projects, or run vc-upload in the repository they were built "
+                "from (--project-dir)."
+            )
+        for name in sorted(versions):
+            project = found[name]
+            result = resolve_version(
+                project.directory, env=env, config=project.config, context=context, repo=repo
+            )
+            parse_tag = tag_parser(project.config.tag_pattern)
+            head = repo.head_state(
+                ignore_dirty=ignored_paths(project.directory, root, project.config)
+            )
+            tags = repo.version_tags(parse_tag)
+            facts = _facts(
+                head.node, head.branch, head.dirty_files, tags, context, parse_tag, head.shallow
+            )
+            owns = (
+                context.event == "tag"
+                and context.tag is not None
+                and (parse_tag(context.tag) is not None)
+            )
+            members.append(
+                MemberBuild(name, versions[name], result.version, facts, owns, project.relative)
+            )
+    return tuple(members)

@@ -36,7 +36,17 @@ from packaging.version import Version
 
 from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 
-__all__ = ["DistFile", "Kind", "LocalVersionError", "Plan", "parse_name", "plan_files", "sha256_of"]
+__all__ = [
+    "DistFile",
+    "Kind",
+    "LocalVersionError",
+    "Plan",
+    "parse_name",
+    "plan_files",
+    "plan_set",
+    "requires_dist",
+    "sha256_of",
+]
 
 Kind = Literal["wheel", "sdist"]
 _CHUNK = 1 << 20
@@ -142,20 +152,15 @@ def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan
     if missing:
         raise ConfigError(f"No such file: {', '.join(missing)}. Build first (python -m build).")
     names = [(p, *parse_name(p)) for p in paths]
-    local = [p.name for p, _, _, version in names if version.local is not None]
-    if local:
-        raise LocalVersionError(
-            f"{', '.join(local)} carry a local version label (+...), which package indexes "
-            "refuse and which never leaves a developer's machine (PEP 440). Nothing was uploaded. "
-            "Build in CI (no local label there) or set local-scheme = 'no-local-version'."
-        )
+    _refuse_local(names)
     projects = sorted({project for _, _, project, _ in names})
     versions = sorted({str(version) for _, _, _, version in names})
     if len(projects) > 1 or len(versions) > 1:
         listing = "; ".join(f"{p.name}: {proj} {ver}" for p, _, proj, ver in names)
         raise ConfigError(
-            f"The files are not one release ({listing}). Upload one project and one version "
-            "at a time: clean dist/ before building."
+            f"The files are not one release ({listing}). Upload one version of a project at "
+            "a time (the files of several projects are a co-released set, one version each): "
+            "clean dist/ before building."
         )
     for path, kind, _, _ in names:
         _check_archive(path, kind)
@@ -174,6 +179,87 @@ def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan
     ]
     files.sort(key=lambda f: (f.kind == "sdist", f.filename))
     return Plan(project=projects[0], version=versions[0], files=tuple(files))
+
+
+def _refuse_local(names: list[tuple[Path, Kind, str, Version]]) -> None:
+    local = [p.name for p, _, _, version in names if version.local is not None]
+    if local:
+        raise LocalVersionError(
+            f"{', '.join(local)} carry a local version label (+...), which package indexes "
+            "refuse and which never leaves a developer's machine (PEP 440). Nothing was uploaded. "
+            "Build in CI (no local label there) or set local-scheme = 'no-local-version'."
+        )
+
+
+def plan_set(paths: Iterable[Path], *, check_description: bool = True) -> tuple[Plan, ...]:
+    """The files of one or more projects (a co-released set, :mod:`vcrelease.publish.sets`),
+    one :class:`Plan` per project by name; every plan checked as :func:`plan_files` checks
+    one (a project with files of two versions is refused). A local version anywhere is
+    refused before any other check.
+
+    Raises:
+        ConfigError, LocalVersionError: as :func:`plan_files`.
+    """
+    paths = list(dict.fromkeys(Path(p) for p in paths))
+    if not paths or any(not p.is_file() for p in paths):
+        return (plan_files(paths, check_description=check_description),)  # its messages
+    names = [(p, *parse_name(p)) for p in paths]
+    _refuse_local(names)
+    groups: dict[str, list[Path]] = {}
+    for path, _kind, project, _version in names:
+        groups.setdefault(project, []).append(path)
+    return tuple(
+        plan_files(group, check_description=check_description)
+        for _project, group in sorted(groups.items())
+    )
+
+
+def requires_dist(plan: Plan) -> tuple[str, ...]:
+    """The ``Requires-Dist`` strings (core metadata, PEP 508) of the plan's wheels, or of its
+    sdist when it has no wheel (an sdist's ``PKG-INFO`` may leave them dynamic), in file
+    order without duplicates. Read with ``packaging.metadata`` from ``*.dist-info/METADATA``
+    (a wheel) or ``<name>-<version>/PKG-INFO`` (an sdist).
+
+    Raises:
+        ConfigError: the metadata file is missing or unreadable (exit 2).
+    """
+    from packaging.metadata import parse_email
+
+    files = [f for f in plan.files if f.kind == "wheel"] or list(plan.files)
+    seen: dict[str, None] = {}
+    for dist in files:
+        raw, _unparsed = parse_email(_metadata_bytes(dist))
+        for text in raw.get("requires_dist") or ():
+            seen.setdefault(text, None)
+    return tuple(seen)
+
+
+def _metadata_bytes(dist: DistFile) -> bytes:
+    import tarfile
+    import zipfile
+
+    try:
+        if dist.kind == "wheel":
+            with zipfile.ZipFile(dist.path) as archive:
+                names = [
+                    n
+                    for n in archive.namelist()
+                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+                ]
+                if len(names) == 1:
+                    return archive.read(names[0])
+        else:
+            with tarfile.open(dist.path, mode="r:gz") as archive:
+                for member in archive:
+                    top = member.isfile() and member.name.count("/") == 1
+                    if top and member.name.endswith("/PKG-INFO"):
+                        data = archive.extractfile(member)
+                        if data is not None:
+                            return data.read()
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, KeyError) as exc:
+        raise ConfigError(f"{dist.path}: its metadata cannot be read ({exc}). Rebuild it.") from exc
+    where = "*.dist-info/METADATA" if dist.kind == "wheel" else "PKG-INFO"
+    raise ConfigError(f"{dist.path}: no {where} at the top of the archive. Rebuild it.")
 
 
 def _check_archive(path: Path, kind: Kind) -> None:

@@ -10,10 +10,18 @@ PEP 508 requirements; markers evaluated for this environment, or all kept with
 above the level of its dependencies. The upload then goes through vc-upload's preflight, upload
 and verify (:mod:`vcrelease.publish.upload`): never an overwrite, identical files skipped, a
 conflict refuses the whole set before any upload.
+
+Several releases promoted together (a co-released set, :mod:`vcrelease.publish.sets`) are
+checked as one and uploaded in dependency order (:mod:`vcrelease.publish.setupload`).
+:func:`pin_gaps` and :func:`pin_refusal` hold the rule for exact pins (``name==V``, what
+``pin-siblings`` writes): ``V`` must be on the target already, or be promoted with the
+member; ``--allow-unpromoted-dependencies`` waives it only for a release the source index
+does not have either (a third party's, not one of this pipeline's).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +36,13 @@ from .indexclient import DEFAULT_TIMEOUT, download, fetch_listing
 from .simpleapi import IndexFile, redact_url
 
 __all__ = [
+    "PinGap",
     "PromotionRefused",
     "ReleaseSpec",
     "fetch_release",
     "parse_spec",
+    "pin_gaps",
+    "pin_refusal",
     "release_files",
     "requirements_of",
     "unpromoted_dependencies",
@@ -194,3 +205,70 @@ def unpromoted_dependencies(
             has = ", ".join(map(str, versions[-5:])) or "nothing"
             missing.append(f"{req} (the target has: {has})")
     return missing
+
+
+@dataclass(frozen=True)
+class PinGap:
+    """An exact pin of a member that an index does not satisfy.
+
+    Attributes:
+        project: the pinned project (PEP 503 normalised).
+        version: the pinned version.
+        member: the member carrying the pin.
+        has: the newest versions the index has of ``project`` (at most 5), for the message.
+    """
+
+    project: str
+    version: str
+    member: str
+    has: tuple[str, ...] = ()
+
+
+def pin_gaps(
+    session: requests.Session,
+    index_url: str,
+    pins: Mapping[str, Sequence[tuple[str, str]]],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[PinGap]:
+    """The exact pins (member -> ``(project, version)``, :func:`.sets.sibling_pins`) whose
+    release the index at ``index_url`` does not have (yanked files do not count).
+
+    Raises:
+        IndexUnavailableError: the index cannot be read (exit 4).
+    """
+    gaps = []
+    for member in sorted(pins):
+        for project, version in pins[member]:
+            listing = fetch_listing(session, index_url, project, timeout=timeout)
+            has = sorted(
+                {parse_name(Path(f.filename))[2] for f in _dists(listing.files) if not f.yanked}
+            )
+            if Version(version) not in has:
+                gaps.append(PinGap(project, version, member, tuple(map(str, has[-5:]))))
+    return gaps
+
+
+def pin_refusal(gaps: Sequence[PinGap], versions: Mapping[str, str], target_index: str) -> str:
+    """The one-paragraph refusal for exact pins the target does not satisfy (exit 1 with
+    :class:`PromotionRefused`): each member, the pinned release, what the target has, and the
+    fix (promote them together, or the dependency first).
+
+    Rule: "no artifact should be promoted above the promotion level of any of its
+    dependencies" (``docs/architecture.md``, ``publish/sets``)."""
+    said = "; ".join(
+        f"{g.member} {versions[g.member]} pins {g.project}=={g.version}, which the target "
+        f"does not have (it has: {', '.join(g.has) or 'nothing'})"
+        for g in gaps
+    )
+    together = " ".join(f"{m}=={versions[m]}" for m in sorted({g.member for g in gaps}))
+    deps = " ".join(sorted({f"{g.project}=={g.version}" for g in gaps}))
+    return (
+        f"Refused, nothing promoted: {said}, and it is not part of this promotion. No release "
+        f"may be promoted above the level of its dependencies: {redact_url(target_index)} "
+        "would then offer a release that cannot be installed from it. Promote them together "
+        f"(`vcrelease promote {together} {deps} ...`: uploaded in dependency order), or "
+        f"promote {deps} first. --allow-unpromoted-dependencies does not waive an exact pin "
+        "whose release is on the source index (a release of this pipeline, such as a sibling "
+        "pinned by pin-siblings)."
+    )

@@ -1,0 +1,237 @@
+"""Upload a co-released set as one: the index side of ``vc-upload`` and ``vcrelease promote``
+with the files of several projects (issue 16, item 5; the rules are
+:mod:`vcrelease.publish.sets`).
+
+:func:`upload_set`:
+
+1. **Preflight of every file of every project** before any byte is sent, as
+   :func:`vcrelease.publish.upload.upload_checked` does for one project (the listing read, same
+   bytes skipped, other bytes refuse, a volatile devpi index refused unless allowed); one
+   member refused refuses the whole set: nothing of any project is uploaded.
+2. **Upload in dependency order** (:func:`vcrelease.publish.sets.dependency_order`), each
+   project through :func:`vcrelease.publish.upload.publish` (wheels first, the sdist last;
+   the re-read after a failure; its verification, so a project is live with our bytes
+   before the projects that depend on it go). A project that fails stops the set: the
+   report says which files of the set are live and which were not uploaded, so a re-run
+   finishes it (the files already there are skipped).
+3. **Verify the set**: after the last upload every file of every project is read again and
+   must be listed with our sha256 (an earlier project replaced meanwhile is seen here).
+
+One twine repository (one connection pool) serves the whole set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import requests
+
+from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED, InterruptedRun
+from .dists import Plan
+from .preflight import FileStep
+from .upload import (
+    Report,
+    Target,
+    overwrite_guard,
+    publish,
+    settled_steps,
+    twine_uploader,
+    upload_checked,
+)
+
+__all__ = ["SetReport", "upload_set"]
+
+
+@dataclass(frozen=True)
+class SetReport:
+    """The result of :func:`upload_set`.
+
+    Attributes:
+        reports: one :class:`vcrelease.publish.upload.Report` per project, in upload order
+            (each with its files and their actions and outcomes; its ``exit_code`` and
+            ``message`` are that project's).
+        exit_code: 0 done, 1 refused (nothing uploaded by this run, or another build's bytes
+            are live), 4 index or network failure, 5 credentials rejected.
+        message: one paragraph for the set: the outcome, the upload order, and for a failure
+            which files are live and what to do.
+        dry_run: nothing was uploaded on purpose.
+    """
+
+    reports: tuple[Report, ...]
+    exit_code: int
+    message: str
+    dry_run: bool = False
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The projects in upload order."""
+        return tuple(r.plan.project for r in self.reports)
+
+
+def _held(report: Report) -> Report:
+    """``report`` with every file not uploaded by this run marked so."""
+    steps = tuple(
+        replace(s, outcome="not-uploaded") if s.action == "upload" and s.outcome is None else s
+        for s in report.steps
+    )
+    return replace(report, steps=steps)
+
+
+def _names(plans: Sequence[Plan]) -> str:
+    return ", ".join(f"{p.project} {p.version}" for p in plans)
+
+
+def upload_set(
+    session: requests.Session,
+    target: Target,
+    plans: Sequence[Plan],
+    settings: Any,
+    *,
+    dry_run: bool,
+    quiet_stdout: bool,
+    timeout: float,
+    log: Callable[[str], None],
+    dev_rule: str | None = None,
+    allow_volatile: bool = False,
+) -> SetReport:
+    """Preflight every project, upload them in the order given, verify the set (module
+    docstring).
+
+    Args:
+        plans: one per project, in upload order (:func:`.sets.dependency_order`).
+        settings: twine's ``Settings`` (``create_repository()`` makes the uploader).
+        dev_rule, allow_volatile, dry_run, quiet_stdout, timeout, log: as
+            :func:`vcrelease.publish.upload.upload_checked`.
+
+    Raises:
+        IndexUnavailableError: the index cannot be read (exit 4).
+        InterruptedRun: Ctrl-C during an upload; its message lists the files of the set that
+            are live and says that a re-run finishes the set.
+    """
+    order = " -> ".join(p.project for p in plans)
+    checked = [
+        upload_checked(
+            session,
+            target,
+            plan,
+            settings,
+            dry_run=True,
+            quiet_stdout=quiet_stdout,
+            timeout=timeout,
+            log=log,
+            dev_rule=dev_rule,
+            allow_volatile=allow_volatile,
+        )
+        for plan in plans
+    ]
+    refused = [r for r in checked if r.exit_code != EXIT_OK]
+    if refused:
+        reports = tuple(_held(replace(r, dry_run=False)) for r in checked)
+        said = " ".join(f"{r.plan.project} {r.plan.version}: {r.message}" for r in refused)
+        return SetReport(
+            reports,
+            refused[0].exit_code,
+            f"The set ({_names(plans)}) is refused as one: nothing of any of its projects was "
+            f"uploaded. {said}",
+        )
+    if dry_run:
+        todo = sum(1 for r in checked for s in r.steps if s.action == "upload")
+        return SetReport(
+            tuple(checked),
+            EXIT_OK,
+            f"Dry run: {todo} files to upload, in the order {order}; nothing sent.",
+            True,
+        )
+    steps = [list(r.steps) for r in checked]
+    _volatile, guard = overwrite_guard(session, target)
+    repository = settings.create_repository()
+    done: list[Report] = []
+    try:
+        uploader = twine_uploader(repository, quiet_stdout=quiet_stdout, timeout=timeout)
+        for i, plan in enumerate(plans):
+            log(f"set: {plan.project} {plan.version} ({i + 1} of {len(plans)}, order {order})")
+            try:
+                report = publish(session, target, plan, steps[i], uploader, log, guard=guard)
+            except InterruptedRun as exc:
+                raise InterruptedRun(
+                    f"{exc.message} Of the set ({order}): {_live_before(done)} Not started: "
+                    f"{', '.join(p.project for p in plans[i + 1 :]) or 'none'}."
+                ) from None
+            done.append(report)
+            if report.exit_code != EXIT_OK:
+                rest = tuple(
+                    _held(Report(p, _already_there(steps[j]), EXIT_OK, "not started"))
+                    for j, p in enumerate(plans[i + 1 :], start=i + 1)
+                )
+                return SetReport(
+                    (*done, *rest),
+                    report.exit_code,
+                    f"{plan.project} {plan.version}: {report.message} Of the set ({order}): "
+                    f"{_live_before((*done, *rest))} Not uploaded: "
+                    f"{', '.join(p.project for p in plans[i + 1 :]) or 'none'} (they depend "
+                    "on it or come after it). Run the same command again to finish the set.",
+                )
+    finally:
+        repository.close()
+    return _verify_set(session, target, tuple(done), order)
+
+
+def _already_there(steps: Sequence[FileStep]) -> tuple[FileStep, ...]:
+    """A project not started: its files that the preflight found with our bytes are live."""
+    return tuple(replace(s, outcome="skipped") if s.action == "skip" else s for s in steps)
+
+
+def _live_before(done: Sequence[Report]) -> str:
+    live = [
+        s.file.filename
+        for r in done
+        for s in r.steps
+        if s.outcome in ("uploaded", "found-on-index", "skipped")
+    ]
+    return f"live on the index: {', '.join(live)}." if live else "no file of it is live yet."
+
+
+def _verify_set(
+    session: requests.Session, target: Target, reports: tuple[Report, ...], order: str
+) -> SetReport:
+    """Read every project again: every file must be listed with our sha256."""
+    wrong: list[FileStep] = []
+    for report in reports:
+        final = settled_steps(
+            session, target, report.plan, lambda steps: all(s.action == "skip" for s in steps)
+        )
+        wrong.extend(f for f in final if f.action != "skip")
+    if wrong:
+        parts = "; ".join(
+            f"{f.file.filename}: "
+            + (
+                "not listed"
+                if f.action == "upload"
+                else f"live sha256 {f.index_sha256}, ours {f.file.sha256}"
+            )
+            for f in wrong
+        )
+        replaced = any(f.action == "refuse" for f in wrong)
+        return SetReport(
+            reports,
+            EXIT_REFUSED if replaced else EXIT_NETWORK,
+            f"The set ({order}) was uploaded, but the last reading of the index does not "
+            f"serve our bytes for every file ({parts}). "
+            + (
+                "Another run replaced them: check what is live and fix it by hand."
+                if replaced
+                else "Check the index before re-running."
+            ),
+        )
+    uploaded = sum(
+        1 for r in reports for s in r.steps if s.outcome in ("uploaded", "found-on-index")
+    )
+    total = sum(len(r.steps) for r in reports)
+    return SetReport(
+        reports,
+        EXIT_OK,
+        f"The set, in the order {order}: {uploaded} uploaded, {total - uploaded} already "
+        "there; every file of every project is on the index with our sha256.",
+    )

@@ -1,9 +1,11 @@
 """The version file the build plugins write into built artifacts (and, editable, the work tree).
 
 A ``.py`` file defines ``__version__`` (str), ``__version_tuple__`` (tuple of int and str
-parts, as setuptools-scm writes it: its docs, "version_file" and the ``version_tuple``
-layout; the parts are PEP 440's release, pre, post, dev and local segments) and
-``__commit_id__`` (``g`` + 9 hex, or None); a ``.txt`` file holds the version alone.
+parts) and ``__commit_id__`` (``g`` + 9 hex, or None), each also without the underscores; a
+``.txt`` file holds the version alone. Both are what setuptools-scm (vcs-versioning's default
+template) writes, but for the first comment line: the same declarations, so a project's type
+checker sees the same types, and the same tuple (PEP 440's epoch as ``"N!"``, release, pre,
+post, dev, and the local label as one part), so code that reads the tuple keeps working.
 """
 
 from __future__ import annotations
@@ -26,20 +28,26 @@ __all__ = [
     "commit_id",
 ]
 
+version: str
 __version__: str
 __version_tuple__: tuple[int | str, ...]
+version_tuple: tuple[int | str, ...]
+commit_id: str | None
 __commit_id__: str | None
 
 __version__ = version = {version!r}
 __version_tuple__ = version_tuple = {version_tuple!r}
+
 __commit_id__ = commit_id = {commit_id!r}
 """
 
 
 def version_tuple(version: str) -> tuple[int | str, ...]:
-    """``1.2.4.dev5+g1a2b3c4d5`` -> ``(1, 2, 4, 'dev5', 'g1a2b3c4d5')`` (PEP 440 parts)."""
+    """``1.2.4.dev5+g1a2b3c4d5.d20240101`` -> ``(1, 2, 4, 'dev5', 'g1a2b3c4d5.d20240101')``;
+    ``1!2.0`` -> ``('1!', 2, 0)`` (PEP 440 parts, as vcs-versioning's ``_version_as_tuple``)."""
     parsed = Version(version)
-    parts: list[int | str] = [*parsed.release]
+    parts: list[int | str] = [f"{parsed.epoch}!"] if parsed.epoch else []
+    parts.extend(parsed.release)
     if parsed.pre is not None:
         parts.append(f"{parsed.pre[0]}{parsed.pre[1]}")
     if parsed.post is not None:
@@ -47,7 +55,7 @@ def version_tuple(version: str) -> tuple[int | str, ...]:
     if parsed.dev is not None:
         parts.append(f"dev{parsed.dev}")
     if parsed.local is not None:
-        parts.extend(parsed.local.split("."))
+        parts.append(parsed.local)
     return tuple(parts)
 
 

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if args.verbose:
             print(f"vc-upload: {text}", file=sys.stderr)
 
-    plan = plan_files(args.files)
+    plan = plan_files(args.files, check_contents=False)  # checked before upload (twine)
     log(f"plan: {plan.project} {plan.version}, {len(plan.files)} files")
     config = load_config(args.project_dir)
     context = BuildContext.from_env(env, read_event_payload(env))

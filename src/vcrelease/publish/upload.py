@@ -16,11 +16,11 @@ Indexes that replace files (``docs/architecture.md``, "Upload"): a devpi index w
 configuration says ``volatile: true`` is refused before any upload unless the caller allows it
 (``--allow-volatile-index``). Where the index cannot say (pypiserver, which may run with
 ``--overwrite``; Artifactory; anything but PyPI, TestPyPI and a non-volatile devpi index) the
-run is *guarded*: each file is looked up again just before its upload, and after the last
-upload the verification is repeated after a pause (:func:`confirm_pause`) so that a concurrent
-run's overwrite that landed after ours is seen. A file then live with bytes that are neither
-ours nor what the preflight saw is exit 1, "torn or replaced". This narrows the race; it cannot
-close it on an index that accepts overwrites (README, "Uploading").
+run is *guarded*: each file is looked up again just before its upload, and the verification
+waits until a pause (:func:`confirm_pause`) has passed since the last upload ended, so that a
+concurrent run's overwrite that landed after ours is seen. A file then live with bytes that
+are neither ours nor what the preflight saw is exit 1, "torn or replaced". This narrows the
+race; it cannot close it on an index that accepts overwrites (README, "Uploading").
 
 A mismatch is believed only once it stays: an index may list another uploader's file before
 its bytes are all written (pypiserver writes the file in place, so a reader can get an empty or
@@ -83,15 +83,15 @@ SETTLE_PAUSE = 0.5
 """Seconds between those readings."""
 CONFIRM_MIN = 1.0
 CONFIRM_MAX = 15.0
-"""Bounds of the pause before a guarded run's second verification (:func:`confirm_pause`)."""
+"""Bounds of the pause before a guarded run's verification (:func:`confirm_pause`)."""
 NEVER_OVERWRITE_HOSTS = frozenset({"pypi.org", "test.pypi.org"})
 """Indexes known to take a file name once (PyPI never reuses a name, even after a deletion)."""
 
 
 def confirm_pause(spans: list[float]) -> float:
-    """Seconds to wait before a guarded run verifies again: twice the longest look-up plus
-    upload of this run (a concurrent run's overwrite takes about as long), within
-    [:data:`CONFIRM_MIN`, :data:`CONFIRM_MAX`]."""
+    """Seconds between the end of a guarded run's last upload and its verification: twice the
+    longest look-up plus upload of this run (a concurrent run's overwrite takes about as
+    long), within [:data:`CONFIRM_MIN`, :data:`CONFIRM_MAX`]."""
     return min(CONFIRM_MAX, max(CONFIRM_MIN, 2 * max(spans, default=0.0)))
 
 
@@ -229,7 +229,8 @@ def publish(
 
     ``steps`` must come from :func:`preflight` and hold no refusal. ``guard``: the index may
     accept overwrites, so each file is looked up again just before its upload and the
-    verification is repeated after :func:`confirm_pause` (module docstring).
+    verification reads the index :func:`confirm_pause` after the last upload ended (module
+    docstring).
 
     Raises:
         IndexUnavailableError: the index cannot be read again after a failure or for the
@@ -237,6 +238,7 @@ def publish(
     """
     done = [replace(s, outcome="skipped") if s.action == "skip" else s for s in steps]
     spans: list[float] = []
+    last_upload_end = 0.0
     for i, step in enumerate(done):
         if step.action != "upload":
             continue
@@ -252,7 +254,8 @@ def publish(
             status, detail = upload_one(step.file)
         except KeyboardInterrupt:
             raise InterruptedRun(_interrupted_message(done, i)) from None
-        spans.append(time.monotonic() - started)
+        last_upload_end = time.monotonic()
+        spans.append(last_upload_end - started)
         if status in (200, 201):
             done[i] = replace(step, outcome="uploaded")
             continue
@@ -284,12 +287,15 @@ def publish(
             f"({detail}) and the index does not list it. {_live_sentence(done[:i])} "
             f"{_fix_for(status)}",
         )
-    final = settled_steps(session, target, plan, _all_on_index)
-    if guard and spans and _all_on_index(final):
+    if guard and spans:
+        # One verification, :func:`confirm_pause` after the last upload ended: an earlier
+        # reading could only fail sooner, and the last reading is the one that decides.
         pause = confirm_pause(spans)
-        log(f"verified; verifying again in {pause:.1f} s (the index may accept overwrites)")
-        time.sleep(pause)
-        final = settled_steps(session, target, plan, _all_on_index)
+        wait = max(0.0, last_upload_end + pause - time.monotonic())
+        log(f"verifying in {wait:.1f} s ({pause:.1f} s after the last upload: the index may "
+            "accept overwrites)")  # fmt: skip
+        time.sleep(wait)
+    final = settled_steps(session, target, plan, _all_on_index)
     wrong = [i for i, f in enumerate(final) if f.action != "skip"]
     if wrong:
         return _verify_failed(plan, steps, done, final, wrong)

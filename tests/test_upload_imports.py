@@ -125,3 +125,42 @@ def test_the_upload_url_taken_without_twine_is_twines(url: str) -> None:
 )
 def test_urls_twine_must_judge_are_left_to_twine(url: str | None) -> None:
     assert _explicit_upload_url(url) is None
+
+
+def test_the_description_types_not_rendered_are_twines() -> None:
+    """``twine check`` renders no Markdown or plain text ("rendering cannot fail"), so the
+    check skips importing it for them; if twine starts rendering them, this fails."""
+    from twine.commands.check import _RENDERERS
+
+    from vcrelease.publish.dists import _UNRENDERED_TYPES
+
+    assert {t for t, renderer in _RENDERERS.items() if t and not renderer} == _UNRENDERED_TYPES
+
+
+@pytest.mark.parametrize(
+    ("content_type", "ok"),
+    [(None, False), ("text/x-rst", False), ("text/markdown", True), ("text/plain", True)],
+)
+def test_a_description_that_does_not_render_is_still_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content_type: str | None, ok: bool
+) -> None:
+    """Broken reStructuredText (the default type) fails the check; as Markdown or text it
+    cannot fail, as in twine check."""
+    from vcrelease.errors import ConfigError
+    from vcrelease.publish.dists import check_contents, plan_files
+
+    monkeypatch.syspath_prepend(Path(__file__).resolve().parent.parent / "benchmarks")
+    import upload as bench  # the benchmark's wheel writer
+
+    metadata = bench._metadata("rst-demo").replace(
+        b"Description-Content-Type: text/markdown\n",
+        b"" if content_type is None else f"Description-Content-Type: {content_type}\n".encode(),
+    )
+    metadata = metadata.split(b"\n\n")[0] + b"\n\nTitle\n=\n\n.. broken-directive::\n\n`x <\n"
+    wheel = bench.write_wheel(tmp_path, "rst-demo", "py3-none-any", b"x", metadata=metadata)
+    plan = plan_files([wheel], check_contents=False)
+    if ok:
+        check_contents(plan.files)
+    else:
+        with pytest.raises(ConfigError, match="twine check"):
+            check_contents(plan.files)

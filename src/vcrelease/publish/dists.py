@@ -297,21 +297,34 @@ def _version(text: str) -> Version | None:
         return None
 
 
+_UNRENDERED_TYPES = frozenset({"text/plain", "text/markdown"})
+"""Description content types twine check does not render ("rendering cannot fail": no
+renderer in its ``check._RENDERERS``; a test holds twine to it)."""
+
+
 def _check_description(path: Path, package: Any) -> None:
     """``twine check``: the long description must render on the index. The steps of twine's
     ``check._check_file``, on the ``PackageFile`` already made (``_check_file`` makes its own,
-    hashing the file again)."""
-    from twine.commands.check import _RENDERERS, _parse_content_type, _WarningStream
+    hashing the file again); ``twine.commands.check`` (docutils, about 0.1 s) is imported only
+    for a description it renders (reStructuredText, the default), not for Markdown or text."""
+    import email.message
 
-    stream = _WarningStream()
     metadata = package.metadata_dictionary()
     description = metadata.get("description")
     declared = metadata.get("description_content_type")
-    content_type, params = _parse_content_type("text/x-rst" if declared is None else declared)
+    value = "text/x-rst" if declared is None else declared
+    header = email.message.EmailMessage()  # twine's _parse_content_type, without its import
+    header["content-type"] = value
+    if not description or description.rstrip() == "UNKNOWN":
+        return
+    if header.get_content_type() in _UNRENDERED_TYPES:
+        return
+    from twine.commands.check import _RENDERERS, _parse_content_type, _WarningStream
+
+    stream = _WarningStream()
+    content_type, params = _parse_content_type(value)
     renderer = _RENDERERS.get(content_type, _RENDERERS[None])
-    ok = True
-    if description and description.rstrip() != "UNKNOWN" and renderer:
-        ok = renderer.render(description, stream=stream, **params) is not None
+    ok = renderer is None or renderer.render(description, stream=stream, **params) is not None
     if not ok:
         raise ConfigError(
             f"{path}: `twine check` fails, the long description would not render on the index "

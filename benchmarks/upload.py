@@ -19,7 +19,9 @@ Cases, on each index, with the tools interleaved (the order rotates every round)
   vc-upload <= 1.1 x twine.
 - ``no-op``: a set uploaded once before the rounds, then uploaded again: ``vc-upload`` vs
   ``uv publish --check-url <simple URL>``, which also skips files the index has with the same
-  hash. Target: vc-upload <= 2 x uv.
+  hash. Target: vc-upload <= 2 x uv. Timed with them: ``python -c "import requests,
+  rich.console, rich.table"`` (``floor``: Python's start and the two libraries vc-upload reads
+  the index and prints its table with).
 - ``large file`` (once per tool, pypiserver): one wheel of ``--large-mib`` MiB; the peak
   resident memory of the process (``os.wait4``'s ``ru_maxrss``) shows whether the file is read
   into memory whole. Target: vc-upload's peak is at most 1/8 of the file's size above its
@@ -68,6 +70,9 @@ HERE = Path(__file__).resolve().parent
 
 FIRST_RATIO = 1.1
 NOOP_RATIO = 2.0
+FLOOR = "import requests, rich.console, rich.table"
+"""What any Python tool that reads the index with requests and prints a rich table pays before
+its first request (timed with the no-op, as ``floor``)."""
 LARGE_SHARE = 8
 """Uploading a large file may raise the peak memory by at most 1/8 of its size (streamed)."""
 SECTION = "## Upload (issue 14)"
@@ -115,14 +120,17 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}"
 
 
-def write_wheel(outdir: Path, name: str, tag: str, payload: bytes) -> Path:
-    """A valid wheel (PEP 427) of ``name`` 1.0.0 with ``payload`` as a data file, stored."""
+def write_wheel(
+    outdir: Path, name: str, tag: str, payload: bytes, *, metadata: bytes | None = None
+) -> Path:
+    """A valid wheel (PEP 427) of ``name`` 1.0.0 with ``payload`` as a data file, stored
+    (``metadata``: another ``METADATA`` file)."""
     dist = name.replace("-", "_")
     info = f"{dist}-{VERSION}.dist-info"
     files = {
         f"{dist}/__init__.py": b'__version__ = "1.0.0"\n',
         f"{dist}/blob.bin": payload,
-        f"{info}/METADATA": _metadata(name),
+        f"{info}/METADATA": _metadata(name) if metadata is None else metadata,
         f"{info}/WHEEL": (
             f"Wheel-Version: 1.0\nGenerator: vcrelease-bench\nRoot-Is-Purelib: false\nTag: {tag}\n"
         ).encode(),
@@ -350,6 +358,7 @@ def bench_index(
         {
             "vc-upload": lambda r: tools.vc_upload(done, "skipped"),
             "uv": lambda r: tools.uv(done, check=True),
+            "floor": lambda r: run([sys.executable, "-c", FLOOR], tools.env, tools.repo),
         },
         log,
     )
@@ -422,7 +431,8 @@ def targets(cases: list[Case], large_mib: int) -> list[tuple[bool, str]]:
             peak, base = case.peak_mib("vc-upload"), small[case.index]
             limit = large_mib / LARGE_SHARE
             out.append((peak - base <= limit, f"{case.index}: {case.name}: vc-upload peak "
-                        f"{peak:.0f} MiB, {peak - base:.0f} MiB above its peak for small files "
+                        f"{peak:.0f} MiB, {max(peak - base, 0):.0f} MiB above its peak for "
+                        "small files "
                         f"(<= {limit:.0f}: 1/{LARGE_SHARE} of the file)"))  # fmt: skip
     return out
 
@@ -487,8 +497,15 @@ def section(
             f"| {case.index} | {case.name} | {' | '.join(cells)} | {' | '.join(ratios)} "
             f"| {' / '.join(peaks)} |"
         )
-    lines += ["", f"Times in seconds. Load average (1 min) before / after: {load}.", ""]
-    lines += ["### Targets", ""]
+    lines += ["", f"Times in seconds. Load average (1 min) before / after: {load}."]
+    for case in cases:
+        if "floor" in case.samples:
+            floor = case.median("floor")
+            lines.append(
+                f"{case.index}, no-op rounds: `python -c '{FLOOR}'` alone takes {floor:.3f} s "
+                f"({floor / case.median('uv'):.2f} x uv publish)."
+            )
+    lines += ["", "### Targets", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in results]
     passed = sum(ok for ok, _ in results)
     lines += ["", f"{passed} of {len(results)} upload targets pass.", ""]

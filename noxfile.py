@@ -151,16 +151,40 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against setuptools_scm and git (``benchmarks/run.py``; not run in CI).
+    """Benchmarks against setuptools_scm and git (``benchmarks/run.py``), then vc-upload
+    against twine and uv publish on real indexes (``benchmarks/upload.py``); not run in CI.
 
     ``nox -s bench`` generates the repositories of issue 5 once (cached under
     ``~/.cache/vcrelease-bench`` or ``$VCRELEASE_BENCH_DIR``; the first run takes a few
-    minutes), times them and writes ``benchmarks/results.md``. ``nox -s bench -- --quick``
-    uses 10 times smaller repositories (about a minute) and writes its table beside them;
-    ``-- --only near,far`` picks repositories, ``-- --runs 9`` more rounds.
+    minutes), times them and writes ``benchmarks/results.md``; the upload benchmark (a few
+    minutes: pypiserver and devpi-server on 127.0.0.1) writes its section of the same file.
+    ``nox -s bench -- --quick`` uses 10 times smaller repositories (about a minute) and fewer
+    upload rounds, and writes its tables beside the repositories; ``-- --only near,far`` picks
+    repositories, ``-- --runs 9`` more rounds (of both). ``nox -s bench_upload`` runs the
+    upload benchmark alone (its options after ``--``). The session fails when a target fails.
     """
+    from nox.command import CommandFailed
+
     session.install(".[test]")
-    session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+    upload_args = [a for a in session.posargs if a == "--quick"]
+    if "--runs" in session.posargs:
+        upload_args += session.posargs[session.posargs.index("--runs") :][:2]
+    failed = []
+    for script, args in (("run.py", session.posargs), ("upload.py", upload_args)):
+        try:  # a failed target is exit 1: run the other benchmark anyway
+            session.run("python", str(ROOT / "benchmarks" / script), *args)
+        except CommandFailed:
+            failed.append(f"benchmarks/{script}")
+    if failed:
+        session.error(f"targets failed in {', '.join(failed)} (see benchmarks/results.md)")
+
+
+@nox.session(python=None)
+def bench_upload(session: nox.Session) -> None:
+    """vc-upload against twine and uv publish (``benchmarks/upload.py``; options after
+    ``--``: ``--runs``, ``--files``, ``--large-mib``, ``--only pypiserver|devpi``, ``--quick``)."""
+    session.install(".[test]")
+    session.run("python", str(ROOT / "benchmarks" / "upload.py"), *session.posargs)
 
 
 # --- demo helpers ----------------------------------------------------------------------------

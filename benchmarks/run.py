@@ -377,7 +377,19 @@ def write_results(path: Path, rows: list[Row], specs: dict[str, generate.Spec], 
     lines += [f"- {'PASS' if ok else 'FAIL'} {text}" for ok, text in results]
     passed = sum(ok for ok, _ in results)
     lines += ["", f"{passed} of {len(results)} targets pass.", ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text("\n".join(lines) + _upload_section(path), encoding="utf-8")
+
+
+def _upload_section(path: Path) -> str:
+    """The upload benchmark's section of ``path`` (``benchmarks/upload.py`` writes it), kept
+    when this table is rewritten; empty when there is none."""
+    marker = "## Upload (issue 14)"
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    start = old.find(marker)
+    if start < 0:
+        return ""
+    end = old.find("\n## ", start + len(marker))
+    return "\n" + old[start : end + 1 if end >= 0 else len(old)]
 
 
 def main(argv: list[str] | None = None) -> int:

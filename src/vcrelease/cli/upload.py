@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if args.verbose:
             print(f"vc-upload: {text}", file=sys.stderr)
 
-    plans = plan_set(args.files)
+    plans = plan_set(args.files, check_contents=False)  # contents checked before upload
     if len(plans) > 1:
         return _run_set(args, env, plans, log)
     (plan,) = plans

@@ -14,6 +14,13 @@
 - files are ordered wheels first, sdist last (an index that sees the sdist first may offer it to
   installers before the wheels exist).
 
+The last two checks need twine (about 0.2 s of imports, and a pass over each file's bytes to
+hash them). ``vc-upload`` leaves them out of the plan (``check_contents=False``) and runs them
+(:func:`check_contents`) only on the files the index does not have yet, before any upload: a
+file already there with the same sha256 is not sent, and a no-op run never imports twine. The
+``PackageFile`` made for the check is kept (:func:`package_file`) and is the one twine uploads,
+so each file is hashed by twine once.
+
 Imported by the uploader only (twine is the ``upload`` extra).
 """
 
@@ -23,7 +30,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -41,6 +48,8 @@ __all__ = [
     "Kind",
     "LocalVersionError",
     "Plan",
+    "check_contents",
+    "package_file",
     "parse_name",
     "plan_files",
     "plan_set",
@@ -89,11 +98,14 @@ class Plan:
         project: PEP 503 normalised project name.
         version: normalised PEP 440 version.
         files: the files, wheels first (by name), then the sdist.
+        contents_checked: the metadata and long description of every file were checked
+            (:func:`check_contents`); False when :func:`plan_files` left that to the upload.
     """
 
     project: str
     version: str
     files: tuple[DistFile, ...]
+    contents_checked: bool = True
 
 
 def parse_name(path: Path) -> tuple[Kind, str, Version]:
@@ -130,8 +142,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan:
-    """Read and check the files to upload (module docstring); no network.
+def plan_files(
+    paths: Iterable[Path], *, check_description: bool = True, check_contents: bool = True
+) -> Plan:
+    """Read and check the files to upload (module docstring); no network. With
+    ``check_contents`` false the metadata and description checks are left to the caller
+    (:func:`check_contents`, on the files it will upload; :attr:`Plan.contents_checked`).
 
     Raises:
         ConfigError: no files, a missing or unreadable file, a bad name, several projects or
@@ -164,7 +180,6 @@ def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan
         )
     for path, kind, _, _ in names:
         _check_archive(path, kind)
-        _check_metadata(path, projects[0], Version(versions[0]), check_description)
     files = [
         DistFile(
             path=path,
@@ -178,7 +193,45 @@ def plan_files(paths: Iterable[Path], *, check_description: bool = True) -> Plan
         for path, kind, project, version in names
     ]
     files.sort(key=lambda f: (f.kind == "sdist", f.filename))
-    return Plan(project=projects[0], version=versions[0], files=tuple(files))
+    if check_contents:
+        _check_contents(files, check_description)
+    return Plan(projects[0], versions[0], tuple(files), contents_checked=check_contents)
+
+
+def check_contents(files: Iterable[DistFile], *, check_description: bool = True) -> None:
+    """The metadata inside each file is valid and names the file's project and version, and
+    (``check_description``) its long description renders (``twine check``): the checks
+    :func:`plan_files` leaves out with ``check_contents=False``. Imports twine.
+
+    Raises:
+        ConfigError: as :func:`plan_files` (exit 2).
+    """
+    _check_contents(list(files), check_description)
+
+
+def _check_contents(files: list[DistFile], check_description: bool) -> None:
+    for dist in files:
+        _check_metadata(dist.path, dist.project, Version(dist.version), check_description)
+
+
+_PACKAGES: dict[tuple[str, int, int], Any] = {}
+
+
+def package_file(path: Path) -> Any:
+    """twine's ``PackageFile`` of ``path`` (its metadata read and validated, its bytes
+    hashed), made once per file as long as the file's size and mtime stay the same.
+
+    Raises:
+        twine.exceptions.InvalidDistribution, OSError, ValueError, EOFError, LookupError: as
+            ``PackageFile.from_filename``.
+    """
+    from twine.package import PackageFile
+
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _PACKAGES:
+        _PACKAGES[key] = PackageFile.from_filename(str(path), comment=None)
+    return _PACKAGES[key]
 
 
 def _refuse_local(names: list[tuple[Path, Kind, str, Version]]) -> None:
@@ -191,25 +244,28 @@ def _refuse_local(names: list[tuple[Path, Kind, str, Version]]) -> None:
         )
 
 
-def plan_set(paths: Iterable[Path], *, check_description: bool = True) -> tuple[Plan, ...]:
+def plan_set(
+    paths: Iterable[Path], *, check_description: bool = True, check_contents: bool = True
+) -> tuple[Plan, ...]:
     """The files of one or more projects (a co-released set, :mod:`vcrelease.publish.sets`),
     one :class:`Plan` per project by name; every plan checked as :func:`plan_files` checks
-    one (a project with files of two versions is refused). A local version anywhere is
-    refused before any other check.
+    one (a project with files of two versions is refused; ``check_contents`` as there). A
+    local version anywhere is refused before any other check.
 
     Raises:
         ConfigError, LocalVersionError: as :func:`plan_files`.
     """
     paths = list(dict.fromkeys(Path(p) for p in paths))
     if not paths or any(not p.is_file() for p in paths):
-        return (plan_files(paths, check_description=check_description),)  # its messages
+        plan = plan_files(paths, check_description=check_description, check_contents=check_contents)
+        return (plan,)  # its messages
     names = [(p, *parse_name(p)) for p in paths]
     _refuse_local(names)
     groups: dict[str, list[Path]] = {}
     for path, _kind, project, _version in names:
         groups.setdefault(project, []).append(path)
     return tuple(
-        plan_files(group, check_description=check_description)
+        plan_files(group, check_description=check_description, check_contents=check_contents)
         for _project, group in sorted(groups.items())
     )
 
@@ -295,10 +351,9 @@ def _check_archive(path: Path, kind: Kind) -> None:
 
 def _check_metadata(path: Path, project: str, version: Version, check_description: bool) -> None:
     from twine.exceptions import InvalidDistribution
-    from twine.package import PackageFile
 
     try:
-        package = PackageFile.from_filename(str(path), comment=None)
+        package = package_file(path)
     except (InvalidDistribution, OSError, ValueError, EOFError, LookupError) as exc:
         raise ConfigError(
             f"{path}: the metadata inside cannot be read or is invalid ({exc}). Rebuild it."
@@ -311,7 +366,7 @@ def _check_metadata(path: Path, project: str, version: Version, check_descriptio
             f"{inner_name} {inner_version}. The file was renamed or built wrongly: rebuild it."
         )
     if check_description:
-        _check_description(path)
+        _check_description(path, package)
 
 
 def _version(text: str) -> Version | None:
@@ -323,12 +378,34 @@ def _version(text: str) -> Version | None:
         return None
 
 
-def _check_description(path: Path) -> None:
-    """``twine check``: the long description must render on the index."""
-    from twine.commands.check import _check_file, _WarningStream
+_UNRENDERED_TYPES = frozenset({"text/plain", "text/markdown"})
+"""Description content types twine check does not render ("rendering cannot fail": no
+renderer in its ``check._RENDERERS``; a test holds twine to it)."""
+
+
+def _check_description(path: Path, package: Any) -> None:
+    """``twine check``: the long description must render on the index. The steps of twine's
+    ``check._check_file``, on the ``PackageFile`` already made (``_check_file`` makes its own,
+    hashing the file again); ``twine.commands.check`` (docutils, about 0.1 s) is imported only
+    for a description it renders (reStructuredText, the default), not for Markdown or text."""
+    import email.message
+
+    metadata = package.metadata_dictionary()
+    description = metadata.get("description")
+    declared = metadata.get("description_content_type")
+    value = "text/x-rst" if declared is None else declared
+    header = email.message.EmailMessage()  # twine's _parse_content_type, without its import
+    header["content-type"] = value
+    if not description or description.rstrip() == "UNKNOWN":
+        return
+    if header.get_content_type() in _UNRENDERED_TYPES:
+        return
+    from twine.commands.check import _RENDERERS, _parse_content_type, _WarningStream
 
     stream = _WarningStream()
-    _warnings, ok = _check_file(str(path), stream)
+    content_type, params = _parse_content_type(value)
+    renderer = _RENDERERS.get(content_type, _RENDERERS[None])
+    ok = renderer is None or renderer.render(description, stream=stream, **params) is not None
     if not ok:
         raise ConfigError(
             f"{path}: `twine check` fails, the long description would not render on the index "

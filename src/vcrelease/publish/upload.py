@@ -16,11 +16,11 @@ Indexes that replace files (``docs/architecture.md``, "Upload"): a devpi index w
 configuration says ``volatile: true`` is refused before any upload unless the caller allows it
 (``--allow-volatile-index``). Where the index cannot say (pypiserver, which may run with
 ``--overwrite``; Artifactory; anything but PyPI, TestPyPI and a non-volatile devpi index) the
-run is *guarded*: each file is looked up again just before its upload, and after the last
-upload the verification is repeated after a pause (:func:`confirm_pause`) so that a concurrent
-run's overwrite that landed after ours is seen. A file then live with bytes that are neither
-ours nor what the preflight saw is exit 1, "torn or replaced". This narrows the race; it cannot
-close it on an index that accepts overwrites (README, "Uploading").
+run is *guarded*: each file is looked up again just before its upload, and the verification
+waits until a pause (:func:`confirm_pause`) has passed since the last upload ended, so that a
+concurrent run's overwrite that landed after ours is seen. A file then live with bytes that
+are neither ours nor what the preflight saw is exit 1, "torn or replaced". This narrows the
+race; it cannot close it on an index that accepts overwrites (README, "Uploading").
 
 A mismatch is believed only once it stays: an index may list another uploader's file before
 its bytes are all written (pypiserver writes the file in place, so a reader can get an empty or
@@ -52,7 +52,7 @@ from ..errors import (
     register_secret,
     register_url_credentials,
 )
-from .dists import DistFile, Plan
+from .dists import DistFile, Plan, check_contents
 from .indexclient import DEFAULT_TIMEOUT, fetch_listing, file_sha256, index_volatile
 from .preflight import FileStep, compare, refusal_message, same_file_key
 from .simpleapi import ProjectListing, body_text, redact_url
@@ -83,15 +83,15 @@ SETTLE_PAUSE = 0.5
 """Seconds between those readings."""
 CONFIRM_MIN = 1.0
 CONFIRM_MAX = 15.0
-"""Bounds of the pause before a guarded run's second verification (:func:`confirm_pause`)."""
+"""Bounds of the pause before a guarded run's verification (:func:`confirm_pause`)."""
 NEVER_OVERWRITE_HOSTS = frozenset({"pypi.org", "test.pypi.org"})
 """Indexes known to take a file name once (PyPI never reuses a name, even after a deletion)."""
 
 
 def confirm_pause(spans: list[float]) -> float:
-    """Seconds to wait before a guarded run verifies again: twice the longest look-up plus
-    upload of this run (a concurrent run's overwrite takes about as long), within
-    [:data:`CONFIRM_MIN`, :data:`CONFIRM_MAX`]."""
+    """Seconds between the end of a guarded run's last upload and its verification: twice the
+    longest look-up plus upload of this run (a concurrent run's overwrite takes about as
+    long), within [:data:`CONFIRM_MIN`, :data:`CONFIRM_MAX`]."""
     return min(CONFIRM_MAX, max(CONFIRM_MIN, 2 * max(spans, default=0.0)))
 
 
@@ -229,7 +229,8 @@ def publish(
 
     ``steps`` must come from :func:`preflight` and hold no refusal. ``guard``: the index may
     accept overwrites, so each file is looked up again just before its upload and the
-    verification is repeated after :func:`confirm_pause` (module docstring).
+    verification reads the index :func:`confirm_pause` after the last upload ended (module
+    docstring).
 
     Raises:
         IndexUnavailableError: the index cannot be read again after a failure or for the
@@ -237,6 +238,7 @@ def publish(
     """
     done = [replace(s, outcome="skipped") if s.action == "skip" else s for s in steps]
     spans: list[float] = []
+    last_upload_end = 0.0
     for i, step in enumerate(done):
         if step.action != "upload":
             continue
@@ -252,7 +254,8 @@ def publish(
             status, detail = upload_one(step.file)
         except KeyboardInterrupt:
             raise InterruptedRun(_interrupted_message(done, i)) from None
-        spans.append(time.monotonic() - started)
+        last_upload_end = time.monotonic()
+        spans.append(last_upload_end - started)
         if status in (200, 201):
             done[i] = replace(step, outcome="uploaded")
             continue
@@ -284,12 +287,15 @@ def publish(
             f"({detail}) and the index does not list it. {_live_sentence(done[:i])} "
             f"{_fix_for(status)}",
         )
-    final = settled_steps(session, target, plan, _all_on_index)
-    if guard and spans and _all_on_index(final):
+    if guard and spans:
+        # One verification, :func:`confirm_pause` after the last upload ended: an earlier
+        # reading could only fail sooner, and the last reading is the one that decides.
         pause = confirm_pause(spans)
-        log(f"verified; verifying again in {pause:.1f} s (the index may accept overwrites)")
-        time.sleep(pause)
-        final = settled_steps(session, target, plan, _all_on_index)
+        wait = max(0.0, last_upload_end + pause - time.monotonic())
+        log(f"verifying in {wait:.1f} s ({pause:.1f} s after the last upload: the index may "
+            "accept overwrites)")  # fmt: skip
+        time.sleep(wait)
+    final = settled_steps(session, target, plan, _all_on_index)
     wrong = [i for i, f in enumerate(final) if f.action != "skip"]
     if wrong:
         return _verify_failed(plan, steps, done, final, wrong)
@@ -328,6 +334,8 @@ def upload_checked(
     volatile, guard = overwrite_guard(session, target)
     log(f"overwrites: index says {'nothing' if volatile is None else f'volatile={volatile}'}")
     steps = preflight(session, target, plan)
+    if not plan.contents_checked:  # only the files to upload: a skipped file is not sent
+        check_contents(s.file for s in steps if s.action == "upload")
     if volatile and not allow_volatile:
         return Report(
             plan,
@@ -353,12 +361,18 @@ def upload_checked(
         return Report(
             plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to upload, nothing sent.", True
         )
+    if not any(s.action == "upload" for s in steps):  # twine is not needed (nor imported)
+        return publish(session, target, plan, steps, _nothing_to_upload, log, guard=guard)
     repository = settings.create_repository()
     try:
         uploader = twine_uploader(repository, quiet_stdout=quiet_stdout, timeout=timeout)
         return publish(session, target, plan, steps, uploader, log, guard=guard)
     finally:
         repository.close()
+
+
+def _nothing_to_upload(dist: DistFile) -> tuple[int | None, str]:
+    raise AssertionError(f"{dist.filename} was not to be uploaded")
 
 
 def _overtaken(plan: Plan, done: list[FileStep], i: int, live_sha256: str | None) -> Report:
@@ -469,13 +483,13 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
     """
     import functools
 
-    from twine.package import PackageFile
+    from .dists import package_file
 
     session = repository.session
     session.request = functools.partial(session.request, timeout=timeout)
 
     def upload_one(dist: DistFile) -> tuple[int | None, str]:
-        package = PackageFile.from_filename(str(dist.path), comment=None)
+        package = package_file(dist.path)  # made by the content check: hashed once
         try:
             # Repository._upload: one POST; Repository.upload would log "Retry 1 of 1" on a
             # 5xx though nothing is retried (the index is read again instead).
@@ -518,17 +532,21 @@ def resolve_target(
     """Credentials and URLs as twine reads them (``.pypirc``, keyring, trusted publishing),
     plus the simple API base for the preflight.
 
+    When the upload URL, the username and the password are all given (options or ``TWINE_*``
+    variables, as in CI), twine would take them as they are (its command-line values win over
+    ``.pypirc`` and keyring), so they are taken here without importing twine (about 0.15 s):
+    its ``Settings`` are made only when a file is uploaded (:class:`_DeferredSettings`), and a
+    run that uploads nothing never imports it.
+
     Returns:
         ``(target, settings)``: the :class:`Target` and twine's ``Settings`` (its
-        ``create_repository()`` makes the uploader).
+        ``create_repository()`` makes the uploader), or an object with the same
+        ``create_repository()`` that makes them then.
 
     Raises:
         ConfigError: twine rejects the options (unknown ``.pypirc`` section, no credentials in
             a non-interactive run), or the index URL is unknown and cannot be derived (exit 2).
     """
-    from twine import exceptions as twine_errors
-    from twine.settings import Settings
-
     from ..errors import ConfigError
     from .simpleapi import derive_index_url
 
@@ -542,23 +560,28 @@ def resolve_target(
     }
     if config_file is not None:
         options["config_file"] = config_file
-    try:
-        settings = Settings(**options)
-        settings.check_repository_url()
-        url = str(settings.repository_config["repository"])
-        user = settings.username
-        secret = settings.password if need_password else _optional_password(settings)
-    except (twine_errors.TwineException, OSError, KeyError) as exc:
-        where = (
-            f"repository {repository_name!r} (a .pypirc section)"
-            if repository_name and not repository_url
-            else f"repository URL {redact_url(repository_url or '(none)')}"
-        )
-        raise ConfigError(
-            f"Cannot set up the upload to {where}: {redact_url(str(exc))}. Pass "
-            "--repository-url (or -r with a .pypirc section) and credentials (-u/-p, "
-            "TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring)."
-        ) from None
+    where = (
+        f"repository {repository_name!r} (a .pypirc section)"
+        if repository_name and not repository_url
+        else f"repository URL {redact_url(repository_url or '(none)')}"
+    )
+    explicit = _explicit_upload_url(repository_url)
+    settings: Any
+    user: str | None
+    secret: str | None
+    if explicit is not None and username is not None and password is not None:
+        url, user, secret = explicit, username, password
+        settings = _DeferredSettings(options, where)
+    else:
+        from twine import exceptions as twine_errors
+
+        settings = _twine_settings(options, where)
+        try:
+            url = str(settings.repository_config["repository"])
+            user = settings.username
+            secret = settings.password if need_password else _optional_password(settings)
+        except (twine_errors.TwineException, OSError, KeyError) as exc:
+            raise _settings_error(exc, where) from None
     simple = index_url or derive_index_url(url)
     if simple is None:
         raise ConfigError(
@@ -570,6 +593,74 @@ def resolve_target(
     register_url_credentials(simple)
     register_secret(secret, username=user)
     return Target(redact_url(url), simple, user, secret, timeout), settings
+
+
+_TWINE_NORMALIZED_HOSTS = frozenset(
+    {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
+)
+"""Hosts whose upload URL twine turns into https (``twine.utils.normalize_repository_url``)."""
+
+
+def _explicit_upload_url(repository_url: str | None) -> str | None:
+    """The upload URL twine would make of ``--repository-url`` (its
+    ``get_repository_from_config``: http(s) with a host, normalized), or None when twine
+    must decide: no URL, userinfo in it, legacy PyPI, or anything unusual."""
+    from urllib.parse import urlparse, urlunparse
+
+    if not repository_url or not repository_url.startswith(("http://", "https://")):
+        return None  # twine's check is case-sensitive: "HTTPS://" is refused
+    try:
+        parsed = urlparse(repository_url)
+        host = parsed.hostname
+    except ValueError:
+        return None
+    if parsed.scheme not in ("http", "https") or not host or "@" in parsed.netloc:
+        return None
+    if parsed.netloc in ("pypi.python.org", "testpypi.python.org"):
+        return None  # twine refuses the legacy hosts: let it say so
+    if parsed.netloc in _TWINE_NORMALIZED_HOSTS:
+        parsed = parsed._replace(scheme="https")
+    return urlunparse(parsed)
+
+
+class _DeferredSettings:
+    """twine's ``Settings`` for ``options``, made on the first :meth:`create_repository`
+    (twine's errors then are :class:`~vcrelease.errors.ConfigError`, before any upload)."""
+
+    def __init__(self, options: dict[str, Any], where: str) -> None:
+        self._options = options
+        self._where = where
+
+    def create_repository(self) -> Any:
+        return _twine_settings(self._options, self._where).create_repository()
+
+
+def _twine_settings(options: dict[str, Any], where: str) -> Any:
+    """twine's ``Settings(**options)``, its repository URL checked.
+
+    Raises:
+        ConfigError: twine rejects them (exit 2).
+    """
+    from twine import exceptions as twine_errors
+    from twine.settings import Settings
+
+    try:
+        settings = Settings(**options)
+        settings.check_repository_url()
+    except (twine_errors.TwineException, OSError, KeyError) as exc:
+        raise _settings_error(exc, where) from None
+    return settings
+
+
+def _settings_error(exc: Exception, where: str) -> Exception:
+    """The :class:`ConfigError` for twine's rejection of the options."""
+    from ..errors import ConfigError
+
+    return ConfigError(
+        f"Cannot set up the upload to {where}: {redact_url(str(exc))}. Pass "
+        "--repository-url (or -r with a .pypirc section) and credentials (-u/-p, "
+        "TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring)."
+    )
 
 
 def _optional_password(settings: Any) -> str | None:

@@ -487,14 +487,16 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
 
     session = repository.session
     session.request = functools.partial(session.request, timeout=timeout)
+    # Repository._upload: one POST; Repository.upload would log "Retry 1 of 1" on a 5xx
+    # though nothing is retried (the index is read again instead). _upload is twine's own
+    # (twine 6): should a later twine drop it, the public method still uploads once per call.
+    post = getattr(repository, "_upload", None) or repository.upload
 
     def upload_one(dist: DistFile) -> tuple[int | None, str]:
         package = package_file(dist.path)  # made by the content check: hashed once
         try:
-            # Repository._upload: one POST; Repository.upload would log "Retry 1 of 1" on a
-            # 5xx though nothing is retried (the index is read again instead).
             with _stdout_to_stderr(quiet_stdout):
-                response = repository._upload(package)
+                response = post(package)
         except requests.RequestException as exc:
             return None, f"{type(exc).__name__}: {body_text(str(exc), 'text/plain', 200)}"
         detail = f"HTTP {response.status_code} {redact_text(response.reason or '')}".rstrip()

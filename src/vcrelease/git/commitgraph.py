@@ -228,6 +228,8 @@ class _Layer:
         self._oids = chunks[b"OIDL"]
         self._cdat = chunks[b"CDAT"]
         self._edges = chunks.get(b"EDGE")
+        self.chunks = chunks
+        """Chunk id -> offset in the file (:meth:`CommitGraph.bloom_layers` reads BIDX/BDAT)."""
         self.stride = self.hash_len + 16  # bytes per commit in CDAT
         self._ids = SortedIds(data, self._oids, self._fanout, self.hash_len)
         self.count = self._ids.count
@@ -372,6 +374,20 @@ class CommitGraph:
     def close(self) -> None:
         for layer in self._layers:
             layer.close()
+
+    def bloom_layers(self) -> list[tuple[int, int, Buffer, int, int] | None]:
+        """Per layer, base first: ``(first position, commit count, file data, BIDX offset,
+        BDAT offset)`` when the layer has changed-path Bloom filters, else None
+        (:mod:`vcrelease.git.bloom` reads them)."""
+        out: list[tuple[int, int, Buffer, int, int] | None] = []
+        for layer in self._layers:
+            bidx = layer.chunks.get(b"BIDX")
+            bdat = layer.chunks.get(b"BDAT")
+            if bidx is None or bdat is None:
+                out.append(None)
+            else:
+                out.append((layer.first_position, layer.count, layer._map, bidx, bdat))
+        return out
 
     def _oid_at_position(self, position: int) -> RawId:
         for layer in self._layers:

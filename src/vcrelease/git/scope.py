@@ -1,0 +1,190 @@
+"""The scoped distance: the commits of ``TAG..HEAD`` that touch some paths (``distance-scope``).
+
+The rule is git's path-limited count, ``git rev-list --count --full-history TAG..HEAD --
+PATHS`` (or with ``--first-parent``), from ``git-rev-list`` "History Simplification" and
+``revision.c`` (``try_to_simplify_commit``, ``update_treesame``, ``relevant_commit``), for
+literal paths:
+
+- the commits looked at are those reachable from HEAD and not from the tag (with
+  ``first-parent``: HEAD's first-parent line, up to the first commit reachable from the tag);
+  with no tag, every commit reachable from HEAD (its first-parent line);
+- a commit counts when it is not TREESAME: its tree differs at a scope path (mode or id of
+  the entry, or present on one side only; :meth:`vcrelease.git.trees.TreeReader.differs`)
+  from a parent's tree. A root commit is compared with the empty tree (it counts when it
+  holds anything at a scope path). A commit with one parent counts when it differs from it;
+- a merge (``--full-history`` without parent rewriting, "even if more than one side of the
+  merge has commits that are included, this does not imply that the merge itself is"):
+  only its *relevant* parents are compared, a parent being relevant when it is not
+  reachable from the tag or is the tag's commit itself (git's ``BOTTOM``); the merge counts
+  when it differs from any relevant parent, or, with no relevant parent, from any parent. A
+  merge identical at the paths to both sides (a merge that only brought other directories)
+  does not count, one that matches one side but not the other does;
+- with ``first-parent`` only the first parent is compared; a merge whose first parent is
+  reachable from the tag (and not the tag itself) while its second parent is relevant does
+  not count (``relevant_parents`` counts the second parent before git's loop stops at it).
+
+The tree comparison is skipped where a changed-path Bloom filter of the commit-graph says
+the commit changed none of the paths against its first parent (:mod:`vcrelease.git.bloom`):
+"definitely not" is exact, "maybe" is compared.
+
+Cost: the tag's ancestors once (a set), then every counted-range commit with its parents'
+trees along the scope paths only (equal subtree ids stop the descent).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+
+from ..errors import RepositoryError, ShallowCloneError
+from .bloom import BloomFilters
+from .commitgraph import CommitGraph, CommitGraphError
+from .ids import RawId, to_raw
+from .model import Scope
+from .objects import ObjectStore
+from .refs import Refs
+from .trees import TreeReader, split_path
+from .walk import CommitReader, Node, read_commit
+
+__all__ = ["scoped_distance"]
+
+
+def scoped_distance(
+    reader: CommitReader,
+    store: ObjectStore,
+    graph: CommitGraph | None,
+    refs: Refs,
+    head: Node,
+    tag: Node | None,
+    scope: Scope,
+) -> int:
+    """The number of commits in ``tag..head`` (all of ``head``'s history when ``tag`` is
+    None) that touch ``scope.paths``, by the rule of the module docstring.
+
+    Args:
+        reader: the history's commit reader (commit-graph first, then the object store).
+        store, graph, refs: the repository's object store, its commit-graph (or None) and
+            refs (for replaced commits, whose tree is the replacement's).
+        head, tag: nodes of :class:`~vcrelease.git.walk.CommitReader`.
+        scope: the paths (relative to the top) and the count mode.
+
+    Raises:
+        RepositoryError: a commit or tree cannot be read; a corrupt commit-graph.
+        ShallowCloneError: the walk meets a shallow commit (the clone's cut), which would
+            make the count silently smaller.
+    """
+    try:
+        return _count(reader, store, graph, refs, head, tag, scope)
+    except (CommitGraphError, struct.error) as exc:
+        raise RepositoryError(
+            f"{reader.root}: the commit-graph file is corrupt ({exc}). Delete it "
+            "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
+        ) from exc
+    except (KeyError, ValueError, zlib.error, IndexError) as exc:
+        raise RepositoryError(
+            f"{reader.root}: a commit of the history cannot be read ({exc!r}). Run `git fsck`."
+        ) from exc
+
+
+def _count(
+    reader: CommitReader,
+    store: ObjectStore,
+    graph: CommitGraph | None,
+    refs: Refs,
+    head: Node,
+    tag: Node | None,
+    scope: Scope,
+) -> int:
+    read = reader.read
+    shallow = reader.shallow
+    paths = [split_path(p) for p in scope.paths]
+    trees = TreeReader(store, "a tree (to count the commits that touch distance-scope)")
+    tree_of = _tree_reader(reader, store, graph, refs)
+    bloom = BloomFilters.for_graph(graph, scope.paths) if graph is not None else None
+
+    def cut(node: Node) -> None:
+        raise ShallowCloneError(
+            f"{reader.root} is a shallow clone and the history that distance-scope counts "
+            f"reaches its cut at {reader.hexsha(node).decode()}, so the count would be too "
+            "small. Fetch the full history and the tags: with actions/checkout set "
+            "`fetch-depth: 0`; elsewhere run `git fetch --unshallow --tags`."
+        )
+
+    excluded: set[Node] = set()
+    if tag is not None:
+        excluded.add(tag)
+        stack = [tag]
+        while stack:
+            for parent in read(stack.pop())[0]:
+                if parent not in excluded:
+                    excluded.add(parent)
+                    stack.append(parent)
+
+    def relevant(node: Node) -> bool:
+        return node not in excluded or node == tag
+
+    def differs(node: Node, parent: Node | None, first: bool) -> bool:
+        if first and bloom is not None and type(node) is int and not bloom.maybe_changed(node):
+            return False
+        return trees.differs(tree_of(node), None if parent is None else tree_of(parent), paths)
+
+    count = 0
+    if scope.first_parent:
+        node: Node | None = head if head not in excluded else None
+        while node is not None:
+            if node in shallow:
+                cut(node)
+            parents = read(node)[0]
+            if not parents:
+                count += differs(node, None, True)
+                break
+            first = parents[0]
+            relevant_parents = sum(1 for p in parents[:2] if relevant(p))
+            if (not relevant_parents or relevant(first)) and differs(node, first, True):
+                count += 1
+            node = first if first not in excluded else None
+        return count
+
+    seen: set[Node] = {head}
+    todo = [head] if head not in excluded else []
+    while todo:
+        node = todo.pop()
+        if node in shallow:
+            cut(node)
+        parents = read(node)[0]
+        for parent in parents:
+            if parent not in seen and parent not in excluded:
+                seen.add(parent)
+                todo.append(parent)
+        if not parents:
+            count += differs(node, None, True)
+            continue
+        compared = [p for p in parents if relevant(p)] or list(parents)
+        if any(differs(node, p, p == parents[0]) for p in compared):
+            count += 1
+    return count
+
+
+def _tree_reader(
+    reader: CommitReader, store: ObjectStore, graph: CommitGraph | None, refs: Refs
+) -> Callable[[Node], RawId]:
+    """node -> its root tree's 20-byte id: from the commit-graph, else the commit (the
+    replacement's, when replace refs are in effect)."""
+    trees: dict[Node, RawId] = {}
+
+    def tree_of(node: Node) -> RawId:
+        found = trees.get(node)
+        if found is None:
+            if type(node) is int:
+                assert graph is not None
+                found = graph.tree(node)
+            else:
+                hexsha = reader.hexsha(node)
+                found = to_raw(read_commit(store, refs.replacement(hexsha), reader.root)[0])
+            if len(trees) > 65536:
+                trees.clear()
+            trees[node] = found
+        return found
+
+    return tree_of

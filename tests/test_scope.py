@@ -23,6 +23,7 @@ from vcrelease.errors import ConfigError, ShallowCloneError
 from vcrelease.git import Scope
 from vcrelease.git.bloom import BloomFilters, murmur3
 from vcrelease.git.commitgraph import CommitGraph
+from vcrelease.git.session import open_repository
 from vcrelease.migration import translate, vcrelease_table
 from vcrelease.version.resolve import describe_project, resolve_version, scope_for
 
@@ -408,3 +409,32 @@ def test_vcs_versioning_gives_the_same_distance(mono: Path) -> None:
         theirs = _get_version(config, force_write_version_files=False)
         ours = resolve_version(mono / project, env={}, local_scheme="no-local-version").version
         assert ours == theirs, project
+
+
+def test_first_parent_follows_gits_walk_at_the_line_s_last_merge(tmp_path: Path) -> None:
+    """``--first-parent``: a merge of the tag's branch into a commit the tag descends from
+    (``main`` at A, the tag two commits later on a branch, merged with ``--no-ff``) counts
+    when git's walk reaches it before marking A, which git does for a grandparent of the
+    tag and not for its parent (``scope._flags_when_met``)."""
+    for extra, want in ((True, 1), (False, 0)):
+        repo = tmp_path / f"extra-{extra}"
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        _commit(repo, "R", {"x/f": "0\n"}, 1)
+        _commit(repo, "A", {"x/f": "1\n"}, 2)
+        git(repo, "checkout", "-q", "-b", "feat")
+        if extra:
+            _commit(repo, "T1", {"x/f": "2\n"}, 3)
+        _commit(repo, "T", {"x/f": "3\n"}, 4)
+        git(repo, "tag", "v1.0")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "merge", "-q", "--no-ff", "-m", "M", "feat", when=5)
+        for first_parent in (True, False):
+            mode = ["--first-parent"] if first_parent else []
+            git_count = _rev_list(repo, *mode, "--full-history", "v1.0..HEAD", "--", "x")
+            with open_repository(repo) as session:
+                history = session.history(lambda n: n[1:], scope=Scope(("x",), first_parent))
+            assert history.distance == git_count, (extra, first_parent)
+        assert git_count == 0
+        with open_repository(repo) as session:
+            assert session.history(lambda n: n[1:], scope=Scope(("x",), True)).distance == want

@@ -27,7 +27,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 DIRS = ("a", "b", "shared", "docs")
 SCOPES = ("a", "b", "shared", "a/sub", "docs/readme.txt", "missing", "")
-EXAMPLES = 100 if settings().max_examples <= 2000 else 2000
+EXAMPLES = 60 if settings().max_examples <= 2000 else 2000
 """Examples per property: the ``ci`` profile keeps the module under 30 s on two cores; the
 ``fuzz`` profile (``VCRELEASE_FUZZ=1``) searches longer."""
 
@@ -60,10 +60,18 @@ def _edit(draw: st.DrawFn, state: State, directory: str, serial: int) -> None:
         state[f"{directory}/{name}"] = ("100644", f"{directory} {serial}\n")
 
 
+Commit = tuple[list[int], State, int]  # parents, tree state, committer time
+
+
 @st.composite
-def histories(draw: st.DrawFn) -> tuple[list[tuple[list[int], State]], int, str]:
-    """(commits as (parents, tree state), the tagged commit, the scope paths)."""
-    commits: list[tuple[list[int], State]] = []
+def histories(draw: st.DrawFn) -> tuple[list[Commit], int, str]:
+    """(commits as (parents, tree state, time), the tagged commit, the scope paths).
+
+    Commit times are in order, all equal, or skewed (a parent may be newer than its child):
+    git's walk order, which decides one case of ``--first-parent`` counting
+    (:func:`vcrelease.git.scope._flags_when_met`), follows them."""
+    commits: list[Commit] = []
+    style = draw(st.sampled_from(["ordered", "equal", "skewed"]))
     count = draw(st.integers(4, 16))
     for i in range(count):
         if i == 0 or (i > 2 and draw(st.integers(0, 12)) == 0):
@@ -88,17 +96,22 @@ def histories(draw: st.DrawFn) -> tuple[list[tuple[list[int], State]], int, str]
         if not parents or draw(st.integers(0, 5)):  # else an empty commit (or a plain merge)
             for directory in draw(st.sets(st.sampled_from(DIRS), min_size=1, max_size=3)):
                 _edit(draw, state, directory, i)
-        commits.append((parents, state))
+        when = 1_700_000_000
+        if style == "ordered":
+            when += 60 * i
+        elif style == "skewed":
+            when += draw(st.integers(-3, 3)) * 60
+        commits.append((parents, state, when))
     tagged = draw(st.integers(0, count - 1))
     scope = draw(st.lists(st.sampled_from(SCOPES), min_size=1, max_size=3, unique=True))
     return commits, tagged, "\n".join(scope)
 
 
-def _fast_import(path: Path, commits: list[tuple[list[int], State]], tagged: int) -> None:
+def _fast_import(path: Path, commits: list[Commit], tagged: int) -> None:
     lines: list[str] = []
-    for i, (parents, state) in enumerate(commits):
+    for i, (parents, state, when) in enumerate(commits):
         lines += [f"commit refs/heads/c{i}", f"mark :{i + 1}"]
-        lines += [f"committer Ada <ada@example.org> {1_700_000_000 + 60 * i} +0000"]
+        lines += [f"committer Ada <ada@example.org> {when} +0000"]
         lines += ["data 2", f"{i:02d}"]
         lines += [("from" if j == 0 else "merge") + f" :{p + 1}" for j, p in enumerate(parents)]
         lines.append("deleteall")
@@ -148,7 +161,7 @@ def _ours(path: Path, paths: list[str], first_parent: bool) -> tuple[str | None,
 @settings(max_examples=EXAMPLES)
 @given(history=histories())
 def test_scoped_distance_is_rev_list_count(
-    history: tuple[list[tuple[list[int], State]], int, str],
+    history: tuple[list[Commit], int, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     commits, tagged, scope = history

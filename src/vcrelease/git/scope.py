@@ -140,8 +140,16 @@ def _count(
                 count += differs(node, None, True)
                 break
             first = parents[0]
-            relevant_parents = sum(1 for p in parents[:2] if relevant(p))
-            if (not relevant_parents or relevant(first)) and differs(node, first, True):
+            if first in excluded and first != tag and len(parents) > 1:
+                # The last commit of the line, a merge whose first parent the tag reaches:
+                # git judged it by the flags its walk had set when it got there.
+                flagged = _flags_when_met(read, head, tag, node, parents[:2])
+                relevant_first = parents[0] not in flagged
+                relevant_second = parents[1] == tag or parents[1] not in flagged
+            else:
+                relevant_first = relevant(first)
+                relevant_second = len(parents) > 1 and relevant(parents[1])
+            if (relevant_first or not relevant_second) and differs(node, first, True):
                 count += 1
             node = first if first not in excluded else None
         return count
@@ -164,6 +172,80 @@ def _count(
         if any(differs(node, p, p == parents[0]) for p in compared):
             count += 1
     return count
+
+
+def _flags_when_met(
+    read: Callable[[Node], tuple[tuple[Node, ...], int]],
+    head: Node,
+    tag: Node | None,
+    target: Node,
+    asked: tuple[Node, ...],
+) -> set[Node]:
+    """Which of ``asked`` git's ``--first-parent`` walk has marked UNINTERESTING when it
+    reaches ``target`` (git 2.39 ``revision.c``: ``prepare_revision_walk`` marks the tag's
+    parents; ``limit_list`` pops commits newest first, equal times in the order queued, the
+    tag before HEAD; an UNINTERESTING commit marks each parent, that parent's parents, and
+    further the parents of every commit already parsed (``mark_parents_uninteresting``);
+    an interesting commit queues only its first parent).
+
+    Only the merge that ends HEAD's first-parent line depends on this: its relevant parents
+    are those not yet marked, so a walk that reaches it before the marks do counts it
+    against its first parent. Costs the walk git does up to that commit.
+    """
+    import heapq
+
+    flagged: set[Node] = set()
+    parents_of: dict[Node, tuple[Node, ...]] = {}
+    times: dict[Node, int] = {}
+
+    def parse(node: Node) -> tuple[Node, ...]:
+        found = parents_of.get(node)
+        if found is None:
+            found, times[node] = read(node)
+            parents_of[node] = found
+        return found
+
+    def mark_parents(node: Node) -> None:
+        stack = list(parents_of.get(node, ()))
+        while stack:
+            commit = stack.pop()
+            if commit in flagged:
+                continue
+            flagged.add(commit)
+            stack.extend(parents_of.get(commit, ()))  # parsed commits only
+
+    starts = [head] if tag is None else [tag, head]
+    for node in starts:
+        parse(node)
+    if tag is not None:
+        flagged.add(tag)
+        mark_parents(tag)
+    queue = [(-times[node], order, node) for order, node in enumerate(dict.fromkeys(starts))]
+    heapq.heapify(queue)
+    seen = set(starts)
+    counter = len(queue)
+    while queue:
+        node = heapq.heappop(queue)[2]
+        if node == target:
+            break
+        parents = parse(node)
+        if node in flagged:
+            for parent in parents:
+                flagged.add(parent)
+                parse(parent)
+                mark_parents(parent)
+                if parent not in seen:
+                    seen.add(parent)
+                    heapq.heappush(queue, (-times[parent], counter, parent))
+                    counter += 1
+        elif parents:
+            parent = parents[0]
+            parse(parent)
+            if parent not in seen:
+                seen.add(parent)
+                heapq.heappush(queue, (-times[parent], counter, parent))
+                counter += 1
+    return {node for node in asked if node in flagged}
 
 
 def _tree_reader(

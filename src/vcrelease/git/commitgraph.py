@@ -462,6 +462,15 @@ class CommitGraph:
             return (p1, *layer.edges(p2 & ~_EXTRA_EDGES)), commit_time
         return (p1, p2), commit_time
 
+    def level(self, position: int) -> int:
+        """The topological level of the commit at ``position`` (``CDAT``'s 30-bit generation
+        number v1: 1 for a root commit, else one more than its highest parent); 0 when the
+        graph was written without generation numbers."""
+        layer = self._layer(position)
+        offset = layer._cdat + (position - layer.first_position) * layer.stride + layer.hash_len
+        high: int = _CDAT_FIELDS.unpack_from(layer._map, offset)[2]
+        return high >> 2
+
     def linear_run(
         self, position: int, stop: Container[object], seen: Container[object]
     ) -> tuple[int, int]:

@@ -108,7 +108,16 @@ def read_history(
 
             tag_node = None if winner is None else reader.node(HexId(winner.commit.encode()))
             unscoped = distance
-            distance = scoped_distance(reader, store, graph, refs, head, tag_node, scope)
+            distance = scoped_distance(
+                reader,
+                store,
+                graph,
+                refs,
+                head,
+                tag_node,
+                scope,
+                None if winner is None else unscoped,
+            )
     finally:
         if graph is not None:
             graph.close()

@@ -27,8 +27,10 @@ The tree comparison is skipped where a changed-path Bloom filter of the commit-g
 the commit changed none of the paths against its first parent (:mod:`vcrelease.git.bloom`):
 "definitely not" is exact, "maybe" is compared.
 
-Cost: the tag's ancestors once (a set), then every counted-range commit with its parents'
-trees along the scope paths only (equal subtree ids stop the descent).
+Cost: a walk over the commits around ``TAG..HEAD`` to tell the tag's side (:func:`_tag_side`;
+every ancestor of the tag only when commit times are out of order), then each commit of the
+range with its parents' trees along the scope paths only (equal subtree ids stop the descent;
+a Bloom filter's "no" skips even that).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def scoped_distance(
     head: Node,
     tag: Node | None,
     scope: Scope,
+    expected: int | None = None,
 ) -> int:
     """The number of commits in ``tag..head`` (all of ``head``'s history when ``tag`` is
     None) that touch ``scope.paths``, by the rule of the module docstring.
@@ -68,6 +71,9 @@ def scoped_distance(
             refs (for replaced commits, whose tree is the replacement's).
         head, tag: nodes of :class:`~vcrelease.git.walk.CommitReader`.
         scope: the paths (relative to the top) and the count mode.
+        expected: the number of commits in ``tag..head`` (``git rev-list --count``), when
+            known: the walk that finds the tag's side then reads only the commits around
+            the range, and checks its answer against it (:func:`_tag_side`).
 
     Raises:
         RepositoryError: a commit or tree cannot be read; a corrupt commit-graph.
@@ -75,7 +81,7 @@ def scoped_distance(
             make the count silently smaller.
     """
     try:
-        return _count(reader, store, graph, refs, head, tag, scope)
+        return _count(reader, store, graph, refs, head, tag, scope, expected)
     except (CommitGraphError, struct.error) as exc:
         raise RepositoryError(
             f"{reader.root}: the commit-graph file is corrupt ({exc}). Delete it "
@@ -95,6 +101,7 @@ def _count(
     head: Node,
     tag: Node | None,
     scope: Scope,
+    expected: int | None,
 ) -> int:
     read = reader.read
     shallow = reader.shallow
@@ -111,15 +118,7 @@ def _count(
             "`fetch-depth: 0`; elsewhere run `git fetch --unshallow --tags`."
         )
 
-    excluded: set[Node] = set()
-    if tag is not None:
-        excluded.add(tag)
-        stack = [tag]
-        while stack:
-            for parent in read(stack.pop())[0]:
-                if parent not in excluded:
-                    excluded.add(parent)
-                    stack.append(parent)
+    excluded = _tag_side(read, head, tag, graph, expected)
 
     def relevant(node: Node) -> bool:
         return node not in excluded or node == tag
@@ -172,6 +171,109 @@ def _count(
         if any(differs(node, p, p == parents[0]) for p in compared):
             count += 1
     return count
+
+
+def _tag_side(
+    read: Callable[[Node], tuple[tuple[Node, ...], int]],
+    head: Node,
+    tag: Node | None,
+    graph: CommitGraph | None,
+    expected: int | None,
+) -> set[Node]:
+    """The commits reachable from ``tag`` that the count needs to know: every one met from
+    HEAD's side (a parent of a counted commit, the commit that ends HEAD's line), which is
+    all :func:`_count` asks about.
+
+    One walk from both ends, taking the newest commit first and marking the commits
+    reachable from the tag (git's ``paint_down_to_common``), stopping when every queued
+    commit is marked: by topological level when the commit-graph has them for every commit
+    met (a commit's level is above its ancestors', so it is marked before it is taken), else
+    by commit time. The walk's unmarked commits must be ``expected`` many (the exact
+    ``git rev-list --count TAG..HEAD`` the history walk found): the set is then exact (every
+    commit of ``TAG..HEAD`` is taken unmarked, so equal counts mean no commit was taken
+    unmarked wrongly). When they are not (commit times out of order), or there is no
+    expected count: every ancestor of the tag, read in full.
+    """
+    if tag is None:
+        return set()
+    if expected is not None:
+        if graph is not None:
+            level = graph.level
+
+            def by_level(node: Node) -> int:
+                found = level(node) if type(node) is int else 0
+                if not found:
+                    raise _NoLevel
+                return found
+
+            try:
+                painted = _paint(read, head, tag, by_level, expected)
+            except _NoLevel:
+                painted = None
+            if painted is not None:
+                return painted
+        painted = _paint(read, head, tag, lambda node: read(node)[1], expected)
+        if painted is not None:
+            return painted
+    excluded = {tag}
+    stack = [tag]
+    while stack:
+        for parent in read(stack.pop())[0]:
+            if parent not in excluded:
+                excluded.add(parent)
+                stack.append(parent)
+    return excluded
+
+
+class _NoLevel(Exception):
+    """A commit without a topological level (outside the commit-graph, or a graph written
+    without generation numbers)."""
+
+
+def _paint(
+    read: Callable[[Node], tuple[tuple[Node, ...], int]],
+    head: Node,
+    tag: Node,
+    key: Callable[[Node], int],
+    expected: int,
+) -> set[Node] | None:
+    """:func:`_tag_side`'s walk ordered by ``key`` (higher first): the marked commits, or None
+    when the unmarked ones taken are not ``expected`` many."""
+    import heapq
+
+    from_tag: set[Node] = {tag}
+    flags: dict[Node, bool] = {tag: True}
+    queue: list[tuple[int, int, Node]] = [(-key(tag), 0, tag)]
+    counter = 1
+    head_side = 0  # queued commits not marked
+    if head != tag:
+        flags[head] = False
+        queue.append((-key(head), 1, head))
+        counter = 2
+        head_side = 1
+    heapq.heapify(queue)
+    counted = 0
+    while queue and head_side:
+        node = heapq.heappop(queue)[2]
+        marked = flags[node]
+        if not marked:
+            head_side -= 1
+            counted += 1
+        for parent in read(node)[0]:
+            old = flags.get(parent)
+            if old is None:
+                flags[parent] = marked
+                heapq.heappush(queue, (-key(parent), counter, parent))
+                counter += 1
+                if marked:
+                    from_tag.add(parent)
+                else:
+                    head_side += 1
+            elif marked and not old:
+                flags[parent] = True
+                from_tag.add(parent)
+                head_side -= 1  # still queued, or taken already (then counted wrongly)
+    return from_tag if counted == expected else None
 
 
 def _flags_when_met(

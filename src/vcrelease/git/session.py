@@ -119,10 +119,8 @@ class Repository:
         Raises:
             RepositoryError: the index or a tree object cannot be read.
         """
-        found = dirty_files(self.files, HexId(head_tree.encode("ascii")), ignore)
-        if scope is not None:
-            found = [path for path in found if scope.covers(path)]
-        return tuple(found)
+        within = None if scope is None else scope.paths
+        return tuple(dirty_files(self.files, HexId(head_tree.encode("ascii")), ignore, within))
 
     def describe(
         self,
@@ -164,9 +162,7 @@ class Repository:
             branch=refs.branch,
             commit_time=datetime.fromtimestamp(commit_time, timezone.utc),
             dirty_files=tuple(
-                path
-                for path in dirty_files(self.files, tree, ignore_dirty)
-                if scope is None or scope.covers(path)
+                dirty_files(self.files, tree, ignore_dirty, None if scope is None else scope.paths)
             ),
             shallow=bool(refs.shallow),
             root=self.root,

@@ -92,6 +92,19 @@ class BloomFilters:
     def __init__(self, layers: list[_Layer], keys: list[list[list[int]]]) -> None:
         self._layers = layers
         self._keys = keys  # per path: per key (the path, its leading directories) its hashes
+        self._bits: dict[int, list[list[tuple[int, int]]]] = {}
+        """filter length in bytes -> per path, every (byte, mask) its keys need set."""
+
+    def _positions(self, length: int) -> list[list[tuple[int, int]]]:
+        found = self._bits.get(length)
+        if found is None:
+            bits = 8 * length
+            found = [
+                sorted({(h % bits >> 3, 1 << (h % bits & 7)) for key in path for h in key})
+                for path in self._keys
+            ]
+            self._bits[length] = found
+        return found
 
     @classmethod
     def for_graph(cls, graph: CommitGraph, paths: Sequence[str]) -> BloomFilters | None:
@@ -135,13 +148,12 @@ class BloomFilters:
             if length <= 0:
                 return True
             offset = layer.bdat + start
-            bits = 8 * length
-            for path_hashes in self._keys:
-                if all(
-                    all(data[offset + (h % bits >> 3)] & (1 << (h % bits & 7)) for h in key)
-                    for key in path_hashes
-                ):
-                    return True
+            for needed in self._positions(length):
+                for byte, mask in needed:
+                    if not data[offset + byte] & mask:
+                        break
+                else:
+                    return True  # every key of this path may be in the filter
             return False
         return True
 

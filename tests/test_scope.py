@@ -302,9 +302,13 @@ def test_cli_version_explain_and_projects(mono: Path) -> None:
     }
     assert rows["pkg-b"]["dirty"] is True
     assert rows["pkg-a"]["dirty"] is False
-    described = run("describe", mono / "pkg-a", "--format", "json")
-    if described.returncode == 0 and described.stdout.startswith("{"):
-        assert json.loads(described.stdout)["scope"]["paths"] == ["pkg-a", "shared"]
+    described = json.loads(run("describe", mono / "pkg-a", "--json").stdout)
+    assert described["distance"] == 4
+    assert described["scope"] == {
+        "paths": ["pkg-a", "shared"],
+        "count": "full-history",
+        "unscoped_distance": 7,
+    }
 
 
 def test_the_describe_cache_keys_on_the_scope(mono: Path) -> None:

@@ -587,6 +587,16 @@ def main(argv: list[str] | None = None) -> int:
         text = output.read_text(encoding="utf-8")
         section = mono_table(mono_rows, {s.name: s for s in mono}, runs)
         head, sep, tail = text.partition("## Targets")
+        if not rows:  # only monorepo repositories: no empty table of the others
+            head = (
+                "# Benchmark results: monorepo"
+                + (" (quick mode: 10 times smaller repositories)" if args.quick else "")
+                + "\n\nMade by `python benchmarks/run.py --only monorepo,monorepo-graph`; see "
+                "`benchmarks/README.md`. Whole-process wall time; peak memory is the largest "
+                "`ru_maxrss` over the runs.\n\n"
+                f"Machine and versions: {_versions()}.\n\nLoad average (1 min) before / after: "
+                f"{load}: other work on the machine skews the medians.\n\n"
+            )
         output.write_text(head + "\n".join(section) + "\n\n" + sep + tail, encoding="utf-8")
     print()
     for ok, text in results:

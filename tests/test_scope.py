@@ -442,3 +442,49 @@ def test_first_parent_follows_gits_walk_at_the_line_s_last_merge(tmp_path: Path)
         assert git_count == 0
         with open_repository(repo) as session:
             assert session.history(lambda n: n[1:], scope=Scope(("x",), True)).distance == want
+
+
+def test_a_tag_build_minds_only_the_scope(mono: Path) -> None:
+    """A CI tag build of pkg-a: a sibling's uncommitted change is no reason to refuse, a
+    change under pkg-a's scope is."""
+    from test_ci_versions import github
+    from vcrelease.errors import TagBuildError
+
+    git(mono, "tag", "pkg-a-v1.1.0")
+    head = git(mono, "rev-parse", "HEAD")
+    env = github("push", "refs/tags/pkg-a-v1.1.0", head)
+    (mono / "pkg-b" / "b.py").write_text("sibling work\n")
+    assert resolve_version(mono / "pkg-a", env=env).version == "1.1.0"
+    (mono / "shared" / "s.py").write_text("in the scope\n")
+    with pytest.raises(TagBuildError, match=r"shared/s\.py"):
+        resolve_version(mono / "pkg-a", env=env)
+
+
+@pytest.mark.slow
+def test_the_build_plugins_use_the_scope(
+    mono: Path, build_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``python -m build`` of a hatchling project with ``distance-scope``: the sdist and the
+    wheel carry the scoped version (pkg-b: 4 of the 8 commits since its tag)."""
+    from test_build_e2e import build_ok
+
+    text = (mono / "pkg-b" / "pyproject.toml").read_text()
+    (mono / "pkg-b" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling", "vcrelease"]\n'
+        'build-backend = "hatchling.build"\n\n[tool.hatch.version]\nsource = "vcrelease"\n\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["pkg_b"]\n\n'
+        + text.replace(
+            "distance-scope = true", 'distance-scope = true\nlocal-scheme = "no-local-version"'
+        )
+    )
+    (mono / "pkg-b" / "pkg_b").mkdir()
+    (mono / "pkg-b" / "pkg_b" / "__init__.py").write_text("")
+    git(mono, "add", "-A")
+    git(mono, "commit", "-qm", "pkg-b builds with hatchling", when=9)
+    count = _rev_list(mono, "--first-parent", "--full-history", "pkg-b-v2.0.0..HEAD", "--", "pkg-b")
+    assert count == 4
+    want = f"2.0.1.dev{count}"
+    files = build_ok(mono / "pkg-b", tmp_path / "dist", build_env)
+    assert len(files) == 2, files
+    assert f"pkg_b-{want}.tar.gz" in files
+    assert any(f.startswith(f"pkg_b-{want}-") and f.endswith(".whl") for f in files), files

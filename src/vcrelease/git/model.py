@@ -49,10 +49,6 @@ class Scope:
         mode = "first-parent" if self.first_parent else "full-history"
         return "\0".join((mode, *self.paths))
 
-    def covers(self, path: str) -> bool:
-        """``path`` (``/``-separated, relative to the top) is one of :attr:`paths` or below one."""
-        return any(p == "" or path == p or path.startswith(p + "/") for p in self.paths)
-
     def describe(self) -> str:
         """The scope for people: ``pkg-a, shared (full-history)``."""
         mode = "first-parent" if self.first_parent else "full-history"

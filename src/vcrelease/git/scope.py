@@ -18,7 +18,10 @@ literal paths:
   reachable from the tag or is the tag's commit itself (git's ``BOTTOM``); the merge counts
   when it differs from any relevant parent, or, with no relevant parent, from any parent. A
   merge identical at the paths to both sides (a merge that only brought other directories)
-  does not count, one that matches one side but not the other does;
+  does not count, one that matches one side but not the other does. One case depends on
+  git's walk order: a merge whose parents the tag all reaches (none the tag itself) was
+  judged by the parents git had not yet marked when it took the merge, and git keeps a
+  TREESAME verdict (:func:`_flags_when_met` replays that walk);
 - with ``first-parent`` only the first parent is compared; a merge whose first parent is
   reachable from the tag (and not the tag itself) while its second parent is relevant does
   not count (``relevant_parents`` counts the second parent before git's loop stops at it).
@@ -142,7 +145,8 @@ def _count(
             if first in excluded and first != tag and len(parents) > 1:
                 # The last commit of the line, a merge whose first parent the tag reaches:
                 # git judged it by the flags its walk had set when it got there.
-                flagged = _flags_when_met(read, head, tag, node, parents[:2])
+                asked = {node: parents[:2]}
+                flagged = _flags_when_met(read, head, tag, asked, True).get(node, set())
                 relevant_first = parents[0] not in flagged
                 relevant_second = parents[1] == tag or parents[1] not in flagged
             else:
@@ -155,6 +159,7 @@ def _count(
 
     seen: set[Node] = {head}
     todo = [head] if head not in excluded else []
+    late: dict[Node, tuple[Node, ...]] = {}  # merges whose parents the tag all reaches
     while todo:
         node = todo.pop()
         if node in shallow:
@@ -167,9 +172,17 @@ def _count(
         if not parents:
             count += differs(node, None, True)
             continue
-        compared = [p for p in parents if relevant(p)] or list(parents)
-        if any(differs(node, p, p == parents[0]) for p in compared):
-            count += 1
+        compared = [p for p in parents if relevant(p)]
+        if compared:
+            count += any(differs(node, p, p == parents[0]) for p in compared)
+        elif any(differs(node, p, p == parents[0]) for p in parents):
+            late[node] = parents  # counted unless git judged it by a subset first
+    if late:
+        marked_at = _flags_when_met(read, head, tag, late, False)
+        for node, parents in late.items():
+            unmarked = [p for p in parents if p not in marked_at.get(node, set(parents))]
+            if not unmarked or any(differs(node, p, p == parents[0]) for p in unmarked):
+                count += 1
     return count
 
 
@@ -280,32 +293,36 @@ def _flags_when_met(
     read: Callable[[Node], tuple[tuple[Node, ...], int]],
     head: Node,
     tag: Node | None,
-    target: Node,
-    asked: tuple[Node, ...],
-) -> set[Node]:
-    """Which of ``asked`` git's ``--first-parent`` walk has marked UNINTERESTING when it
-    reaches ``target`` (git 2.39 ``revision.c``: ``prepare_revision_walk`` marks the tag's
-    parents; ``limit_list`` pops commits newest first, equal times in the order queued, the
-    tag before HEAD; an UNINTERESTING commit marks each parent, that parent's parents, and
-    further the parents of every commit already parsed (``mark_parents_uninteresting``);
-    an interesting commit queues only its first parent).
+    targets: dict[Node, tuple[Node, ...]],
+    first_parent: bool,
+) -> dict[Node, set[Node]]:
+    """For each commit of ``targets``, which of its listed commits git's walk has marked
+    UNINTERESTING when it takes that commit (git 2.39 ``revision.c``:
+    ``prepare_revision_walk`` marks the tag's parents; ``limit_list`` takes commits newest
+    first, equal times in the order queued, the tag before HEAD; an UNINTERESTING commit marks
+    each parent, that parent's parents, and further the parents of every commit already
+    parsed (``mark_parents_uninteresting``); an interesting commit parses and queues its
+    parents, only the first with ``--first-parent``).
 
-    Only the merge that ends HEAD's first-parent line depends on this: its relevant parents
-    are those not yet marked, so a walk that reaches it before the marks do counts it
-    against its first parent. Costs the walk git does up to that commit.
+    ``try_to_simplify_commit`` judges a merge by the parents not yet marked then, and a merge
+    it found TREESAME stays so (``update_treesame`` later only turns !TREESAME into TREESAME),
+    so where a merge's parents are all reachable from the tag (none the tag itself), or with
+    ``--first-parent`` at the merge that ends HEAD's line, the count depends on this order.
+    Costs the walk git does up to the last of ``targets``.
     """
     import heapq
 
     flagged: set[Node] = set()
     parents_of: dict[Node, tuple[Node, ...]] = {}
     times: dict[Node, int] = {}
+    found: dict[Node, set[Node]] = {}
 
     def parse(node: Node) -> tuple[Node, ...]:
-        found = parents_of.get(node)
-        if found is None:
-            found, times[node] = read(node)
-            parents_of[node] = found
-        return found
+        known = parents_of.get(node)
+        if known is None:
+            known, times[node] = read(node)
+            parents_of[node] = known
+        return known
 
     def mark_parents(node: Node) -> None:
         stack = list(parents_of.get(node, ()))
@@ -325,29 +342,31 @@ def _flags_when_met(
     queue = [(-times[node], order, node) for order, node in enumerate(dict.fromkeys(starts))]
     heapq.heapify(queue)
     seen = set(starts)
-    counter = len(queue)
-    while queue:
+    order = [len(queue)]  # the next insertion number: equal times keep the queue's order
+
+    def push(node: Node) -> None:
+        if node not in seen:
+            seen.add(node)
+            heapq.heappush(queue, (-times[node], order[0], node))
+            order[0] += 1
+
+    while queue and len(found) < len(targets):
         node = heapq.heappop(queue)[2]
-        if node == target:
-            break
+        if node in targets:
+            found[node] = {n for n in targets[node] if n in flagged}
         parents = parse(node)
         if node in flagged:
             for parent in parents:
                 flagged.add(parent)
                 parse(parent)
                 mark_parents(parent)
-                if parent not in seen:
-                    seen.add(parent)
-                    heapq.heappush(queue, (-times[parent], counter, parent))
-                    counter += 1
-        elif parents:
-            parent = parents[0]
-            parse(parent)
-            if parent not in seen:
-                seen.add(parent)
-                heapq.heappush(queue, (-times[parent], counter, parent))
-                counter += 1
-    return {node for node in asked if node in flagged}
+                push(parent)
+            mark_parents(node)
+        else:
+            for parent in parents[:1] if first_parent else parents:
+                parse(parent)
+                push(parent)
+    return found
 
 
 def _tree_reader(

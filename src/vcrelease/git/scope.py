@@ -22,9 +22,11 @@ literal paths:
   git's walk order: a merge whose parents the tag all reaches (none the tag itself) was
   judged by the parents git had not yet marked when it took the merge, and git keeps a
   TREESAME verdict (:func:`_flags_when_met` replays that walk);
-- with ``first-parent`` only the first parent is compared; a merge whose first parent is
-  reachable from the tag (and not the tag itself) while its second parent is relevant does
-  not count (``relevant_parents`` counts the second parent before git's loop stops at it).
+- with ``first-parent`` only the first parent is compared; the merge that ends HEAD's line
+  (its first parent reachable from the tag, not the tag itself) does not count when, as git's
+  walk takes it, its first parent is marked and its second is not (``relevant_parents``
+  counts the second parent before git's loop stops at it): again replayed by
+  :func:`_flags_when_met`.
 
 The tree comparison is skipped where a changed-path Bloom filter of the commit-graph says
 the commit changed none of the paths against its first parent (:mod:`vcrelease.git.bloom`):

@@ -488,3 +488,22 @@ def test_the_build_plugins_use_the_scope(
     assert len(files) == 2, files
     assert f"pkg_b-{want}.tar.gz" in files
     assert any(f.startswith(f"pkg_b-{want}-") and f.endswith(".whl") for f in files), files
+
+
+def test_a_split_commit_graph_with_bloom_filters_in_each_layer(mono: Path) -> None:
+    """Two layers (``--split``), each with its own filters, and commits newer than both."""
+    git(mono, "commit-graph", "write", "--reachable", "--split", "--changed-paths")
+    _commit(mono, "shared later", {"shared/s.py": "s3\n"}, 10)
+    _commit(mono, "docs later", {"docs/index.md": "d3\n"}, 11)
+    git(mono, "commit-graph", "write", "--reachable", "--split=no-merge", "--changed-paths")
+    chain = mono / ".git" / "objects" / "info" / "commit-graphs" / "commit-graph-chain"
+    assert len(chain.read_text().split()) == 2
+    _commit(mono, "pkg-a outside the graph", {"pkg-a/a.py": "a3\n"}, 12)
+    for project, tag, paths, mode in (
+        ("pkg-a", "pkg-a-v1.0.0", ["pkg-a", "shared"], []),
+        ("pkg-b", "pkg-b-v2.0.0", ["pkg-b"], ["--first-parent"]),
+    ):
+        state = describe_project(mono / project, load_config(mono / project))
+        want = _rev_list(mono, *mode, "--full-history", f"{tag}..HEAD", "--", *paths)
+        assert state.distance == want, project
+    assert describe_project(mono / "pkg-a", load_config(mono / "pkg-a")).distance == 6

@@ -14,6 +14,11 @@ marks a finished build). Bump :data:`GENERATOR_VERSION` whenever the output woul
 Every repository also commits a ``pyproject.toml`` with ``[tool.vcrelease]`` and
 ``[tool.setuptools_scm]`` tables, so both tools read the same default configuration.
 
+The ``monorepo`` repositories (:class:`MonoSpec`, issue 16) hold several projects: each commit
+changes one file of one of ``pkg-00`` ... ``pkg-07``, ``shared`` or ``docs``; ``pkg-00`` is the
+benchmarked project, with ``distance-scope = [".", "../shared"]`` in its ``pyproject.toml``
+and the same settings for setuptools-scm in ``pkg-00/scm.toml`` (``scm.git.distance_scope``).
+
 Run directly to build (or check) every repository: ``python benchmarks/generate.py [--quick]``.
 """
 
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import IO, Any
 
 GENERATOR_VERSION = 2
+"""Bump when the output of an existing spec changes (adding ``monorepo`` changed none)."""
 EPOCH = 1577836800  # 2020-01-01T00:00:00Z; commit i is dated EPOCH + 60 * i
 IDENT = "Bench <bench@example.org>"
 GIT_ENV = {
@@ -142,6 +148,131 @@ def specs(quick: bool = False) -> list[Spec]:
     return out
 
 
+MONO_DIRS = (*(f"pkg-{k:02d}" for k in range(8)), "shared", "docs")
+MONO_PROJECT = "pkg-00"
+MONO_PYPROJECT = """\
+[project]
+name = "pkg-00"
+dynamic = ["version"]
+
+[tool.vcrelease]
+tag-prefix = "pkg-00-v"
+local-scheme = "no-local-version"
+distance-scope = [".", "../shared"]
+"""
+MONO_SCM = """\
+[project]
+name = "pkg-00"
+dynamic = ["version"]
+
+[tool.setuptools_scm]
+root = ".."
+tag_regex = '^pkg-00-v(?P<version>.*)$'
+local_scheme = "no-local-version"
+
+[tool.setuptools_scm.scm.git]
+distance_scope = ["shared"]
+describe_command = "git describe --tags --long --dirty --match pkg-00-v*"
+"""
+
+
+@dataclass(frozen=True)
+class MonoSpec:
+    """A monorepo benchmark repository (see the module docstring).
+
+    Attributes:
+        name: ``monorepo`` or ``monorepo-graph``.
+        commits: total number of commits; a merge every 10 (8 main commits, one side-branch
+            commit forked one block back, the merge), as ``merges``.
+        files: tracked files, spread over :data:`MONO_DIRS`.
+        tag_back: the tags ``pkg-0K-v1.0.0`` sit on the main-line commits ``tag_back + K``
+            commits before the last one (``pkg-00`` the nearest).
+        graph: write a commit-graph with changed-path Bloom filters (``git commit-graph write
+            --reachable --changed-paths``).
+        dirty: always False (the field keeps :func:`build` uniform).
+    """
+
+    name: str
+    commits: int
+    files: int
+    tag_back: int
+    graph: bool
+    dirty: bool = False
+
+
+def monorepo_specs(quick: bool = False) -> list[MonoSpec]:
+    """``monorepo`` (100,000 commits, 2,000 files; ``quick``: 10,000 and 1,000) and
+    ``monorepo-graph`` (the same with a commit-graph and Bloom filters); the project's tag
+    2,000 (200) commits back."""
+    scale = 10 if quick else 1
+    return [
+        MonoSpec(name, 100_000 // scale, 2_000 // scale, 2_000 // scale, graph)
+        for name, graph in (("monorepo", False), ("monorepo-graph", True))
+    ]
+
+
+def mono_file(j: int, files: int) -> str:
+    """Path of monorepo file ``j``: spread over the directories of :data:`MONO_DIRS`."""
+    directory = MONO_DIRS[j % len(MONO_DIRS)]
+    return f"{directory}/d{(j // len(MONO_DIRS)) % 10}/f{j}.txt"
+
+
+def _mono_stream(spec: MonoSpec) -> Iterator[bytes]:
+    """The monorepo's fast-import stream: commit ``i`` changes file ``(i * 7919) % files``
+    (so the directories take turns irregularly); a merge every 10 commits."""
+    main_tip = 0
+    block_start: list[int] = []
+    main_line: list[int] = []
+    for i in range(spec.commits):
+        mark = i + 1
+        when = EPOCH + 60 * i
+        head = b"commit refs/heads/main\nmark :%d\ncommitter %s %d +0000\n" % (
+            mark, IDENT.encode(), when,
+        )  # fmt: skip
+        msg = _data(f"commit {i}".encode())
+        if i == 0:
+            ops = [
+                b"M 100644 inline %s/pyproject.toml\n" % MONO_PROJECT.encode()
+                + _data(MONO_PYPROJECT.encode()),
+                b"M 100644 inline %s/scm.toml\n" % MONO_PROJECT.encode() + _data(MONO_SCM.encode()),
+            ]
+            ops += [
+                b"M 100644 inline %s\n%s"
+                % (mono_file(f, spec.files).encode(), _data(_blob(mono_file(f, spec.files), 0)))
+                for f in range(spec.files)
+            ]
+            yield head + msg + b"".join(ops)
+            main_tip = mark
+            block_start.append(mark)
+            main_line.append(mark)
+            continue
+        path = mono_file((i * 7919) % spec.files, spec.files)
+        change = b"M 100644 inline %s\n%s" % (path.encode(), _data(_blob(path, i)))
+        position = i % 10
+        if position == 0:
+            block_start.append(main_tip)
+        if position == 8:
+            fork = block_start[-2] if len(block_start) >= 2 else block_start[-1]
+            yield (
+                b"commit refs/heads/side\nmark :%d\ncommitter %s %d +0000\n"
+                % (mark, IDENT.encode(), when)
+                + msg
+                + b"from :%d\n" % fork
+                + change
+            )
+            continue
+        if position == 9:
+            yield head + msg + b"from :%d\nmerge :%d\n" % (main_tip, mark - 1) + change
+        else:
+            yield head + msg + b"from :%d\n" % main_tip + change
+        main_tip = mark
+        main_line.append(mark)
+    for k in range(8):
+        commit = main_line[-1 - spec.tag_back - k]
+        name = f"pkg-{k:02d}-v1.0.0".encode()
+        yield b"reset refs/tags/%s\nfrom :%d\n\n" % (name, commit)
+
+
 def tag_name_for(k: int) -> str:
     """Version tag ``k``: ``v<major>.<minor>.0`` with 100 minors per major (``v1.0.0`` first)."""
     return f"v{1 + k // 100}.{k % 100}.0"
@@ -238,7 +369,7 @@ def _git(repo: Path, *args: str, stdin: IO[bytes] | None = None) -> str:
     return done.stdout.decode().strip()
 
 
-def build(spec: Spec, path: Path) -> None:
+def build(spec: Spec | MonoSpec, path: Path) -> None:
     """Make the repository of ``spec`` at ``path`` (replaced if it exists)."""
     if path.exists():
         shutil.rmtree(path)
@@ -249,7 +380,8 @@ def build(spec: Spec, path: Path) -> None:
         ["git", "fast-import", "--quiet", "--done"], cwd=path, env=env, stdin=subprocess.PIPE
     )
     assert importer.stdin is not None
-    for chunk in _commit_stream(spec):
+    stream = _mono_stream(spec) if isinstance(spec, MonoSpec) else _commit_stream(spec)
+    for chunk in stream:
         importer.stdin.write(chunk)
     importer.stdin.write(b"done\n")
     importer.stdin.close()
@@ -266,14 +398,15 @@ def build(spec: Spec, path: Path) -> None:
     _git(path, "update-index", "-q", "--really-refresh")
     _git(path, "status", "--porcelain")
     if spec.graph:
-        _git(path, "commit-graph", "write", "--reachable")
-    if spec.dirty:
+        changed = ["--changed-paths"] if isinstance(spec, MonoSpec) else []
+        _git(path, "commit-graph", "write", "--reachable", *changed)
+    if isinstance(spec, Spec) and spec.dirty:
         target = path / file_path(spec.files // 2)
         with target.open("a", encoding="utf-8") as f:
             f.write("a local change\n")
 
 
-def ensure(spec: Spec, quick: bool = False, log: IO[str] = sys.stderr) -> Path:
+def ensure(spec: Spec | MonoSpec, quick: bool = False, log: IO[str] = sys.stderr) -> Path:
     """The path of the repository of ``spec``, built first unless a finished build is cached."""
     path = bench_dir(quick) / spec.name
     marker = path / ".git" / "bench-spec.json"
@@ -293,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10 times smaller repositories")
     parser.add_argument("names", nargs="*", help="only these repositories")
     args = parser.parse_args(argv)
-    for spec in specs(args.quick):
+    every: list[Spec | MonoSpec] = [*specs(args.quick), *monorepo_specs(args.quick)]
+    for spec in every:
         if not args.names or spec.name in args.names:
             print(ensure(spec, args.quick))
     return 0

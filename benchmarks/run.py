@@ -29,6 +29,19 @@ Tools:
   --untracked-files=no``, then ``python -c pass`` (the interpreter's own start, which no Python
   tool can avoid), times added, memory the largest.
 
+Monorepo repositories (``monorepo``, ``monorepo-graph``; issue 16) are measured in the
+project directory ``pkg-00`` (``distance-scope = [".", "../shared"]``) with their own tools:
+
+- ``vcrelease``: ``vcrelease version``, cold describe cache;
+- ``setuptools_scm``: ``python -m setuptools_scm -c scm.toml`` (vcs-versioning's own
+  ``scm.git.distance_scope``, which runs ``git describe`` and ``git rev-list --count
+  --full-history TAG..HEAD -- PATHS``);
+- ``git``: ``git describe --tags --long --dirty --match pkg-00-v*``, ``git rev-list --count
+  --full-history TAG..HEAD -- . ../shared``, ``git status --porcelain --untracked-files=no --
+  . ../shared``, then ``python -c pass``;
+
+checked first: vcrelease's distance must be git's scoped count, its version setuptools-scm's.
+
 Every process runs with ``GIT_CONFIG_GLOBAL=/dev/null``, ``GIT_CONFIG_NOSYSTEM=1``, no CI
 variables, no ``VCRELEASE_*`` variables, a fixed ``SOURCE_DATE_EPOCH``, and without
 ``PYTHONDONTWRITEBYTECODE`` (Python modules load from cached bytecode, as after an install).
@@ -392,6 +405,142 @@ def _upload_section(path: Path) -> str:
     return "\n" + old[start : end + 1 if end >= 0 else len(old)]
 
 
+MONO_PATHS = (".", "../shared")
+
+
+def mono_tools() -> list[Tool]:
+    """The tools of a monorepo repository, run in ``pkg-00`` (see the module docstring)."""
+    vc = _vcrelease_command()
+    tag = f"{generate.MONO_PROJECT}-v1.0.0"
+
+    def cold(project: Path, env: dict[str, str]) -> None:
+        clear_cache(project.parent)
+
+    return [
+        Tool("vcrelease", [[*vc, "version"]], cold),
+        Tool("setuptools_scm", [[sys.executable, "-m", "setuptools_scm", "-c", "scm.toml"]]),
+        Tool(
+            "git",
+            [
+                ["git", "describe", "--tags", "--long", "--dirty", "--match", "pkg-00-v*"],
+                ["git", "rev-list", "--count", "--full-history", f"{tag}..HEAD", "--", *MONO_PATHS],
+                ["git", "status", "--porcelain", "--untracked-files=no", "--", *MONO_PATHS],
+                [sys.executable, "-c", "pass"],
+            ],
+        ),
+    ]
+
+
+def mono_check(project: Path, env: dict[str, str]) -> list[str]:
+    """Differences between vcrelease, git's scoped count and setuptools-scm's version."""
+    problems = []
+    vc = _vcrelease_command()
+    tag = f"{generate.MONO_PROJECT}-v1.0.0"
+    count = int(
+        measure(
+            [["git", "rev-list", "--count", "--full-history", f"{tag}..HEAD", "--", *MONO_PATHS]],
+            project,
+            env,
+        ).outputs[0]
+    )
+    clear_cache(project.parent)
+    got = json.loads(measure([[*vc, "describe", "--json"]], project, env).outputs[0])
+    if (got["tag"], got["distance"]) != (tag, count):
+        problems.append(f"vcrelease describe says {got['tag']} {got['distance']}, git {count}")
+    scm = measure(
+        [[sys.executable, "-m", "setuptools_scm", "-c", "scm.toml"]], project, env
+    ).outputs[0]
+    version = measure([[*vc, "version"]], project, env).outputs[0]
+    if version != scm:
+        problems.append(f"vcrelease version says {version}, setuptools_scm {scm}")
+    return problems
+
+
+def run_monorepo(
+    spec: generate.MonoSpec, runs: int, quick: bool, env: dict[str, str]
+) -> tuple[Row, str]:
+    """Check and time one monorepo repository: (its row, a line of details)."""
+    project = generate.ensure(spec, quick) / generate.MONO_PROJECT
+    problems = mono_check(project, env)
+    measured = mono_tools()
+    for tool in measured:
+        if tool.before:
+            tool.before(project, env)
+        measure(tool.commands, project, env)
+    for round_ in range(runs):
+        shift = round_ % len(measured)
+        for tool in measured[shift:] + measured[:shift]:
+            if tool.before:
+                tool.before(project, env)
+            tool.samples.append(measure(tool.commands, project, env))
+    row = Row(
+        spec.name,
+        {t.name: median(t) for t in measured},
+        {t.name: peak_mib(t) for t in measured},
+        tuple(problems),
+    )
+    return row, measured[2].samples[0].outputs[1]
+
+
+def mono_targets(rows: list[Row]) -> list[tuple[bool, str]]:
+    """The issue 5 targets, on a monorepo project with ``distance-scope``."""
+    out = []
+    for row in rows:
+        out.append(
+            (
+                row.vs_scm <= SCM_RATIO,
+                f"{row.name}: vcrelease / setuptools_scm (distance_scope) = {row.vs_scm:.2f} "
+                f"(<= {SCM_RATIO})",
+            )
+        )
+        out.append(
+            (
+                row.vs_git <= GIT_RATIO,
+                f"{row.name}: vcrelease / (git describe + git rev-list -- PATHS + git status "
+                f"-- PATHS + python -c pass) = {row.vs_git:.2f} (<= {GIT_RATIO})",
+            )
+        )
+        peak = row.peaks["vcrelease"]
+        out.append(
+            (peak <= PEAK_MIB, f"{row.name}: vcrelease peak {peak:.0f} MiB (<= {PEAK_MIB:.0f})")
+        )
+        out.append(
+            (
+                not row.problems,
+                f"{row.name}: distance equals git rev-list's scoped count, version "
+                "setuptools-scm's" + (f" -- {'; '.join(row.problems)}" if row.problems else ""),
+            )
+        )
+    return out
+
+
+def mono_table(rows: list[Row], specs: dict[str, generate.MonoSpec], runs: int) -> list[str]:
+    """The monorepo section of the results (Markdown lines)."""
+    lines = [
+        "## Monorepo: `distance-scope` (issue 16)",
+        "",
+        'In `pkg-00` (`distance-scope = [".", "../shared"]`), the tag 2,000 commits back. '
+        "`setuptools_scm` is `python -m setuptools_scm -c scm.toml` with "
+        "`scm.git.distance_scope`; `git` is `git describe --match` + `git rev-list --count "
+        "--full-history TAG..HEAD -- . ../shared` + `git status --porcelain -- . ../shared` + "
+        f"`python -c pass`. Medians of {runs} runs.",
+        "",
+        "| repo | commits | commit-graph | vcrelease | setuptools_scm | git | vc / scm | vc / git "
+        "| peak MiB vc / scm / git |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        spec = specs[row.name]
+        m, p = row.medians, row.peaks
+        graph = "with `--changed-paths`" if spec.graph else "none"
+        lines.append(
+            f"| {row.name} | {spec.commits:,} | {graph} | {m['vcrelease']:.3f} "
+            f"| {m['setuptools_scm']:.3f} | {m['git']:.3f} | {row.vs_scm:.2f} | {row.vs_git:.2f} "
+            f"| {p['vcrelease']:.0f} / {p['setuptools_scm']:.0f} / {p['git']:.0f} |"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time vcrelease against setuptools_scm and git.")
     parser.add_argument("--quick", action="store_true", help="10 times smaller repositories")
@@ -404,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 5 (the medians need them)")
     only = {name for name in args.only.split(",") if name}
     chosen = [s for s in generate.specs(args.quick) if not only or s.name in only]
-    if not chosen:
+    mono = [s for s in generate.monorepo_specs(args.quick) if not only or s.name in only]
+    if not chosen and not mono:
         parser.error(f"--only {args.only!r} names no repository")
     env = _env()
     load_before = os.getloadavg()[0]
@@ -428,12 +578,38 @@ def main(argv: list[str] | None = None) -> int:
             f"{row.medians['git']:.3f} s" + ("" if not problems else f"; PROBLEMS: {problems}"),
             flush=True,
         )
-    results = targets(rows)
+    mono_rows = []
+    for mono_spec in mono:
+        print(f"{mono_spec.name}: checking and timing", end="", flush=True)
+        row, scoped = run_monorepo(mono_spec, runs, args.quick, env)
+        mono_rows.append(row)
+        print(
+            f" (scoped distance {scoped}) vcrelease {row.medians['vcrelease']:.3f} s, "
+            f"setuptools_scm {row.medians['setuptools_scm']:.3f} s, git "
+            f"{row.medians['git']:.3f} s" + (f"; PROBLEMS: {row.problems}" if row.problems else ""),
+            flush=True,
+        )
+    results = targets(rows) + mono_targets(mono_rows)
     output = args.output or (
         generate.bench_dir(True) / "results-quick.md" if args.quick else HERE / "results.md"
     )
     load = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
     write_results(output, rows, {s.name: s for s in chosen}, args.quick, runs, results, load)
+    if mono_rows:
+        text = output.read_text(encoding="utf-8")
+        section = mono_table(mono_rows, {s.name: s for s in mono}, runs)
+        head, sep, tail = text.partition("## Targets")
+        if not rows:  # only monorepo repositories: no empty table of the others
+            head = (
+                "# Benchmark results: monorepo"
+                + (" (quick mode: 10 times smaller repositories)" if args.quick else "")
+                + "\n\nMade by `python benchmarks/run.py --only monorepo,monorepo-graph`; see "
+                "`benchmarks/README.md`. Whole-process wall time; peak memory is the largest "
+                "`ru_maxrss` over the runs.\n\n"
+                f"Machine and versions: {_versions()}.\n\nLoad average (1 min) before / after: "
+                f"{load}: other work on the machine skews the medians.\n\n"
+            )
+        output.write_text(head + "\n".join(section) + "\n\n" + sep + tail, encoding="utf-8")
     print()
     for ok, text in results:
         print(f"{'PASS' if ok else 'FAIL'} {text}")

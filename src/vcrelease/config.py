@@ -22,6 +22,14 @@ Keys (all optional):
 - ``dependencies``: the project's dependencies (PEP 508 strings) when ``pin-siblings`` is set:
   ``[project] dependencies`` must then be listed in ``dynamic`` (PEP 621 forbids a back end to
   change a static field), and the plugins write these, pinned, into the metadata.
+- ``distance-scope``: ``true`` (the distance counts only the commits that touch the project
+  directory, the one holding ``pyproject.toml``; the dirty state only its tracked files) or a
+  non-empty list of paths relative to the project directory (``[".", "../shared"]``; an
+  entry starting with ``:/`` is relative to the repository's top, as git's pathspec magic
+  ``:/``). Off by default: every commit counts. The rule: :mod:`vcrelease.git.scope`.
+- ``distance-count``: ``full-history`` (default) or ``first-parent``: which commits
+  ``distance-scope`` counts, as ``git rev-list --count --full-history`` or ``--first-parent
+  --full-history`` ``TAG..HEAD -- PATHS`` count them. Only with ``distance-scope``.
 
 Settings left from setuptools-scm, vcs-versioning or hatch-vcs (:mod:`vcrelease.migration`)
 are honoured in a project that uses vcrelease, or refused naming each one without an
@@ -50,6 +58,7 @@ __all__ = [
     "DEFAULT_LOCAL_SCHEME",
     "DEFAULT_TAG_PATTERN",
     "DEFAULT_VERSION_SCHEME",
+    "DISTANCE_COUNTS",
     "KEYS",
     "LOCAL_SCHEME_GROUP",
     "VERSION_SCHEME_GROUP",
@@ -79,7 +88,11 @@ KEYS = (
     "dev-number",
     "pin-siblings",
     "dependencies",
+    "distance-scope",
+    "distance-count",
 )
+DISTANCE_COUNTS = ("full-history", "first-parent")
+"""The values of ``distance-count``; the first is the default."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,10 @@ class Config:
         where: where the settings come from, for messages (``[tool.vcrelease] in PATH``).
         pin_siblings: ``pin-siblings``: False (off), True (every sibling) or the names.
         dependencies: ``dependencies`` (the unpinned list), or None when not configured.
+        distance_scope: ``distance-scope``: None (off), or the scope paths as written,
+            ``("." ,)`` for ``true`` (relative to the project directory; ``:/`` entries
+            relative to the repository's top), ``/``-separated.
+        distance_count: ``full-history`` or ``first-parent`` (:data:`DISTANCE_COUNTS`).
 
     Scheme names are checked against the installed schemes where they are used
     (:func:`vcrelease.version.schemes.check_scheme`): this module reads no entry points.
@@ -116,6 +133,8 @@ class Config:
     where: str = "the defaults"
     pin_siblings: bool | tuple[str, ...] = False
     dependencies: tuple[str, ...] | None = None
+    distance_scope: tuple[str, ...] | None = None
+    distance_count: str = DISTANCE_COUNTS[0]
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
@@ -204,7 +223,7 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
             f"{where}: unknown key {', '.join(repr(k) for k in unknown)}. "
             f"Known keys: {', '.join(KEYS)}."
         )
-    lists = ("pin-siblings", "dependencies")
+    lists = ("pin-siblings", "dependencies", "distance-scope")
     values = {
         key: _string(section, key, where) for key in KEYS if key in section and key not in lists
     }
@@ -215,6 +234,11 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
                 "(tag-prefix for a literal prefix before the version)."
             )
         values["tag-pattern"] = tag_prefix_pattern(values["tag-prefix"])
+    if "distance-count" in values and section.get("distance-scope", False) is False:
+        raise ConfigError(
+            f"{where}: distance-count only chooses how distance-scope counts; add "
+            "distance-scope = true (or a list of paths), or remove distance-count."
+        )
     return Config(
         tag_pattern=check_tag_pattern(values.get("tag-pattern", DEFAULT_TAG_PATTERN), where),
         version_scheme=values.get("version-scheme", DEFAULT_VERSION_SCHEME),
@@ -227,7 +251,67 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
         dev_number=_check_dev_number(values.get("dev-number"), where),
         pin_siblings=_check_pin_siblings(section.get("pin-siblings", False), where),
         dependencies=_check_dependencies(section.get("dependencies"), where),
+        distance_scope=_check_distance_scope(section.get("distance-scope", False), where),
+        distance_count=_check_distance_count(values.get("distance-count"), where),
     )
+
+
+def _check_distance_scope(value: object, where: str) -> tuple[str, ...] | None:
+    """``distance-scope``: false -> None, true -> ``(".",)``, a list -> its paths, each
+    ``/``-separated and normalised (``a/./b/`` -> ``a/b``).
+
+    Raises:
+        ConfigError: another type, an empty list or entry, an absolute path (``/x``,
+            ``C:/x``), a backslash, or a glob character (paths are literal).
+    """
+    fix = (
+        "Use distance-scope = true (the project directory) or a list of paths relative to "
+        'it, e.g. distance-scope = [".", "../shared"] (":/shared" is relative to the '
+        "repository's top)."
+    )
+    if value is False:
+        return None
+    if value is True:
+        return (".",)
+    if not isinstance(value, list) or not value:
+        raise ConfigError(
+            f"{where}: distance-scope must be true, false or a non-empty list of paths, "
+            f"got {value!r}. {fix}"
+        )
+    out: list[str] = []
+    for entry in value:
+        if not isinstance(entry, str) or not entry.strip():
+            raise ConfigError(
+                f"{where}: distance-scope entries must be non-empty strings, got {entry!r}. {fix}"
+            )
+        top = entry.startswith(":/")
+        body = entry[2:] if top else entry
+        if (
+            "\\" in body
+            or body.startswith("/")
+            or re.match(r"^[A-Za-z]:", body)
+            or re.search(r"[*?\[]", body)
+        ):
+            raise ConfigError(
+                f"{where}: distance-scope entry {entry!r} must be a relative, literal path "
+                f"(no absolute path, backslash or glob character). {fix}"
+            )
+        parts = [p for p in body.split("/") if p not in ("", ".")]
+        normal = "/".join(parts) or "."
+        out.append(":/" + ("" if normal == "." else normal) if top else normal)
+    return tuple(dict.fromkeys(out))
+
+
+def _check_distance_count(value: str | None, where: str) -> str:
+    if value is None:
+        return DISTANCE_COUNTS[0]
+    if value not in DISTANCE_COUNTS:
+        raise ConfigError(
+            f"{where}: distance-count {value!r} is not one of {', '.join(DISTANCE_COUNTS)}. "
+            'Use distance-count = "full-history" (every commit that touches the scope) or '
+            '"first-parent" (only the first-parent line, e.g. merges into main).'
+        )
+    return value
 
 
 def _check_pin_siblings(value: object, where: str) -> bool | tuple[str, ...]:

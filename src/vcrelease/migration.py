@@ -12,6 +12,13 @@ The tables read (keys as in setuptools-scm's "Configuration" docs and hatch-vcs'
   ``raw-options`` (setuptools-scm keys);
 - ``[tool.hatch.build.hooks.vcs]``: ``version-file``.
 
+``scm.git.distance_scope`` and ``scm.git.distance_count`` (vcs-versioning 2.6,
+``GitConfiguration``) become ``distance-scope`` and ``distance-count``: ``true`` (or ``[]``,
+which vcs-versioning reads as ``true``) stays ``true``; a list, whose paths vcs-versioning
+takes relative to the repository's top and adds to the project's own directory, becomes
+``[".", ":/PATH", ...]`` (``:/`` marks a path from the top); ``distance_count`` without a
+scope has no effect there and is dropped.
+
 ``git_describe_command`` is translated when it is ``git describe`` with flags vcrelease
 always applies (``--tags``, ``--long``, ``--dirty``, ``--always``, ``--abbrev=N``) and one
 ``--match GLOB``: ``PREFIX*`` becomes ``tag-prefix``, any other glob ``tag-pattern``.
@@ -29,6 +36,7 @@ __all__ = [
     "Migration",
     "rewrite",
     "toml_string",
+    "toml_value",
     "translate",
     "uses_hatch_source",
     "vcrelease_table",
@@ -76,7 +84,8 @@ class Migration:
     """What a project's old settings become.
 
     Attributes:
-        vcrelease: the ``[tool.vcrelease]`` keys (TOML names) the settings translate to.
+        vcrelease: the ``[tool.vcrelease]`` keys (TOML names) the settings translate to:
+            strings, and for ``distance-scope`` ``True`` or a list of strings.
         sources: for each key of :attr:`vcrelease`, the old setting it came from.
         unsupported: (old setting, why there is no equivalent), one per setting.
         tables: the old tables found (``[tool.setuptools_scm]``, ...), to remove.
@@ -84,13 +93,13 @@ class Migration:
             (``[tool.hatch.build.hooks.vcrelease]`` does that now).
     """
 
-    vcrelease: dict[str, str] = field(default_factory=dict)
+    vcrelease: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     unsupported: list[tuple[str, str]] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     hatch_hook: bool = False
 
-    def set(self, key: str, value: str, source: str) -> None:
+    def set(self, key: str, value: Any, source: str) -> None:
         if key in self.vcrelease and self.vcrelease[key] != value:
             self.unsupported.append(
                 (source, f"conflicts with {self.sources[key]} (both set {key})")
@@ -167,15 +176,54 @@ def _scm_options(options: dict[str, Any], where: str, out: Migration) -> None:
                 )
         elif key == "scm" and isinstance(value, dict):
             git = value.get("git", {})
-            for sub, sub_value in (git if isinstance(git, dict) else {}).items():
+            git = git if isinstance(git, dict) else {}
+            scoped = _distance_scope(git, f"{source}.git", out)
+            for sub, sub_value in git.items():
                 if sub == "describe_command":
                     _describe_command(sub_value, f"{source}.git.{sub}", out)
+                elif sub == "distance_scope":
+                    pass  # _distance_scope
+                elif sub == "distance_count":
+                    if sub_value not in ("full-history", "first-parent"):
+                        out.unsupported.append(
+                            (
+                                f"{source}.git.{sub}",
+                                f"{sub_value!r} is not full-history or first-parent",
+                            )
+                        )
+                    elif scoped:
+                        out.set("distance-count", sub_value, f"{source}.git.{sub}")
                 else:
                     out.unsupported.append(
                         (f"{source}.git.{sub}", _NO_EQUIVALENT.get(sub, "no equivalent"))
                     )
         else:
             out.unsupported.append((source, _NO_EQUIVALENT.get(key, "no equivalent")))
+
+
+def _distance_scope(git: dict[str, Any], where: str, out: Migration) -> bool:
+    """``scm.git.distance_scope`` -> ``distance-scope`` in ``out``; True when a scope is set.
+
+    vcs-versioning (``_config._check_distance_scope``, ``_backends._git.resolve_scope_paths``):
+    ``true`` or ``[]`` count the project directory; a list adds paths relative to the
+    repository's top (absolute paths refused).
+    """
+    value = git.get("distance_scope", False)
+    source = f"{where}.distance_scope"
+    if value is False:
+        return False
+    if value is True or value == []:
+        out.set("distance-scope", True, source)
+        return True
+    if isinstance(value, list) and all(isinstance(p, str) and p for p in value):
+        if any(p.startswith("/") for p in value):
+            out.unsupported.append((source, "its paths must be relative to the repository"))
+            return False
+        paths = ["."] + [":/" + p.strip("/") for p in value]
+        out.set("distance-scope", paths, source)
+        return True
+    out.unsupported.append((source, f"{value!r} is not true, false or a list of paths"))
+    return False
 
 
 def uses_hatch_source(pyproject: dict[str, Any], source: str) -> bool:
@@ -267,10 +315,19 @@ def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def toml_value(value: Any) -> str:
+    """A string, boolean or list of strings as TOML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return toml_string(str(value))
+
+
 def vcrelease_table(migration: Migration) -> str:
     """The ``[tool.vcrelease]`` table (and the hatch hook table) as TOML text."""
     lines = ["[tool.vcrelease]"]
-    lines += [f"{key} = {toml_string(value)}" for key, value in migration.vcrelease.items()]
+    lines += [f"{key} = {toml_value(value)}" for key, value in migration.vcrelease.items()]
     if migration.hatch_hook:
         lines += ["", "[tool.hatch.build.hooks.vcrelease]"]
     return "\n".join(lines) + "\n"

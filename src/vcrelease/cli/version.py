@@ -99,6 +99,13 @@ def _explain(result: VersionResult) -> list[str]:
     else:
         lines.append(f"no version tag reached from HEAD; counting all {state.distance} commits")
     lines.append(f"winner: {state.tag or '(none)'}; distance: {state.distance}")
+    if state.scope is not None:
+        since = f"since {state.tag}" if state.tag else "reachable from HEAD"
+        lines.append(
+            f"distance-scope: {state.scope.describe()}: {state.distance} of the "
+            f"{state.unscoped_distance} commits {since} touch it; the dirty state counts "
+            "only tracked files under it"
+        )
     if applied is not None:
         lines.append(f"dev number: {_dev_rule(applied.dev_number)}")
     lines.append(f"node: {state.node}; branch: {state.branch or '(detached HEAD)'}")

@@ -29,7 +29,7 @@ filters, submodules and objects the readers here cannot place) and not the descr
 from __future__ import annotations
 
 from .ids import HexId, RawId
-from .model import Describe, HeadState, History, ParseTag, TagCandidate, VersionTag
+from .model import Describe, HeadState, History, ParseTag, Scope, TagCandidate, VersionTag
 from .repository import find_work_tree
 from .session import Repository, describe
 from .session import open_repository as open
@@ -42,6 +42,7 @@ __all__ = [
     "ParseTag",
     "RawId",
     "Repository",
+    "Scope",
     "TagCandidate",
     "VersionTag",
     "describe",

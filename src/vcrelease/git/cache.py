@@ -17,6 +17,7 @@ The key is a digest of contents, not of modification times:
   replace refs, whether they are enabled, and the grafts file (a rewritten history);
 - the tag settings: the caller's ``tag_key`` (the tag pattern and its flags) and the versions
   of the libraries that parse tag names (``vcs-versioning``, ``packaging``);
+- the ``distance-scope`` (:attr:`vcrelease.git.model.Scope.key`: its paths and count mode);
 - vcrelease itself: its version and the size and modification time of every module of
   ``vcrelease.git`` (the package that computes the history: an edited checkout of vcrelease
   never reads an older result, and a module added to the package is covered without a list
@@ -48,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from .history import read_history
-from .model import Describe, History, ParseTag, TagCandidate
+from .model import Describe, History, ParseTag, Scope, TagCandidate
 from .refs import Refs
 from .repository import GitRepo
 
@@ -71,7 +72,7 @@ try:  # BLAKE2 without hashlib, whose import loads OpenSSL
 except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
-FORMAT = 1
+FORMAT = 2
 """Version of the cache file's layout and of the key's recipe."""
 MEMORY_ENTRIES = 16
 DISK_ENTRIES = 8
@@ -85,7 +86,9 @@ _memory: dict[str, History] = {}
 dropped): the one piece of module state, bounded."""
 
 
-def cached_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag, *, tag_key: str) -> History:
+def cached_history(
+    repo: GitRepo, refs: Refs, parse_tag: ParseTag, *, tag_key: str, scope: Scope | None = None
+) -> History:
     """:func:`vcrelease.git.history.read_history`, taken from the cache when the refs and the
     tag settings are unchanged (and stored there otherwise).
 
@@ -94,16 +97,18 @@ def cached_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag, *, tag_key: s
         parse_tag: tag name -> version string or None.
         tag_key: a string that changes whenever ``parse_tag`` may answer differently (the tag
             pattern and its flags).
+        scope: the ``distance-scope`` (part of the key), or None.
 
     Raises:
         RepositoryError, ShallowCloneError: as ``read_history`` (errors are never cached).
     """
     fingerprint = refs.fingerprint
     off = fingerprint is None or _disabled() or repo.untrusted() is not None
-    key = None if off or fingerprint is None else _key(fingerprint, tag_key)
+    scope_key = "" if scope is None else "\0scope\0" + scope.key
+    key = None if off or fingerprint is None else _key(fingerprint, tag_key + scope_key)
     history = None if key is None else _lookup(repo, key)
     if history is None:
-        history = read_history(repo, refs, parse_tag)
+        history = read_history(repo, refs, parse_tag, scope)
         if key is not None:
             _store(repo, key, history)
     elif history.root != repo.root:
@@ -270,6 +275,10 @@ def _encode(history: History) -> dict[str, Any]:
         "head_tree": history.head_tree,
         "shallow": history.shallow,
         "candidates": [[c.name, c.version, c.commit, c.distance] for c in history.candidates],
+        "scope": None
+        if history.scope is None
+        else [history.scope.first_parent, list(history.scope.paths)],
+        "unscoped_distance": history.unscoped_distance,
     }
 
 
@@ -301,6 +310,13 @@ def _decode(raw: dict[str, Any], root: Path) -> History:
     head_tree = text(raw["head_tree"])
     if len(node) not in (40, 64) or len(head_tree) != len(node):
         raise ValueError("node and head_tree are hex ids of one object format")
+    scope = None
+    if raw["scope"] is not None:
+        first_parent, paths = raw["scope"]
+        if not isinstance(first_parent, bool):
+            raise TypeError("scope")
+        scope = Scope(tuple(text(p) for p in paths), first_parent)
+    unscoped = raw["unscoped_distance"]
     return History(
         tag=text(raw["tag"], optional=True),
         tag_version=text(raw["tag_version"], optional=True),
@@ -312,6 +328,8 @@ def _decode(raw: dict[str, Any], root: Path) -> History:
         shallow=shallow,
         candidates=candidates,
         root=root,
+        scope=scope,
+        unscoped_distance=None if unscoped is None else number(unscoped),
     )
 
 

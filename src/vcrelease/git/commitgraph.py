@@ -228,6 +228,8 @@ class _Layer:
         self._oids = chunks[b"OIDL"]
         self._cdat = chunks[b"CDAT"]
         self._edges = chunks.get(b"EDGE")
+        self.chunks = chunks
+        """Chunk id -> offset in the file (:meth:`CommitGraph.bloom_layers` reads BIDX/BDAT)."""
         self.stride = self.hash_len + 16  # bytes per commit in CDAT
         self._ids = SortedIds(data, self._oids, self._fanout, self.hash_len)
         self.count = self._ids.count
@@ -382,6 +384,20 @@ class CommitGraph:
         for layer in self._layers:
             layer.close()
 
+    def bloom_layers(self) -> list[tuple[int, int, Buffer, int, int] | None]:
+        """Per layer, base first: ``(first position, commit count, file data, BIDX offset,
+        BDAT offset)`` when the layer has changed-path Bloom filters, else None
+        (:mod:`vcrelease.git.bloom` reads them)."""
+        out: list[tuple[int, int, Buffer, int, int] | None] = []
+        for layer in self._layers:
+            bidx = layer.chunks.get(b"BIDX")
+            bdat = layer.chunks.get(b"BDAT")
+            if bidx is None or bdat is None:
+                out.append(None)
+            else:
+                out.append((layer.first_position, layer.count, layer._map, bidx, bdat))
+        return out
+
     def _oid_at_position(self, position: int) -> RawId:
         for layer in self._layers:
             if layer.first_position <= position < layer.first_position + layer.count:
@@ -454,6 +470,15 @@ class CommitGraph:
         if p2 & _EXTRA_EDGES:
             return (p1, *layer.edges(p2 & ~_EXTRA_EDGES)), commit_time
         return (p1, p2), commit_time
+
+    def level(self, position: int) -> int:
+        """The topological level of the commit at ``position`` (``CDAT``'s 30-bit generation
+        number v1: 1 for a root commit, else one more than its highest parent); 0 when the
+        graph was written without generation numbers."""
+        layer = self._layer(position)
+        offset = layer._cdat + (position - layer.first_position) * layer.stride + layer.hash_len
+        high: int = _CDAT_FIELDS.unpack_from(layer._map, offset)[2]
+        return high >> 2
 
     def linear_run(
         self, position: int, stop: Container[object], seen: Container[object]

@@ -22,7 +22,7 @@ from collections.abc import Container
 from ..errors import RepositoryError, ShallowCloneError
 from .commitgraph import CommitGraphError
 from .ids import OBJ_COMMIT, HexId
-from .model import History, ParseTag, VersionTag
+from .model import History, ParseTag, Scope, VersionTag
 from .objects import peel
 from .refs import Refs, TagRef
 from .repository import GitRepo
@@ -36,8 +36,15 @@ _SHALLOW_FIX = (
 )
 
 
-def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
+def read_history(
+    repo: GitRepo, refs: Refs, parse_tag: ParseTag, scope: Scope | None = None
+) -> History:
     """The nearest version tag from ``refs.head`` and its distance, as ``git describe``.
+
+    With ``scope`` the tag is found as without it (the whole history), and the distance
+    counts only the commits of ``TAG..HEAD`` that touch the scope's paths
+    (:func:`vcrelease.git.scope.scoped_distance`); :attr:`History.unscoped_distance` keeps
+    the count of every commit.
 
     Raises:
         RepositoryError: HEAD's commit (or one walked) is missing or not a commit, a version
@@ -83,24 +90,41 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
             and not found.cut_outside_winner
             and _cut_may_join(reader, head, tag_nodes, found.winner.name)
         )
+        winner = found.winner
+        if winner is None and found.cut:
+            raise ShallowCloneError(
+                f"{root} is a shallow clone and no version tag is reachable in the history it "
+                f"has, so the version cannot be known. {_SHALLOW_FIX}"
+            )
+        if winner is not None and (found.cut_outside_winner or side_paths):
+            raise ShallowCloneError(
+                f"{root} is a shallow clone: the nearest tag found, {winner.name}, may not be "
+                f"the nearest one, and the distance to it cannot be counted. {_SHALLOW_FIX}"
+            )
+        distance = winner.distance if winner else found.seen
+        unscoped = None
+        if scope is not None:
+            from .scope import scoped_distance  # off the path of an unscoped describe
+
+            tag_node = None if winner is None else reader.node(HexId(winner.commit.encode()))
+            unscoped = distance
+            distance = scoped_distance(
+                reader,
+                store,
+                graph,
+                refs,
+                head,
+                tag_node,
+                scope,
+                None if winner is None else unscoped,
+            )
     finally:
         if graph is not None:
             graph.close()
-    winner = found.winner
-    if winner is None and found.cut:
-        raise ShallowCloneError(
-            f"{root} is a shallow clone and no version tag is reachable in the history it has, "
-            f"so the version cannot be known. {_SHALLOW_FIX}"
-        )
-    if winner is not None and (found.cut_outside_winner or side_paths):
-        raise ShallowCloneError(
-            f"{root} is a shallow clone: the nearest tag found, {winner.name}, may not be the "
-            f"nearest one, and the distance to it cannot be counted. {_SHALLOW_FIX}"
-        )
     return History(
         tag=winner.name if winner else None,
         tag_version=winner.version if winner else None,
-        distance=winner.distance if winner else found.seen,
+        distance=distance,
         node=refs.head.decode("ascii"),
         branch=refs.branch,
         commit_time=head_time,
@@ -108,6 +132,8 @@ def read_history(repo: GitRepo, refs: Refs, parse_tag: ParseTag) -> History:
         shallow=bool(refs.shallow),
         candidates=found.candidates,
         root=root,
+        scope=scope,
+        unscoped_distance=unscoped,
     )
 
 

@@ -14,10 +14,45 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Describe", "HeadState", "History", "ParseTag", "TagCandidate", "VersionTag"]
+__all__ = [
+    "Describe",
+    "HeadState",
+    "History",
+    "ParseTag",
+    "Scope",
+    "TagCandidate",
+    "VersionTag",
+]
 
 ParseTag = Callable[[str], "str | None"]
 """Takes a tag name (``v1.2.3``), returns its version string (``1.2.3``) or None to skip it."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The paths that limit the distance and the dirty state (``distance-scope``).
+
+    Attributes:
+        paths: ``/``-separated paths relative to the work tree's top, sorted and unique;
+            ``""`` is the whole tree. A path covers itself and everything below it, as a
+            literal git pathspec does.
+        first_parent: count as ``git rev-list --first-parent --full-history`` (else
+            ``--full-history``); the rule is :func:`vcrelease.git.scope.scoped_distance`'s.
+    """
+
+    paths: tuple[str, ...]
+    first_parent: bool = False
+
+    @property
+    def key(self) -> str:
+        """A string that identifies the scope (for the describe cache's key)."""
+        mode = "first-parent" if self.first_parent else "full-history"
+        return "\0".join((mode, *self.paths))
+
+    def describe(self) -> str:
+        """The scope for people: ``pkg-a, shared (full-history)``."""
+        mode = "first-parent" if self.first_parent else "full-history"
+        return f"{', '.join(p or '.' for p in self.paths)} ({mode})"
 
 
 @dataclass(frozen=True)
@@ -57,6 +92,10 @@ class Describe:
             on a commit met is listed, in the order that decides between them (highest
             version, then the name first in byte order), so the winner comes first.
         root: the work tree's top directory.
+        scope: the ``distance-scope`` that limited :attr:`distance` and the dirty state, or
+            None (every commit and every tracked file count).
+        unscoped_distance: with a scope, the distance without it (every commit of
+            ``TAG..HEAD``); None without a scope.
     """
 
     tag: str | None
@@ -70,6 +109,8 @@ class Describe:
     shallow: bool
     candidates: tuple[TagCandidate, ...] = ()
     root: Path = field(default=Path("."), compare=False)
+    scope: Scope | None = None
+    unscoped_distance: int | None = None
 
     @property
     def exact(self) -> bool:
@@ -77,8 +118,10 @@ class Describe:
         return self.tag is not None and self.distance == 0 and not self.dirty
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (``commit_time`` as ISO 8601, ``root`` as a string)."""
-        return {
+        """A JSON-ready dict (``commit_time`` as ISO 8601, ``root`` as a string; ``scope``
+        only when a ``distance-scope`` applied: its paths, its count mode and the distance
+        without it)."""
+        out: dict[str, Any] = {
             "tag": self.tag,
             "tag_version": self.tag_version,
             "distance": self.distance,
@@ -94,6 +137,13 @@ class Describe:
             ],
             "root": str(self.root),
         }
+        if self.scope is not None:
+            out["scope"] = {
+                "paths": [p or "." for p in self.scope.paths],
+                "count": "first-parent" if self.scope.first_parent else "full-history",
+                "unscoped_distance": self.unscoped_distance,
+            }
+        return out
 
 
 @dataclass(frozen=True)
@@ -106,6 +156,8 @@ class History:
         commit_time: committer time of HEAD in seconds since the Unix epoch (int).
         head_tree: hex id of HEAD's root tree (what the dirty check compares with).
         root: the work tree's top directory.
+        scope, unscoped_distance: as in :class:`Describe` (the dirty state is scoped by
+            :meth:`describe`'s caller).
     """
 
     tag: str | None
@@ -118,6 +170,8 @@ class History:
     shallow: bool
     candidates: tuple[TagCandidate, ...]
     root: Path
+    scope: Scope | None = None
+    unscoped_distance: int | None = None
 
     def describe(self, dirty_files: Iterable[str]) -> Describe:
         """This history with the dirty state of the work tree: a :class:`Describe`."""
@@ -134,6 +188,8 @@ class History:
             shallow=self.shallow,
             candidates=self.candidates,
             root=self.root,
+            scope=self.scope,
+            unscoped_distance=self.unscoped_distance,
         )
 
 

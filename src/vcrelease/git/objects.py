@@ -55,6 +55,9 @@ __all__ = [
     "split_loose",
 ]
 
+_DELTA_CACHE_BYTES = 16 * 1024 * 1024
+"""What :meth:`ObjectStore._read_packed` keeps of resolved delta chains."""
+
 TreeEntry = tuple[bytes, int, RawId]
 """One entry of a tree object: (name, mode as an int, raw id)."""
 
@@ -81,6 +84,8 @@ class ObjectStore:
         self._packs: list[Pack] | None = None
         self._dulwich = dulwich
         self._promisor = promisor
+        self._delta_cache: dict[tuple[int, int], tuple[int, bytes]] = {}
+        self._delta_cache_bytes = 0
 
     def explain_missing(self, hexsha: bytes, what: str) -> str | None:
         """Why the object ``hexsha`` is missing when the repository is a partial clone (the
@@ -108,6 +113,8 @@ class ObjectStore:
         for pack in self._packs or ():
             pack.close()
         self._packs = None
+        self._delta_cache.clear()  # keyed on the packs' identities
+        self._delta_cache_bytes = 0
 
     @property
     def packs(self) -> list[Pack]:
@@ -322,12 +329,21 @@ class ObjectStore:
         return parents, when
 
     def _read_packed(self, pack: Pack, offset: int) -> tuple[int, bytes]:
-        deltas: list[bytes] = []
+        """The object at ``offset`` of ``pack``, its delta chain applied. Objects resolved
+        on the way of a chain are kept (:data:`_DELTA_CACHE_BYTES` in all, as git's
+        ``delta_base_cache``): trees of neighbouring commits share their bases, and a walk
+        that reads many (the scoped distance) would otherwise apply each chain again."""
+        deltas: list[tuple[Pack, int, bytes]] = []
+        cache = self._delta_cache
         while True:
+            hit = cache.get((id(pack), offset))
+            if hit is not None:
+                kind, base = hit
+                break
             kind, size, pos = pack.entry(offset)
             if kind in (OBJ_OFS_DELTA, OBJ_REF_DELTA):
                 base_at, pos = delta_base(pack.data, kind, offset, pos, pack.raw_len)
-                deltas.append(pack.inflate(pos, size))
+                deltas.append((pack, offset, pack.inflate(pos, size)))
                 if isinstance(base_at, int):
                     offset = base_at
                     continue
@@ -340,10 +356,28 @@ class ObjectStore:
             if kind not in TYPE_WORDS:
                 raise ValueError(f"pack entry of unknown type {kind}")
             base = pack.inflate(pos, size)
+            if deltas:
+                self._keep(pack, offset, kind, base)
             break
-        for delta in reversed(deltas):
+        for at_pack, at_offset, delta in reversed(deltas):
             base = apply_delta(base, delta)
+            self._keep(at_pack, at_offset, kind, base)
         return kind, base
+
+    def _keep(self, pack: Pack, offset: int, kind: int, data: bytes) -> None:
+        """Remember a resolved object of a delta chain, the oldest dropped past the budget."""
+        size = len(data)
+        if size > _DELTA_CACHE_BYTES // 8:
+            return
+        cache = self._delta_cache
+        key = (id(pack), offset)
+        if key in cache:
+            return
+        cache[key] = (kind, data)
+        self._delta_cache_bytes += size
+        while self._delta_cache_bytes > _DELTA_CACHE_BYTES:
+            oldest = next(iter(cache))
+            self._delta_cache_bytes -= len(cache.pop(oldest)[1])
 
     def _from_dulwich(self, hexsha: bytes) -> tuple[int, bytes] | None:
         try:
@@ -449,7 +483,11 @@ def parse_tag_object(data: bytes) -> tuple[HexId, int]:
 
 
 def parse_tree(data: bytes, raw_len: int = 20) -> list[TreeEntry]:
-    """A tree object -> [(name, mode, raw id of ``raw_len`` bytes)] in stored order."""
+    """A tree object -> [(name, mode, raw id of ``raw_len`` bytes)] in stored order.
+
+    Raises:
+        ValueError: a truncated or malformed entry.
+    """
     out: list[TreeEntry] = []
     pos = 0
     end = len(data)
@@ -457,6 +495,8 @@ def parse_tree(data: bytes, raw_len: int = 20) -> list[TreeEntry]:
         space = data.index(b" ", pos)
         nul = data.index(b"\0", space)
         stop = nul + 1 + raw_len
+        if stop > end:
+            raise ValueError("truncated tree entry")
         out.append((data[space + 1 : nul], int(data[pos:space], 8), RawId(data[nul + 1 : stop])))
         pos = stop
     return out

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..errors import RepositoryError
 from .history import read_history, version_tags
 from .ids import HexId
-from .model import Describe, HeadState, History, ParseTag, VersionTag
+from .model import Describe, HeadState, History, ParseTag, Scope, VersionTag
 from .refs import Refs, read_refs
 from .repository import GitRepo, environment_layout, find_work_tree
 from .status import dirty_files
@@ -85,7 +85,9 @@ class Repository:
             self._refs = read_refs(self.files)
         return self._refs
 
-    def history(self, parse_tag: ParseTag, *, tag_key: str | None = None) -> History:
+    def history(
+        self, parse_tag: ParseTag, *, tag_key: str | None = None, scope: Scope | None = None
+    ) -> History:
         """The nearest version tag from HEAD and its distance (:func:`.history.read_history`).
 
         Args:
@@ -93,45 +95,60 @@ class Repository:
             tag_key: a string that changes whenever ``parse_tag`` may answer differently
                 (the tag pattern and its flags): the history goes through the describe cache
                 (:mod:`vcrelease.git.cache`). None: walked every time.
+            scope: count only the commits that touch these paths (``distance-scope``,
+                :mod:`vcrelease.git.scope`); None: every commit.
 
         Raises:
             RepositoryError: as :attr:`refs`; a missing object, a corrupt version tag.
             ShallowCloneError: the clone's cut hides the nearest tag or part of the distance.
         """
         if tag_key is None:
-            return read_history(self.files, self.refs, parse_tag)
+            return read_history(self.files, self.refs, parse_tag, scope)
         from .cache import cached_history  # the cache's imports stay off the plugin's path
 
-        return cached_history(self.files, self.refs, parse_tag, tag_key=tag_key)
+        return cached_history(self.files, self.refs, parse_tag, tag_key=tag_key, scope=scope)
 
-    def dirty_files(self, head_tree: str, ignore: Iterable[str] = ()) -> tuple[str, ...]:
+    def dirty_files(
+        self, head_tree: str, ignore: Iterable[str] = (), scope: Scope | None = None
+    ) -> tuple[str, ...]:
         """Tracked paths that differ from the tree ``head_tree`` (hex), staged or not,
-        sorted, ``/``-separated (:func:`vcrelease.git.status.dirty_files`).
+        sorted, ``/``-separated (:func:`vcrelease.git.status.dirty_files`); with ``scope``
+        only those at or below its paths (as ``git status --porcelain
+        --untracked-files=no -- PATHS`` lists them).
 
         Raises:
             RepositoryError: the index or a tree object cannot be read.
         """
-        return tuple(dirty_files(self.files, HexId(head_tree.encode("ascii")), ignore))
+        within = None if scope is None else scope.paths
+        return tuple(dirty_files(self.files, HexId(head_tree.encode("ascii")), ignore, within))
 
     def describe(
-        self, parse_tag: ParseTag, *, ignore_dirty: Iterable[str] = (), tag_key: str | None = None
+        self,
+        parse_tag: ParseTag,
+        *,
+        ignore_dirty: Iterable[str] = (),
+        tag_key: str | None = None,
+        scope: Scope | None = None,
     ) -> Describe:
         """The state of the work tree, as ``git describe --tags --long --dirty`` plus context.
 
         Args:
-            parse_tag, tag_key: as for :meth:`history`.
+            parse_tag, tag_key, scope: as for :meth:`history`; the scope limits the dirty
+                files too (:meth:`dirty_files`).
             ignore_dirty: work-tree paths (``/``-separated, relative to the top) whose changes
                 do not make the tree dirty, such as the version file vcrelease writes.
 
         Raises:
             RepositoryError, ShallowCloneError: as :meth:`history` and :meth:`dirty_files`.
         """
-        history = self.history(parse_tag, tag_key=tag_key)
-        return history.describe(self.dirty_files(history.head_tree, ignore_dirty))
+        history = self.history(parse_tag, tag_key=tag_key, scope=scope)
+        return history.describe(self.dirty_files(history.head_tree, ignore_dirty, scope))
 
-    def head_state(self, *, ignore_dirty: Iterable[str] = ()) -> HeadState:
-        """HEAD, its commit time and the dirty files, without walking history (works in any
-        shallow clone).
+    def head_state(
+        self, *, ignore_dirty: Iterable[str] = (), scope: Scope | None = None
+    ) -> HeadState:
+        """HEAD, its commit time and the dirty files (with ``scope``, only those at or below
+        its paths), without walking history (works in any shallow clone).
 
         Raises:
             RepositoryError: as :attr:`refs`; HEAD's commit is missing or cannot be read.
@@ -144,7 +161,9 @@ class Repository:
             node=refs.head.decode("ascii"),
             branch=refs.branch,
             commit_time=datetime.fromtimestamp(commit_time, timezone.utc),
-            dirty_files=tuple(dirty_files(self.files, tree, ignore_dirty)),
+            dirty_files=tuple(
+                dirty_files(self.files, tree, ignore_dirty, None if scope is None else scope.paths)
+            ),
             shallow=bool(refs.shallow),
             root=self.root,
         )

@@ -20,7 +20,7 @@ import os
 import stat
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from ..errors import RepositoryError
@@ -47,13 +47,21 @@ _S_IFDIR = 0o040000
 _EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2d48c5391")
 
 
-def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> list[str]:
+def dirty_files(
+    repo: GitRepo,
+    head_tree: HexId,
+    ignore: Iterable[str] = (),
+    within: Sequence[str] | None = None,
+) -> list[str]:
     """Tracked paths that differ from HEAD: staged (index vs tree) or not (work tree vs index).
 
     Args:
         repo: the open repository.
         head_tree: HEAD's root tree (:attr:`vcrelease.git.model.History.head_tree`, encoded).
         ignore: ``/``-separated work-tree paths that never count (the version file).
+        within: only these ``/``-separated paths and what lies below them count (``""``: the
+            whole tree), as ``git status -- PATHS``; the work-tree files outside are not even
+            looked at. None: every path.
 
     Returns:
         The paths, sorted, ``/``-separated, relative to the work tree's top.
@@ -103,9 +111,24 @@ def dirty_files(repo: GitRepo, head_tree: HexId, ignore: Iterable[str] = ()) -> 
         raise RepositoryError(
             f"{repo.root}: a tree of HEAD cannot be read ({exc!r}). Run `git fsck`."
         ) from exc
-    changed.update(_unstaged(repo, entries, index_mtime))
+    covered = None if within is None else _covers(within)
+    looked_at = entries if covered is None else [e for e in entries if covered(e.path)]
+    changed.update(_unstaged(repo, looked_at, index_mtime, entries))
     names = sorted(p.decode("utf-8", "replace") for p in changed if p)
+    if covered is not None:
+        names = [n for n in names if covered(n.encode("utf-8", "surrogateescape"))]
     return [n for n in names if n not in ignored]
+
+
+def _covers(paths: Sequence[str]) -> Callable[[bytes], bool]:
+    """``path -> bool``: the index path is one of ``paths`` or below one (a literal
+    pathspec)."""
+    prefixes = [p.encode("utf-8", "surrogateescape") for p in paths]
+    if b"" in prefixes:
+        return lambda path: True
+    below = tuple(p + b"/" for p in prefixes)
+    exact = frozenset(prefixes)
+    return lambda path: path in exact or path.startswith(below)
 
 
 def _staged(
@@ -211,7 +234,12 @@ class _Rules(NamedTuple):
     config: GitConfig | None  # None: nothing else is configured (byte-for-byte check-in)
 
 
-def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> list[bytes]:
+def _unstaged(
+    repo: GitRepo,
+    entries: list[IndexEntry],
+    index_mtime_ns: int,
+    every_entry: list[IndexEntry] | None = None,
+) -> list[bytes]:
     """Paths whose work-tree file differs from its index entry (conflicts included), decided
     as git's ``ie_match_stat``/``ie_modified`` decide (``read-cache.c``, ``statinfo.c``, for
     a git built without ``USE_NSEC``/``USE_STDEV``, the default):
@@ -231,7 +259,7 @@ def _unstaged(repo: GitRepo, entries: list[IndexEntry], index_mtime_ns: int) -> 
     base = os.fsencode(repo.root) + b"/"
     posix = os.sep == "/"
     lstat = os.lstat
-    rules = _rules(repo, entries)
+    rules = _rules(repo, entries if every_entry is None else every_entry)  # all attributes
     index_s = index_mtime_ns // 1_000_000_000
     to_hash: list[tuple[IndexEntry, bytes, os.stat_result]] = []
     submodules: list[IndexEntry] = []

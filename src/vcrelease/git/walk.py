@@ -93,6 +93,11 @@ class CommitReader:
             assert graph is None, "git reads no commit-graph when the history is rewritten"
             self._store_read = _rewritten_reader(store, rewrites)
 
+    @property
+    def root(self) -> Path:
+        """The work tree's top directory (for messages)."""
+        return self._root
+
     def node(self, hexsha: HexId) -> Node:
         """The node of the commit ``hexsha``."""
         if self._graph is not None:

@@ -62,6 +62,7 @@ __all__ = [
     "describe_project",
     "ignored_paths",
     "resolve_version",
+    "scope_for",
     "tag_build_state",
 ]
 
@@ -264,7 +265,10 @@ def tag_build_state(
     if tag is None or version is None:
         raise ValueError(f"not a version tag build: {context.tag!r}")
     root = repo.root
-    head = repo.head_state(ignore_dirty=ignored_paths(project_dir, root, config))
+    head = repo.head_state(
+        ignore_dirty=ignored_paths(project_dir, root, config),
+        scope=scope_for(project_dir, root, config),
+    )
     where = f"This is a {context.provider} tag build of {tag}"
     if head.dirty_files:
         raise TagBuildError(
@@ -320,9 +324,11 @@ def describe_project(
 
     ``repo`` (the caller's session of the repository, :func:`vcrelease.git.open`) and
     ``parse_tag`` (built from ``config.tag_pattern`` when None) save repeating that work. The
-    configured version file never makes the tree dirty.
+    configured version file never makes the tree dirty. With ``distance-scope`` the distance
+    and the dirty state count only the scope's paths (:func:`scope_for`).
 
     Raises:
+        ConfigError: a ``distance-scope`` path leads outside the repository.
         RepositoryError: no work tree at or above ``project_dir``, or a broken repository.
         ShallowCloneError: see :func:`vcrelease.git.describe`.
     """
@@ -336,7 +342,49 @@ def describe_project(
         # revision and packaging's version change the answers as much as the pattern does.
         tag_key=f"{pattern.pattern}\0{pattern.flags}\0{defaults.TAG_RULE}\0{_packaging_version()}",
         ignore_dirty=ignored_paths(project_dir, repo.root, config),
+        scope=scope_for(project_dir, repo.root, config),
     )
+
+
+def scope_for(project_dir: Path, root: Path, config: Config) -> git.Scope | None:
+    """``distance-scope`` as repository paths: each entry joined to the project directory's
+    path relative to the work tree's top ``root`` (``:/`` entries to the top itself),
+    ``..`` resolved, sorted; None when the key is unset.
+
+    Raises:
+        ConfigError: an entry leads outside the repository, or the project directory is not
+            inside ``root``.
+    """
+    if config.distance_scope is None:
+        return None
+    try:
+        base = project_dir.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise ConfigError(
+            f"{config.where}: distance-scope needs the project directory {project_dir} inside "
+            f"the repository's work tree {root}."
+        ) from None
+    paths: list[str] = []
+    for entry in config.distance_scope:
+        joined = entry[2:] if entry.startswith(":/") else f"{base}/{entry}"
+        parts: list[str] = []
+        for part in joined.split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not parts:
+                    raise ConfigError(
+                        f"{config.where}: distance-scope entry {entry!r} leads outside the "
+                        f"repository ({root}). Give paths inside it, relative to the project "
+                        "directory (or to the top with ':/')."
+                    )
+                parts.pop()
+                continue
+            parts.append(part)
+        paths.append("/".join(parts))
+    if "" in paths:
+        paths = [""]
+    return git.Scope(tuple(sorted(set(paths))), config.distance_count == "first-parent")
 
 
 def _packaging_version() -> str:

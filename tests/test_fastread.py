@@ -14,7 +14,7 @@ import pytest
 from gitutil import git, git_bytes, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
-from vcrelease.git.ids import HexId
+from vcrelease.git.ids import EMPTY_BLOBS, HexId
 
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
 
@@ -390,3 +390,11 @@ def test_unknown_object_format_is_refused_as_git_refuses_it(tmp_path: Path) -> N
     with pytest.raises(RepositoryError, match="objectFormat = sha512"):
         vcgit.describe(repo, parse)
     assert run_git(["status"], repo, check=False).returncode != 0
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_empty_blob_ids_are_gits(tmp_path: Path, object_format: str) -> None:
+    git(tmp_path, "init", "-q", f"--object-format={object_format}", "r")
+    (tmp_path / "r" / "empty").write_bytes(b"")
+    spelled = git(tmp_path / "r", "hash-object", "empty")
+    assert bytes.fromhex(spelled) in EMPTY_BLOBS

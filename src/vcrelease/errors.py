@@ -19,9 +19,6 @@ header value in free text. The command line passes all its output through it
 
 from __future__ import annotations
 
-import base64
-import html
-import json
 import re
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
@@ -82,6 +79,10 @@ def register_secret(value: str | None, *, username: str | None = None) -> None:
     global _pattern
     if not value or len(value) < MIN_SECRET_LENGTH:
         return
+    import base64  # here: only commands that hold secrets pay for these imports
+    import html
+    import json
+
     forms = {value, quote(value, safe=""), quote_plus(value), html.escape(value)}
     forms.add(json.dumps(value)[1:-1])
     for user in {username or "", "__token__"}:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -91,6 +90,8 @@ def masked_output() -> Iterator[None]:
 
 def error_json(prog: str, exit_code: int, kind: str, message: str) -> str:
     """The one JSON document of a ``--format json`` run that failed before its report."""
+    import json  # not on the path of a plain `vcrelease version`
+
     return json.dumps(
         {
             "exit_code": exit_code,

@@ -32,14 +32,15 @@ from __future__ import annotations
 
 import codecs
 import os
-import subprocess
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RepositoryError
 from .attributes import Attributes
-from .filterprocess import FilterFailed, FilterProcess
 from .gitconfig import GitConfig, parse_bool
+
+if TYPE_CHECKING:  # imported where a filter runs: subprocess is not on the common path
+    from .filterprocess import FilterFailed, FilterProcess
 
 try:  # SHA-1 without hashlib, whose import loads OpenSSL
     from _sha1 import sha1  # type: ignore[import-not-found,unused-ignore]
@@ -212,6 +213,8 @@ class Checkin:
             FilterFailed: it could not be started or failed its handshake (then again for
                 every later file of this driver, as git gives up on it).
         """
+        from .filterprocess import FilterFailed, FilterProcess
+
         known = self._processes.get(driver)
         if isinstance(known, FilterFailed):
             raise known
@@ -227,7 +230,7 @@ class Checkin:
     def close(self) -> None:
         """End every filter process this object started."""
         for known in self._processes.values():
-            if isinstance(known, FilterProcess):
+            if not isinstance(known, Exception):
                 known.close()
         self._processes.clear()
 
@@ -315,6 +318,8 @@ class Checkin:
                 "if you trust it, or set VCRELEASE_PRETEND_VERSION."
             )
         if chosen is process:
+            from .filterprocess import FilterFailed
+
             try:
                 return self._process(driver, chosen.value).clean(path, data)
             except FilterFailed as exc:
@@ -327,6 +332,8 @@ class Checkin:
                 return data
         quoted = "'" + shown.replace("'", "'\\''") + "'"
         command = chosen.value.decode("utf-8", "surrogateescape").replace("%f", quoted)
+        import subprocess
+
         try:
             done = subprocess.run(
                 ["/bin/sh", "-c", command],

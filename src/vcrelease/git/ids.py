@@ -26,6 +26,7 @@ import re
 from typing import NewType
 
 __all__ = [
+    "EMPTY_BLOBS",
     "HEX40",
     "HEX_ID",
     "OBJ_BLOB",
@@ -55,6 +56,15 @@ HEX40 = re.compile(rb"[0-9a-fA-F]{40}")
 
 HEX_ID = re.compile(rb"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 """A SHA-1 or SHA-256 id in hex, either case (``fullmatch`` it)."""
+
+EMPTY_BLOBS = frozenset(
+    (
+        bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"),  # SHA-1
+        bytes.fromhex("473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"),
+    )
+)
+"""The raw id of the empty blob in either object format (``git hash-object /dev/null``):
+an index entry of size 0 with this id is vouched for by its stat data alone."""
 
 RAW_LENGTHS = {b"sha1": 20, b"sha256": 32}
 """``extensions.objectFormat`` value -> bytes per raw id (``git-config``, "extensions")."""

@@ -27,7 +27,7 @@ from ..errors import RepositoryError
 from .attributes import for_repository
 from .convert import Checkin, hash_bytes, hash_file
 from .gitconfig import GitConfig
-from .ids import OBJ_TREE, HexId, RawId, to_hex, to_raw
+from .ids import EMPTY_BLOBS, OBJ_TREE, HexId, RawId, to_hex, to_raw
 from .indexfile import (
     ASSUME_VALID,
     INTENT_TO_ADD,
@@ -44,7 +44,6 @@ __all__ = ["dirty_files"]
 
 _S_IFGITLINK = 0o160000
 _S_IFDIR = 0o040000
-_EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2d48c5391")
 
 
 def dirty_files(
@@ -330,7 +329,7 @@ def _unstaged(
                     out.append(path)  # DATA_CHANGED with a recorded size: modified
                     continue
                 changed = True
-            elif not size and oid != _EMPTY_BLOB:
+            elif not size and oid not in EMPTY_BLOBS:
                 changed = True
             if not changed and index_s > mtime_s:
                 continue  # the stat data vouch for it (and it is not racily clean)

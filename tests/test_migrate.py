@@ -142,3 +142,40 @@ def test_tag_prefix_picks_its_tag_on_a_shared_commit(tmp_path: Path) -> None:
     git(tmp_path, "commit", "-q", "--allow-empty", "-m", "two", when=60)
     done = run("version", tmp_path)
     assert done.stdout.strip() == "1.18.1.dev1", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("root", "same"),
+    [("..", True), ("../", True), (".", True), ("../..", False), ("sub", False)],
+)
+def test_root_naming_the_repository_top_is_the_same_behaviour(
+    tmp_path: Path, root: str, same: bool
+) -> None:
+    """setuptools-scm's own monorepo sets ``root = ".."`` in ``vcs-versioning/``: vcrelease
+    finds that repository from the project directory anyway, so nothing is lost; a root
+    elsewhere has no equivalent (``migrate`` names it; a build refuses it, exit 2)."""
+    top = tmp_path / "repo"
+    sub = top / "vcs-versioning"
+    sub.mkdir(parents=True)
+    git(top, "init", "-q")
+    table = (
+        f'[tool.vcs-versioning]\nroot = "{root}"\ntag_regex = "^vcs-versioning-v(?P<version>.+)$"\n'
+    )
+    (sub / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndynamic = ["version"]\n' + table, encoding="utf-8"
+    )
+    data = tomllib.loads((sub / "pyproject.toml").read_text(encoding="utf-8"))
+    migration = translate(data, sub)
+    assert migration.vcrelease == {"tag-pattern": "^vcs-versioning-v(?P<version>.+)$"}
+    assert bool(migration.unsupported) is not same
+    assert translate(data).unsupported or root == "."  # without the directory: unknown
+    written = run("migrate", sub, "--write")
+    assert (written.returncode == 0) is same, written.stderr
+    if same:
+        assert "root" not in (sub / "pyproject.toml").read_text(encoding="utf-8")
+        assert load_config(sub).tag_pattern.pattern == "^vcs-versioning-v(?P<version>.+)$"
+    else:  # a build that finds the old table left beside [tool.vcrelease]
+        with open(sub / "pyproject.toml", "a", encoding="utf-8") as f:
+            f.write("[tool.vcrelease]\n")
+        with pytest.raises(ConfigError, match="root"):
+            load_config(sub)

@@ -191,7 +191,7 @@ def _with_legacy(data: dict[str, Any], section: dict[str, Any], pyproject: Path)
     Raises:
         ConfigError: an old setting has no equivalent, or says otherwise than ``section``.
     """
-    migration = translate(data)
+    migration = translate(data, pyproject.parent)
     problems = [f"{setting}: {why}" for setting, why in migration.unsupported]
     for key, value in migration.vcrelease.items():
         if key in section and section[key] != value:

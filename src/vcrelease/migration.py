@@ -26,9 +26,11 @@ always applies (``--tags``, ``--long``, ``--dirty``, ``--always``, ``--abbrev=N`
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -151,7 +153,26 @@ def _describe_command(value: Any, source: str, out: Migration) -> None:
         out.set(key, setting, source)
 
 
-def _scm_options(options: dict[str, Any], where: str, out: Migration) -> None:
+def _same_repository(project_dir: Path | None, root: object) -> bool:
+    """Whether setuptools-scm's ``root`` (relative to ``project_dir``) names the top of the
+    repository vcrelease finds anyway: the nearest directory at or above ``project_dir``
+    holding ``.git`` (a directory or a worktree's file). False without a ``project_dir``."""
+    if project_dir is None or not isinstance(root, str):
+        return False
+    wanted = os.path.realpath(os.path.join(project_dir, root))
+    here = os.path.realpath(project_dir)
+    while True:
+        if os.path.lexists(os.path.join(here, ".git")):
+            return here == wanted
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
+
+
+def _scm_options(
+    options: dict[str, Any], where: str, out: Migration, project_dir: Path | None = None
+) -> None:
     for key, value in options.items():
         source = f"{where} {key}"
         if key in _DIRECT:
@@ -166,12 +187,13 @@ def _scm_options(options: dict[str, Any], where: str, out: Migration) -> None:
             if value != _SAME_AS_VCRELEASE[key]:
                 out.unsupported.append((source, f"vcrelease always behaves as {key} = true"))
         elif key in ("root", "relative_to"):
-            if value not in (".", "./"):
+            same = key == "root" and "relative_to" not in options
+            if value not in (".", "./") and not (same and _same_repository(project_dir, value)):
                 out.unsupported.append(
                     (
                         source,
                         "vcrelease finds the repository at or above the project "
-                        "directory itself; remove it when that is the same repository",
+                        "directory itself, and this root is not that repository's top",
                     )
                 )
         elif key == "scm" and isinstance(value, dict):
@@ -232,8 +254,12 @@ def uses_hatch_source(pyproject: dict[str, Any], source: str) -> bool:
     return isinstance(version, dict) and version.get("source") == source
 
 
-def translate(pyproject: dict[str, Any]) -> Migration:
+def translate(pyproject: dict[str, Any], project_dir: Path | None = None) -> Migration:
     """The old settings of a parsed ``pyproject.toml`` -> a :class:`Migration`.
+
+    ``project_dir`` (the directory of that ``pyproject.toml``) lets a ``root`` setting that
+    names the repository's top anyway (``root = ".."`` in a monorepo's subproject) pass as
+    the same behaviour; without it only ``root = "."`` does.
 
     Reads ``[tool.setuptools_scm]``, ``[tool.vcs-versioning]``, and the hatch-vcs settings
     (``[tool.hatch.version]`` options, whatever its ``source`` now says, and
@@ -247,7 +273,7 @@ def translate(pyproject: dict[str, Any]) -> Migration:
         table = tool.get(name)
         if isinstance(table, dict):
             out.tables.append(f"[tool.{name}]")
-            _scm_options(table, f"[tool.{name}]", out)
+            _scm_options(table, f"[tool.{name}]", out, project_dir)
     hatch = tool.get("hatch", {})
     hatch = hatch if isinstance(hatch, dict) else {}
     version = hatch.get("version", {})
@@ -259,7 +285,7 @@ def translate(pyproject: dict[str, Any]) -> Migration:
                 continue
             found = True
             if key == "raw-options" and isinstance(value, dict):
-                _scm_options(value, f"{where} raw-options", out)
+                _scm_options(value, f"{where} raw-options", out, project_dir)
             elif key == "tag-pattern":
                 out.set("tag-pattern", str(value), f"{where} {key}")
             elif key == "fallback-version":

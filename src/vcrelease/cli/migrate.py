@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             f"{path} already has [tool.vcrelease]; a build reports any old setting it cannot "
             "honour. Remove the old tables by hand."
         )
-    migration = translate(data)
+    migration = translate(data, args.path)
     backend = str(data.get("build-system", {}).get("build-backend", ""))
     hatch = backend.startswith("hatchling")
     if not migration.tables:

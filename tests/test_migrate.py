@@ -179,3 +179,50 @@ def test_root_naming_the_repository_top_is_the_same_behaviour(
             f.write("[tool.vcrelease]\n")
         with pytest.raises(ConfigError, match="root"):
             load_config(sub)
+
+
+VCS_VERSIONING = """\
+[build-system]
+build-backend = "setuptools.build_meta"
+requires = ["setuptools>=45", "setuptools-scm>=8", "vcs-versioning>=2"]
+
+[project]
+name = "vcs-versioning"
+dynamic = ["version"]
+
+[project.scripts]
+"vcs-versioning" = "vcs_versioning._cli:main"
+
+[project.entry-points."setuptools_scm.files_command"]
+".jj" = "vcs_versioning._file_finders._jj:jj_find_files"
+
+[tool.vcs-versioning]
+root = ".."
+tag_regex = "^vcs-versioning-(?P<version>v?\\\\d+(?:\\\\.\\\\d+){0,2}[^\\\\+]*)(?:\\\\+.*)?$"
+scm.git.describe_command = ["git", "describe", "--tags", "--long", "--match", "vcs-versioning-*"]
+"""
+
+
+def test_vcs_versionings_own_settings_migrate_to_one_working_table(tmp_path: Path) -> None:
+    """setuptools-scm's monorepo (vcs-versioning/pyproject.toml, abridged): the requirement
+    is replaced in [build-system] alone (the project's own strings that start with
+    vcs-versioning stay), tag_regex and describe --match become one tag-pattern that both
+    narrow, and root = ".." is the repository vcrelease finds anyway."""
+    top = tmp_path / "repo"
+    sub = top / "vcs-versioning"
+    sub.mkdir(parents=True)
+    git(top, "init", "-q")
+    (sub / "pyproject.toml").write_text(VCS_VERSIONING, encoding="utf-8")
+    written = run("migrate", sub, "--write")
+    assert written.returncode == 0, written.stderr
+    data = tomllib.loads((sub / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["build-system"]["requires"] == ["setuptools>=45", "vcrelease"]
+    assert data["project"]["scripts"] == {"vcs-versioning": "vcs_versioning._cli:main"}
+    entry = data["project"]["entry-points"]["setuptools_scm.files_command"]
+    assert entry == {".jj": "vcs_versioning._file_finders._jj:jj_find_files"}
+    assert "vcs-versioning" not in data["tool"]
+    pattern = load_config(sub).tag_pattern
+    assert pattern.match("vcs-versioning-v2.3.1")
+    assert pattern.match("vcs-versioning-v2.3.1")["version"] == "v2.3.1"  # type: ignore[index]
+    assert not pattern.match("setuptools-scm-v9.2.0")
+    assert not pattern.match("v2.3.1")

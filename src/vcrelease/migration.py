@@ -100,6 +100,10 @@ class Migration:
     unsupported: list[tuple[str, str]] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     hatch_hook: bool = False
+    match_glob: tuple[str, str] | None = None
+    """The ``git describe --match`` glob and its setting, applied last (:func:`translate`):
+    alone it becomes ``tag-prefix`` or ``tag-pattern``; beside a ``tag_regex`` it narrows
+    that pattern, as setuptools-scm applies both."""
 
     def set(self, key: str, value: Any, source: str) -> None:
         if key in self.vcrelease and self.vcrelease[key] != value:
@@ -120,13 +124,37 @@ def glob_to_tag_setting(glob: str) -> tuple[str, str]:
     """
     if glob.endswith("*") and not re.search(r"[*?\[\\]", glob[:-1]):
         return "tag-prefix", glob[:-1]
+    prefix, body = _glob_parts(glob)
+    return "tag-pattern", f"^{re.escape(prefix)}(?P<version>(?={body}$).+)$"
+
+
+def _glob_parts(glob: str) -> tuple[str, str]:
+    """A glob -> (its literal start, a regex for the rest: ``*`` any run, ``?`` one
+    character, ``[...]`` and ``[!...]`` classes)."""
     literal = re.match(r"[^*?\[\\]*", glob)
     prefix = literal.group(0) if literal else ""
-    rest = glob[len(prefix) :]
     body = "".join(
-        ".*" if c == "*" else "." if c == "?" else c if c in "[]!-^" else re.escape(c) for c in rest
+        ".*" if c == "*" else "." if c == "?" else c if c in "[]!-^" else re.escape(c)
+        for c in glob[len(prefix) :]
     ).replace("[!", "[^")
-    return "tag-pattern", f"^{re.escape(prefix)}(?P<version>(?={body}$).+)$"
+    return prefix, body
+
+
+def _apply_match_glob(out: Migration) -> None:
+    """Turn :attr:`Migration.match_glob` into settings: alone, :func:`glob_to_tag_setting`;
+    beside a ``tag-pattern`` (a ``tag_regex``), a look-ahead in front of that pattern, so a
+    tag must match the glob (``git describe --match``) and the regex, as in setuptools-scm."""
+    if out.match_glob is None:
+        return
+    glob, source = out.match_glob
+    pattern = out.vcrelease.get("tag-pattern")
+    if pattern is None:
+        key, setting = glob_to_tag_setting(glob)
+        out.set(key, setting, source)
+        return
+    prefix, body = _glob_parts(glob)
+    out.vcrelease["tag-pattern"] = f"^(?={re.escape(prefix)}{body}$)" + pattern
+    out.sources["tag-pattern"] = f"{out.sources['tag-pattern']} and {source}"
 
 
 def _describe_command(value: Any, source: str, out: Migration) -> None:
@@ -149,8 +177,10 @@ def _describe_command(value: Any, source: str, out: Migration) -> None:
     if len(matches) > 1:
         out.unsupported.append((source, "several --match globs; write one tag-pattern"))
     elif matches:
-        key, setting = glob_to_tag_setting(matches[0])
-        out.set(key, setting, source)
+        if out.match_glob is not None and out.match_glob[0] != matches[0]:
+            out.unsupported.append((source, f"conflicts with {out.match_glob[1]}"))
+        else:
+            out.match_glob = (matches[0], source)
 
 
 def _same_repository(project_dir: Path | None, root: object) -> bool:
@@ -304,6 +334,7 @@ def translate(pyproject: dict[str, Any], project_dir: Path | None = None) -> Mig
                 out.hatch_hook = True
             else:
                 out.unsupported.append((source, _NO_EQUIVALENT.get(key, "no equivalent")))
+    _apply_match_glob(out)
     return out
 
 
@@ -312,6 +343,22 @@ _REQUIREMENT = re.compile(
     re.IGNORECASE,
 )
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def _table_span(text: str, name: str) -> tuple[int, int]:
+    """(start, end) offsets in ``text`` of the table ``[name]``: from its header line to the
+    next table header; (0, 0) when there is no such table."""
+    offset = 0
+    start = None
+    for line in text.splitlines(keepends=True):
+        found = _table_name(line)
+        if found is not None:
+            if start is not None:
+                return start, offset
+            if found == name:
+                start = offset
+        offset += len(line)
+    return (start, offset) if start is not None else (0, 0)
 
 
 def _table_name(line: str) -> str | None:
@@ -362,18 +409,22 @@ def vcrelease_table(migration: Migration) -> str:
 def rewrite(text: str, migration: Migration, *, hatch: bool) -> str:
     """``pyproject.toml`` text switched to vcrelease: the old tables removed, the build
     requirement replaced, ``[tool.hatch.version] source = "vcrelease"`` for hatchling, and
-    :func:`vcrelease_table` appended. Formatting and comments elsewhere are kept."""
-    new = text
+    :func:`vcrelease_table` appended. Formatting and comments elsewhere are kept; the
+    requirement is replaced only inside the ``[build-system]`` table (a project's own
+    strings, such as ``"vcs_versioning._cli:main"`` in vcs-versioning's entry points, stay)."""
+    start, end = _table_span(text, "build-system")
+    section = text[start:end]
     first = True
-    while (match := _REQUIREMENT.search(new)) is not None:
+    while (match := _REQUIREMENT.search(section)) is not None:
         if first:
             quote = match.group("q")
-            new = new[: match.start()] + f"{quote}vcrelease{quote}" + new[match.end() :]
+            section = section[: match.start()] + f"{quote}vcrelease{quote}" + section[match.end() :]
             first = False
         else:  # a second old requirement: removed with its comma
-            tail = re.match(r"\s*,", new[match.end() :])
-            end = match.end() + (tail.end() if tail else 0)
-            new = new[: match.start()] + new[end:]
+            tail = re.match(r"\s*,", section[match.end() :])
+            stop = match.end() + (tail.end() if tail else 0)
+            section = section[: match.start()] + section[stop:]
+    new = text[:start] + section + text[end:]
     drop = {t.strip("[]") for t in migration.tables}
     if hatch:
         drop.add("tool.hatch.version")

@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .common import VersionAction, add_account_arguments, run_guarded, target_from_args
@@ -73,7 +73,6 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.dists import plan_set
     from ..publish.policy import decide
     from ..publish.preflight import FileStep
-    from ..publish.simpleapi import redact_url
     from ..publish.upload import Report, index_session, upload_checked
     from ..version.devnumber import choose_dev_number
 
@@ -111,14 +110,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(json.dumps(report_json(report, policy_json(decision)), indent=2))
         return decision.exit_code
 
-    target, settings = target_from_args(
-        args,
-        env,
-        repository_url=args.repository_url,
-        index_url=args.index_url,
-        need_password=not args.dry_run,
-    )
-    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
+    target, settings = _target(args, env, log)
     with index_session(target) as session:
         report = upload_checked(
             session,
@@ -151,7 +143,6 @@ def _run_set(
     from ..publish.preflight import FileStep
     from ..publish.sets import check_pins, decide_set, dependency_order
     from ..publish.setupload import SetReport, upload_set
-    from ..publish.simpleapi import redact_url
     from ..publish.upload import Report, index_session
 
     versions = {p.project: p.version for p in plans}
@@ -186,14 +177,7 @@ def _run_set(
             report = SetReport(held, decision.exit_code, decision.reason)
             print(json.dumps(set_report_json(report, policy_json(decision)), indent=2))
         return decision.exit_code
-    target, settings = target_from_args(
-        args,
-        env,
-        repository_url=args.repository_url,
-        index_url=args.index_url,
-        need_password=not args.dry_run,
-    )
-    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
+    target, settings = _target(args, env, log)
     with index_session(target) as session:
         result = upload_set(
             session,
@@ -208,6 +192,24 @@ def _run_set(
         )
     show_set_report(result, policy_json(decision), args.format)
     return result.exit_code
+
+
+def _target(
+    args: argparse.Namespace, env: Mapping[str, str], log: Callable[[str], None]
+) -> tuple[Any, Any]:
+    """(target, twine settings) from the options (:func:`.common.target_from_args`), said in
+    ``--verbose``."""
+    from ..publish.simpleapi import redact_url
+
+    target, settings = target_from_args(
+        args,
+        env,
+        repository_url=args.repository_url,
+        index_url=args.index_url,
+        need_password=not args.dry_run,
+    )
+    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
+    return target, settings
 
 
 def main(argv: list[str] | None = None) -> int:

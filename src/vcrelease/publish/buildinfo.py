@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import git
 from ..ci.context import BuildContext, strip_credentials
@@ -23,9 +23,11 @@ from ..git import VersionTag
 from ..version.citag import ci_tag_at_head, ci_tag_problem
 from ..version.formatting import tag_parser
 from ..version.resolve import VersionResult, build_time, ignored_paths, resolve_version
-from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
 from .policy import RepoFacts
-from .sets import MemberBuild
+
+if TYPE_CHECKING:  # imported where used: vc-upload's path needs neither (start-up time)
+    from .docker import DockerTags
+    from .sets import MemberBuild
 
 __all__ = [
     "BuildInfo",
@@ -155,6 +157,8 @@ def docker_tags(
     Raises:
         ConfigError: as :func:`vcrelease.publish.docker.compute_tags`.
     """
+    from .docker import DockerTagRequest, DockerTags, compute_tags, oci_labels
+
     context = info.context
     note: str | None = None
     if not info.own_tag:
@@ -257,6 +261,7 @@ def set_members(
         NoVersionError: a member has no version at HEAD (and its subclasses).
     """
     from ..version.projects import find_projects
+    from .sets import MemberBuild
 
     root = git.find_work_tree(project_dir)
     if root is None:

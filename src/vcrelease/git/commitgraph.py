@@ -53,6 +53,15 @@ class CommitGraphError(Exception):
     """The commit-graph file is not one this reader understands (wrong signature or version)."""
 
 
+def corrupt_graph_message(root: object, exc: BaseException) -> str:
+    """The one message for a commit-graph that fails while it is read (every reader of the
+    graph raises it as a :class:`~vcrelease.errors.RepositoryError`), with the fix."""
+    return (
+        f"{root}: the commit-graph file is corrupt ({exc}). Delete it "
+        "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
+    )
+
+
 @dataclass(frozen=True)
 class GraphCommit:
     """What the commit-graph knows of one commit.

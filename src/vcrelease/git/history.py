@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Container
 
 from ..errors import RepositoryError, ShallowCloneError
-from .commitgraph import CommitGraphError
+from .commitgraph import CommitGraphError, corrupt_graph_message
 from .ids import OBJ_COMMIT, HexId
 from .model import History, ParseTag, Scope, VersionTag
 from .objects import peel
@@ -68,22 +68,15 @@ def read_history(
                 found = exact_walk(head, tags, reader)
         except KeyError as exc:  # from the walk's direct reader (see CommitReader.fast_read)
             sha = exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"?"
-            hint = store.explain_missing(sha, "a commit of the history (to count the distance)")
-            if hint is not None:
-                raise RepositoryError(f"{root}: {hint}") from exc
-            raise RepositoryError(
-                f"{root}: commit {sha.decode('ascii', 'replace')} is missing from the object "
-                "store. The clone is incomplete or corrupt; re-clone it or run `git fsck`."
-            ) from exc
+            what = "a commit of the history (to count the distance)"
+            message = store.missing_message(sha, "commit", what)
+            raise RepositoryError(f"{root}: {message}") from exc
         except (ValueError, zlib.error, IndexError) as exc:
             raise RepositoryError(
                 f"{root}: a commit of the history cannot be read ({exc}). Run `git fsck`."
             ) from exc
         except (CommitGraphError, struct.error) as exc:
-            raise RepositoryError(
-                f"{root}: the commit-graph file is corrupt ({exc}). Delete it "
-                "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
-            ) from exc
+            raise RepositoryError(corrupt_graph_message(root, exc)) from exc
         side_paths = (
             found.winner is not None
             and bool(reader.shallow)

@@ -98,6 +98,17 @@ class ObjectStore:
 
         return missing_in_partial_clone(remote, hexsha.decode("ascii", "replace"), what)
 
+    def missing_message(self, hexsha: bytes, word: str, what: str) -> str:
+        """Why the object ``hexsha`` (a ``word``: commit, tree, ...) is not here, and the fix:
+        :meth:`explain_missing` in a partial clone, else an incomplete or corrupt clone."""
+        hint = self.explain_missing(hexsha, what)
+        if hint is not None:
+            return hint
+        return (
+            f"{word} {hexsha.decode('ascii', 'replace')} is missing from the object store. The "
+            "clone is incomplete or corrupt; re-clone it or run `git fsck`."
+        )
+
     def read_needed(self, hexsha: HexId, what: str) -> tuple[int, bytes]:
         """:meth:`read`, a missing object of a partial clone raised as the
         :class:`~vcrelease.errors.RepositoryError` that says so (:meth:`explain_missing`)."""

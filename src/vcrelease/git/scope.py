@@ -46,7 +46,7 @@ from collections.abc import Callable
 
 from ..errors import RepositoryError, ShallowCloneError
 from .bloom import BloomFilters
-from .commitgraph import CommitGraph, CommitGraphError
+from .commitgraph import CommitGraph, CommitGraphError, corrupt_graph_message
 from .ids import RawId, to_raw
 from .model import Scope
 from .objects import ObjectStore
@@ -88,10 +88,7 @@ def scoped_distance(
     try:
         return _count(reader, store, graph, refs, head, tag, scope, expected)
     except (CommitGraphError, struct.error) as exc:
-        raise RepositoryError(
-            f"{reader.root}: the commit-graph file is corrupt ({exc}). Delete it "
-            "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
-        ) from exc
+        raise RepositoryError(corrupt_graph_message(reader.root, exc)) from exc
     except (KeyError, ValueError, zlib.error, IndexError) as exc:
         raise RepositoryError(
             f"{reader.root}: a commit of the history cannot be read ({exc!r}). Run `git fsck`."

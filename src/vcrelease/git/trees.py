@@ -76,17 +76,14 @@ class TreeReader:
             return {}
         hexsha = to_hex(tree)
         try:
-            kind, data = self._store.read_needed(hexsha, self._what)
+            kind, data = self._store.read(hexsha)
             if kind != OBJ_TREE:
                 raise RepositoryError(
                     f"{hexsha.decode()} should be a tree and is not. Run `git fsck`."
                 )
             found = {name: (mode, oid) for name, mode, oid in parse_tree(data, len(tree))}
         except KeyError:
-            raise RepositoryError(
-                f"tree {hexsha.decode()} is missing from the object store. The clone is "
-                "incomplete or corrupt; re-clone it or run `git fsck`."
-            ) from None
+            raise RepositoryError(self._store.missing_message(hexsha, "tree", self._what)) from None
         except (ValueError, zlib.error, IndexError) as exc:
             raise RepositoryError(
                 f"tree {hexsha.decode()} cannot be read ({exc}). Run `git fsck`."

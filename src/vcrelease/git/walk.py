@@ -31,7 +31,12 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from ..errors import RepositoryError
-from .commitgraph import CommitGraph, CommitGraphError, follow_single_parents
+from .commitgraph import (
+    CommitGraph,
+    CommitGraphError,
+    corrupt_graph_message,
+    follow_single_parents,
+)
 from .ids import HexId, to_hex, to_raw
 from .model import ParseTag, TagCandidate
 from .objects import NotACommit, ObjectStore
@@ -53,13 +58,8 @@ def read_commit(store: ObjectStore, sha: HexId, root: Path) -> tuple[HexId, tupl
     try:
         return store.commit(sha)
     except KeyError as exc:
-        hint = store.explain_missing(sha, "the commit")
-        if hint is not None:
-            raise RepositoryError(f"{root}: {hint}") from exc
-        raise RepositoryError(
-            f"{root}: commit {sha.decode()} is missing from the object store. The clone is "
-            "incomplete or corrupt; re-clone it or run `git fsck`."
-        ) from exc
+        message = store.missing_message(sha, "commit", "the commit")
+        raise RepositoryError(f"{root}: {message}") from exc
     except NotACommit as exc:
         raise RepositoryError(f"{root}: {sha.decode()} is {exc}.") from exc
     except (ValueError, zlib.error, IndexError) as exc:
@@ -179,10 +179,7 @@ class CommitReader:
             try:
                 parents, when = graph.parents_and_time(node)
             except (CommitGraphError, struct.error, IndexError) as exc:
-                raise RepositoryError(
-                    f"{self._root}: the commit-graph file is corrupt ({exc}). Delete it "
-                    "(`rm -r .git/objects/info/commit-graph*`) or run `git commit-graph write`."
-                ) from exc
+                raise RepositoryError(corrupt_graph_message(self._root, exc)) from exc
         else:
             try:
                 hex_parents, when = self._store_read(node)

@@ -340,6 +340,14 @@ def _resolve_ref(
     raise ValueError(f"symbolic refs loop: {' -> '.join(chain)}")
 
 
+def _no_commits(repo: GitRepo) -> RepositoryError:
+    """HEAD names a branch with no commit yet (a fresh ``git init``)."""
+    return RepositoryError(
+        f"{repo.root} has no commits yet, so there is nothing to version. Make a first "
+        "commit (and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
+    )
+
+
 def _resolve_head(repo: GitRepo, packed: bytes, digest: Any) -> tuple[HexId, str | None]:
     try:
         chain, head = _resolve_ref(repo, "HEAD", packed, digest)
@@ -348,10 +356,7 @@ def _resolve_head(repo: GitRepo, packed: bytes, digest: Any) -> tuple[HexId, str
             f"{repo.root}: cannot read HEAD ({exc}). Check the repository with `git fsck`."
         ) from exc
     if head is None:
-        raise RepositoryError(
-            f"{repo.root} has no commits yet, so there is nothing to version. Make a first "
-            "commit (and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
-        )
+        raise _no_commits(repo)
     branch = None
     if len(chain) > 1 and chain[-1].startswith("refs/heads/"):
         branch = chain[-1][len("refs/heads/") :]
@@ -409,10 +414,7 @@ def _dulwich_refs(repo: GitRepo) -> tuple[HexId, str | None, tuple[TagRef, ...]]
             f"{repo.root}: cannot read the refs ({exc}). Check the repository with `git fsck`."
         ) from exc
     if head is None:
-        raise RepositoryError(
-            f"{repo.root} has no commits yet, so there is nothing to version. Make a first "
-            "commit (and tag it, e.g. `git tag v0.1.0`), or set VCRELEASE_PRETEND_VERSION."
-        )
+        raise _no_commits(repo)
     branch = None
     if len(chain) > 1 and chain[-1].startswith(b"refs/heads/"):
         branch = chain[-1][len(b"refs/heads/") :].decode("utf-8", "surrogateescape")

@@ -75,7 +75,6 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     import requests
 
-    from ..publish.dists import requires_dist
     from ..publish.promote import (
         PromotionRefused,
         fetch_release,
@@ -85,8 +84,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         requirements_of,
         unpromoted_dependencies,
     )
-    from ..publish.sets import check_pins, dependency_order, sibling_pins
-    from ..publish.setupload import upload_set
+    from ..publish.sets import sibling_pins
+    from ..publish.setupload import order_set, upload_set
     from ..publish.simpleapi import redact_url
     from ..publish.upload import (
         index_session,
@@ -142,11 +141,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         for plan in plans:
             log(f"downloaded {len(plan.files)} files of {plan.project} {plan.version}, "
                 "hashes match")  # fmt: skip
-        versions = {p.project: p.version for p in plans}
-        requires = {p.project: requires_dist(p) for p in plans}
-        check_pins(versions, requires)
-        by_name = {p.project: p for p in plans}
-        ordered = [by_name[name] for name in dependency_order(requires)]
+        the_set = order_set(plans)
+        ordered, versions, requires = the_set.plans, the_set.versions, the_set.requires
         pins = sibling_pins(versions, requires, all_markers=args.all_markers)
         with index_session(target) as session:
             gaps = pin_gaps(session, target.index_url, pins, timeout=args.timeout)

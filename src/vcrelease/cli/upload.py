@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from .report import policy_json, report_json, set_report_json, show_report, show
 
 if TYPE_CHECKING:
     from ..publish.dists import Plan
+    from ..publish.policy import Decision
 
 __all__ = ["add_arguments", "main", "run"]
 
@@ -72,8 +73,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.buildinfo import read_event_payload, repo_facts
     from ..publish.dists import plan_set
     from ..publish.policy import decide
-    from ..publish.preflight import FileStep
-    from ..publish.upload import Report, index_session, upload_checked
+    from ..publish.upload import index_session, upload_checked
     from ..version.devnumber import choose_dev_number
 
     def log(text: str) -> None:
@@ -99,16 +99,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     log(f"policy: {decision.action}: {decision.reason}")
     if not decision.allowed:
-        verb = "Refused" if decision.action == "refuse" else "Nothing to upload"
-        print(f"vc-upload: {verb}: {decision.reason}", file=sys.stderr)
-        if args.format == "json":
-            held = tuple(
-                FileStep(f, decision.action, decision.reason, outcome="not-uploaded")
-                for f in plan.files
-            )
-            report = Report(plan, held, decision.exit_code, decision.reason)
-            print(json.dumps(report_json(report, policy_json(decision)), indent=2))
-        return decision.exit_code
+        return _policy_stop(args, decision, (plan,), as_set=False)
 
     target, settings = _target(args, env, log)
     with index_session(target) as session:
@@ -139,17 +130,12 @@ def _run_set(
     :func:`vcrelease.publish.setupload.upload_set` in dependency order."""
     from ..ci.context import BuildContext
     from ..publish.buildinfo import read_event_payload, set_members
-    from ..publish.dists import requires_dist
-    from ..publish.preflight import FileStep
-    from ..publish.sets import check_pins, decide_set, dependency_order
-    from ..publish.setupload import SetReport, upload_set
-    from ..publish.upload import Report, index_session
+    from ..publish.sets import decide_set
+    from ..publish.setupload import order_set, upload_set
+    from ..publish.upload import index_session
 
-    versions = {p.project: p.version for p in plans}
-    requires = {p.project: requires_dist(p) for p in plans}
-    check_pins(versions, requires)  # before any request
-    by_name = {p.project: p for p in plans}
-    ordered = tuple(by_name[name] for name in dependency_order(requires))
+    the_set = order_set(plans)  # before any request
+    ordered, versions = the_set.plans, the_set.versions
     log(f"plan: a set of {len(plans)} projects, upload order "
         f"{' -> '.join(f'{p.project} {p.version}' for p in ordered)}")  # fmt: skip
     context = BuildContext.from_env(env, read_event_payload(env))
@@ -159,24 +145,7 @@ def _run_set(
     )
     log(f"policy: {decision.action}: {decision.reason}")
     if not decision.allowed:
-        verb = "Refused" if decision.action == "refuse" else "Nothing to upload"
-        print(f"vc-upload: {verb}: {decision.reason}", file=sys.stderr)
-        if args.format == "json":
-            held = tuple(
-                Report(
-                    p,
-                    tuple(
-                        FileStep(f, decision.action, decision.reason, outcome="not-uploaded")
-                        for f in p.files
-                    ),
-                    decision.exit_code,
-                    decision.reason,
-                )
-                for p in ordered
-            )
-            report = SetReport(held, decision.exit_code, decision.reason)
-            print(json.dumps(set_report_json(report, policy_json(decision)), indent=2))
-        return decision.exit_code
+        return _policy_stop(args, decision, ordered, as_set=True)
     target, settings = _target(args, env, log)
     with index_session(target) as session:
         result = upload_set(
@@ -192,6 +161,41 @@ def _run_set(
         )
     show_set_report(result, policy_json(decision), args.format)
     return result.exit_code
+
+
+def _policy_stop(
+    args: argparse.Namespace, decision: Decision, plans: Sequence[Plan], *, as_set: bool
+) -> int:
+    """A release policy that refuses or skips: said on stderr, and with ``--format json`` the
+    report of a project (or of the set) whose files were all held back; the policy's exit
+    code."""
+    from ..publish.preflight import FileStep
+    from ..publish.setupload import SetReport
+    from ..publish.upload import Report
+
+    verb = "Refused" if decision.action == "refuse" else "Nothing to upload"
+    print(f"vc-upload: {verb}: {decision.reason}", file=sys.stderr)
+    if args.format == "json":
+        held = tuple(
+            Report(
+                p,
+                tuple(
+                    FileStep(f, decision.action, decision.reason, outcome="not-uploaded")
+                    for f in p.files
+                ),
+                decision.exit_code,
+                decision.reason,
+            )
+            for p in plans
+        )
+        policy = policy_json(decision)
+        document = (
+            set_report_json(SetReport(held, decision.exit_code, decision.reason), policy)
+            if as_set
+            else report_json(held[0], policy)
+        )
+        print(json.dumps(document, indent=2))
+    return decision.exit_code
 
 
 def _target(

@@ -29,8 +29,9 @@ from typing import Any
 import requests
 
 from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED, InterruptedRun
-from .dists import Plan
+from .dists import Plan, requires_dist
 from .preflight import FileStep
+from .sets import check_pins, dependency_order
 from .upload import (
     Report,
     Target,
@@ -41,7 +42,40 @@ from .upload import (
     upload_checked,
 )
 
-__all__ = ["SetReport", "upload_set"]
+__all__ = ["OrderedSet", "SetReport", "order_set", "upload_set"]
+
+
+@dataclass(frozen=True)
+class OrderedSet:
+    """The plans of a co-released set, checked and in upload order (:func:`order_set`).
+
+    Attributes:
+        plans: one per project, each after the members its requirements name.
+        versions: project (PEP 503 normalised) -> the version of its files.
+        requires: project -> its ``Requires-Dist`` strings (:func:`.dists.requires_dist`).
+    """
+
+    plans: tuple[Plan, ...]
+    versions: dict[str, str]
+    requires: dict[str, tuple[str, ...]]
+
+
+def order_set(plans: Sequence[Plan]) -> OrderedSet:
+    """Read each plan's ``Requires-Dist``, check that the members' pins of each other agree
+    with their versions (:func:`.sets.check_pins`), and order them for upload
+    (:func:`.sets.dependency_order`): what ``vc-upload`` and ``vcrelease promote`` do with a
+    set before any request.
+
+    Raises:
+        ConfigError: the pins disagree, the requirements form a cycle, or the metadata
+            cannot be read (exit 2).
+    """
+    versions = {p.project: p.version for p in plans}
+    requires = {p.project: requires_dist(p) for p in plans}
+    check_pins(versions, requires)
+    by_name = {p.project: p for p in plans}
+    ordered = tuple(by_name[name] for name in dependency_order(requires))
+    return OrderedSet(ordered, versions, requires)
 
 
 @dataclass(frozen=True)

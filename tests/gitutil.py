@@ -85,6 +85,22 @@ def git_bytes(cwd: Path, *args: str, when: int = 0) -> bytes:
     return subprocess.run(cmd, cwd=cwd, env=git_env(when), check=True, capture_output=True).stdout
 
 
+def fast_import(path: Path, lines: list[str], object_format: str = "sha1") -> None:
+    """A new repository at ``path`` (``git init -b main``, of ``object_format``) holding the
+    ``git fast-import`` stream ``lines`` (one command or data line each)."""
+    env = git_env()
+    init = ["git", "init", "-q", "-b", "main", f"--object-format={object_format}", str(path)]
+    subprocess.run(init, check=True, env=env)
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=path,
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=True,
+        env=env,
+    )
+
+
 def run(
     *args: str | Path, cwd: Path | str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:

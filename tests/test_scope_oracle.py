@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git_env
+from gitutil import fast_import, git_env
 from vcrelease.git import Scope
 from vcrelease.git.session import open_repository
 
@@ -123,17 +123,7 @@ def _fast_import(
         lines.append("")
     lines += ["reset refs/heads/main", f"from :{len(commits)}", ""]
     lines += ["reset refs/tags/v1.0", f"from :{tagged + 1}", ""]
-    env = git_env()
-    init = ["git", "init", "-q", "-b", "main", f"--object-format={object_format}", str(path)]
-    subprocess.run(init, check=True, env=env)
-    subprocess.run(
-        ["git", "fast-import", "--quiet"],
-        cwd=path,
-        input="\n".join(lines) + "\n",
-        text=True,
-        check=True,
-        env=env,
-    )
+    fast_import(path, lines, object_format)
     subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/main"], cwd=path, check=True)
 
 

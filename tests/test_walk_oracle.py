@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git_env
+from gitutil import fast_import
 from vcrelease.git.session import open_repository
 
 
@@ -57,16 +57,7 @@ def _random_history(seed: int, path: Path, *, graph: bool) -> None:
     head = tips[-1]
     lines += ["reset refs/heads/main", f"from :{head + 1}", ""]
     lines += [f"reset refs/tags/v1.{tagged}", f"from :{tagged + 1}", ""]
-    env = git_env()
-    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True, env=env)
-    subprocess.run(
-        ["git", "fast-import", "--quiet"],
-        cwd=path,
-        input="\n".join(lines) + "\n",
-        text=True,
-        check=True,
-        env=env,
-    )
+    fast_import(path, lines)
     if graph:
         subprocess.run(["git", "commit-graph", "write", "--reachable"], cwd=path, check=True)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, register_url_credentials
 from .common import add_account_arguments, target_from_args
-from .report import show_report, show_set_report
+from .report import show_result
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -85,12 +85,11 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         unpromoted_dependencies,
     )
     from ..publish.sets import sibling_pins
-    from ..publish.setupload import order_set, upload_set
+    from ..publish.setupload import order_set, upload_plans
     from ..publish.simpleapi import redact_url
     from ..publish.upload import (
         index_session,
         resolve_target,
-        upload_checked,
     )
 
     def log(text: str) -> None:
@@ -166,24 +165,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                         "those first (a release may not sit above its dependencies), or pass "
                         "--allow-unpromoted-dependencies."
                     )
-            if len(ordered) > 1:
-                result = upload_set(
-                    session,
-                    target,
-                    ordered,
-                    settings,
-                    dry_run=args.dry_run,
-                    quiet_stdout=args.format == "json",
-                    timeout=args.timeout,
-                    log=log,
-                    allow_volatile=args.allow_volatile_index,
-                )
-                show_set_report(result, policy, args.format, prog="vcrelease promote")
-                return result.exit_code
-            report = upload_checked(
+            result = upload_plans(
                 session,
                 target,
-                ordered[0],
+                ordered,
                 settings,
                 dry_run=args.dry_run,
                 quiet_stdout=args.format == "json",
@@ -191,8 +176,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 log=log,
                 allow_volatile=args.allow_volatile_index,
             )
-    show_report(report, policy, args.format, prog="vcrelease promote")
-    return report.exit_code
+    show_result(result, policy, args.format, prog="vcrelease promote")
+    return result.exit_code
 
 
 def _held_gaps(

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from ..publish.setupload import SetReport
     from ..publish.upload import Report
 
-__all__ = ["policy_json", "report_json", "set_report_json", "show_report", "show_set_report"]
+__all__ = [
+    "policy_json",
+    "report_json",
+    "set_report_json",
+    "show_report",
+    "show_result",
+    "show_set_report",
+]
 
 
 def policy_json(decision: Decision) -> dict[str, str]:
@@ -70,6 +77,18 @@ def _file_json(s: FileStep) -> dict[str, Any]:
         "index_sha256": s.index_sha256,
         "outcome": s.outcome,
     }
+
+
+def show_result(
+    result: Report | SetReport, policy: dict[str, str], fmt: str, *, prog: str = "vc-upload"
+) -> None:
+    """:func:`show_set_report` for a set's result, :func:`show_report` for one project's."""
+    from ..publish.setupload import SetReport
+
+    if isinstance(result, SetReport):
+        show_set_report(result, policy, fmt, prog=prog)
+    else:
+        show_report(result, policy, fmt, prog=prog)
 
 
 def show_set_report(

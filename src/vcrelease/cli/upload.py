@@ -21,11 +21,11 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .common import VersionAction, add_account_arguments, run_guarded, target_from_args
-from .report import policy_json, report_json, set_report_json, show_report, show_set_report
+from .report import policy_json, report_json, set_report_json, show_result
 
 if TYPE_CHECKING:
     from ..publish.dists import Plan
@@ -73,7 +73,6 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from ..publish.buildinfo import read_event_payload, repo_facts
     from ..publish.dists import plan_set
     from ..publish.policy import decide
-    from ..publish.upload import index_session, upload_checked
     from ..version.devnumber import choose_dev_number
 
     def log(text: str) -> None:
@@ -99,24 +98,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     log(f"policy: {decision.action}: {decision.reason}")
     if not decision.allowed:
-        return _policy_stop(args, decision, (plan,), as_set=False)
+        return _policy_stop(args, decision, (plan,))
 
-    target, settings = _target(args, env, log)
-    with index_session(target) as session:
-        report = upload_checked(
-            session,
-            target,
-            plan,
-            settings,
-            dry_run=args.dry_run,
-            quiet_stdout=args.format == "json",
-            timeout=args.timeout,
-            log=log,
-            dev_rule=choose_dev_number(config.dev_number, env, context),
-            allow_volatile=args.allow_volatile_index,
-        )
-    show_report(report, policy_json(decision), args.format)
-    return report.exit_code
+    dev_rule = choose_dev_number(config.dev_number, env, context)
+    return _publish(args, env, log, (plan,), decision, dev_rule)
 
 
 def _run_set(
@@ -131,8 +116,7 @@ def _run_set(
     from ..ci.context import BuildContext
     from ..publish.buildinfo import read_event_payload, set_members
     from ..publish.sets import decide_set
-    from ..publish.setupload import order_set, upload_set
-    from ..publish.upload import index_session
+    from ..publish.setupload import order_set
 
     the_set = order_set(plans)  # before any request
     ordered, versions = the_set.plans, the_set.versions
@@ -145,30 +129,14 @@ def _run_set(
     )
     log(f"policy: {decision.action}: {decision.reason}")
     if not decision.allowed:
-        return _policy_stop(args, decision, ordered, as_set=True)
-    target, settings = _target(args, env, log)
-    with index_session(target) as session:
-        result = upload_set(
-            session,
-            target,
-            ordered,
-            settings,
-            dry_run=args.dry_run,
-            quiet_stdout=args.format == "json",
-            timeout=args.timeout,
-            log=log,
-            allow_volatile=args.allow_volatile_index,
-        )
-    show_set_report(result, policy_json(decision), args.format)
-    return result.exit_code
+        return _policy_stop(args, decision, ordered)
+    return _publish(args, env, log, ordered, decision)
 
 
-def _policy_stop(
-    args: argparse.Namespace, decision: Decision, plans: Sequence[Plan], *, as_set: bool
-) -> int:
+def _policy_stop(args: argparse.Namespace, decision: Decision, plans: Sequence[Plan]) -> int:
     """A release policy that refuses or skips: said on stderr, and with ``--format json`` the
-    report of a project (or of the set) whose files were all held back; the policy's exit
-    code."""
+    report of a project (or of the set, for several) whose files were all held back; the
+    policy's exit code."""
     from ..publish.preflight import FileStep
     from ..publish.setupload import SetReport
     from ..publish.upload import Report
@@ -191,19 +159,26 @@ def _policy_stop(
         policy = policy_json(decision)
         document = (
             set_report_json(SetReport(held, decision.exit_code, decision.reason), policy)
-            if as_set
+            if len(held) > 1
             else report_json(held[0], policy)
         )
         print(json.dumps(document, indent=2))
     return decision.exit_code
 
 
-def _target(
-    args: argparse.Namespace, env: Mapping[str, str], log: Callable[[str], None]
-) -> tuple[Any, Any]:
-    """(target, twine settings) from the options (:func:`.common.target_from_args`), said in
-    ``--verbose``."""
+def _publish(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    log: Callable[[str], None],
+    plans: Sequence[Plan],
+    decision: Decision,
+    dev_rule: str | None = None,
+) -> int:
+    """Upload the plans the policy allowed (one project, or a set in upload order) to the
+    target the options name (:func:`.common.target_from_args`), and show the report."""
+    from ..publish.setupload import upload_plans
     from ..publish.simpleapi import redact_url
+    from ..publish.upload import index_session
 
     target, settings = target_from_args(
         args,
@@ -213,7 +188,21 @@ def _target(
         need_password=not args.dry_run,
     )
     log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
-    return target, settings
+    with index_session(target) as session:
+        result = upload_plans(
+            session,
+            target,
+            plans,
+            settings,
+            dry_run=args.dry_run,
+            quiet_stdout=args.format == "json",
+            timeout=args.timeout,
+            log=log,
+            dev_rule=dev_rule,
+            allow_volatile=args.allow_volatile_index,
+        )
+    show_result(result, policy_json(decision), args.format)
+    return result.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,7 @@ from .upload import (
     upload_checked,
 )
 
-__all__ = ["OrderedSet", "SetReport", "order_set", "upload_set"]
+__all__ = ["OrderedSet", "SetReport", "order_set", "upload_plans", "upload_set"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,48 @@ def _held(report: Report) -> Report:
         for s in report.steps
     )
     return replace(report, steps=steps)
+
+
+def upload_plans(
+    session: requests.Session,
+    target: Target,
+    plans: Sequence[Plan],
+    settings: Any,
+    *,
+    dry_run: bool,
+    quiet_stdout: bool,
+    timeout: float,
+    log: Callable[[str], None],
+    dev_rule: str | None = None,
+    allow_volatile: bool = False,
+) -> Report | SetReport:
+    """:func:`upload_set` for the plans of several projects (in upload order),
+    :func:`vcrelease.publish.upload.upload_checked` for one; arguments and errors as theirs."""
+    if len(plans) > 1:
+        return upload_set(
+            session,
+            target,
+            plans,
+            settings,
+            dry_run=dry_run,
+            quiet_stdout=quiet_stdout,
+            timeout=timeout,
+            log=log,
+            dev_rule=dev_rule,
+            allow_volatile=allow_volatile,
+        )
+    return upload_checked(
+        session,
+        target,
+        plans[0],
+        settings,
+        dry_run=dry_run,
+        quiet_stdout=quiet_stdout,
+        timeout=timeout,
+        log=log,
+        dev_rule=dev_rule,
+        allow_volatile=allow_volatile,
+    )
 
 
 def _names(plans: Sequence[Plan]) -> str:

@@ -268,6 +268,50 @@ def test_usage_error_exit_code() -> None:
     assert result.returncode == 2
 
 
+NOT_ON_THE_VERSION_PATH = (
+    "dataclasses",  # and with it inspect, ast, dis, tokenize: 10-15 ms (records are NamedTuples)
+    "inspect",
+    "shutil",  # argparse's formatter imports it unless given a width
+    "shlex",
+    "vcs_versioning",  # only for schemes other than the defaults
+    "dulwich",
+    "vcrelease.migration",  # only when pyproject.toml has old settings
+    "vcrelease.publish",
+    *(f"vcrelease.cli.{name}" for name in ("docker", "migrate", "projects", "upload", "promote")),
+    "vcrelease.cli.channel",
+)
+"""Modules ``vcrelease version`` must not import on a plain repository (issue 12, "Start-up
+path"); each was on it once and cost start-up time."""
+
+
+@pytest.mark.parametrize("dirty", [False, True])
+def test_the_version_path_imports_only_what_it_needs(tmp_path: Path, dirty: bool) -> None:
+    repo = make_repo(tmp_path / "r")
+    if dirty:
+        (repo / "app.txt").write_text("changed\n")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "vcrelease", "version"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.startswith("1.2.4.dev5+g")
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "vcrelease.git.status" in imported  # the detection works
+    found = {
+        m
+        for m in imported
+        for name in NOT_ON_THE_VERSION_PATH
+        if m == name or m.startswith(name + ".")
+    }
+    assert not found, sorted(found)
+
+
 def test_plugin_import_stays_light() -> None:
     code = (
         "import sys, vcrelease.version.resolve, vcrelease.cli.main;"

@@ -45,8 +45,28 @@ def ours(repo: Path) -> tuple[str, ...]:
 
 
 def agree(repo: Path) -> tuple[str, ...]:
+    """Our dirty files equal git's, read from the index as it is (version 2 or 3: the
+    one-pass reader, unless an entry is flagged) and from a version 4 copy of it (the
+    general reader, which decodes every entry), so both readers meet every case here."""
     mine = ours(repo)
     assert mine == git_dirty(repo)
+    git_dir = Path(git(repo, "rev-parse", "--absolute-git-dir").strip())
+    copy = git_dir.parent / "index.v4"
+    copy.write_bytes((git_dir / "index").read_bytes())
+    env = {"GIT_INDEX_FILE": str(copy)}
+    try:
+        subprocess.run(
+            ["git", "update-index", "--index-version", "4"],
+            cwd=repo,
+            env={**os.environ, **ENV, **env},
+            check=True,
+            capture_output=True,
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("GIT_INDEX_FILE", str(copy))
+            assert ours(repo) == git_dirty(repo, {**ENV, **env}) == mine
+    finally:
+        copy.unlink()
     return mine
 
 

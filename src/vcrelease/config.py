@@ -41,12 +41,10 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError
-from .migration import LEGACY_TABLES, translate, uses_hatch_source
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,8 +93,7 @@ DISTANCE_COUNTS = ("full-history", "first-parent")
 """The values of ``distance-count``; the first is the default."""
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """Validated ``[tool.vcrelease]`` settings.
 
     Attributes:
@@ -171,8 +168,8 @@ def load_config(project_dir: Path) -> Config:
     section = data.get("tool", {}).get("vcrelease")
     name = data.get("project", {}).get("name")
     dist_name = name if isinstance(name, str) else None
-    uses_hatch = uses_hatch_source(data, "vcrelease")
-    if section is None and not uses_hatch:
+    old = _old_tables(data)
+    if section is None and not (old and _uses_hatch_source(data)):
         return Config(dist_name=dist_name)
     pyproject = project_dir / "pyproject.toml"
     where = f"[tool.vcrelease] in {pyproject}"
@@ -180,9 +177,25 @@ def load_config(project_dir: Path) -> Config:
         section = {}
     if not isinstance(section, dict):
         raise ConfigError(f"{where} must be a table.")
-    return config_from_mapping(
-        _with_legacy(data, section, pyproject), where=where, dist_name=dist_name
+    if old:
+        section = _with_legacy(data, section, pyproject)
+    return config_from_mapping(section, where=where, dist_name=dist_name)
+
+
+def _old_tables(data: dict[str, Any]) -> bool:
+    """Whether ``pyproject.toml`` has a table an old setting may live in
+    (``[tool.setuptools_scm]``, ``[tool.vcs-versioning]``, ``[tool.hatch]``): only then is
+    :mod:`vcrelease.migration` imported (it is not on the start-up path otherwise)."""
+    tool = data.get("tool")
+    return isinstance(tool, dict) and any(
+        name in tool for name in ("setuptools_scm", "vcs-versioning", "hatch")
     )
+
+
+def _uses_hatch_source(data: dict[str, Any]) -> bool:
+    from .migration import uses_hatch_source
+
+    return uses_hatch_source(data, "vcrelease")
 
 
 def _with_legacy(data: dict[str, Any], section: dict[str, Any], pyproject: Path) -> dict[str, Any]:
@@ -191,6 +204,8 @@ def _with_legacy(data: dict[str, Any], section: dict[str, Any], pyproject: Path)
     Raises:
         ConfigError: an old setting has no equivalent, or says otherwise than ``section``.
     """
+    from .migration import LEGACY_TABLES, translate
+
     migration = translate(data, pyproject.parent)
     problems = [f"{setting}: {why}" for setting, why in migration.unsupported]
     for key, value in migration.vcrelease.items():

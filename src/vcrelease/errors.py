@@ -56,18 +56,38 @@ MIN_SECRET_LENGTH = 4
 """Shorter registered values are not masked (they would mask ordinary words; nothing that
 short protects anything)."""
 
-# ``scheme://anything-up-to-the-last-@-before-the-path@`` inside free text.
-_USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@")
+_TEXT_PATTERNS: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None = None
+"""The free-text patterns of :func:`redact_text`, compiled on first need (:func:`_patterns`)."""
 
 
-# ``Authorization: Basic abc``, ``"Authorization": "Bearer abc"``, HTML-escaped quotes too.
-_AUTH_HEADER_IN_TEXT = re.compile(
-    r"(?i)\b((?:proxy-)?authorization(?:[\"']|&quot;|&#0?39;|&#x27;)?\s*[:=]\s*"
-    r"(?:[\"']|&quot;|&#0?39;|&#x27;)?)(?:(basic|bearer|token|digest)\s+)?[^\s\"'<>,;}&]+"
-)
-_AUTH_SCHEME_IN_TEXT = re.compile(
-    r"\b(Basic|Bearer|basic|bearer)\s+(?=[A-Za-z0-9+/=._~-]*[0-9+/=])[A-Za-z0-9+/=._~-]{12,}"
-)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(userinfo in a URL, an ``Authorization`` header, a bare basic/bearer credential):
+
+    - ``scheme://anything-up-to-the-last-@-before-the-path@`` inside free text;
+    - ``Authorization: Basic abc``, ``"Authorization": "Bearer abc"``, HTML-escaped quotes
+      too;
+    - ``Basic``/``Bearer`` followed by something token-shaped with a digit or symbol in it.
+
+    Compiled here, not at import: most commands print no text that could hold one (the
+    version path prints one line), and compiling them costs about 2 ms.
+    """
+    global _TEXT_PATTERNS
+    if _TEXT_PATTERNS is None:
+        _TEXT_PATTERNS = (
+            re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#]*@"),
+            re.compile(
+                r"(?i)\b((?:proxy-)?authorization(?:[\"']|&quot;|&#0?39;|&#x27;)?\s*[:=]\s*"
+                r"(?:[\"']|&quot;|&#0?39;|&#x27;)?)(?:(basic|bearer|token|digest)\s+)?"
+                r"[^\s\"'<>,;}&]+"
+            ),
+            re.compile(
+                r"\b(Basic|Bearer|basic|bearer)\s+(?=[A-Za-z0-9+/=._~-]*[0-9+/=])"
+                r"[A-Za-z0-9+/=._~-]{12,}"
+            ),
+        )
+    return _TEXT_PATTERNS
+
+
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
@@ -116,11 +136,16 @@ def redact_text(text: str) -> str:
     ``Authorization`` header value replaced by ``***``: for anything that is printed."""
     if _pattern is not None:
         text = _pattern.sub(MASK, text)
-    text = _USERINFO_IN_TEXT.sub(r"\1***@", text)
-    text = _AUTH_HEADER_IN_TEXT.sub(
-        lambda m: m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + MASK, text
-    )
-    return _AUTH_SCHEME_IN_TEXT.sub(r"\1 ***", text)
+    if text.isascii():
+        # None of the patterns can match ASCII text without one of these (the check is
+        # skipped for other text: case-insensitive matching knows more letters than lower())
+        lowered = text.lower()
+        if "@" not in text and not any(w in lowered for w in ("authorization", "basic", "bearer")):
+            return text
+    userinfo, header, scheme = _patterns()
+    text = userinfo.sub(r"\1***@", text)
+    text = header.sub(lambda m: m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + MASK, text)
+    return scheme.sub(r"\1 ***", text)
 
 
 class VcreleaseError(Exception):

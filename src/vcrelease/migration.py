@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +79,10 @@ _NO_EQUIVALENT = {
 _DESCRIBE_FLAGS = re.compile(r"^--(?:tags|long|dirty|always|abbrev=\d+)$")
 
 
-@dataclass
 class Migration:
-    """What a project's old settings become.
+    """What a project's old settings become: a record filled in by :func:`translate` (a
+    plain class: ``dataclasses`` is not imported on the start-up path, see
+    ``docs/architecture.md``, "Records").
 
     Attributes:
         vcrelease: the ``[tool.vcrelease]`` keys (TOML names) the settings translate to:
@@ -95,15 +94,21 @@ class Migration:
             (``[tool.hatch.build.hooks.vcrelease]`` does that now).
     """
 
-    vcrelease: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    unsupported: list[tuple[str, str]] = field(default_factory=list)
-    tables: list[str] = field(default_factory=list)
-    hatch_hook: bool = False
-    match_glob: tuple[str, str] | None = None
-    """The ``git describe --match`` glob and its setting, applied last (:func:`translate`):
-    alone it becomes ``tag-prefix`` or ``tag-pattern``; beside a ``tag_regex`` it narrows
-    that pattern, as setuptools-scm applies both."""
+    __slots__ = ("hatch_hook", "match_glob", "sources", "tables", "unsupported", "vcrelease")
+
+    def __init__(self) -> None:
+        self.vcrelease: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        self.unsupported: list[tuple[str, str]] = []
+        self.tables: list[str] = []
+        self.hatch_hook = False
+        self.match_glob: tuple[str, str] | None = None
+        """The ``git describe --match`` glob and its setting, applied last
+        (:func:`translate`): alone it becomes ``tag-prefix`` or ``tag-pattern``; beside a
+        ``tag_regex`` it narrows that pattern, as setuptools-scm applies both."""
+
+    def __repr__(self) -> str:
+        return f"Migration(vcrelease={self.vcrelease!r}, unsupported={self.unsupported!r})"
 
     def set(self, key: str, value: Any, source: str) -> None:
         if key in self.vcrelease and self.vcrelease[key] != value:
@@ -158,6 +163,8 @@ def _apply_match_glob(out: Migration) -> None:
 
 
 def _describe_command(value: Any, source: str, out: Migration) -> None:
+    import shlex  # only for describe_command written as one string
+
     words = shlex.split(value) if isinstance(value, str) else value
     if not isinstance(words, list) or words[:2] != ["git", "describe"]:
         out.unsupported.append((source, "only `git describe` commands translate"))

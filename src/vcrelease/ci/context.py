@@ -41,8 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 __all__ = [
     "DETECTION_VARIABLES",
@@ -64,8 +63,7 @@ _FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
 _SCHEME_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(?:[?#].*)?", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class BuildContext:
+class BuildContext(NamedTuple):
     """The build as the CI provider (or the repository, outside CI) describes it.
 
     Attributes:
@@ -112,12 +110,6 @@ class BuildContext:
     repository_url: str | None = None
     is_ci: bool = False
     trigger: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.provider not in _PROVIDERS:
-            raise ValueError(f"unknown CI provider {self.provider!r}")
-        if self.event not in _EVENTS:
-            raise ValueError(f"unknown build event {self.event!r}")
 
     @property
     def branch_name(self) -> str | None:
@@ -173,6 +165,23 @@ class BuildContext:
                 return parse(env, event_payload)
         is_ci = (_get(env, "CI") or "").lower() not in _FALSE_WORDS
         return cls(provider="none", event="manual", is_ci=is_ci)
+
+
+_plain_new = BuildContext.__new__
+
+
+def _checked_new(cls: type[BuildContext], *args: Any, **kwargs: Any) -> BuildContext:
+    """BuildContext's constructor with the check its docstring promises (a named tuple's
+    ``__new__`` cannot be written in its class body)."""
+    context = _plain_new(cls, *args, **kwargs)
+    if context.provider not in _PROVIDERS:
+        raise ValueError(f"unknown CI provider {context.provider!r}")
+    if context.event not in _EVENTS:
+        raise ValueError(f"unknown build event {context.event!r}")
+    return context
+
+
+BuildContext.__new__ = staticmethod(_checked_new)  # type: ignore[assignment,method-assign]
 
 
 def strip_credentials(url: str) -> str:

@@ -17,6 +17,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import IO, Any
 
 from ..errors import (
@@ -138,6 +139,25 @@ def _run_guarded(prog: str, command: Callable[[], int], json_errors: bool) -> in
             "again with VCRELEASE_DEBUG=1 and report the traceback."
         )
         return fail(EXIT_INTERNAL, "InternalError", message, f"internal error: {message}")
+
+
+def help_formatter() -> Callable[..., argparse.HelpFormatter]:
+    """argparse's help formatter at the terminal's width (``COLUMNS``, else the terminal's,
+    else 80: what ``shutil.get_terminal_size`` gives), as ``formatter_class``.
+
+    Why: without a width, argparse's formatter imports ``shutil`` (and with it ``bz2`` and
+    ``lzma``, about 3 ms) the first time ``add_argument`` runs, on every start-up.
+    """
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return partial(argparse.HelpFormatter, width=(columns or 80) - 2)
 
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, VcreleaseError
@@ -23,7 +24,46 @@ if TYPE_CHECKING:
     from ..publish.buildinfo import BuildInfo
     from ..publish.docker import DockerTags
 
-__all__ = ["add_docker_options", "docker_tags_for", "run_ci", "run_docker_tags"]
+__all__ = [
+    "add_ci_arguments",
+    "add_docker_options",
+    "add_docker_tags_arguments",
+    "docker_tags_for",
+    "run_ci",
+    "run_docker_tags",
+]
+
+
+def add_docker_tags_arguments(docker: argparse.ArgumentParser) -> None:
+    """The options of ``vcrelease docker-tags``."""
+    docker.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
+    add_docker_options(docker)
+    docker.add_argument(
+        "--format",
+        choices=("lines", "json", "github"),
+        default="lines",
+        help="lines: one tag a line (default); json; github: append tags, labels, version "
+        "to $GITHUB_OUTPUT",
+    )
+
+
+def add_ci_arguments(ci: argparse.ArgumentParser) -> None:
+    """The options of ``vcrelease ci``."""
+    ci.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
+    add_docker_options(ci)
+    ci.add_argument(
+        "--allow-dev-branch",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="branches that may upload dev releases (shell pattern, repeatable; default: any)",
+    )
+    ci.add_argument(
+        "--format",
+        choices=("table", "json", "github"),
+        default="table",
+        help="table (default), json, or github: append the decisions to $GITHUB_OUTPUT",
+    )
 
 
 def add_docker_options(parser: argparse.ArgumentParser) -> None:
@@ -121,7 +161,7 @@ def run_ci(args: argparse.Namespace) -> int:
         context = BuildContext.from_env(os.environ)
         report["error"] = exc.message
         code = exc.exit_code
-    fields = dict(vars(context))
+    fields = context._asdict()
     fields["ref_name"] = context.ref_name
     full = {"context": fields, **report}
     if args.format == "json":

@@ -1,12 +1,13 @@
 """The ``vcrelease`` command: its parser and the dispatch to one module per subcommand.
 
 Subcommands: ``version``, ``describe``, ``archival-file`` (:mod:`.version`), ``docker-tags``,
-``ci`` (:mod:`.docker`), ``projects`` (:mod:`.projects`), ``upload`` (:mod:`.upload`),
-``promote`` (:mod:`.promote`),
-``channel`` (:mod:`.channel`). Exit codes are those of :mod:`vcrelease.errors` (0 done, 1
-refused by policy, 2 usage/configuration, 3 no version, 4 index or network), plus 70 for an
-internal error (a bug; ``VCRELEASE_DEBUG=1`` shows the traceback): :func:`.common.run_guarded`.
-The upload, promote and channel modules are imported only when their subcommand runs.
+``ci`` (:mod:`.docker`), ``migrate`` (:mod:`.migrate`), ``projects`` (:mod:`.projects`),
+``upload`` (:mod:`.upload`), ``promote`` (:mod:`.promote`), ``channel`` (:mod:`.channel`).
+Exit codes are those of :mod:`vcrelease.errors` (0 done, 1 refused by policy, 2
+usage/configuration, 3 no version, 4 index or network, 5 credentials rejected), plus 70 for
+an internal error (a bug; ``VCRELEASE_DEBUG=1`` shows the traceback):
+:func:`.common.run_guarded`. Every subcommand module but :mod:`.version` is imported only
+when its subcommand runs (:data:`LAZY_COMMANDS`).
 """
 
 from __future__ import annotations
@@ -15,35 +16,96 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
+from typing import NamedTuple
 
-from .common import VersionAction, run_guarded
-from .docker import add_docker_options, run_ci, run_docker_tags
-from .migrate import add_arguments as add_migrate_arguments
-from .migrate import run as run_migrate
-from .projects import add_arguments as add_projects_arguments
-from .projects import run as run_projects
+from .common import VersionAction, help_formatter, run_guarded
 from .version import run_archival_file, run_describe, run_version
 
 __all__ = ["LAZY_COMMANDS", "build_parser", "main", "upload_main"]
 
-LAZY_COMMANDS = ("upload", "promote", "channel")
-"""Subcommands whose options live in modules of their own (the upload extra): their options
-are added only when that subcommand is the one being run, so ``vcrelease version`` does not
-import them (issue 5: import only what the path needs)."""
+
+class _Command(NamedTuple):
+    """A subcommand whose module is imported only when it runs."""
+
+    module: str  # in this package
+    add_arguments: str  # (parser) -> None
+    run: str  # (args) -> int, or (args, environ) -> int with ``environ``
+    help: str
+    environ: bool = False
+
+
+_LAZY = {
+    "migrate": _Command(
+        "migrate",
+        "add_arguments",
+        "run",
+        "switch from setuptools-scm / hatch-vcs: the [tool.vcrelease] table",
+    ),
+    "projects": _Command(
+        "projects",
+        "add_arguments",
+        "run",
+        "list the repository's projects that use vcrelease, with versions",
+    ),
+    "docker-tags": _Command(
+        "docker",
+        "add_docker_tags_arguments",
+        "run_docker_tags",
+        "print the Docker tags and OCI labels of this build",
+    ),
+    "ci": _Command(
+        "docker",
+        "add_ci_arguments",
+        "run_ci",
+        "show the CI context and what vcrelease decides for it",
+    ),
+    "upload": _Command(
+        "upload", "add_arguments", "run", "upload a release once (same as vc-upload)", True
+    ),
+    "promote": _Command(
+        "promote",
+        "add_arguments",
+        "run",
+        "copy one release's files, same bytes, to another index",
+        True,
+    ),
+    "channel": _Command(
+        "channel",
+        "add_arguments",
+        "run",
+        "build (and upload) or show an indirection package pinned to a release",
+        True,
+    ),
+}
+
+LAZY_COMMANDS = tuple(_LAZY)
+"""Subcommands whose module is imported only when that subcommand is the one being run (its
+options are added then), so ``vcrelease version`` imports none of them (issue 12: the
+start-up path imports only what it needs)."""
+
+
+def _command_module(command: str) -> ModuleType:
+    return import_module(f".{_LAZY[command].module}", __package__)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser of ``vcrelease``; ``command`` (the subcommand named on the command
     line, if any) decides which of :data:`LAZY_COMMANDS` gets its options."""
+    formatter = help_formatter()
     parser = argparse.ArgumentParser(
+        formatter_class=formatter,
         prog="vcrelease",
         description="Git-derived PEP 440 versions, without the git binary.",
     )
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    version = sub.add_parser("version", help="print the project's version")
+    version = sub.add_parser(
+        "version", formatter_class=formatter, help="print the project's version"
+    )
     version.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     version.add_argument("--version-scheme", help="override [tool.vcrelease] version-scheme")
     version.add_argument("--local-scheme", help="override [tool.vcrelease] local-scheme")
@@ -54,75 +116,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="print HEAD's commit time in seconds since 1970 instead (for SOURCE_DATE_EPOCH)",
     )
 
-    desc = sub.add_parser("describe", help="print the repository state (tag, distance, ...)")
+    desc = sub.add_parser(
+        "describe",
+        formatter_class=formatter,
+        help="print the repository state (tag, distance, ...)",
+    )
     desc.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     desc.add_argument("--json", action="store_true", help="print JSON")
 
     archival = sub.add_parser(
-        "archival-file", help="write .git_archival.txt for versions from `git archive`"
+        "archival-file",
+        formatter_class=formatter,
+        help="write .git_archival.txt for versions from `git archive`",
     )
     archival.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     archival.add_argument("--force", action="store_true", help="replace an existing file")
 
-    migrate = sub.add_parser(
-        "migrate", help="switch from setuptools-scm / hatch-vcs: the [tool.vcrelease] table"
-    )
-    add_migrate_arguments(migrate)
-
-    projects = sub.add_parser(
-        "projects", help="list the repository's projects that use vcrelease, with versions"
-    )
-    add_projects_arguments(projects)
-
-    docker = sub.add_parser(
-        "docker-tags", help="print the Docker tags and OCI labels of this build"
-    )
-    docker.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
-    add_docker_options(docker)
-    docker.add_argument(
-        "--format",
-        choices=("lines", "json", "github"),
-        default="lines",
-        help="lines: one tag a line (default); json; github: append tags, labels, version "
-        "to $GITHUB_OUTPUT",
-    )
-
-    ci = sub.add_parser("ci", help="show the CI context and what vcrelease decides for it")
-    ci.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
-    add_docker_options(ci)
-    ci.add_argument(
-        "--allow-dev-branch",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="branches that may upload dev releases (shell pattern, repeatable; default: any)",
-    )
-    ci.add_argument(
-        "--format",
-        choices=("table", "json", "github"),
-        default="table",
-        help="table (default), json, or github: append the decisions to $GITHUB_OUTPUT",
-    )
-
-    upload = sub.add_parser("upload", help="upload a release once (same as vc-upload)")
-    promote = sub.add_parser(
-        "promote", help="copy one release's files, same bytes, to another index"
-    )
-    channel = sub.add_parser(
-        "channel", help="build (and upload) or show an indirection package pinned to a release"
-    )
-    if command == "upload":
-        from .upload import add_arguments as add_upload_arguments
-
-        add_upload_arguments(upload)
-    elif command == "promote":
-        from .promote import add_arguments as add_promote_arguments
-
-        add_promote_arguments(promote)
-    elif command == "channel":
-        from .channel import add_arguments as add_channel_arguments
-
-        add_channel_arguments(channel)
+    for name, lazy in _LAZY.items():
+        parser_of = sub.add_parser(name, formatter_class=formatter, help=lazy.help)
+        if name == command:
+            getattr(_command_module(name), lazy.add_arguments)(parser_of)
     return parser
 
 
@@ -139,18 +152,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "version": run_version,
         "describe": run_describe,
-        "docker-tags": run_docker_tags,
-        "ci": run_ci,
         "archival-file": run_archival_file,
-        "migrate": run_migrate,
-        "projects": run_projects,
-        "upload": _upload,
-        "promote": _promote,
-        "channel": _channel,
     }
+    run = commands.get(args.command)
+    if run is None:
+        lazy = _LAZY[args.command]
+        command = getattr(_command_module(args.command), lazy.run)
+        run = (lambda args: command(args, os.environ)) if lazy.environ else command
     return run_guarded(
         "vcrelease",
-        lambda: commands[args.command](args),
+        lambda: run(args),
         json_errors=getattr(args, "format", None) == "json",
     )
 
@@ -160,24 +171,6 @@ def upload_main() -> int:
     from .upload import main as upload
 
     return upload()
-
-
-def _channel(args: argparse.Namespace) -> int:
-    from .channel import run
-
-    return run(args, os.environ)
-
-
-def _promote(args: argparse.Namespace) -> int:
-    from .promote import run
-
-    return run(args, os.environ)
-
-
-def _upload(args: argparse.Namespace) -> int:
-    from .upload import run
-
-    return run(args, os.environ)
 
 
 if __name__ == "__main__":  # pragma: no cover

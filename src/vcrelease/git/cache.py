@@ -334,6 +334,4 @@ def _decode(raw: dict[str, Any], root: Path) -> History:
 
 
 def _with_root(history: History, root: Path) -> History:
-    from dataclasses import replace
-
-    return replace(history, root=root)
+    return history._replace(root=root)

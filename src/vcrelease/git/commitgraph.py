@@ -22,8 +22,7 @@ import os
 import struct
 import sys
 from collections.abc import Callable, Container, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TypeAlias, TypeVar
+from typing import NamedTuple, TypeAlias, TypeVar
 
 from .ids import HexId, RawId
 
@@ -62,8 +61,7 @@ def corrupt_graph_message(root: object, exc: BaseException) -> str:
     )
 
 
-@dataclass(frozen=True)
-class GraphCommit:
+class GraphCommit(NamedTuple):
     """What the commit-graph knows of one commit.
 
     Attributes:

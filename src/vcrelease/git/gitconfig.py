@@ -17,7 +17,6 @@ scopes, never the repository's own files) is what :mod:`vcrelease.git.repository
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -162,6 +161,8 @@ def _command_scope() -> list[Setting]:
             pairs.append((key, env.get(f"GIT_CONFIG_VALUE_{i}", "")))
     params = env.get("GIT_CONFIG_PARAMETERS")
     if params:
+        import shlex  # only when git -c set something
+
         try:
             words = shlex.split(params)
         except ValueError:

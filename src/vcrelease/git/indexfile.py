@@ -15,6 +15,7 @@ index) and any other required extension are refused (:class:`UnsupportedIndex`).
 from __future__ import annotations
 
 import struct
+from operator import itemgetter
 from typing import NamedTuple
 
 from .ids import RawId
@@ -24,10 +25,15 @@ __all__ = [
     "ASSUME_VALID",
     "INTENT_TO_ADD",
     "SKIP_WORKTREE",
+    "STAT_KEY",
     "CacheTree",
     "IndexEntry",
     "UnsupportedIndex",
+    "entry_at",
+    "entry_head",
     "parse_index",
+    "read_extensions",
+    "read_header",
 ]
 
 SKIP_WORKTREE = 0x4000
@@ -93,67 +99,100 @@ id, flags."""
 
 def parse_index(data: bytes, raw_len: int = 20) -> tuple[list[IndexEntry], CacheTree | None, bool]:
     """An index file (``DIRC``, versions 2, 3 and 4) -> (entries in index order, cache-tree,
-    whether any entry has extended flags). ``raw_len``: bytes per object id (20 SHA-1, 32
-    SHA-256), which the file does not say; its trailing checksum is that long too.
+    whether any entry has flags: :attr:`IndexEntry.flags`). ``raw_len``: bytes per object id
+    (20 SHA-1, 32 SHA-256), which the file does not say; its trailing checksum is that long
+    too.
 
     Raises:
         UnsupportedIndex: another version, or a required extension other than ``sdir``
             (a sparse index, whose directory entries the dirty check compares as trees).
         ValueError, struct.error: a truncated or corrupt file.
     """
+    version, count = read_header(data)
+    entries: list[IndexEntry] = []
+    any_flags = False
+    entry_head = _ENTRIES[raw_len]
+    pos = 12
+    previous = b""
+    for _ in range(count):
+        entry, pos = _decode_entry(data, pos, entry_head, version, previous)
+        previous = entry[0]
+        if entry[6]:
+            any_flags = True
+        entries.append(entry)
+    return entries, read_extensions(data, pos, raw_len), any_flags
+
+
+_new = tuple.__new__
+
+
+def read_header(data: bytes) -> tuple[int, int]:
+    """(version, entry count) of an index file.
+
+    Raises:
+        ValueError: not an index file. UnsupportedIndex: a version other than 2, 3, 4.
+    """
     if data[:4] != b"DIRC":
         raise ValueError("not an index file")
     version, count = struct.unpack_from(">II", data, 4)
     if version not in (2, 3, 4):
         raise UnsupportedIndex(f"index version {version}")
-    entries: list[IndexEntry] = []
-    any_extended = False
-    entry_head = _ENTRIES[raw_len]
-    unpack = entry_head.unpack_from
-    head_len = entry_head.size
-    new = tuple.__new__  # IndexEntry._make is a Python-level call per entry; this is C
-    pos = 12
-    previous = b""
-    for _ in range(count):
-        ctime_s, mtime_s, mtime_ns, dev, ino, mode, uid, gid, size, sha, flags = unpack(data, pos)
-        start = pos + head_len
-        extended = 0
-        if flags & 0x4000:
-            (extended,) = struct.unpack_from(">H", data, start)
-            start += 2
-            any_extended = True
-        if version == 4:
-            strip, start = decode_varint(data, start)
-            end = data.index(b"\0", start)
-            path = previous[: len(previous) - strip] + data[start:end]
-            previous = path
-            pos = end + 1
-        else:
-            length = flags & 0xFFF
-            end = data.index(b"\0", start) if length == 0xFFF else start + length
-            path = data[start:end]
-            pos += (end - pos + 8) & ~7
-        if flags & 0x8000:
-            extended |= ASSUME_VALID
-        entries.append(
-            new(
-                IndexEntry,
-                (
-                    path,
-                    mode,
-                    sha,
-                    (flags >> 12) & 3,
-                    mtime_s * 1_000_000_000 + mtime_ns,
-                    size,
-                    extended,
-                    ctime_s,
-                    dev,
-                    ino,
-                    uid,
-                    gid,
-                ),
-            )
-        )
+    return version, count
+
+
+def _decode_entry(
+    data: bytes, pos: int, entry_head: struct.Struct, version: int, previous: bytes
+) -> tuple[IndexEntry, int]:
+    """The entry at ``pos`` and the position of the next one. ``previous``: the path of the
+    entry before (version 4 compresses each path against it)."""
+    ctime_s, mtime_s, mtime_ns, dev, ino, mode, uid, gid, size, sha, flags = entry_head.unpack_from(
+        data, pos
+    )
+    start = pos + entry_head.size
+    extended = 0
+    if flags & 0x4000:
+        (extended,) = struct.unpack_from(">H", data, start)
+        start += 2
+    if version == 4:
+        strip, start = decode_varint(data, start)
+        end = data.index(b"\0", start)
+        path = previous[: len(previous) - strip] + data[start:end]
+        pos = end + 1
+    else:
+        length = flags & 0xFFF
+        end = data.index(b"\0", start) if length == 0xFFF else start + length
+        path = data[start:end]
+        pos += (end - pos + 8) & ~7
+    if flags & 0x8000:
+        extended |= ASSUME_VALID
+    # tuple.__new__ rather than IndexEntry(...): the named tuple's __new__ is a Python call
+    entry: IndexEntry = _new(
+        IndexEntry,
+        (
+            path,
+            mode,
+            sha,
+            (flags >> 12) & 3,
+            mtime_s * 1_000_000_000 + mtime_ns,
+            size,
+            extended,
+            ctime_s,
+            dev,
+            ino,
+            uid,
+            gid,
+        ),
+    )
+    return entry, pos
+
+
+def read_extensions(data: bytes, pos: int, raw_len: int) -> CacheTree | None:
+    """Read the extensions from ``pos`` (after the last entry) to the trailing checksum: the
+    cache-tree, or None.
+
+    Raises:
+        UnsupportedIndex: a required extension other than ``sdir``.
+    """
     tree = None
     end = len(data) - raw_len
     while pos + 8 <= end:
@@ -165,7 +204,30 @@ def parse_index(data: bytes, raw_len: int = 20) -> tuple[list[IndexEntry], Cache
         elif signature != b"sdir" and not b"A" <= signature[:1] <= b"Z":
             raise UnsupportedIndex(f"index extension {signature!r}")
         pos += 8 + length
-    return entries, tree, any_extended
+    return tree
+
+
+STAT_KEY = itemgetter(9, 8, 1, 0, 4, 5, 6)
+"""``os.stat_result -> (ctime s, mtime s, ino, mode, uid, gid, size)``: a work-tree file's
+stat data in the order of :func:`entry_head` (integer seconds, as git compares them)."""
+
+
+def entry_head(raw_len: int) -> struct.Struct:
+    """The head of a version 2 or 3 entry, read at the entry's offset, as a struct giving
+    ``(ctime s, mtime s, ino, mode, uid, gid, size, flags)``: the stat data in the order of
+    :data:`STAT_KEY`, then the 16-bit flags (assume-valid ``0x8000``, extended ``0x4000``,
+    the stage in 2 bits, the path's length in 12 bits, ``0xFFF`` for as long or longer). The
+    dev and nanosecond fields, which git built without ``USE_NSEC``/``USE_STDEV`` does not
+    compare, and the object id are skipped. The path follows, at ``42 + raw_len``."""
+    return _HEADS[raw_len]
+
+
+_HEADS = {n: struct.Struct(f">I4xI4x4xIIIII{n}xH") for n in (20, 32)}
+
+
+def entry_at(data: bytes, pos: int, raw_len: int) -> IndexEntry:
+    """The entry at byte offset ``pos`` of a version 2 or 3 index, decoded in full."""
+    return _decode_entry(data, pos, _ENTRIES[raw_len], 2, b"")[0]
 
 
 def _parse_cache_tree(data: bytes, raw_len: int) -> CacheTree | None:

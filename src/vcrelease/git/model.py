@@ -1,5 +1,7 @@
 """The records the git readers return: what a describe, a history walk, HEAD and the version
-tags of a repository are, as frozen dataclasses.
+tags of a repository are, as typed named tuples: immutable like frozen dataclasses, but
+defined on every start-up for a fifth of the cost and without importing ``dataclasses``
+(``docs/architecture.md``, "Records and the start-up path").
 
 The rules that fill them (``docs/architecture.md``, "The version rules"; ``git-describe``,
 ``git-rev-list``) live in :mod:`vcrelease.git.walk` and :mod:`vcrelease.git.history`. Ids are
@@ -9,10 +11,9 @@ The rules that fill them (``docs/architecture.md``, "The version rules"; ``git-d
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "Describe",
@@ -28,8 +29,7 @@ ParseTag = Callable[[str], "str | None"]
 """Takes a tag name (``v1.2.3``), returns its version string (``1.2.3``) or None to skip it."""
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """The paths that limit the distance and the dirty state (``distance-scope``).
 
     Attributes:
@@ -55,8 +55,7 @@ class Scope:
         return f"{', '.join(p or '.' for p in self.paths)} ({mode})"
 
 
-@dataclass(frozen=True)
-class TagCandidate:
+class TagCandidate(NamedTuple):
     """A version tag reachable from HEAD.
 
     Attributes:
@@ -73,8 +72,7 @@ class TagCandidate:
     distance: int
 
 
-@dataclass(frozen=True)
-class Describe:
+class Describe(NamedTuple):
     """The state of a work tree, as ``git describe --tags --long --dirty`` plus context sees it.
 
     Attributes:
@@ -108,7 +106,7 @@ class Describe:
     commit_time: datetime
     shallow: bool
     candidates: tuple[TagCandidate, ...] = ()
-    root: Path = field(default=Path("."), compare=False)
+    root: Path = Path(".")
     scope: Scope | None = None
     unscoped_distance: int | None = None
 
@@ -146,8 +144,7 @@ class Describe:
         return out
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     """What the history gives, without the dirty state: the part the describe cache keeps.
 
     Attributes:
@@ -193,8 +190,7 @@ class History:
         )
 
 
-@dataclass(frozen=True)
-class HeadState:
+class HeadState(NamedTuple):
     """HEAD and the work tree, read without walking history (works in any shallow clone).
 
     Attributes:
@@ -214,8 +210,7 @@ class HeadState:
     root: Path
 
 
-@dataclass(frozen=True)
-class VersionTag:
+class VersionTag(NamedTuple):
     """A version tag of the repository, reachable from HEAD or not.
 
     Attributes:

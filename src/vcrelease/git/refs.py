@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..errors import RepositoryError
@@ -65,8 +66,7 @@ class TagRef(NamedTuple):
 _tag_ref = TagRef._make  # tuple.__new__: a TagRef without a Python-level call
 
 
-@dataclass(frozen=True)
-class Refs:
+class Refs(NamedTuple):
     """What the history depends on, besides objects (which never change under an id).
 
     Attributes:
@@ -86,11 +86,15 @@ class Refs:
     branch: str | None
     shallow: frozenset[HexId]
     fingerprint: bytes | None
-    packed_refs: bytes = field(default=b"", repr=False)
-    loose_tags: tuple[tuple[str, bytes, HexId | None], ...] = field(default=(), repr=False)
-    listed_tags: tuple[TagRef, ...] | None = field(default=None, repr=False)
-    replaced: dict[HexId, HexId] = field(default_factory=dict, repr=False)
-    grafts: dict[HexId, tuple[HexId, ...]] = field(default_factory=dict, repr=False)
+    packed_refs: bytes = b""
+    loose_tags: tuple[tuple[str, bytes, HexId | None], ...] = ()
+    listed_tags: tuple[TagRef, ...] | None = None
+    replaced: Mapping[HexId, HexId] = MappingProxyType({})
+    grafts: Mapping[HexId, tuple[HexId, ...]] = MappingProxyType({})
+
+    def __repr__(self) -> str:
+        # the file contents and the rewrites would fill a screen
+        return f"Refs(head={self.head!r}, branch={self.branch!r}, shallow={self.shallow!r})"
 
     @property
     def rewritten(self) -> bool:

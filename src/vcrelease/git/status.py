@@ -20,8 +20,8 @@ import os
 import stat
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import NamedTuple, TypeVar
 
 from ..errors import RepositoryError
 from .attributes import for_repository
@@ -32,10 +32,15 @@ from .indexfile import (
     ASSUME_VALID,
     INTENT_TO_ADD,
     SKIP_WORKTREE,
+    STAT_KEY,
     CacheTree,
     IndexEntry,
     UnsupportedIndex,
+    entry_at,
+    entry_head,
     parse_index,
+    read_extensions,
+    read_header,
 )
 from .objects import ObjectStore, TreeEntry, parse_tree
 from .repository import GitRepo
@@ -84,10 +89,57 @@ def dirty_files(
         # No index (``rm .git/index``, a clone with --no-checkout, GIT_INDEX_FILE naming no
         # file): git reads an empty index, so every file of HEAD is a staged deletion.
         index_mtime, data = 0, None
-    try:
-        entries, cache_tree, any_extended = (
-            ([], None, False) if data is None else parse_index(data, repo.raw_len)
+    covered = None if within is None else _covers(within)
+    index_s = index_mtime // 1_000_000_000
+    pairs: Iterable[tuple[IndexEntry, os.stat_result]]
+    submodules: list[IndexEntry]
+    fast = None
+    if data is not None:
+        fast = _read(repo, path, lambda d, n: _stat_index(repo, d, index_s, covered), data)
+    if data is not None and fast is not None:
+        # The fast path: every entry read and lstat-ed in one pass, decoded in full only
+        # where the stat data do not vouch for it; HEAD's trees are read only when the
+        # cache-tree does not say the index is HEAD's tree.
+        pairs, missing, submodules, end = fast
+        cache_tree = _read(repo, path, lambda d, n: read_extensions(d, end, n), data)
+        count = read_header(data)[1]
+        changed = set(missing)
+        if not _vouched(cache_tree, head_tree, count):
+            changed.update(_staged_of(repo, path, data, head_tree))
+        # A tracked .gitattributes has this name in the index's bytes (a stray match only
+        # costs reading the full config)
+        rules = _rules(repo, b".gitattributes" in data)
+    else:
+        entries, cache_tree, any_flags = (
+            ([], None, False) if data is None else _read(repo, path, parse_index, data)
         )
+        changed = set(_staged_checked(repo, entries, cache_tree, head_tree, any_flags))
+        looked_at = entries if covered is None else [e for e in entries if covered(e.path)]
+        rules = _rules(repo, any(e.path.endswith(b".gitattributes") for e in entries))
+        submodules = []
+        pairs = _stat_entries(looked_at, os.fsencode(repo.root) + b"/", changed, submodules)
+    changed.update(_unstaged(repo, rules, index_s, pairs, submodules))
+    names = sorted(p.decode("utf-8", "replace") for p in changed if p)
+    if covered is not None:
+        names = [n for n in names if covered(n.encode("utf-8", "surrogateescape"))]
+    return [n for n in names if n not in ignored]
+
+
+_DIR_FD = os.sep == "/" and os.stat in os.supports_dir_fd
+"""Whether files can be ``lstat``-ed relative to a descriptor of the work tree's top."""
+
+_T = TypeVar("_T")
+
+
+def _read(repo: GitRepo, path: str, reader: Callable[[bytes, int], _T], data: bytes) -> _T:
+    """``reader(data, raw_len)`` on the index file's bytes, its errors made a
+    :class:`RepositoryError` that says the fix.
+
+    Raises:
+        RepositoryError: an index this reader cannot read, or a corrupt one.
+    """
+    try:
+        return reader(data, repo.raw_len)
     except UnsupportedIndex as exc:
         hint = (
             "a split index (core.splitIndex); run `git update-index --no-split-index`"
@@ -103,20 +155,41 @@ def dirty_files(
             f"{repo.root}: the index file {path} cannot be read ({exc}). Run `git status` to "
             "see whether git can read it, or `git reset` to rebuild it."
         ) from exc
+
+
+def _staged_checked(
+    repo: GitRepo,
+    entries: list[IndexEntry],
+    cache_tree: CacheTree | None,
+    head_tree: HexId,
+    any_flags: bool,
+) -> list[bytes]:
+    """:func:`_staged`, a tree that cannot be read made a :class:`RepositoryError`."""
     try:
-        intent_to_add = any_extended and any(e.flags & INTENT_TO_ADD for e in entries)
-        changed = set(_staged(repo.objects, entries, cache_tree, head_tree, intent_to_add))
+        intent_to_add = any_flags and any(e.flags & INTENT_TO_ADD for e in entries)
+        return _staged(repo.objects, entries, cache_tree, head_tree, intent_to_add)
     except (KeyError, ValueError, zlib.error, IndexError) as exc:
         raise RepositoryError(
             f"{repo.root}: a tree of HEAD cannot be read ({exc!r}). Run `git fsck`."
         ) from exc
-    covered = None if within is None else _covers(within)
-    looked_at = entries if covered is None else [e for e in entries if covered(e.path)]
-    changed.update(_unstaged(repo, looked_at, index_mtime, entries))
-    names = sorted(p.decode("utf-8", "replace") for p in changed if p)
-    if covered is not None:
-        names = [n for n in names if covered(n.encode("utf-8", "surrogateescape"))]
-    return [n for n in names if n not in ignored]
+
+
+def _staged_of(repo: GitRepo, path: str, data: bytes | None, head_tree: HexId) -> list[bytes]:
+    """The staged paths of the index file's bytes ``data`` (None: no index file)."""
+    entries, cache_tree, any_flags = (
+        ([], None, False) if data is None else _read(repo, path, parse_index, data)
+    )
+    return _staged_checked(repo, entries, cache_tree, head_tree, any_flags)
+
+
+def _vouched(cache_tree: CacheTree | None, head_tree: HexId, count: int) -> bool:
+    """Whether the cache-tree's root says the index is exactly HEAD's tree: valid, with
+    every entry, and HEAD's tree id (``gitformat-index``, "Cache tree")."""
+    return (
+        cache_tree is not None
+        and cache_tree.entry_count == count
+        and cache_tree.oid == to_raw(head_tree)
+    )
 
 
 def _covers(paths: Sequence[str]) -> Callable[[bytes], bool]:
@@ -235,115 +308,183 @@ class _Rules(NamedTuple):
 
 def _unstaged(
     repo: GitRepo,
-    entries: list[IndexEntry],
-    index_mtime_ns: int,
-    every_entry: list[IndexEntry] | None = None,
+    rules: _Rules,
+    index_s: int,
+    pairs: Iterable[tuple[IndexEntry, os.stat_result]],
+    submodules: list[IndexEntry],
 ) -> list[bytes]:
-    """Paths whose work-tree file differs from its index entry (conflicts included), decided
-    as git's ``ie_match_stat``/``ie_modified`` decide (``read-cache.c``, ``statinfo.c``, for
-    a git built without ``USE_NSEC``/``USE_STDEV``, the default):
+    """Paths whose work-tree file differs from its index entry, from (entry, ``lstat``
+    result) pairs (:func:`_stat_index`, :func:`_stat_entries`), decided as git's
+    ``ie_match_stat``/``ie_modified`` decide (``read-cache.c``, ``statinfo.c``, for a git
+    built without ``USE_NSEC``/``USE_STDEV``, the default):
 
     - the stat data: mtime (seconds), and with ``core.checkStat=default`` (the default) ctime
       (seconds, unless ``core.trustctime=false``), uid, gid and inode; the size; the file
       type and (with ``core.filemode``) the executable bit;
     - a changed type or mode, or a changed non-zero recorded size: modified, not hashed;
     - other changes, a recorded size 0 for a non-empty blob, and racily clean entries (mtime
-      not older than the index file, in seconds; ``racy-git.txt``): the content is hashed
-      after the check-in conversions (:mod:`vcrelease.git.convert`) and compared.
+      not older than the index file, ``index_s`` in seconds; ``racy-git.txt``): the content
+      is hashed after the check-in conversions (:mod:`vcrelease.git.convert`) and compared.
 
-    Where the platform allows, files are ``lstat``-ed relative to an open descriptor of their
-    directory, which spares the kernel the walk down the full path.
+    Submodule entries among the pairs join ``submodules``, which are then compared
+    (:func:`_submodules_changed`).
     """
     out: list[bytes] = []
     base = os.fsencode(repo.root) + b"/"
-    posix = os.sep == "/"
-    lstat = os.lstat
-    rules = _rules(repo, entries if every_entry is None else every_entry)  # all attributes
-    index_s = index_mtime_ns // 1_000_000_000
     to_hash: list[tuple[IndexEntry, bytes, os.stat_result]] = []
-    submodules: list[IndexEntry] = []
-    root_fd = _open_dir(base) if posix and os.stat in os.supports_dir_fd else None
-    dir_fd = root_fd
-    current = b""
-    # Hoisted out of the loop (20,000+ entries on a large work tree): the settings, and the
-    # type tests as mask comparisons instead of calls to stat.S_ISREG / S_ISLNK.
+    # Hoisted out of the loop: the settings, and the type tests as mask comparisons
+    # instead of calls to stat.S_ISREG / S_ISLNK.
     filemode, symlinks = rules.filemode, rules.symlinks
     check_stat, trust_ctime = rules.check_stat, rules.check_stat and rules.trust_ctime
     file_type, regular, link = stat.S_IFMT(0o177777), stat.S_IFREG, stat.S_IFLNK
-    try:
-        for entry in entries:
-            path, mode, oid, stage, mtime_ns, size, extended, ctime_s, _, ino, uid, gid = entry
-            if stage or extended or mode == _S_IFGITLINK:
-                if stage:
-                    out.append(path)
-                    continue
-                if extended & (SKIP_WORKTREE | ASSUME_VALID):
-                    continue  # not checked out, or `git update-index --assume-unchanged`
-                if extended & INTENT_TO_ADD:
-                    out.append(path)
-                    continue
-                if mode == _S_IFGITLINK:
-                    submodules.append(entry)
-                    continue
-            try:
-                if root_fd is None:
-                    st = lstat(_full_path(base, path))
-                else:
-                    slash = path.rfind(b"/")
-                    directory = path[:slash] if slash >= 0 else b""
-                    if directory != current:
-                        if dir_fd is not None and dir_fd != root_fd:
-                            os.close(dir_fd)
-                        dir_fd = _open_dir(directory, root_fd) if directory else root_fd
-                        current = directory
-                    if dir_fd is None:
-                        st = lstat(base + path)
-                    else:
-                        st = lstat(path[slash + 1 :], dir_fd=dir_fd)
-            except (FileNotFoundError, NotADirectoryError):
-                out.append(path)
+    for entry, st in pairs:
+        path, mode, oid, _, mtime_ns, size, _, ctime_s, _, ino, uid, gid = entry
+        if mode == _S_IFGITLINK:
+            submodules.append(entry)
+            continue
+        work_mode = st.st_mode
+        if mode & file_type == regular:
+            if work_mode & file_type != regular or (filemode and (mode ^ work_mode) & 0o100):
+                out.append(path)  # TYPE_CHANGED / MODE_CHANGED
                 continue
-            work_mode = st.st_mode
-            if mode & file_type == regular:
-                if work_mode & file_type != regular or (filemode and (mode ^ work_mode) & 0o100):
-                    out.append(path)  # TYPE_CHANGED / MODE_CHANGED
-                    continue
-            elif (
-                mode & file_type == link
-                and work_mode & file_type != link
-                and (symlinks or work_mode & file_type != regular)
-            ):
-                out.append(path)
+        elif (
+            mode & file_type == link
+            and work_mode & file_type != link
+            and (symlinks or work_mode & file_type != regular)
+        ):
+            out.append(path)
+            continue
+        mtime_s = mtime_ns // 1_000_000_000
+        changed = mtime_s != int(st.st_mtime) & 0xFFFFFFFF
+        if check_stat and not changed:
+            changed = (
+                (trust_ctime and ctime_s != int(st.st_ctime) & 0xFFFFFFFF)
+                or uid != st.st_uid & 0xFFFFFFFF
+                or gid != st.st_gid & 0xFFFFFFFF
+                or ino != st.st_ino & 0xFFFFFFFF
+            )
+        if size != st.st_size & 0xFFFFFFFF:
+            if size:
+                out.append(path)  # DATA_CHANGED with a recorded size: modified
                 continue
-            mtime_s = mtime_ns // 1_000_000_000
-            changed = mtime_s != int(st.st_mtime) & 0xFFFFFFFF
-            if check_stat and not changed:
-                changed = (
-                    (trust_ctime and ctime_s != int(st.st_ctime) & 0xFFFFFFFF)
-                    or uid != st.st_uid & 0xFFFFFFFF
-                    or gid != st.st_gid & 0xFFFFFFFF
-                    or ino != st.st_ino & 0xFFFFFFFF
-                )
-            if size != st.st_size & 0xFFFFFFFF:
-                if size:
-                    out.append(path)  # DATA_CHANGED with a recorded size: modified
-                    continue
-                changed = True
-            elif not size and oid not in EMPTY_BLOBS:
-                changed = True
-            if not changed and index_s > mtime_s:
-                continue  # the stat data vouch for it (and it is not racily clean)
-            to_hash.append((entry, _full_path(base, path), st))
-    finally:
-        if dir_fd is not None and dir_fd != root_fd:
-            os.close(dir_fd)
-        if root_fd is not None:
-            os.close(root_fd)
+            changed = True
+        elif not size and oid not in EMPTY_BLOBS:
+            changed = True
+        if not changed and index_s > mtime_s:
+            continue  # the stat data vouch for it (and it is not racily clean)
+        to_hash.append((entry, _full_path(base, path), st))
     if to_hash:
         out.extend(_hash_changed(repo, rules, to_hash))
     if submodules:
         out.extend(_submodules_changed(repo, rules, base, submodules))
     return out
+
+
+def _stat_index(
+    repo: GitRepo, data: bytes, index_s: int, covered: Callable[[bytes], bool] | None
+) -> tuple[list[tuple[IndexEntry, os.stat_result]], list[bytes], list[IndexEntry], int] | None:
+    """One pass over a version 2 or 3 index file's entries that ``lstat``-s each covered
+    path relative to a descriptor of the work tree's top and compares the two stat data
+    whole (:data:`~vcrelease.git.indexfile.STAT_KEY`).
+
+    Returns:
+        (entry and stat result of each file whose stat data are not equal or are racy or
+        whose recorded size is 0, paths without a file, submodule entries, the offset after
+        the last entry); None for a version 4 index (prefix-compressed paths), when
+        descriptors cannot be used, when an entry is flagged (a conflict, intent-to-add,
+        skip-worktree, assume-unchanged) or its path is 4,095 bytes or longer, or the top
+        cannot be opened: :func:`_stat_entries` reads those.
+
+    Equal stat data, mode included, imply what :func:`_unstaged` compares whatever the
+    settings, so only the rest go there. This is the dirty check's hot loop (one pass per
+    tracked file): the entry head is read in place, and only the rest is decoded
+    (:func:`~vcrelease.git.indexfile.entry_at`).
+
+    Raises:
+        ValueError, struct.error: a truncated index file; UnsupportedIndex: as
+            :func:`~vcrelease.git.indexfile.read_header`.
+    """
+    version, count = read_header(data)
+    if version == 4 or not _DIR_FD:
+        return None
+    raw_len = repo.raw_len
+    root_fd = _open_dir(os.fsencode(repo.root) + b"/")
+    if root_fd is None:
+        return None
+    head_of = entry_head(raw_len).unpack_from
+    head_len = 42 + raw_len
+    work_key = STAT_KEY
+    lstat = os.lstat
+    pairs: list[tuple[IndexEntry, os.stat_result]] = []
+    missing: list[bytes] = []
+    submodules: list[IndexEntry] = []
+    pos = 12
+    try:
+        for _ in range(count):
+            head = head_of(data, pos)  # the stat data as STAT_KEY orders them, then the flags
+            flags = head[7]
+            if flags >= 0xFFF:
+                # assume-valid, extended or a conflict stage (the top 4 bits), or a path of
+                # 0xFFF bytes or more; else the flags are the path's length
+                return None
+            start = pos + head_len
+            path = data[start : start + flags]
+            here = pos
+            pos += (head_len + flags + 8) & ~7
+            if covered is not None and not covered(path):
+                continue
+            try:
+                st = lstat(path, dir_fd=root_fd)
+            except (FileNotFoundError, NotADirectoryError):
+                if head[3] == _S_IFGITLINK:  # a submodule not checked out
+                    submodules.append(entry_at(data, here, raw_len))
+                else:
+                    missing.append(path)
+                continue
+            # head[6]: size 0 may stand for a non-empty blob; head[1]: the mtime, racily
+            # clean when not older than the index file. A submodule's entry never equals
+            # the stat data of its directory, so it goes on to _unstaged.
+            if head[:7] == work_key(st) and head[6] and head[1] < index_s:
+                continue
+            pairs.append((entry_at(data, here, raw_len), st))
+    finally:
+        os.close(root_fd)
+    if pos > len(data) - raw_len:
+        raise ValueError("truncated index file")
+    return pairs, missing, submodules, pos
+
+
+def _stat_entries(
+    entries: Iterable[IndexEntry],
+    base: bytes,
+    changed: set[bytes],
+    submodules: list[IndexEntry],
+) -> Iterator[tuple[IndexEntry, os.stat_result]]:
+    """(entry, ``lstat`` result) for each entry whose work-tree file is compared.
+    Conflicted, intent-to-add and missing paths go to ``changed``, submodules to
+    ``submodules``; skip-worktree and assume-unchanged entries are not looked at
+    (``git-update-index``)."""
+    lstat = os.lstat
+    for entry in entries:
+        path, mode, _, stage, _, _, extended = entry[:7]
+        if stage or extended or mode == _S_IFGITLINK:
+            if stage:
+                changed.add(path)
+                continue
+            if extended & (SKIP_WORKTREE | ASSUME_VALID):
+                continue  # not checked out, or `git update-index --assume-unchanged`
+            if extended & INTENT_TO_ADD:
+                changed.add(path)
+                continue
+            if mode == _S_IFGITLINK:
+                submodules.append(entry)
+                continue
+        try:
+            st = lstat(_full_path(base, path))
+        except (FileNotFoundError, NotADirectoryError):
+            changed.add(path)
+            continue
+        yield entry, st
 
 
 def _full_path(base: bytes, path: bytes) -> bytes:
@@ -416,7 +557,7 @@ _FILTER_WORDS = (
 be checked in byte for byte, or the stat comparison or the submodules are configured."""
 
 
-def _rules(repo: GitRepo, entries: list[IndexEntry]) -> _Rules:
+def _rules(repo: GitRepo, attributes_tracked: bool) -> _Rules:
     """The comparison settings; ``config`` None when git would check files in byte for byte.
 
     Byte for byte means: no ``.gitattributes`` (tracked, at the top of the work tree, in
@@ -425,7 +566,7 @@ def _rules(repo: GitRepo, entries: list[IndexEntry]) -> _Rules:
     :data:`_FILTER_WORDS`, and a POSIX system. Otherwise the whole configuration is read
     (which costs importing dulwich's config parser).
     """
-    plain = _plain_filemode(repo, entries)
+    plain = None if attributes_tracked else _plain_filemode(repo)
     if plain is not None:
         return _Rules(plain, True, True, True, None)
     config = repo.config
@@ -439,12 +580,10 @@ def _rules(repo: GitRepo, entries: list[IndexEntry]) -> _Rules:
     )
 
 
-def _plain_filemode(repo: GitRepo, entries: list[IndexEntry]) -> bool | None:
+def _plain_filemode(repo: GitRepo) -> bool | None:
     """``core.filemode`` when no attributes file exists and no config file mentions a word
     of :data:`_FILTER_WORDS`, else None."""
     if os.sep != "/" or "GIT_CONFIG_PARAMETERS" in os.environ or "GIT_CONFIG_COUNT" in os.environ:
-        return None
-    if any(entry.path.endswith(b".gitattributes") for entry in entries):
         return None
     home = os.path.expanduser("~")
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,7 +120,7 @@ def _gather(
     if source is None and repo is not None:
         url = repo.remote_url()
         source = strip_credentials(url) if url else None
-        context = replace(context, repository_url=source)
+        context = context._replace(repository_url=source)
     releases: tuple[str, ...] | None = None
     facts: RepoFacts | None = None
     own_tag: bool = True
@@ -164,7 +164,7 @@ def docker_tags(
     if not info.own_tag:
         # Another project's release tag (monorepo): this project's image is tagged as a build
         # of the commit, by its own tag at HEAD when it has one (a co-released set).
-        context = replace(context, event="manual", tag=info.head_tag, branch=None)
+        context = context._replace(event="manual", tag=info.head_tag, branch=None)
         note = (
             f"The tag {info.context.tag} is not one of this project's version tags (its "
             f"tag-prefix / tag-pattern: {info.version.config.tag_pattern.pattern}), so "

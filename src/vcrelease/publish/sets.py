@@ -27,7 +27,7 @@ Project names are PEP 503 normalised throughout.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -266,7 +266,7 @@ def decide_set(
                     EXIT_REFUSED,
                     kind,
                 )
-            own = replace(context, tag=tag)
+            own = context._replace(tag=tag)
         decisions.append(
             (m, decide(own, m.version, m.facts, allowed_branches=allowed_branches, strict=strict))
         )

@@ -20,7 +20,7 @@ releases": ``1.2.3 < 1.2.4.dev1742 < 1.2.4``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ..ci.context import BuildContext
 from ..errors import ConfigError
@@ -40,8 +40,7 @@ DEV_NUMBERS = ("distance", "run", "commit-time")
 ENV_VARIABLE = "VCRELEASE_DEV_NUMBER"
 
 
-@dataclass(frozen=True)
-class DevNumber:
+class DevNumber(NamedTuple):
     """The dev-number rule in effect and why (for ``vcrelease version --explain``).
 
     Attributes:
@@ -120,5 +119,5 @@ def with_dev_number(state: Describe, rule: str, context: BuildContext) -> Descri
                 "Use dev-number = 'commit-time' here, or set it only for CI "
                 f"({ENV_VARIABLE}=run in the CI configuration)."
             )
-        return replace(state, distance=context.run_number)
-    return replace(state, distance=int(state.commit_time.strftime("%Y%m%d%H%M%S")))
+        return state._replace(distance=context.run_number)
+    return state._replace(distance=int(state.commit_time.strftime("%Y%m%d%H%M%S")))

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import ConfigError
 from ..git import Describe
@@ -96,8 +96,7 @@ def pkg_info_version(project_dir: Path) -> str | None:
     return version.strip() if version else None
 
 
-@dataclass(frozen=True)
-class Archival:
+class Archival(NamedTuple):
     """The fields of an expanded ``.git_archival.txt``.
 
     Attributes:

@@ -34,9 +34,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from .. import git
 from ..ci.context import BuildContext
@@ -67,8 +67,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
     """What turned a repository state into the version (git and archival sources).
 
     Attributes:
@@ -86,8 +85,7 @@ class Applied:
     dev_number: DevNumber
 
 
-@dataclass(frozen=True)
-class VersionResult:
+class VersionResult(NamedTuple):
     """A resolved version and where it came from.
 
     Attributes:
@@ -199,11 +197,11 @@ def resolve_version(
 def _with_overrides(config: Config, version_scheme: str | None, local_scheme: str | None) -> Config:
     where = "command line"
     if version_scheme is not None:
-        config = replace(
-            config, version_scheme=check_scheme(version_scheme, VERSION_SCHEME_GROUP, where)
+        config = config._replace(
+            version_scheme=check_scheme(version_scheme, VERSION_SCHEME_GROUP, where)
         )
     if local_scheme is not None:
-        config = replace(config, local_scheme=check_scheme(local_scheme, LOCAL_SCHEME_GROUP, where))
+        config = config._replace(local_scheme=check_scheme(local_scheme, LOCAL_SCHEME_GROUP, where))
     return config
 
 
@@ -222,7 +220,7 @@ def _from_describe(
     if config.local_scheme is None:
         by_context = "in CI" if context.is_ci else "outside CI"
     if context.is_ci and context.branch_name is not None:
-        state = replace(state, branch=context.branch_name)
+        state = state._replace(branch=context.branch_name)
     dev_number = pick_dev_number(config.dev_number, env, context)
     numbered = with_dev_number(state, dev_number.rule, context)
     try:

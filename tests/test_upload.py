@@ -383,6 +383,43 @@ def test_what_the_indexes_say_about_overwrites(
         assert index_volatile(session, pypiserver_overwrite_index.index_url) is None
 
 
+@pytest.mark.parametrize(
+    ("index", "replaces"),
+    [("pypiserver_nofallback_index", False), ("pypiserver_overwrite_index", True)],
+)
+def test_an_index_that_does_not_say_is_probed_with_the_first_file_again(
+    index: str,
+    replaces: bool,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    unique_project: str,
+) -> None:
+    """pypiserver says nothing of overwrites: the first file is uploaded a second time (same
+    bytes). Without ``--overwrite`` it answers 400 "already exists" and the run is not guarded (no look-up
+    before each upload, no pause before the verification); with ``--overwrite`` it accepts,
+    and the run is guarded. Either way every file is live with our bytes at the end."""
+    server: IndexServer = request.getfixturevalue(index)
+    files = make_dists(tmp_path / "dist", unique_project, "1.0.0", payload="probe")
+    repo = tagged_repo(tmp_path / "repo", "v1.0.0")
+    result = vc_upload(server, files, repo, "--verbose", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert set(outcomes(result).values()) == {"uploaded"}
+    probe = [line for line in result.stderr.splitlines() if "probe:" in line]
+    assert len(probe) == 1, result.stderr
+    if replaces:
+        assert "may replace files" in probe[0]
+        assert "verifying in" in result.stderr
+    else:
+        # pypiserver: "400 Bad Request ... already exists! You may start server with
+        # `--overwrite`"
+        assert "already exists" in probe[0] and "takes a name once" in probe[0]
+        assert "verifying in" not in result.stderr
+    live = {
+        name: server.served_sha256(unique_project, name) for name in server.sha256s(unique_project)
+    }
+    assert live == {f.name: sha256_file(f) for f in files}
+
+
 def test_a_volatile_devpi_index_is_refused_unless_allowed(
     devpi_staging: IndexServer, release: tuple[list[Path], Path]
 ) -> None:

@@ -22,6 +22,13 @@ concurrent run's overwrite that landed after ours is seen. A file then live with
 are neither ours nor what the preflight saw is exit 1, "torn or replaced". This narrows the
 race; it cannot close it on an index that accepts overwrites (README, "Uploading").
 
+Such an index is asked by a *probe* (:class:`OverwriteGuard`): the first file uploaded is
+uploaded once more, the same bytes. An index that refuses that (409, or 400 "already
+exists": pypiserver without ``--overwrite``, devpi, warehouse for other bytes) takes a file
+name once, so the rest of the run needs no guard; one that accepts it (200: pypiserver
+``--overwrite``, Artifactory, a proxy) keeps it. The probe writes nothing new: on an index
+that replaces files it replaces our file with itself.
+
 A mismatch is believed only once it stays: an index may list another uploader's file before
 its bytes are all written (pypiserver writes the file in place, so a reader can get an empty or
 partial file), so every reading that would refuse or fail the verification is repeated, up to
@@ -95,17 +102,52 @@ def confirm_pause(spans: list[float]) -> float:
     return min(CONFIRM_MAX, max(CONFIRM_MIN, 2 * max(spans, default=0.0)))
 
 
-def overwrite_guard(session: requests.Session, target: Target) -> tuple[bool | None, bool]:
+class OverwriteGuard:
+    """Whether a run (or a set's runs) must be guarded against concurrent overwrites.
+
+    Attributes:
+        active: each file is looked up again before its upload, and the verification waits
+            :func:`confirm_pause` (module docstring).
+        probing: the index has not said whether it replaces files: the first file uploaded
+            is uploaded again (:meth:`learn` takes the answer).
+    """
+
+    __slots__ = ("active", "probing")
+
+    def __init__(self, volatile: bool | None) -> None:
+        """``volatile``: what the index says of overwrites (True: it replaces files; False:
+        it refuses them; None: it does not say)."""
+        self.active = volatile is not False
+        self.probing = volatile is None
+
+    def learn(self, status: int | None, detail: str) -> str:
+        """Take the answer to the probe (the HTTP status of a second upload of the same
+        bytes, and its text) and return what it says, for the log."""
+        self.probing = False
+        refused = status == 409 or (status == 400 and "exist" in detail.lower())
+        if refused:
+            self.active = False
+            return f"the index refused the same file again ({detail}): it takes a name once"
+        return (
+            f"the index answered {detail or 'nothing'} to the same file again: it may replace "
+            "files, so every file is checked again and the verification waits"
+        )
+
+
+def overwrite_guard(
+    session: requests.Session, target: Target
+) -> tuple[bool | None, OverwriteGuard]:
     """``(volatile, guard)``: what the index says of overwrites (devpi's ``volatile``; None
-    when it does not say: :func:`.indexclient.index_volatile`), and whether the run must be
-    guarded against concurrent overwrites (every index not known to refuse them)."""
+    when it does not say: :func:`.indexclient.index_volatile`), and the guard of the run:
+    active for every index not known to refuse overwrites, probing where the index does not
+    say (:class:`OverwriteGuard`)."""
     from urllib.parse import urlsplit
 
     host = (urlsplit(target.index_url).hostname or "").lower()
     if host in NEVER_OVERWRITE_HOSTS:
-        return False, False
+        return False, OverwriteGuard(False)
     volatile = index_volatile(session, target.index_url, timeout=target.timeout)
-    return volatile, volatile is not False
+    return volatile, OverwriteGuard(volatile)
 
 
 @dataclass(frozen=True)
@@ -223,14 +265,15 @@ def publish(
     upload_one: Uploader,
     log: Callable[[str], None],
     *,
-    guard: bool = False,
+    guard: OverwriteGuard | None = None,
 ) -> Report:
     """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify.
 
-    ``steps`` must come from :func:`preflight` and hold no refusal. ``guard``: the index may
-    accept overwrites, so each file is looked up again just before its upload and the
-    verification reads the index :func:`confirm_pause` after the last upload ended (module
-    docstring).
+    ``steps`` must come from :func:`preflight` and hold no refusal. ``guard`` (None: the
+    index refuses overwrites): while active, each file is looked up again just before its
+    upload and the verification reads the index :func:`confirm_pause` after the last upload
+    ended; while probing, the first file uploaded is uploaded again to learn whether the
+    index refuses overwrites (module docstring). A set's runs share one guard.
 
     Raises:
         IndexUnavailableError: the index cannot be read again after a failure or for the
@@ -243,7 +286,7 @@ def publish(
         if step.action != "upload":
             continue
         started = time.monotonic()
-        if guard:
+        if guard is not None and guard.active:
             now = settled_steps(session, target, plan, _refuses_none)[i]
             if now.action == "skip":
                 done[i] = replace(step, outcome="found-on-index")
@@ -258,6 +301,11 @@ def publish(
         spans.append(last_upload_end - started)
         if status in (200, 201):
             done[i] = replace(step, outcome="uploaded")
+            if guard is not None and guard.probing:
+                try:
+                    log(f"probe: {guard.learn(*upload_one(step.file))}")
+                except KeyboardInterrupt:
+                    raise InterruptedRun(_interrupted_message(done, i)) from None
             continue
         log(f"upload of {step.file.filename} failed ({detail}); reading the index again")
         live = settled_steps(session, target, plan, _refuses_none)[i]
@@ -287,7 +335,7 @@ def publish(
             f"({detail}) and the index does not list it. {_live_sentence(done[:i])} "
             f"{_fix_for(status)}",
         )
-    if guard and spans:
+    if guard is not None and guard.active and spans:
         # One verification, :func:`confirm_pause` after the last upload ended: an earlier
         # reading could only fail sooner, and the last reading is the one that decides.
         pause = confirm_pause(spans)
@@ -436,7 +484,8 @@ def _verify_failed(
 
 
 def _interrupted_message(done: list[FileStep], current: int) -> str:
-    live = [s.file.filename for s in done[:current] if s.outcome is not None]
+    # done[current] has an outcome when the interrupted upload was the probe's second one
+    live = [s.file.filename for s in done[: current + 1] if s.outcome is not None]
     rest = [s.file.filename for s in done[current + 1 :] if s.action == "upload"]
     said = (
         f"Live on the index now: {', '.join(live)}."

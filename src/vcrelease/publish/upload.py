@@ -109,7 +109,8 @@ class OverwriteGuard:
         active: each file is looked up again before its upload, and the verification waits
             :func:`confirm_pause` (module docstring).
         probing: the index has not said whether it replaces files: the first file uploaded
-            is uploaded again (:meth:`learn` takes the answer).
+            is uploaded again (:meth:`learn` takes the answer). That first file is not looked
+            up again before its upload: the preflight read the index moments before.
     """
 
     __slots__ = ("active", "probing")
@@ -286,7 +287,8 @@ def publish(
         if step.action != "upload":
             continue
         started = time.monotonic()
-        if guard is not None and guard.active:
+        if guard is not None and guard.active and not guard.probing:
+            # (the first file of a probed run: the preflight's reading, moments ago, stands)
             now = settled_steps(session, target, plan, _refuses_none)[i]
             if now.action == "skip":
                 done[i] = replace(step, outcome="found-on-index")

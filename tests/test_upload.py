@@ -395,9 +395,10 @@ def test_an_index_that_does_not_say_is_probed_with_the_first_file_again(
     unique_project: str,
 ) -> None:
     """pypiserver says nothing of overwrites: the first file is uploaded a second time (same
-    bytes). Without ``--overwrite`` it answers 400 "already exists" and the run is not guarded (no look-up
-    before each upload, no pause before the verification); with ``--overwrite`` it accepts,
-    and the run is guarded. Either way every file is live with our bytes at the end."""
+    bytes). Without ``--overwrite`` it answers 400 "already exists" and the run is not
+    guarded (no look-up before each upload, no pause before the verification); with
+    ``--overwrite`` it accepts, and the run is guarded. Either way every file is live with
+    our bytes at the end."""
     server: IndexServer = request.getfixturevalue(index)
     files = make_dists(tmp_path / "dist", unique_project, "1.0.0", payload="probe")
     repo = tagged_repo(tmp_path / "repo", "v1.0.0")
@@ -412,7 +413,8 @@ def test_an_index_that_does_not_say_is_probed_with_the_first_file_again(
     else:
         # pypiserver: "400 Bad Request ... already exists! You may start server with
         # `--overwrite`"
-        assert "already exists" in probe[0] and "takes a name once" in probe[0]
+        assert "already exists" in probe[0]
+        assert "takes a name once" in probe[0]
         assert "verifying in" not in result.stderr
     live = {
         name: server.served_sha256(unique_project, name) for name in server.sha256s(unique_project)

@@ -15,6 +15,7 @@ index) and any other required extension are refused (:class:`UnsupportedIndex`).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -27,10 +28,11 @@ __all__ = [
     "SKIP_WORKTREE",
     "STAT_KEY",
     "CacheTree",
+    "EntryHeads",
     "IndexEntry",
+    "NeedsFullDecode",
     "UnsupportedIndex",
     "entry_at",
-    "entry_head",
     "parse_index",
     "read_extensions",
     "read_header",
@@ -209,20 +211,64 @@ def read_extensions(data: bytes, pos: int, raw_len: int) -> CacheTree | None:
 
 STAT_KEY = itemgetter(9, 8, 1, 0, 4, 5, 6)
 """``os.stat_result -> (ctime s, mtime s, ino, mode, uid, gid, size)``: a work-tree file's
-stat data in the order of :func:`entry_head` (integer seconds, as git compares them)."""
+stat data in the order of :class:`EntryHeads` gives them (integer seconds, as git compares
+them)."""
 
 
-def entry_head(raw_len: int) -> struct.Struct:
-    """The head of a version 2 or 3 entry, read at the entry's offset, as a struct giving
-    ``(ctime s, mtime s, ino, mode, uid, gid, size, flags)``: the stat data in the order of
-    :data:`STAT_KEY`, then the 16-bit flags (assume-valid ``0x8000``, extended ``0x4000``,
-    the stage in 2 bits, the path's length in 12 bits, ``0xFFF`` for as long or longer). The
-    dev and nanosecond fields, which git built without ``USE_NSEC``/``USE_STDEV`` does not
-    compare, and the object id are skipped. The path follows, at ``42 + raw_len``."""
-    return _HEADS[raw_len]
+class NeedsFullDecode(Exception):
+    """The index holds what only :func:`parse_index` reads: version 4 (prefix-compressed
+    paths), a flagged entry (assume-valid, extended flags, a conflict stage) or a path of
+    4,095 bytes or more."""
+
+
+class EntryHeads:
+    """The entries of a version 2 or 3 index, read in place for a hot loop (the dirty check
+    makes one pass per tracked file). Iterating gives ``(offset, head, path)`` per entry, in
+    index order: ``head`` is ``(ctime s, mtime s, ino, mode, uid, gid, size, flags)`` (the
+    stat data in the order of :data:`STAT_KEY`, then the 16-bit flags; the dev and
+    nanosecond fields, which git built without ``USE_NSEC``/``USE_STDEV`` does not compare,
+    and the object id are skipped), ``path`` the entry's path; :func:`entry_at` decodes the
+    entry at ``offset`` in full. After a whole iteration :attr:`end` is the offset after the
+    last entry (where :func:`read_extensions` starts; -1 before).
+
+    Raises:
+        NeedsFullDecode: at creation (version 4) or while iterating (a flagged entry, a long
+            path).
+        ValueError, UnsupportedIndex: as :func:`read_header`; ValueError, struct.error: a
+            truncated file.
+    """
+
+    __slots__ = ("count", "data", "end", "raw_len")
+
+    def __init__(self, data: bytes, raw_len: int) -> None:
+        version, self.count = read_header(data)
+        if version == 4:
+            raise NeedsFullDecode("index version 4")
+        self.data, self.raw_len = data, raw_len
+        self.end = -1
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[int, ...], bytes]]:
+        data = self.data
+        head_of = _HEADS[self.raw_len].unpack_from
+        head_len = 42 + self.raw_len
+        pos = 12
+        for _ in range(self.count):
+            head = head_of(data, pos)
+            flags = head[7]
+            if flags >= 0xFFF:
+                # assume-valid, extended or a stage (the top 4 bits), or a path of 0xFFF bytes
+                # or more; else the flags are the path's length
+                raise NeedsFullDecode(f"a flagged entry at offset {pos}")
+            start = pos + head_len
+            yield pos, head, data[start : start + flags]
+            pos += (head_len + flags + 8) & ~7  # NUL-padded to a multiple of 8
+        if pos > len(data) - self.raw_len:
+            raise ValueError("truncated index file")
+        self.end = pos
 
 
 _HEADS = {n: struct.Struct(f">I4xI4x4xIIIII{n}xH") for n in (20, 32)}
+"""Raw id length -> the entry head as :class:`EntryHeads` reads it."""
 
 
 def entry_at(data: bytes, pos: int, raw_len: int) -> IndexEntry:

@@ -34,10 +34,11 @@ from .indexfile import (
     SKIP_WORKTREE,
     STAT_KEY,
     CacheTree,
+    EntryHeads,
     IndexEntry,
+    NeedsFullDecode,
     UnsupportedIndex,
     entry_at,
-    entry_head,
     parse_index,
     read_extensions,
     read_header,
@@ -397,40 +398,31 @@ def _stat_index(
 
     Equal stat data, mode included, imply what :func:`_unstaged` compares whatever the
     settings, so only the rest go there. This is the dirty check's hot loop (one pass per
-    tracked file): the entry head is read in place, and only the rest is decoded
+    tracked file): the entry heads are read in place
+    (:class:`~vcrelease.git.indexfile.EntryHeads`), and only the rest is decoded
     (:func:`~vcrelease.git.indexfile.entry_at`).
 
     Raises:
         ValueError, struct.error: a truncated index file; UnsupportedIndex: as
             :func:`~vcrelease.git.indexfile.read_header`.
     """
-    version, count = read_header(data)
-    if version == 4 or not _DIR_FD:
+    if not _DIR_FD:
         return None
-    raw_len = repo.raw_len
+    try:
+        heads = EntryHeads(data, repo.raw_len)
+    except NeedsFullDecode:
+        return None
     root_fd = _open_dir(os.fsencode(repo.root) + b"/")
     if root_fd is None:
         return None
-    head_of = entry_head(raw_len).unpack_from
-    head_len = 42 + raw_len
+    raw_len = repo.raw_len
     work_key = STAT_KEY
     lstat = os.lstat
     pairs: list[tuple[IndexEntry, os.stat_result]] = []
     missing: list[bytes] = []
     submodules: list[IndexEntry] = []
-    pos = 12
     try:
-        for _ in range(count):
-            head = head_of(data, pos)  # the stat data as STAT_KEY orders them, then the flags
-            flags = head[7]
-            if flags >= 0xFFF:
-                # assume-valid, extended or a conflict stage (the top 4 bits), or a path of
-                # 0xFFF bytes or more; else the flags are the path's length
-                return None
-            start = pos + head_len
-            path = data[start : start + flags]
-            here = pos
-            pos += (head_len + flags + 8) & ~7
+        for here, head, path in heads:
             if covered is not None and not covered(path):
                 continue
             try:
@@ -447,11 +439,11 @@ def _stat_index(
             if head[:7] == work_key(st) and head[6] and head[1] < index_s:
                 continue
             pairs.append((entry_at(data, here, raw_len), st))
+    except NeedsFullDecode:
+        return None
     finally:
         os.close(root_fd)
-    if pos > len(data) - raw_len:
-        raise ValueError("truncated index file")
-    return pairs, missing, submodules, pos
+    return pairs, missing, submodules, heads.end
 
 
 def _stat_entries(

@@ -20,7 +20,7 @@ import pytest
 from distfiles import make_dists
 from servers import IndexServer
 from test_upload import NO_KEYRING, tagged_repo
-from vcrelease.publish.upload import _explicit_upload_url
+from vcrelease.publish.upload import explicit_upload_url
 
 UPLOAD_ONLY = ("twine", "readme_renderer", "requests_toolbelt", "docutils", "keyring")
 """Top-level packages a run needs only when it uploads a file."""
@@ -108,7 +108,7 @@ def test_the_upload_url_taken_without_twine_is_twines(url: str) -> None:
     from twine.utils import get_repository_from_config
 
     expected = get_repository_from_config("/nonexistent", "pypi", url)["repository"]
-    assert _explicit_upload_url(url) == expected
+    assert explicit_upload_url(url) == expected
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_the_upload_url_taken_without_twine_is_twines(url: str) -> None:
     ],
 )
 def test_urls_twine_must_judge_are_left_to_twine(url: str | None) -> None:
-    assert _explicit_upload_url(url) is None
+    assert explicit_upload_url(url) is None
 
 
 def test_the_description_types_not_rendered_are_twines() -> None:
@@ -132,9 +132,9 @@ def test_the_description_types_not_rendered_are_twines() -> None:
     check skips importing it for them; if twine starts rendering them, this fails."""
     from twine.commands.check import _RENDERERS
 
-    from vcrelease.publish.dists import _UNRENDERED_TYPES
+    from vcrelease.publish.dists import UNRENDERED_TYPES
 
-    assert {t for t, renderer in _RENDERERS.items() if t and not renderer} == _UNRENDERED_TYPES
+    assert {t for t, renderer in _RENDERERS.items() if t and not renderer} == UNRENDERED_TYPES
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ from packaging.version import Version
 from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 
 __all__ = [
+    "UNRENDERED_TYPES",
     "DistFile",
     "Kind",
     "LocalVersionError",
@@ -378,7 +379,7 @@ def _version(text: str) -> Version | None:
         return None
 
 
-_UNRENDERED_TYPES = frozenset({"text/plain", "text/markdown"})
+UNRENDERED_TYPES = frozenset({"text/plain", "text/markdown"})
 """Description content types twine check does not render ("rendering cannot fail": no
 renderer in its ``check._RENDERERS``; a test holds twine to it)."""
 
@@ -398,7 +399,7 @@ def _check_description(path: Path, package: Any) -> None:
     header["content-type"] = value
     if not description or description.rstrip() == "UNKNOWN":
         return
-    if header.get_content_type() in _UNRENDERED_TYPES:
+    if header.get_content_type() in UNRENDERED_TYPES:
         return
     from twine.commands.check import _RENDERERS, _parse_content_type, _WarningStream
 

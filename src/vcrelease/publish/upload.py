@@ -69,10 +69,12 @@ __all__ = [
     "CONFIRM_MIN",
     "SETTLE_PAUSE",
     "SETTLE_READS",
+    "OverwriteGuard",
     "Report",
     "Target",
     "Uploader",
     "confirm_pause",
+    "explicit_upload_url",
     "index_session",
     "overwrite_guard",
     "preflight",
@@ -618,7 +620,7 @@ def resolve_target(
         if repository_name and not repository_url
         else f"repository URL {redact_url(repository_url or '(none)')}"
     )
-    explicit = _explicit_upload_url(repository_url)
+    explicit = explicit_upload_url(repository_url)
     settings: Any
     user: str | None
     secret: str | None
@@ -654,7 +656,7 @@ _TWINE_NORMALIZED_HOSTS = frozenset(
 """Hosts whose upload URL twine turns into https (``twine.utils.normalize_repository_url``)."""
 
 
-def _explicit_upload_url(repository_url: str | None) -> str | None:
+def explicit_upload_url(repository_url: str | None) -> str | None:
     """The upload URL twine would make of ``--repository-url`` (its
     ``get_repository_from_config``: http(s) with a host, normalized), or None when twine
     must decide: no URL, userinfo in it, legacy PyPI, or anything unusual."""

@@ -28,14 +28,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..ci.context import BuildContext
 from ..errors import EXIT_OK, EXIT_REFUSED, ConfigError
 from .policy import Decision, RepoFacts, decide
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 __all__ = [
     "MemberBuild",
@@ -55,6 +58,10 @@ class SetMismatchError(ConfigError):
 
 
 def _requirements(texts: Sequence[str]) -> list[Requirement]:
+    # here, not at the top: a single project's upload reads no requirement (packaging's
+    # requirement parser costs about 10 ms to import)
+    from packaging.requirements import InvalidRequirement, Requirement
+
     out = []
     for text in texts:
         try:

@@ -6,7 +6,9 @@ dropped (a ``GIT_DIR`` or ``GIT_INDEX_FILE`` from the shell would point the comm
 repository), user and system configuration are ignored, and the identities and dates are fixed,
 so the same steps give the same object ids on every machine. Dates are
 :data:`BASE_DATE` plus ``when`` seconds: tests that need an order of commits pass growing
-``when`` values.
+``when`` values. Variables a test is about (``GIT_INDEX_FILE``, ``GIT_DIR``...) are passed
+with ``env``, never inherited; a test comparing vcrelease with git gives this process the
+same environment with :func:`isolate_like_git`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
 
 BASE_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 AUTHOR = ("Ada Builder", "ada@example.invalid")
@@ -36,21 +43,33 @@ isolated git configuration and identities, e.g. ``vcrelease`` itself or ``git`` 
 with extra variables."""
 
 
+def _dropped(name: str) -> bool:
+    """Whether :func:`git_env` leaves the variable ``name`` of this process out."""
+    return name.startswith("GIT_") or name in {"EMAIL", "XDG_CONFIG_HOME"}
+
+
 def git_env(when: int = 0, object_format: str = "sha1") -> dict[str, str]:
     """The environment of a git command: this process's, less every ``GIT_*`` variable,
     ``EMAIL`` and ``XDG_CONFIG_HOME``, plus isolated configuration, the fixed identities and
     the date ``BASE_DATE + when`` seconds (author and committer alike); ``object_format``
     ``sha256`` makes ``git init`` create SHA-256 repositories (``GIT_DEFAULT_HASH``)."""
     stamp = f"@{int(BASE_DATE.timestamp()) + when} +0000"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("GIT_") and k not in {"EMAIL", "XDG_CONFIG_HOME"}
-    }
+    env = {k: v for k, v in os.environ.items() if not _dropped(k)}
     env.update(ENV, GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp, LC_ALL="C", LANG="C")
     if object_format != "sha1":
         env["GIT_DEFAULT_HASH"] = object_format
     return env
+
+
+def isolate_like_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's environment as :func:`git_env` makes git's (its ``GIT_*`` variables,
+    ``EMAIL`` and ``XDG_CONFIG_HOME`` removed, :data:`ENV` set), for tests that compare
+    vcrelease, run in this process or with its environment, with git: both then read the same
+    configuration and no repository named by a variable of the shell."""
+    for name in [k for k in os.environ if _dropped(k)]:
+        monkeypatch.delenv(name)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
 
 
 def run_git(
@@ -60,12 +79,20 @@ def run_git(
     when: int = 0,
     check: bool = True,
     object_format: str = "sha1",
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``git ARGS`` in ``cwd`` with :func:`git_env`; with ``check``, a failure raises
-    ``RuntimeError`` carrying the command and its output."""
+    """Run ``git ARGS`` in ``cwd`` with :func:`git_env` (of ``when`` and ``object_format``);
+    its output is text. ``env`` adds variables on top of that environment, e.g. the
+    ``GIT_INDEX_FILE`` or ``GIT_DIR`` a test is about (they win over :func:`git_env`'s own);
+    ``input`` is the text on git's stdin (none: stdin is inherited, as before). With
+    ``check``, a failure raises ``RuntimeError`` carrying the command and its output;
+    without, the caller reads ``returncode``."""
     cmd = ["git", *GIT_OPTIONS, *args]
-    env = git_env(when, object_format)
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    full_env = {**git_env(when, object_format), **(env or {})}
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=full_env, input=input, capture_output=True, text=True, check=False
+    )
     if check and proc.returncode != 0:
         raise RuntimeError(
             f"{' '.join(cmd)} in {cwd} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
@@ -78,27 +105,30 @@ def git(cwd: Path, *args: str, when: int = 0) -> str:
     return run_git(list(args), cwd, when=when).stdout.strip()
 
 
-def git_bytes(cwd: Path, *args: str, when: int = 0) -> bytes:
-    """``git ARGS`` in ``cwd`` with :func:`git_env`; its stdout as bytes (paths that are not
-    UTF-8, binary output)."""
+def git_bytes(
+    cwd: Path,
+    *args: str,
+    when: int = 0,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+) -> bytes:
+    """``git ARGS`` in ``cwd`` with :func:`git_env` plus ``env`` (as :func:`run_git`); its
+    stdout as bytes (paths that are not UTF-8, binary output). ``input`` is the bytes on
+    git's stdin (a pack for ``unpack-objects``). A failure raises
+    ``subprocess.CalledProcessError``."""
     cmd = ["git", *GIT_OPTIONS, *args]
-    return subprocess.run(cmd, cwd=cwd, env=git_env(when), check=True, capture_output=True).stdout
+    full_env = {**git_env(when), **(env or {})}
+    done = subprocess.run(cmd, cwd=cwd, env=full_env, input=input, check=True, capture_output=True)
+    return done.stdout
 
 
 def fast_import(path: Path, lines: list[str], object_format: str = "sha1") -> None:
-    """A new repository at ``path`` (``git init -b main``, of ``object_format``) holding the
-    ``git fast-import`` stream ``lines`` (one command or data line each)."""
-    env = git_env()
-    init = ["git", "init", "-q", "-b", "main", f"--object-format={object_format}", str(path)]
-    subprocess.run(init, check=True, env=env)
-    subprocess.run(
-        ["git", "fast-import", "--quiet"],
-        cwd=path,
-        input="\n".join(lines) + "\n",
-        text=True,
-        check=True,
-        env=env,
-    )
+    """A new repository at ``path`` (``git init -b main``, of ``object_format``; the directory
+    is made if missing) holding the ``git fast-import`` stream ``lines`` (one command or data
+    line each)."""
+    path.mkdir(parents=True, exist_ok=True)
+    run_git(["init", "-q", "-b", "main", f"--object-format={object_format}"], path)
+    run_git(["fast-import", "--quiet"], path, input="\n".join(lines) + "\n")
 
 
 def run(

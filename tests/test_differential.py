@@ -17,7 +17,6 @@ minute on 2 cores), ``fuzz`` (``nox -s fuzz``) :data:`FUZZ_EXAMPLES`.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from gitutil import ENV  # noqa: E402
+from gitutil import BASE_DATE, isolate_like_git, run_git  # noqa: E402
 from vcrelease import git as vcgit  # noqa: E402
 
 CI_EXAMPLES = 20
@@ -69,16 +68,9 @@ class Repo:
         self.commit(0)
 
     def git(self, *args: str, check: bool = True, strip: bool = True) -> str:
-        date = f"@{self.clock} +0000"
-        env = {**os.environ, **ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-        done = subprocess.run(
-            ["git", "--no-optional-locks", *args],
-            cwd=self.path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=check,
-        )
+        """``git --no-optional-locks ARGS`` (see :func:`run_git`), dated ``self.clock``."""
+        when = self.clock - int(BASE_DATE.timestamp())
+        done = run_git(["--no-optional-locks", *args], self.path, when=when, check=check)
         return done.stdout.strip() if strip else done.stdout
 
     def commit(self, skew: int) -> None:
@@ -193,10 +185,11 @@ def _examples() -> int:
     return FUZZ_EXAMPLES if current and current.max_examples > 10_000 else CI_EXAMPLES
 
 
-def test_vcrelease_agrees_with_git(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_vcrelease_agrees_with_git(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: set[str] = set()
-    env = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(ENV)  # vcrelease reads the same (empty) global config as git
+    isolate_like_git(monkeypatch)  # vcrelease reads the same (empty) global config as git
 
     @settings(
         max_examples=_examples(),
@@ -209,14 +202,7 @@ def test_vcrelease_agrees_with_git(tmp_path_factory: pytest.TempPathFactory) -> 
             repo.apply(op, arg)
         compare(repo, seen)
 
-    try:
-        run()
-    finally:
-        for key, value in env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    run()
     assert seen <= KNOWN_DISAGREEMENTS.keys()
     if seen:
         pytest.xfail("known disagreements: " + ", ".join(sorted(seen)))

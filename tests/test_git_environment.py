@@ -7,26 +7,24 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from gitutil import GIT_OPTIONS, git, git_env, run
+from gitutil import git, isolate_like_git, run, run_git
 from vcrelease import git as vcgit
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vcrelease sees the environment git sees: no ``GIT_*`` variable of the shell, no user
+    or system configuration (:func:`gitutil.isolate_like_git`)."""
+    isolate_like_git(monkeypatch)
 
 
 def git_under(cwd: Path, env: dict[str, str], *args: str) -> str:
     """``git ARGS`` in ``cwd`` with :func:`git_env` plus ``env`` (the variables under test)."""
-    proc = subprocess.run(
-        ["git", *GIT_OPTIONS, *args],
-        cwd=cwd,
-        env={**git_env(), **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout.rstrip("\n")
+    return run_git(list(args), cwd, env=env).stdout.rstrip("\n")
 
 
 def git_truth(cwd: Path, env: dict[str, str]) -> tuple[str, list[str]]:
@@ -151,13 +149,7 @@ def test_git_common_dir_names_the_common_directory(repo: Path, tmp_path: Path) -
     assert "GIT_COMMON_DIR" in refused.stderr
     assert "commondir" in refused.stderr
     assert "Traceback" not in refused.stderr
-    mixed = subprocess.run(
-        ["git", *GIT_OPTIONS, "describe", "--tags"],
-        cwd=linked,
-        env={**git_env(), **env},
-        capture_output=True,
-        check=False,
-    )
+    mixed = run_git(["describe", "--tags"], linked, env=env, check=False)
     assert mixed.returncode != 0  # git finds no tag in that mix
     # without the variable the linked worktree has no objects: a clear error
     assert run("describe", linked, cwd=linked, GIT_DIR=str(git_dir)).returncode == 3

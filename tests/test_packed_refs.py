@@ -12,9 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git
+from gitutil import git, git_bytes, isolate_like_git, run_git
 from vcrelease.errors import RepositoryError
 from vcrelease.git.session import open_repository
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vcrelease sees the environment git sees: no ``GIT_*`` variable of the shell, no user
+    or system configuration (:func:`gitutil.isolate_like_git`)."""
+    isolate_like_git(monkeypatch)
 
 
 def _parse(name: str) -> str | None:
@@ -103,9 +110,7 @@ def test_files_git_refuses_are_refused(
     path = _repo(tmp_path)
     packed = _packed(path)
     packed.write_bytes(change(packed.read_bytes()))
-    git_ok = subprocess.run(
-        ["git", "for-each-ref"], cwd=path, capture_output=True, text=True, check=False
-    )
+    git_ok = run_git(["for-each-ref"], path, check=False)
     if word is None:  # a file without a header is fine for git and for us
         assert git_ok.returncode == 0
         assert _ours(path) == ("v1.1.0", 1, "main")
@@ -121,13 +126,10 @@ def test_names_that_are_not_utf8(tmp_path: Path, pack: bool) -> None:
     path = _repo(tmp_path)
     bad_tag = b"v2.0.0\xff"
     bad_branch = b"feat\xe9ure"
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull}
-    for args in (
-        [b"git", b"tag", bad_tag, b"HEAD"],
-        [b"git", b"tag", b"v1.2.0", b"HEAD~1"],
-        [b"git", b"checkout", b"-q", b"-b", bad_branch],
-    ):
-        subprocess.run(args, cwd=path, check=True, env=env)
+    # The names as str with surrogate escapes: subprocess gives git the bytes again.
+    git(path, "tag", os.fsdecode(bad_tag), "HEAD")
+    git(path, "tag", "v1.2.0", "HEAD~1")
+    git(path, "checkout", "-q", "-b", os.fsdecode(bad_branch))
     if pack:
         _packed(path)
     tag, distance, branch = _ours(path)
@@ -142,12 +144,7 @@ def test_names_that_are_not_utf8(tmp_path: Path, pack: bool) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["tag"] == "v1.2.0"
-    names = subprocess.run(
-        ["git", "for-each-ref", "--format=%(refname)", "refs/tags"],
-        cwd=path,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\n")
+    names = git_bytes(path, "for-each-ref", "--format=%(refname)", "refs/tags").split(b"\n")
     assert b"refs/tags/" + bad_tag in names
     with open_repository(path) as repo:
         assert os.fsencode(repo.refs.tags[-1].name) == bad_tag

@@ -11,9 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import GIT_OPTIONS, git, git_env, run
+from gitutil import git, git_bytes, isolate_like_git, run
 
 pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vcrelease sees the environment git sees: no ``GIT_*`` variable of the shell, no user
+    or system configuration (:func:`gitutil.isolate_like_git`)."""
+    isolate_like_git(monkeypatch)
 
 
 def _source(tmp_path: Path) -> Path:
@@ -61,11 +68,7 @@ def _drop_object(clone: Path, sha: str, scratch: Path) -> None:
     shutil.move(pack, moved)
     for other in pack_dir.iterdir():
         other.unlink()
-    with moved.open("rb") as f:
-        subprocess.run(
-            ["git", *GIT_OPTIONS, "unpack-objects", "-q"],
-            cwd=clone, stdin=f, env=git_env(), check=True,
-        )  # fmt: skip
+    git_bytes(clone, "unpack-objects", "-q", input=moved.read_bytes())
     (clone / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
 
 

@@ -5,16 +5,22 @@ and git as the oracle (the scenarios ``replace-ref-graft``, ``replace-ref-disabl
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from gitutil import git, git_env
+from gitutil import git, isolate_like_git, run_git
 from repobuilder import BuiltRepo
 from vcrelease.errors import RepositoryError
 from vcrelease.git.session import open_repository
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vcrelease sees the environment git sees: no ``GIT_*`` variable of the shell, no user
+    or system configuration (:func:`gitutil.isolate_like_git`)."""
+    isolate_like_git(monkeypatch)
 
 
 def _parse(name: str) -> str | None:
@@ -22,14 +28,7 @@ def _parse(name: str) -> str | None:
 
 
 def _describe(path: Path, **env: str) -> str:
-    out = subprocess.run(
-        ["git", "describe", "--tags", "--long"],
-        cwd=path,
-        env={**git_env(), **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_git(["describe", "--tags", "--long"], path, env=env)
     return out.stdout.strip().rpartition("-g")[0]
 
 
@@ -76,13 +75,7 @@ def test_cache_sees_a_new_or_deleted_replace_ref(replaced: Path) -> None:
 def test_grafts_file_in_cache_key(replaced: Path) -> None:
     git(replaced, "replace", "-d", "HEAD~1")
     assert _ours(replaced, cached=True) == "v1.0.0-3"
-    ids = subprocess.run(
-        ["git", "rev-parse", "HEAD~1", "v1.1.0^{commit}"],
-        cwd=replaced,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    ids = git(replaced, "rev-parse", "HEAD~1", "v1.1.0^{commit}").split()
     (replaced / ".git" / "info" / "grafts").write_text(" ".join(ids) + "\n")
     assert _ours(replaced, cached=True) == _describe(replaced) == "v1.1.0-2"
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from gitutil import git, git_env, run
+from gitutil import git, isolate_like_git, run, run_git
 from vcrelease.config import config_from_mapping, load_config
 from vcrelease.errors import ConfigError, ShallowCloneError
 from vcrelease.git import Scope
@@ -38,6 +37,13 @@ dynamic = ["version"]
 tag-prefix = "{name}-v"
 {settings}
 """
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vcrelease sees the environment git sees: no ``GIT_*`` variable of the shell, no user
+    or system configuration (:func:`gitutil.isolate_like_git`)."""
+    isolate_like_git(monkeypatch)
 
 
 def _commit(repo: Path, message: str, files: dict[str, str], when: int) -> None:
@@ -262,12 +268,8 @@ def test_scoped_distance_and_dirty_against_git(mono: Path) -> None:
     git(mono, "add", "shared/s.py")
     state = describe_project(mono / "pkg-a", load_config(mono / "pkg-a"))
     assert state.dirty_files == ("shared/s.py",)
-    assert (
-        subprocess.run(
-            ["git", "diff", "--quiet", "HEAD", "--", "pkg-a", "shared"], cwd=mono, env=git_env()
-        ).returncode
-        == 1
-    )
+    diff = run_git(["diff", "--quiet", "HEAD", "--", "pkg-a", "shared"], mono, check=False)
+    assert diff.returncode == 1
 
 
 def test_on_the_tag_nothing_changes(mono: Path) -> None:

@@ -12,12 +12,11 @@ one, and with one carrying changed-path Bloom filters (``--changed-paths``).
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from gitutil import fast_import, git_env
+from gitutil import fast_import, git, isolate_like_git, run_git
 from vcrelease.git import Scope
 from vcrelease.git.session import open_repository
 
@@ -32,6 +31,13 @@ EXAMPLES = 60 if settings().max_examples <= 2000 else 2000
 ``fuzz`` profile (``VCRELEASE_FUZZ=1``) searches longer."""
 
 State = dict[str, tuple[str, str]]  # path -> (mode, content)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vcrelease sees the environment git sees: no ``GIT_*`` variable of the shell, no user
+    or system configuration (:func:`gitutil.isolate_like_git`)."""
+    isolate_like_git(monkeypatch)
 
 
 def _edit(draw: st.DrawFn, state: State, directory: str, serial: int) -> None:
@@ -124,21 +130,14 @@ def _fast_import(
     lines += ["reset refs/heads/main", f"from :{len(commits)}", ""]
     lines += ["reset refs/tags/v1.0", f"from :{tagged + 1}", ""]
     fast_import(path, lines, object_format)
-    subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/main"], cwd=path, check=True)
+    git(path, "symbolic-ref", "HEAD", "refs/heads/main")
 
 
 def _git_count(path: Path, tag: str | None, paths: list[str], first_parent: bool) -> int:
     revs = ["HEAD"] if tag is None else [f"refs/tags/{tag}..HEAD"]
     mode = ["--first-parent"] if first_parent else []
     specs = [f":(literal){p}" if p else ":(top)" for p in paths]
-    out = subprocess.run(
-        ["git", "rev-list", "--count", *mode, "--full-history", *revs, "--", *specs],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=git_env(),
-    )
+    out = run_git(["rev-list", "--count", *mode, "--full-history", *revs, "--", *specs], path)
     return int(out.stdout)
 
 
@@ -202,12 +201,7 @@ def test_scoped_distance_is_rev_list_count(
     for graph in ("none", "plain", "changed-paths"):
         if graph != "none":
             extra = ["--changed-paths"] if graph == "changed-paths" else []
-            subprocess.run(
-                ["git", "commit-graph", "write", "--reachable", *extra],
-                cwd=path,
-                check=True,
-                env=git_env(),
-            )
+            git(path, "commit-graph", "write", "--reachable", *extra)
         for first_parent in (False, True):
             tag, ours = _ours(path, paths, first_parent)
             want = _git_count(path, tag, paths, first_parent)

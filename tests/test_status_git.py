@@ -10,32 +10,28 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from gitutil import ENV, git, run
+from gitutil import ENV, git, isolate_like_git, run, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 
 
 @pytest.fixture(autouse=True)
 def _git_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same configuration for git and for vcrelease (no global or system config)."""
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    """The same configuration for git and for vcrelease (no global or system config, no
+    ``GIT_*`` variable of the shell)."""
+    isolate_like_git(monkeypatch)
 
 
-def git_dirty(repo: Path, env: dict[str, str] = ENV) -> tuple[str, ...]:
-    """The paths ``git status --porcelain --untracked-files=no`` reports, sorted."""
-    out = subprocess.run(
-        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-        cwd=repo,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+def git_dirty(repo: Path, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The paths ``git status --porcelain --untracked-files=no`` reports, sorted; ``env`` adds
+    variables to :func:`gitutil.git_env`."""
+    args = ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"]
+    out = run_git(args, repo, env=env).stdout
     return tuple(sorted(line[3:] for line in out.splitlines()))
 
 
@@ -55,16 +51,10 @@ def agree(repo: Path) -> tuple[str, ...]:
     copy.write_bytes((git_dir / "index").read_bytes())
     env = {"GIT_INDEX_FILE": str(copy)}
     try:
-        subprocess.run(
-            ["git", "update-index", "--index-version", "4"],
-            cwd=repo,
-            env={**os.environ, **ENV, **env},
-            check=True,
-            capture_output=True,
-        )
+        run_git(["update-index", "--index-version", "4"], repo, env=env)
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("GIT_INDEX_FILE", str(copy))
-            assert ours(repo) == git_dirty(repo, {**ENV, **env}) == mine
+            assert ours(repo) == git_dirty(repo, env) == mine
     finally:
         copy.unlink()
     return mine
@@ -224,10 +214,9 @@ def test_attributes_from_every_source(
         git(repo, "config", "core.attributesFile", str(tmp_path / "attrs"))
     else:
         (home / ".config/git/attributes").write_text(line)
-    ENV_HOME = {**ENV, "HOME": str(home)}
     for name in ("sub/a.txt", "a.txt"):
         os.utime(repo / name, (2_000_000_000, 2_000_000_000))
-    assert ours(repo) == git_dirty(repo, ENV_HOME)
+    assert ours(repo) == git_dirty(repo, {"HOME": str(home)})
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -300,7 +289,7 @@ def test_long_running_filter_process_as_git_runs_it(
     if required and fails:
         with pytest.raises(RepositoryError, match=r"clean filter 'up' failed"):
             ours(repo)
-        done = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True)
+        done = run_git(["status", "--porcelain"], repo, check=False)
         assert done.returncode != 0
         return
     mine = ours(repo)
@@ -317,7 +306,7 @@ def test_required_filter_that_fails_is_an_error_as_for_git(tmp_path: Path) -> No
     os.utime(repo / "a.bin", (2_000_000_000, 2_000_000_000))
     with pytest.raises(RepositoryError, match=r"a\.bin: clean filter 'lfs' failed"):
         ours(repo)
-    assert subprocess.run(["git", "status"], cwd=repo, capture_output=True).returncode != 0
+    assert run_git(["status"], repo, check=False).returncode != 0
 
 
 # --- submodules -----------------------------------------------------------------------------

@@ -9,13 +9,19 @@ failure names the seed that reproduces it.
 from __future__ import annotations
 
 import random
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from gitutil import fast_import
+from gitutil import fast_import, git, isolate_like_git
 from vcrelease.git.session import open_repository
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vcrelease sees the environment git sees: no ``GIT_*`` variable of the shell, no user
+    or system configuration (:func:`gitutil.isolate_like_git`)."""
+    isolate_like_git(monkeypatch)
 
 
 def _parse(name: str) -> str | None:
@@ -59,14 +65,11 @@ def _random_history(seed: int, path: Path, *, graph: bool) -> None:
     lines += [f"reset refs/tags/v1.{tagged}", f"from :{tagged + 1}", ""]
     fast_import(path, lines)
     if graph:
-        subprocess.run(["git", "commit-graph", "write", "--reachable"], cwd=path, check=True)
+        git(path, "commit-graph", "write", "--reachable")
 
 
 def _rev_list_count(path: Path, *args: str) -> int:
-    out = subprocess.run(
-        ["git", "rev-list", "--count", *args], cwd=path, capture_output=True, text=True, check=True
-    )
-    return int(out.stdout)
+    return int(git(path, "rev-list", "--count", *args))
 
 
 @pytest.mark.parametrize("graph", [False, True], ids=["objects", "commit-graph"])

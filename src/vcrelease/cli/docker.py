@@ -35,22 +35,24 @@ __all__ = [
 
 
 def add_docker_tags_arguments(docker: argparse.ArgumentParser) -> None:
-    """The options of ``vcrelease docker-tags``."""
-    docker.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
-    add_docker_options(docker)
-    docker.add_argument(
-        "--format",
-        choices=("lines", "json", "github"),
-        default="lines",
-        help="lines: one tag a line (default); json; github: append tags, labels, version "
-        "to $GITHUB_OUTPUT",
+    """The options of ``vcrelease docker-tags``: the project directory, the Docker options
+    (:func:`add_docker_options`) and ``--format``."""
+    _add_formats(
+        docker,
+        ("lines", "json", "github"),
+        "lines: one tag a line (default); json; github: append tags, labels, version to "
+        "$GITHUB_OUTPUT",
     )
 
 
 def add_ci_arguments(ci: argparse.ArgumentParser) -> None:
-    """The options of ``vcrelease ci``."""
-    ci.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
-    add_docker_options(ci)
+    """The options of ``vcrelease ci``: as :func:`add_docker_tags_arguments`, with other
+    formats, plus ``--allow-dev-branch``."""
+    _add_formats(
+        ci,
+        ("table", "json", "github"),
+        "table (default), json, or github: append the decisions to $GITHUB_OUTPUT",
+    )
     ci.add_argument(
         "--allow-dev-branch",
         action="append",
@@ -58,12 +60,14 @@ def add_ci_arguments(ci: argparse.ArgumentParser) -> None:
         metavar="PATTERN",
         help="branches that may upload dev releases (shell pattern, repeatable; default: any)",
     )
-    ci.add_argument(
-        "--format",
-        choices=("table", "json", "github"),
-        default="table",
-        help="table (default), json, or github: append the decisions to $GITHUB_OUTPUT",
-    )
+
+
+def _add_formats(parser: argparse.ArgumentParser, formats: tuple[str, ...], help_text: str) -> None:
+    """The project directory, the Docker options and ``--format`` (the first format is the
+    default)."""
+    parser.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
+    add_docker_options(parser)
+    parser.add_argument("--format", choices=formats, default=formats[0], help=help_text)
 
 
 def add_docker_options(parser: argparse.ArgumentParser) -> None:

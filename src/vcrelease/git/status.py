@@ -3,8 +3,9 @@
 Staged changes (index vs HEAD's tree): the index's cache-tree (``gitformat-index``, "Cache
 tree") vouches for whole directories, so only directories whose cache-tree entry is invalid
 are compared entry by entry with HEAD's trees. Unstaged changes (work tree vs index): each
-tracked file is ``lstat``-ed (relative to its directory's descriptor) and compared with its
-index entry by git's rules (:func:`_unstaged`); only files whose stat data do not decide, or
+tracked file is ``lstat``-ed (relative to a descriptor of the work tree's top, in one pass
+over the index: :func:`_stat_index`) and compared with its index entry by git's rules
+(:func:`_unstaged`); only files whose stat data do not decide, or
 are racily clean (``Documentation/technical/racy-git.txt``), are hashed: byte for byte when
 no attributes or filter settings exist, else after the check-in conversions
 (:mod:`vcrelease.git.convert`). Assume-unchanged and skip-worktree entries are not looked at,
@@ -484,12 +485,12 @@ def _full_path(base: bytes, path: bytes) -> bytes:
     return base + path if os.sep == "/" else os.path.join(base, *path.split(b"/"))
 
 
-def _open_dir(path: bytes, dir_fd: int | None = None) -> int | None:
+def _open_dir(path: bytes) -> int | None:
     """A read-only descriptor of the directory ``path``; None when it cannot be opened (the
     files below are then ``lstat``-ed by their full path, which reports why)."""
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        return os.open(path, flags, dir_fd=dir_fd)
+        return os.open(path, flags)
     except OSError:
         return None
 

@@ -7,6 +7,7 @@ the index under the comparison)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -130,6 +131,48 @@ def test_racily_clean_entry_is_hashed(tmp_path: Path) -> None:
     (repo / "a.txt").write_bytes(b"jello\n")
     os.utime(repo / "a.txt", (future, future))
     assert agree(repo) == ("a.txt",)
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["moved-and-linked", "copied-and-linked", "nested", "outside", "tracked-link-to-dir"],
+)
+def test_a_file_reached_through_a_symbolic_link_is_removed_as_for_git(
+    tmp_path: Path, how: str
+) -> None:
+    """git counts a tracked file whose leading directory became a symbolic link as deleted
+    (``has_symlink_leading_path``), even when the link leads to the very same file (same
+    inode and stat data)."""
+    repo = new_repo(
+        tmp_path / "r",
+        {"d/a.txt": b"a\n", "d/e/b.txt": b"b\n", "top.txt": b"t\n", "real/c.txt": b"c\n"},
+    )
+    if how == "moved-and-linked":
+        (repo / "d").rename(repo / "moved")
+        (repo / "d").symlink_to("moved")
+    elif how == "copied-and-linked":
+        shutil.copytree(repo / "d", repo / "copy", copy_function=shutil.copy2)
+        shutil.rmtree(repo / "d")
+        (repo / "d").symlink_to("copy")
+    elif how == "nested":
+        (repo / "d" / "e").rename(repo / "e2")
+        (repo / "d" / "e").symlink_to("../e2")
+    elif how == "outside":
+        shutil.copytree(repo / "d", tmp_path / "elsewhere", copy_function=shutil.copy2)
+        shutil.rmtree(repo / "d")
+        (repo / "d").symlink_to(tmp_path / "elsewhere")
+    else:  # a symbolic link git tracks, to a tracked directory: nothing is beyond it
+        (repo / "to-real").symlink_to("real")
+        git(repo, "add", "to-real")
+        git(repo, "commit", "-qm", "link")
+        age(repo)
+    assert agree(repo) == {
+        "moved-and-linked": ("d/a.txt", "d/e/b.txt"),
+        "copied-and-linked": ("d/a.txt", "d/e/b.txt"),
+        "nested": ("d/e/b.txt",),
+        "outside": ("d/a.txt", "d/e/b.txt"),
+        "tracked-link-to-dir": (),
+    }[how]
 
 
 def test_size_change_is_dirty_without_hashing_even_when_content_converts_back(

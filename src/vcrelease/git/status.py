@@ -419,6 +419,8 @@ def _stat_index(
     raw_len = repo.raw_len
     work_key = STAT_KEY
     lstat = os.lstat
+    linked = _LinkedDirectories(root_fd).linked
+    last_directory, last_linked = b"", False
     pairs: list[tuple[IndexEntry, os.stat_result]] = []
     missing: list[bytes] = []
     submodules: list[IndexEntry] = []
@@ -426,6 +428,14 @@ def _stat_index(
         for here, head, path in heads:
             if covered is not None and not covered(path):
                 continue
+            slash = path.rfind(b"/")
+            if slash > 0:  # the index is sorted: most paths share the last one's directory
+                directory = path[:slash]
+                if directory != last_directory:
+                    last_directory, last_linked = directory, linked(directory)
+                if last_linked and head[3] != _S_IFGITLINK:
+                    missing.append(path)  # beyond a symbolic link: removed, for git
+                    continue
             try:
                 st = lstat(path, dir_fd=root_fd)
             except (FileNotFoundError, NotADirectoryError):
@@ -458,6 +468,7 @@ def _stat_entries(
     ``submodules``; skip-worktree and assume-unchanged entries are not looked at
     (``git-update-index``)."""
     lstat = os.lstat
+    linked = _LinkedDirectories(None, base).linked
     for entry in entries:
         path, mode, _, stage, _, _, extended = entry[:7]
         if stage or extended or mode == _S_IFGITLINK:
@@ -472,12 +483,54 @@ def _stat_entries(
             if mode == _S_IFGITLINK:
                 submodules.append(entry)
                 continue
+        slash = path.rfind(b"/")
+        if slash > 0 and linked(path[:slash]):
+            changed.add(path)  # beyond a symbolic link: removed, for git
+            continue
         try:
             st = lstat(_full_path(base, path))
         except (FileNotFoundError, NotADirectoryError):
             changed.add(path)
             continue
         yield entry, st
+
+
+class _LinkedDirectories:
+    """Which directories of the work tree are symbolic links or lie below one, each looked
+    at once. git counts a tracked file reached through a symbolic link as removed
+    (``diff-lib.c``, ``check_removed``: ``has_symlink_leading_path``), whatever the link
+    points to: ``lstat`` would follow the link to a file that may well be equal.
+    """
+
+    __slots__ = ("_base", "_root_fd", "_seen")
+
+    def __init__(self, root_fd: int | None, base: bytes = b"") -> None:
+        """``root_fd``: a descriptor of the work tree's top, or None: then paths are taken
+        below ``base`` (the top, ending in a separator)."""
+        self._root_fd = root_fd
+        self._base = base
+        self._seen: dict[bytes, bool] = {}
+
+    def linked(self, directory: bytes) -> bool:
+        """Whether the ``/``-separated directory ``directory`` (relative to the top) is a
+        symbolic link or lies below one. A directory that is missing or not a directory
+        is not (the file's own ``lstat`` says what happened to it)."""
+        found = self._seen.get(directory)
+        if found is None:
+            slash = directory.rfind(b"/")
+            found = slash > 0 and self.linked(directory[:slash])
+            if not found:
+                try:
+                    st = (
+                        os.lstat(_full_path(self._base, directory))
+                        if self._root_fd is None
+                        else os.lstat(directory, dir_fd=self._root_fd)
+                    )
+                except OSError:
+                    st = None
+                found = st is not None and stat.S_ISLNK(st.st_mode)
+            self._seen[directory] = found
+        return found
 
 
 def _full_path(base: bytes, path: bytes) -> bytes:

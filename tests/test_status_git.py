@@ -166,13 +166,16 @@ def test_a_file_reached_through_a_symbolic_link_is_removed_as_for_git(
         git(repo, "add", "to-real")
         git(repo, "commit", "-qm", "link")
         age(repo)
-    assert agree(repo) == {
-        "moved-and-linked": ("d/a.txt", "d/e/b.txt"),
-        "copied-and-linked": ("d/a.txt", "d/e/b.txt"),
-        "nested": ("d/e/b.txt",),
-        "outside": ("d/a.txt", "d/e/b.txt"),
-        "tracked-link-to-dir": (),
-    }[how]
+    assert (
+        agree(repo)
+        == {
+            "moved-and-linked": ("d/a.txt", "d/e/b.txt"),
+            "copied-and-linked": ("d/a.txt", "d/e/b.txt"),
+            "nested": ("d/e/b.txt",),
+            "outside": ("d/a.txt", "d/e/b.txt"),
+            "tracked-link-to-dir": (),
+        }[how]
+    )
 
 
 def test_size_change_is_dirty_without_hashing_even_when_content_converts_back(

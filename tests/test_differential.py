@@ -1,7 +1,8 @@
 """A differential test against git: hypothesis draws a list of operations (commits with equal
 and skewed dates, merges and octopus merges, lightweight, annotated and nested tags, gc,
 repack, commit-graph files, attribute files, edits that keep or change size and mtime,
-chmod, symlinks, staged and unstaged edits), applies them to a fresh SHA-1 or SHA-256
+chmod, symlinks, staged and unstaged edits, a directory replaced by a symbolic link to it, by
+nothing or by a file), applies them to a fresh SHA-1 or SHA-256
 repository with real git, and compares vcrelease's describe with git's:
 
 - node: ``git rev-parse HEAD``; dirty: ``git status --porcelain --untracked-files=no``;
@@ -17,6 +18,7 @@ minute on 2 cores), ``fuzz`` (``nox -s fuzz``) :data:`FUZZ_EXAMPLES`.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,10 @@ OPS = st.one_of(
         st.sampled_from(["same-size", "grow", "same-size-old-mtime", "chmod", "symlink", "crlf"]),
     ),
     st.tuples(st.just("stage"), st.just(0)),
+    st.tuples(
+        st.just("directory"),
+        st.sampled_from(["moved-and-linked", "copied-and-linked", "removed", "file-instead"]),
+    ),
 )
 
 
@@ -132,6 +138,8 @@ class Repo:
             (path / ".gitattributes").write_text(f"*.txt {arg}\n")
         elif op == "stage":
             self.git("add", "-u")
+        elif op == "directory":
+            self.directory(str(arg))
         else:
             target = path / "f1.txt"
             if not target.is_file() or target.is_symlink():
@@ -151,6 +159,35 @@ class Repo:
             else:
                 target.unlink()
                 target.symlink_to("f0.txt")
+
+    def directory(self, how: str) -> None:
+        """A committed directory ``sub/`` (with ``sub/deeper/``) whose place in the work tree
+        is then taken: by a symbolic link to it moved or copied (git counts the files behind
+        the link as removed), by nothing, or by a file."""
+        sub = self.path / "sub"
+        if not (sub / "deeper" / "h.txt").is_file() or sub.is_symlink():
+            self.git("reset", "-q", "--hard")
+            if sub.is_symlink() or sub.is_file():
+                sub.unlink()
+            (sub / "deeper").mkdir(parents=True, exist_ok=True)
+            (sub / "g.txt").write_text("g\n")
+            (sub / "deeper" / "h.txt").write_text("h\n")
+            self.git("add", "-A")
+            self.git("commit", "-qm", "sub", check=False)
+        if how == "moved-and-linked":
+            shutil.rmtree(self.path / "sub-moved", ignore_errors=True)
+            sub.rename(self.path / "sub-moved")
+            sub.symlink_to("sub-moved")
+        elif how == "copied-and-linked":
+            shutil.rmtree(self.path / "sub-copy", ignore_errors=True)
+            shutil.copytree(sub, self.path / "sub-copy", copy_function=shutil.copy2)
+            shutil.rmtree(sub)
+            sub.symlink_to("sub-copy")
+        elif how == "removed":
+            shutil.rmtree(sub)
+        else:
+            shutil.rmtree(sub / "deeper")
+            (sub / "deeper").write_text("a file now\n")
 
 
 def parse(name: str) -> str | None:

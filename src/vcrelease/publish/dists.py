@@ -11,8 +11,9 @@
 - the metadata inside each file (``METADATA`` / ``PKG-INFO``, core metadata spec) is valid and
   names the same project and version as the file name (twine's ``PackageFile``);
 - ``twine check``'s rendering check of the long description passes;
-- files are ordered wheels first, sdist last (an index that sees the sdist first may offer it to
-  installers before the wheels exist).
+- files are ordered wheels first (the smallest first: the overwrite probe of
+  :mod:`vcrelease.publish.upload` uploads the first one again), sdist last (an index that sees
+  the sdist first may offer it to installers before the wheels exist).
 
 The last two checks need twine (about 0.2 s of imports, and a pass over each file's bytes to
 hash them). ``vc-upload`` leaves them out of the plan (``check_contents=False``) and runs them
@@ -98,7 +99,7 @@ class Plan:
     Attributes:
         project: PEP 503 normalised project name.
         version: normalised PEP 440 version.
-        files: the files, wheels first (by name), then the sdist.
+        files: the files, wheels first (smallest first, then by name), then the sdist.
         contents_checked: the metadata and long description of every file were checked
             (:func:`check_contents`); False when :func:`plan_files` left that to the upload.
     """
@@ -193,7 +194,9 @@ def plan_files(
         )
         for path, kind, project, version in names
     ]
-    files.sort(key=lambda f: (f.kind == "sdist", f.filename))
+    # the smallest wheel first: the overwrite probe uploads the first file again
+    # (upload.OverwriteGuard); the sdist last (module docstring)
+    files.sort(key=lambda f: (f.kind == "sdist", f.size, f.filename))
     if check_contents:
         _check_contents(files, check_description)
     return Plan(projects[0], versions[0], tuple(files), contents_checked=check_contents)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -401,12 +403,22 @@ def test_an_index_that_does_not_say_is_probed_with_the_first_file_again(
     our bytes at the end."""
     server: IndexServer = request.getfixturevalue(index)
     files = make_dists(tmp_path / "dist", unique_project, "1.0.0", payload="probe")
+    # a larger wheel whose name sorts first: the probe must still send the smallest file
+    wheel = files[0]
+    larger = wheel.with_name(wheel.name.replace("-py3-none-any", "-py2.py3-none-any"))
+    shutil.copyfile(wheel, larger)
+    with zipfile.ZipFile(larger, "a") as archive:
+        archive.writestr("padding.bin", os.urandom(20_000))
+    files = [larger, *files]
     repo = tagged_repo(tmp_path / "repo", "v1.0.0")
     result = vc_upload(server, files, repo, "--verbose", "--format", "json")
     assert result.returncode == 0, result.stderr
     assert set(outcomes(result).values()) == {"uploaded"}
     probe = [line for line in result.stderr.splitlines() if "probe:" in line]
     assert len(probe) == 1, result.stderr
+    wheels = [f for f in files if f.name.endswith(".whl")]
+    smallest = min(wheels, key=lambda f: (f.stat().st_size, f.name))
+    assert f"probe: {smallest.name} uploaded again" in probe[0]  # the cheapest file to send
     if replaces:
         assert "may replace files" in probe[0]
         assert "verifying in" in result.stderr

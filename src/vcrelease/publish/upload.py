@@ -307,7 +307,8 @@ def publish(
             done[i] = replace(step, outcome="uploaded")
             if guard is not None and guard.probing:
                 try:
-                    log(f"probe: {guard.learn(*upload_one(step.file))}")
+                    said = guard.learn(*upload_one(step.file))
+                    log(f"probe: {step.file.filename} uploaded again: {said}")
                 except KeyboardInterrupt:
                     raise InterruptedRun(_interrupted_message(done, i)) from None
             continue

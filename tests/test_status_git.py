@@ -369,6 +369,26 @@ def with_submodule(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.mark.parametrize("ignore", [None, "dirty", "all"])
+def test_a_submodule_behind_a_symbolic_link_is_removed_unless_ignored(
+    tmp_path: Path, ignore: str | None
+) -> None:
+    """git counts a submodule whose leading directory became a symbolic link as deleted,
+    like a file there; ``ignore = all`` hides it, as it hides any change of the submodule."""
+    sub = new_repo(tmp_path / "subsrc", {"s.txt": b"s\n"})
+    repo = new_repo(tmp_path / "r", {"libs/x.txt": b"x\n"})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "libs/sub")
+    git(repo, "commit", "-qm", "sub")
+    if ignore is not None:
+        git(repo, "config", "submodule.libs/sub.ignore", ignore)
+    age(repo)
+    assert agree(repo) == ()
+    (repo / "libs").rename(repo / "libs-real")
+    (repo / "libs").symlink_to("libs-real")
+    expected = ("libs/x.txt",) if ignore == "all" else ("libs/sub", "libs/x.txt")
+    assert agree(repo) == expected
+
+
 def test_submodule_content_and_head(with_submodule: Path) -> None:
     repo = with_submodule
     assert agree(repo) == ()

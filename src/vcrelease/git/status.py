@@ -710,7 +710,8 @@ def _submodules_changed(
     """Submodules that make the tree dirty for ``git status --untracked-files=no``: the work
     tree's directory gone or not a directory, or an initialised submodule whose HEAD is not
     the recorded commit or whose tracked files differ from its HEAD (checked as here,
-    recursively). The ignore setting (``submodule.<name>.ignore`` from the config, else from
+    recursively), or one reached through a symbolic link (:class:`_LinkedDirectories`). The
+    ignore setting (``submodule.<name>.ignore`` from the config, else from
     ``.gitmodules``, else ``diff.ignoreSubmodules``): ``all`` hides the submodule, ``dirty``
     counts only a moved HEAD; the submodule's own setting ``none`` (not
     ``diff.ignoreSubmodules``) also counts an untracked, not ignored file in it
@@ -724,6 +725,7 @@ def _submodules_changed(
     from .walk import read_commit
 
     names = _gitmodules(repo.root)
+    linked = _LinkedDirectories(None, base).linked
     config = rules.config
     default = config.get(b"diff", None, b"ignoresubmodules") if config is not None else None
     out = []
@@ -743,6 +745,10 @@ def _submodules_changed(
                 ignore = from_file.strip().lower()
                 explicit_none = ignore == b"none"
         if ignore == b"all":
+            continue
+        slash = entry.path.rfind(b"/")
+        if slash > 0 and linked(entry.path[:slash]):
+            out.append(entry.path)  # beyond a symbolic link: removed, for git
             continue
         full = _full_path(base, entry.path)
         try:

@@ -22,11 +22,9 @@ import stat
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from ..errors import RepositoryError
-from .attributes import for_repository
-from .convert import Checkin, hash_bytes, hash_file
 from .gitconfig import GitConfig
 from .ids import EMPTY_BLOBS, OBJ_TREE, HexId, RawId, to_hex, to_raw
 from .indexfile import (
@@ -46,6 +44,9 @@ from .indexfile import (
 )
 from .objects import ObjectStore, TreeEntry, parse_tree
 from .repository import GitRepo
+
+if TYPE_CHECKING:
+    from .convert import Checkin
 
 __all__ = ["dirty_files"]
 
@@ -552,6 +553,9 @@ def _hash_changed(
     repo: GitRepo, rules: _Rules, candidates: list[tuple[IndexEntry, bytes, os.stat_result]]
 ) -> list[bytes]:
     """The candidates whose content (after the check-in conversions) differs from the index."""
+    # here: the conversions and attributes are imported only when a file is to be hashed
+    from .convert import hash_bytes, hash_file
+
     checkin = None if rules.config is None else _checkin(repo, rules.config)
     out = []
     try:
@@ -576,6 +580,9 @@ def _hash_changed(
 
 
 def _checkin(repo: GitRepo, config: GitConfig) -> Checkin:
+    from .attributes import for_repository
+    from .convert import Checkin
+
     """The repository's check-in rules: attributes from every source git reads."""
     store = repo.objects
 

@@ -434,6 +434,30 @@ def test_an_index_that_does_not_say_is_probed_with_the_first_file_again(
     assert live == {f.name: sha256_file(f) for f in files}
 
 
+@pytest.mark.parametrize(
+    ("upload_url", "keeps"),
+    [
+        ("https://gitlab.example.org/api/v4/projects/42/packages/pypi", True),
+        ("https://gitlab.example.org/api/v4/projects/42/packages/pypi/", True),
+        ("https://gitlab.example.org/api/v4/groups/7/-/packages/pypi", True),
+        ("https://pypi.example.org/", False),
+        ("https://devpi.example.org/ci/production/", False),
+        ("https://artifactory.example.org/artifactory/api/pypi/pypi-local", False),
+    ],
+)
+def test_gitlab_which_may_keep_duplicates_is_guarded_without_a_probe(
+    upload_url: str, keeps: bool
+) -> None:
+    """A second upload of the same bytes would add a record on GitLab's registry (it may keep
+    every upload of a name): there the run is guarded from the start, not probed."""
+    from vcrelease.publish.upload import OverwriteGuard, keeps_duplicates
+
+    assert keeps_duplicates(upload_url) is keeps
+    guard = OverwriteGuard(None, probe=not keeps)
+    assert guard.active
+    assert guard.probing is not keeps
+
+
 def test_a_volatile_devpi_index_is_refused_unless_allowed(
     devpi_staging: IndexServer, release: tuple[list[Path], Path]
 ) -> None:

@@ -76,6 +76,7 @@ __all__ = [
     "confirm_pause",
     "explicit_upload_url",
     "index_session",
+    "keeps_duplicates",
     "overwrite_guard",
     "preflight",
     "publish",
@@ -117,11 +118,12 @@ class OverwriteGuard:
 
     __slots__ = ("active", "probing")
 
-    def __init__(self, volatile: bool | None) -> None:
+    def __init__(self, volatile: bool | None, *, probe: bool = True) -> None:
         """``volatile``: what the index says of overwrites (True: it replaces files; False:
-        it refuses them; None: it does not say)."""
+        it refuses them; None: it does not say). ``probe``: the index may be asked (False:
+        a second upload would not be harmless there, :func:`keeps_duplicates`)."""
         self.active = volatile is not False
-        self.probing = volatile is None
+        self.probing = volatile is None and probe
 
     def learn(self, status: int | None, detail: str) -> str:
         """Take the answer to the probe (the HTTP status of a second upload of the same
@@ -150,7 +152,19 @@ def overwrite_guard(
     if host in NEVER_OVERWRITE_HOSTS:
         return False, OverwriteGuard(False)
     volatile = index_volatile(session, target.index_url, timeout=target.timeout)
-    return volatile, OverwriteGuard(volatile)
+    return volatile, OverwriteGuard(volatile, probe=not keeps_duplicates(target.upload_url))
+
+
+def keeps_duplicates(upload_url: str) -> bool:
+    """Whether the upload URL is GitLab's package registry for PyPI
+    (``.../api/v4/projects/<id>/packages/pypi``, or the group form), which may keep every
+    upload of a file name as another file and serve the newest (GitLab's "Reject duplicates"
+    setting decides): a second upload of the same bytes would add a record there, so such an
+    index is not probed but guarded."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(upload_url).path.rstrip("/")
+    return "/api/v4/" in path and path.endswith("/packages/pypi")
 
 
 @dataclass(frozen=True)

@@ -177,11 +177,9 @@ def _staged_checked(
         ) from exc
 
 
-def _staged_of(repo: GitRepo, path: str, data: bytes | None, head_tree: HexId) -> list[bytes]:
-    """The staged paths of the index file's bytes ``data`` (None: no index file)."""
-    entries, cache_tree, any_flags = (
-        ([], None, False) if data is None else _read(repo, path, parse_index, data)
-    )
+def _staged_of(repo: GitRepo, path: str, data: bytes, head_tree: HexId) -> list[bytes]:
+    """The staged paths of the index file's bytes ``data``."""
+    entries, cache_tree, any_flags = _read(repo, path, parse_index, data)
     return _staged_checked(repo, entries, cache_tree, head_tree, any_flags)
 
 
@@ -469,7 +467,7 @@ def _stat_entries(
     ``submodules``; skip-worktree and assume-unchanged entries are not looked at
     (``git-update-index``)."""
     lstat = os.lstat
-    linked = _LinkedDirectories(None, base).linked
+    beyond_link = _LinkedDirectories(None, base).below
     for entry in entries:
         path, mode, _, stage, _, _, extended = entry[:7]
         if stage or extended or mode == _S_IFGITLINK:
@@ -484,9 +482,8 @@ def _stat_entries(
             if mode == _S_IFGITLINK:
                 submodules.append(entry)
                 continue
-        slash = path.rfind(b"/")
-        if slash > 0 and linked(path[:slash]):
-            changed.add(path)  # beyond a symbolic link: removed, for git
+        if beyond_link(path):
+            changed.add(path)  # removed, for git
             continue
         try:
             st = lstat(_full_path(base, path))
@@ -511,6 +508,11 @@ class _LinkedDirectories:
         self._root_fd = root_fd
         self._base = base
         self._seen: dict[bytes, bool] = {}
+
+    def below(self, path: bytes) -> bool:
+        """Whether a leading directory of the index path ``path`` is a symbolic link."""
+        slash = path.rfind(b"/")
+        return slash > 0 and self.linked(path[:slash])
 
     def linked(self, directory: bytes) -> bool:
         """Whether the ``/``-separated directory ``directory`` (relative to the top) is a
@@ -580,10 +582,10 @@ def _hash_changed(
 
 
 def _checkin(repo: GitRepo, config: GitConfig) -> Checkin:
+    """The repository's check-in rules: attributes from every source git reads."""
     from .attributes import for_repository
     from .convert import Checkin
 
-    """The repository's check-in rules: attributes from every source git reads."""
     store = repo.objects
 
     def blob(oid: bytes) -> bytes:
@@ -732,7 +734,7 @@ def _submodules_changed(
     from .walk import read_commit
 
     names = _gitmodules(repo.root)
-    linked = _LinkedDirectories(None, base).linked
+    beyond_link = _LinkedDirectories(None, base).below
     config = rules.config
     default = config.get(b"diff", None, b"ignoresubmodules") if config is not None else None
     out = []
@@ -753,9 +755,8 @@ def _submodules_changed(
                 explicit_none = ignore == b"none"
         if ignore == b"all":
             continue
-        slash = entry.path.rfind(b"/")
-        if slash > 0 and linked(entry.path[:slash]):
-            out.append(entry.path)  # beyond a symbolic link: removed, for git
+        if beyond_link(entry.path):
+            out.append(entry.path)  # removed, for git
             continue
         full = _full_path(base, entry.path)
         try:

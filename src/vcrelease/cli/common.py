@@ -141,13 +141,21 @@ def _run_guarded(prog: str, command: Callable[[], int], json_errors: bool) -> in
         return fail(EXIT_INTERNAL, "InternalError", message, f"internal error: {message}")
 
 
-def help_formatter() -> Callable[..., argparse.HelpFormatter]:
-    """argparse's help formatter at the terminal's width (``COLUMNS``, else the terminal's,
-    else 80: what ``shutil.get_terminal_size`` gives), as ``formatter_class``.
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose help is formatted at the terminal's width (``COLUMNS``, else
+    the terminal's, else 80: what ``shutil.get_terminal_size`` gives); its subparsers are
+    of this class too (``add_subparsers`` makes them of the parser's own class).
 
     Why: without a width, argparse's formatter imports ``shutil`` (and with it ``bz2`` and
     ``lzma``, about 3 ms) the first time ``add_argument`` runs, on every start-up.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", partial(argparse.HelpFormatter, width=_width()))
+        super().__init__(*args, **kwargs)
+
+
+def _width() -> int:
     try:
         columns = int(os.environ.get("COLUMNS", "0"))
     except ValueError:
@@ -157,7 +165,7 @@ def help_formatter() -> Callable[..., argparse.HelpFormatter]:
             columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
         except (AttributeError, ValueError, OSError):
             columns = 0
-    return partial(argparse.HelpFormatter, width=(columns or 80) - 2)
+    return (columns or 80) - 2
 
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple
 
-from .common import VersionAction, help_formatter, run_guarded
+from .common import Parser, VersionAction, run_guarded
 from .version import run_archival_file, run_describe, run_version
 
 __all__ = ["LAZY_COMMANDS", "build_parser", "main", "upload_main"]
@@ -94,18 +94,14 @@ def _command_module(command: str) -> ModuleType:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser of ``vcrelease``; ``command`` (the subcommand named on the command
     line, if any) decides which of :data:`LAZY_COMMANDS` gets its options."""
-    formatter = help_formatter()
-    parser = argparse.ArgumentParser(
-        formatter_class=formatter,
+    parser = Parser(
         prog="vcrelease",
         description="Git-derived PEP 440 versions, without the git binary.",
     )
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    version = sub.add_parser(
-        "version", formatter_class=formatter, help="print the project's version"
-    )
+    version = sub.add_parser("version", help="print the project's version")
     version.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     version.add_argument("--version-scheme", help="override [tool.vcrelease] version-scheme")
     version.add_argument("--local-scheme", help="override [tool.vcrelease] local-scheme")
@@ -116,24 +112,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="print HEAD's commit time in seconds since 1970 instead (for SOURCE_DATE_EPOCH)",
     )
 
-    desc = sub.add_parser(
-        "describe",
-        formatter_class=formatter,
-        help="print the repository state (tag, distance, ...)",
-    )
+    desc = sub.add_parser("describe", help="print the repository state (tag, distance, ...)")
     desc.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     desc.add_argument("--json", action="store_true", help="print JSON")
 
     archival = sub.add_parser(
-        "archival-file",
-        formatter_class=formatter,
-        help="write .git_archival.txt for versions from `git archive`",
+        "archival-file", help="write .git_archival.txt for versions from `git archive`"
     )
     archival.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
     archival.add_argument("--force", action="store_true", help="replace an existing file")
 
     for name, lazy in _LAZY.items():
-        parser_of = sub.add_parser(name, formatter_class=formatter, help=lazy.help)
+        parser_of = sub.add_parser(name, help=lazy.help)
         if name == command:
             getattr(_command_module(name), lazy.add_arguments)(parser_of)
     return parser

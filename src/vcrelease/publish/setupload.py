@@ -187,6 +187,7 @@ def upload_set(
             are live and says that a re-run finishes the set.
     """
     order = " -> ".join(p.project for p in plans)
+    overwrites = overwrite_guard(session, target)  # asked once for the whole set
     checked = [
         upload_checked(
             session,
@@ -199,6 +200,7 @@ def upload_set(
             log=log,
             dev_rule=dev_rule,
             allow_volatile=allow_volatile,
+            overwrites=overwrites,
         )
         for plan in plans
     ]
@@ -221,7 +223,7 @@ def upload_set(
             True,
         )
     steps = [list(r.steps) for r in checked]
-    _volatile, guard = overwrite_guard(session, target)
+    guard = overwrites[1]
     repository = settings.create_repository()
     done: list[Report] = []
     try:

@@ -388,17 +388,20 @@ def upload_checked(
     log: Callable[[str], None],
     dev_rule: str | None = None,
     allow_volatile: bool = False,
+    overwrites: tuple[bool | None, OverwriteGuard] | None = None,
 ) -> Report:
     """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
     any file conflicts, or when the index says it replaces files (devpi ``volatile``) and
     ``allow_volatile`` is false; the plan alone for a dry run; else :func:`publish` through
     twine's repository (``settings.create_repository()``, closed afterwards), guarded
     (:func:`overwrite_guard`) unless the index is known to refuse overwrites.
+    ``overwrites``: :func:`overwrite_guard`'s answer when the caller already has it (a set
+    asks the index once for all its projects); None: asked here.
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
-    volatile, guard = overwrite_guard(session, target)
+    volatile, guard = overwrites or overwrite_guard(session, target)
     log(f"overwrites: index says {'nothing' if volatile is None else f'volatile={volatile}'}")
     steps = preflight(session, target, plan)
     if not plan.contents_checked:  # only the files to upload: a skipped file is not sent

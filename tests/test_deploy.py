@@ -434,3 +434,29 @@ def test_a_failed_or_killed_install_leaves_nothing_under_the_final_name(
 @pytest.fixture(autouse=True)
 def _no_root_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VCRELEASE_DEPLOY_ROOT", raising=False)
+
+
+@pytest.mark.slow
+def test_a_dependency_already_imported_at_another_version_refuses_the_import(
+    release: Release, deployed: Path
+) -> None:
+    other_lib = deployed / release.app / "2.0" / "lib"
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(other_lib)!r})\n"
+        f"import {release.dep_module}\n"
+        "from vcrelease.multiversion import require\n"
+        "try:\n"
+        f"    require({release.app!r}, '1.0', root={str(deployed)!r})\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({release.app_module!r})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    message, loaded = result.stdout.strip().splitlines()
+    assert f"needs {release.dep} 1.5" in message
+    assert f"({release.dep} 2.3)" in message
+    assert loaded == "[]"  # nothing of the application was imported

@@ -80,6 +80,13 @@ _LAZY = {
         "build (and upload) or show an indirection package pinned to a release",
         True,
     ),
+    "validation": _Command(
+        "validation",
+        "add_arguments",
+        "run",
+        "record test results bound to a release's bytes, or show them",
+        True,
+    ),
     "deploy": _Command(
         "deploy",
         "add_arguments",

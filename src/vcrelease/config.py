@@ -88,6 +88,7 @@ KEYS = (
     "dependencies",
     "distance-scope",
     "distance-count",
+    "promotion-requires",
 )
 DISTANCE_COUNTS = ("full-history", "first-parent")
 """The values of ``distance-count``; the first is the default."""
@@ -238,7 +239,8 @@ def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str |
             f"{where}: unknown key {', '.join(repr(k) for k in unknown)}. "
             f"Known keys: {', '.join(KEYS)}."
         )
-    lists = ("pin-siblings", "dependencies", "distance-scope")
+    # promotion-requires is read by `vcrelease promote` (a table, not a version setting).
+    lists = ("pin-siblings", "dependencies", "distance-scope", "promotion-requires")
     values = {
         key: _string(section, key, where) for key in KEYS if key in section and key not in lists
     }

@@ -2,7 +2,8 @@
 
 Subcommands: ``version``, ``describe``, ``archival-file`` (:mod:`.version`), ``docker-tags``,
 ``ci`` (:mod:`.docker`), ``migrate`` (:mod:`.migrate`), ``projects`` (:mod:`.projects`),
-``upload`` (:mod:`.upload`), ``promote`` (:mod:`.promote`), ``channel`` (:mod:`.channel`).
+``upload`` (:mod:`.upload`), ``promote`` (:mod:`.promote`), ``channel`` (:mod:`.channel`),
+``deploy`` (:mod:`.deploy`).
 Exit codes are those of :mod:`vcrelease.errors` (0 done, 1 refused by policy, 2
 usage/configuration, 3 no version, 4 index or network, 5 credentials rejected), plus 70 for
 an internal error (a bug; ``VCRELEASE_DEBUG=1`` shows the traceback):
@@ -77,6 +78,20 @@ _LAZY = {
         "add_arguments",
         "run",
         "build (and upload) or show an indirection package pinned to a release",
+        True,
+    ),
+    "validation": _Command(
+        "validation",
+        "add_arguments",
+        "run",
+        "record test results bound to a release's bytes, or show them",
+        True,
+    ),
+    "deploy": _Command(
+        "deploy",
+        "add_arguments",
+        "run",
+        "several versions side by side: install, live, rollback, list, remove, run",
         True,
     ),
 }

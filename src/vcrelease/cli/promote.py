@@ -16,10 +16,11 @@ index or network failure.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, register_url_credentials
 from .common import add_account_arguments, target_from_args
@@ -62,6 +63,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="promote even when a dependency has no satisfying version on the target",
     )
     parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
+    parser.add_argument(
+        "--require",
+        action="append",
+        default=[],
+        metavar="CHECK",
+        help="promote only files with a passed validation record of CHECK (repeatable; also "
+        "[tool.vcrelease] promotion-requires)",
+    )
+    parser.add_argument(
+        "--records",
+        type=Path,
+        metavar="DIR",
+        help="read validation records from this directory (default: the source index, when "
+        "it is devpi)",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="say which records let each file through"
+    )
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -140,6 +159,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         for plan in plans:
             log(f"downloaded {len(plan.files)} files of {plan.project} {plan.version}, "
                 "hashes match")  # fmt: skip
+        gate = _validation_gate(args, source, target, plans, log)
         the_set = order_set(plans)
         ordered, versions, requires = the_set.plans, the_set.versions, the_set.requires
         pins = sibling_pins(versions, requires, all_markers=args.all_markers)
@@ -176,6 +196,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 log=log,
                 allow_volatile=args.allow_volatile_index,
             )
+    if gate is not None and not args.dry_run and result.exit_code == 0:
+        gate.copy_to(target.index_url)
     show_result(result, policy, args.format, prog="vcrelease promote")
     return result.exit_code
 
@@ -208,3 +230,93 @@ def _name(requirement: Requirement) -> str:
     from packaging.utils import canonicalize_name
 
     return str(canonicalize_name(requirement.name))
+
+
+def _required_checks(args: argparse.Namespace, target_url: str) -> list[str]:
+    """``--require`` plus ``[tool.vcrelease] promotion-requires`` for this target (keyed by
+    its ``.pypirc`` name or its URL) in the current directory's ``pyproject.toml``."""
+    from ..config import read_pyproject
+
+    table = read_pyproject(Path.cwd()).get("tool", {}).get("vcrelease", {})
+    configured = table.get("promotion-requires", {})
+    if not isinstance(configured, dict) or not all(
+        isinstance(v, list) and all(isinstance(c, str) for c in v) for v in configured.values()
+    ):
+        raise ConfigError(
+            "[tool.vcrelease] promotion-requires must map a target (a .pypirc name or an "
+            'upload URL) to a list of checks: promotion-requires = {production = ["smoke"]}.'
+        )
+    keys = [k for k in (getattr(args, "repository", None), args.target, target_url) if k]
+    extra: list[str] = next((configured[k] for k in keys if k in configured), [])
+    return list(dict.fromkeys([*args.require, *extra]))
+
+
+class _Gate:
+    """The validation gate of one promotion: refuses before any upload, copies devpi's
+    records to a devpi target after it (:mod:`vcrelease.publish.validation`)."""
+
+    def __init__(self, store: Any, plans: list[Any], log: Callable[[str], None]) -> None:
+        self.store, self.plans, self.log = store, plans, log
+
+    def copy_to(self, target_index: str) -> None:
+        import requests
+
+        from ..publish.indexclient import fetch_listing
+        from ..publish.validation import DevpiStore, ReleaseFile, devpi_base
+
+        if not isinstance(self.store, DevpiStore) or devpi_base(target_index) is None:
+            return  # a records directory is shared by nature
+        with requests.Session() as session:
+            target = DevpiStore(target_index, session, timeout=self.store.timeout)
+            target.auth = self.store.auth
+            for plan in self.plans:
+                listing = fetch_listing(session, target_index, plan.project)
+                urls = {f.filename: f.url for f in listing.files}
+                have = {
+                    (name, json.dumps(doc, sort_keys=True))
+                    for name, doc in target.raw_results(plan.project, plan.version)
+                }
+                for name, document in self.store.raw_results(plan.project, plan.version):
+                    key = (name, json.dumps(document, sort_keys=True))
+                    if name in urls and key not in have:
+                        sha = next((f.sha256 for f in plan.files if f.filename == name), "")
+                        target.post(document, ReleaseFile(name, sha, urls[name]))
+                        self.log(f"copied a validation record of {name} to the target")
+
+
+def _validation_gate(
+    args: argparse.Namespace, source: str, target: Any, plans: list[Any], log: Callable[[str], None]
+) -> _Gate | None:
+    """Refuse the promotion (exit 1) unless every file of every release has a passed record
+    of each required check; None when no check is required."""
+    import requests
+
+    from ..publish.promote import PromotionRefused
+    from ..publish.validation import ReleaseFile, gate, store_for
+
+    required = _required_checks(args, target.upload_url)
+    if not required:
+        return None
+    session = requests.Session()
+    store = store_for(args.records, source, session, None, args.timeout)
+    releases = [
+        (plan.project, plan.version, [ReleaseFile(f.filename, f.sha256) for f in plan.files])
+        for plan in plans
+    ]
+    result = gate(releases, required, store.records)
+    if not result.open:
+        raise PromotionRefused(
+            f"the validation gate ({', '.join(required)}, records from {store.description}) "
+            "is closed; nothing was promoted:\n  - "
+            + "\n  - ".join(result.missing)
+            + "\nRecord the checks on these bytes (`vcrelease validation record`) first."
+        )
+    for record in result.passed:
+        line = (
+            f"{record.filename}: {record.check} passed at {record.recorded_at} "
+            f"({record.where or record.who}{', ' + record.commit[:12] if record.commit else ''})"
+        )
+        log(line)
+        if args.explain:
+            print(f"vcrelease promote: gate: {line}", file=sys.stderr)
+    return _Gate(store, plans, log)

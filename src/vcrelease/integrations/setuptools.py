@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from . import commit_id, read_pyproject, resolve, uses_vcrelease, version_file_text
+from vcrelease.errors import VcreleaseError
+
+from . import commit_id, fail, read_pyproject, resolve, uses_vcrelease, version_file_text
 from .pins import pinned
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from setuptools.command.sdist import (  # type: ignore[import-untyped,unused-ignore]
         sdist as _Sdist,
     )
+
+    from vcrelease.git import Describe
 else:
     _BuildPy = object
     _Sdist = object
@@ -59,6 +63,23 @@ class _State:
     version: str
     node: str | None
     version_file: str | None
+    template: str | None = None
+    describe: Describe | None = None
+
+    def text(self) -> str:
+        """The version file's content (``version_file`` must be set)."""
+        assert self.version_file is not None
+        try:
+            return version_file_text(
+                self.project_dir,
+                self.version_file,
+                self.version,
+                self.node,
+                self.template,
+                self.describe,
+            )
+        except VcreleaseError as error:
+            fail(error)
 
 
 def finalize_distribution_options(dist: Distribution) -> None:
@@ -90,11 +111,29 @@ def finalize_distribution_options(dist: Distribution) -> None:
     if dependencies is not None:
         dist.install_requires = dependencies
         log.info("vcrelease: dependencies %s", ", ".join(dependencies))
-    state = _State(project_dir, result.version, commit_id(result), result.config.version_file)
+    config = result.config
+    state = _State(
+        project_dir,
+        result.version,
+        commit_id(result),
+        config.version_file,
+        config.version_file_template,
+        result.describe,
+    )
     setattr(dist, _STATE, state)
     log.info("vcrelease: version %s (from %s)", result.version, result.source)
     if state.version_file is not None:
         _wrap_commands(dist)
+        if config.write_to_source:
+            # write-to-source (setuptools-scm's write_to_source = true): the file is kept in
+            # the checkout on every build, where git ignores it.
+            from .editable import write_editable_version_file
+
+            written = write_editable_version_file(
+                project_dir, state.version_file, state.text(), log.warning
+            )
+            if written is not None:
+                log.info("vcrelease: wrote %s (write-to-source)", written)
 
 
 def _state(dist: Distribution) -> _State | None:
@@ -129,7 +168,7 @@ class _VersionFileBuildPy(_BuildPy):  # type: ignore[misc,unused-ignore]
                 from .editable import write_editable_version_file
 
                 written = write_editable_version_file(
-                    state.project_dir, state.version_file, state.version, state.node, log.warning
+                    state.project_dir, state.version_file, state.text(), log.warning
                 )
                 if written is not None:
                     log.info("vcrelease: wrote %s (editable install)", written)
@@ -148,8 +187,7 @@ class _VersionFileBuildPy(_BuildPy):  # type: ignore[misc,unused-ignore]
                 state.version_file,
             )
             return
-        text = version_file_text(state.project_dir, state.version_file, state.version, state.node)
-        _write(target, text)
+        _write(target, state.text())
         self._vcrelease_outputs = [str(target)]
         log.info("vcrelease: wrote %s", target)
 
@@ -176,8 +214,7 @@ class _VersionFileSdist(_Sdist):  # type: ignore[misc,unused-ignore]
         state = _state(self.distribution)
         if state is None or state.version_file is None:
             return
-        text = version_file_text(state.project_dir, state.version_file, state.version, state.node)
-        _write(Path(base_dir, state.version_file), text)
+        _write(Path(base_dir, state.version_file), state.text())
         log.info("vcrelease: wrote %s into the sdist", state.version_file)
 
 

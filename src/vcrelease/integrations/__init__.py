@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BuildError",
     "fail",
-    "read_pyproject",
+    "pyproject_or_none",
     "resolve",
     "uses_vcrelease",
     "version_file_text",
@@ -53,7 +53,7 @@ def fail(error: VcreleaseError) -> NoReturn:
     raise BuildError(error.message, error.exit_code) from None
 
 
-def read_pyproject(project_dir: Path) -> dict[str, Any] | None:
+def pyproject_or_none(project_dir: Path) -> dict[str, Any] | None:
     """``project_dir/pyproject.toml`` parsed (:func:`vcrelease.config.read_pyproject`, the one
     reader), or None when it is missing or not valid TOML.
 

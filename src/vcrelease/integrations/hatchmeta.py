@@ -23,7 +23,7 @@ from typing import Any
 from hatchling.metadata.plugin.interface import MetadataHookInterface
 from hatchling.plugin import hookimpl
 
-from . import BuildError, read_pyproject
+from . import BuildError, pyproject_or_none
 from .pins import pinned
 
 __all__ = ["VcreleaseMetadataHook", "hatch_register_metadata_hook"]
@@ -37,7 +37,7 @@ class VcreleaseMetadataHook(MetadataHookInterface):
     def update(self, metadata: dict[str, Any]) -> None:
         """Set ``metadata["dependencies"]``; a ``BuildError`` (exit) when that cannot be done."""
         root = Path(self.root)
-        dependencies = pinned(root, read_pyproject(root) or {})
+        dependencies = pinned(root, pyproject_or_none(root) or {})
         if dependencies is None:
             raise BuildError(
                 f"the vcrelease metadata hook is enabled ([tool.hatch.metadata.hooks.vcrelease] "

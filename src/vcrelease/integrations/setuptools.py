@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from vcrelease.errors import VcreleaseError
 
-from . import commit_id, fail, read_pyproject, resolve, uses_vcrelease, version_file_text
+from . import commit_id, fail, pyproject_or_none, resolve, uses_vcrelease, version_file_text
 from .pins import pinned
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def finalize_distribution_options(dist: Distribution) -> None:
         BuildError: no version can be derived; a ``SystemExit`` carrying the core's message.
     """
     project_dir = Path.cwd()
-    pyproject = read_pyproject(project_dir)
+    pyproject = pyproject_or_none(project_dir)
     if pyproject is None or not uses_vcrelease(pyproject):
         return
     if dist.metadata.version is not None:

@@ -1,0 +1,253 @@
+"""setuptools-scm / vcs-versioning / hatch-vcs settings a project keeps when it switches:
+each works as setuptools-scm defines it (compared with setuptools-scm on the same files) and
+every error names where the setting was written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gitutil import ENV, git
+from test_build_e2e import make_sample, neutral_distribution, version_file_values
+from vcrelease.config import load_config
+from vcrelease.errors import ConfigError
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="makes repos with git")
+PREFIXES = ("VCRELEASE_", "SETUPTOOLS_SCM_", "VCS_VERSIONING_", "GIT_")
+HEADER = '[project]\nname = "my-pkg"\ndynamic = ["version"]\n'
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIXES)}
+    env.update(ENV)
+    return env
+
+
+def setuptools_scm(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "setuptools_scm", *args],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def vcrelease(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vcrelease", "version", str(project)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def tagged_repo(path: Path, pyproject: str) -> Path:
+    path.mkdir(parents=True)
+    (path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    (path / ".gitignore").write_text("_version.py\n", encoding="utf-8")
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "one", when=0)
+    git(path, "tag", "v1.2.3", when=0)
+    git(path, "commit", "-q", "--allow-empty", "-m", "two", when=60)
+    return path
+
+
+# --- where a setting came from -----------------------------------------------------------
+
+
+def test_a_merged_old_setting_is_named_by_its_table(tmp_path: Path) -> None:
+    """The issue's case: tag_regex in the old table, tag-prefix in ours."""
+    (tmp_path / "pyproject.toml").write_text(
+        HEADER + '[tool.setuptools_scm]\ntag_regex = "^v(?P<version>.*)$"\n'
+        '[tool.vcrelease]\ntag-prefix = "v"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    message = caught.value.message
+    assert "[tool.setuptools_scm] tag_regex in " in message
+    assert "[tool.vcrelease] tag-prefix in " in message
+    assert "[tool.vcrelease]: tag-prefix and tag-pattern" not in message
+    assert "[tool.vcrelease] tag-pattern" not in message  # never written by the user
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ('[tool.setuptools_scm]\ntag_regex = "("\n', "[tool.setuptools_scm] tag_regex in "),
+        (
+            '[tool.hatch.version]\nsource = "vcrelease"\nfallback-version = "x y"\n',
+            "[tool.hatch.version] fallback-version in ",
+        ),
+        (
+            '[tool.vcs-versioning]\nversion_file = "/abs.py"\n',
+            "[tool.vcs-versioning] version_file in ",
+        ),
+    ],
+)
+def test_a_bad_old_value_is_named_by_its_table(tmp_path: Path, table: str, named: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        HEADER + table + "[tool.vcrelease]\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    assert caught.value.message.startswith(named), caught.value.message
+
+
+def test_an_override_variable_is_named(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        HEADER + '[tool.vcrelease]\ntag-prefix = "v"\n', encoding="utf-8"
+    )
+    env = {"SETUPTOOLS_SCM_OVERRIDES_FOR_MY_PKG": '{tag_regex = "("}'}
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, env)
+    assert caught.value.message.startswith("SETUPTOOLS_SCM_OVERRIDES_FOR_MY_PKG tag_regex:")
+    env = {"SETUPTOOLS_SCM_OVERRIDES_FOR_MY_PKG": '{tag_regex = "^v(?P<version>.*)$"}'}
+    config = load_config(tmp_path, env)  # the override replaces tag-prefix: no conflict
+    assert config.origin("tag-pattern") == "SETUPTOOLS_SCM_OVERRIDES_FOR_MY_PKG tag_regex"
+
+
+# --- the settings, against setuptools-scm ----------------------------------------------------
+
+TEMPLATE = (
+    "v={version} t={version_tuple} n={scm_version.short_node} d={scm_version.distance} "
+    "tag={scm_version.tag} dirty={scm_version.dirty} exact={scm_version.exact}\\n"
+)
+
+
+@needs_git
+@pytest.mark.parametrize("key", ["version_file_template", "write_to_template"])
+def test_version_file_template_as_setuptools_scm_fills_it(tmp_path: Path, key: str) -> None:
+    from vcrelease.integrations import commit_id, resolve, version_file_text
+
+    target = "version_file" if key == "version_file_template" else "write_to"
+    repo = tagged_repo(
+        tmp_path / "repo",
+        HEADER + f'[tool.setuptools_scm]\n{target} = "_version.py"\n{key} = "{TEMPLATE}"\n'
+        "[tool.vcrelease]\n",
+    )
+    done = setuptools_scm(repo, "--force-write-version-files")
+    assert done.returncode == 0, done.stderr
+    expected = (repo / "_version.py").read_text(encoding="utf-8")
+    result = resolve(repo)
+    config = result.config
+    assert config.version_file == "_version.py"
+    assert config.version_file_template is not None
+    ours = version_file_text(
+        repo,
+        config.version_file,
+        result.version,
+        commit_id(result),
+        config.version_file_template,
+        result.describe,
+    )
+    assert ours == expected
+
+
+def test_a_template_naming_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    from vcrelease.integrations import version_file_text
+
+    with pytest.raises(ConfigError, match=r"scm_version\.FIELD"):
+        version_file_text(tmp_path, "v.txt", "1.0", None, "{scm_version.colour}")
+
+
+def test_parentdir_prefix_version_as_setuptools_scm_reads_it(tmp_path: Path) -> None:
+    """hatch's raw-options: an unpacked GitHub tarball, no git, no PKG-INFO."""
+    table = '[tool.setuptools_scm]\nparentdir_prefix_version = "my-pkg-"\n[tool.vcrelease]\n'
+    project = tmp_path / "my-pkg-2.3.4"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(HEADER + table, encoding="utf-8")
+    expected = setuptools_scm(project)
+    assert expected.returncode == 0, expected.stderr
+    ours = vcrelease(project)
+    assert ours.stdout.strip() == expected.stdout.strip().splitlines()[-1] == "2.3.4"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "pyproject.toml").write_text(HEADER + table, encoding="utf-8")
+    assert setuptools_scm(other).returncode != 0
+    refused = vcrelease(other)
+    assert refused.returncode == 3
+    assert "parentdir-prefix 'my-pkg-'" in refused.stderr
+
+
+@needs_git
+def test_root_dotdot_inside_and_outside_a_repository(tmp_path: Path) -> None:
+    """vcs-versioning's own layout (``root = ".."`` in a subproject): in the monorepo both
+    read its repository; in an unpacked sdist (no repository above) both read PKG-INFO."""
+    table = '[tool.setuptools_scm]\nroot = ".."\n[tool.vcrelease]\n'
+    top = tmp_path / "mono"
+    sub = top / "sub"
+    sub.mkdir(parents=True)
+    (sub / "pyproject.toml").write_text(HEADER + table, encoding="utf-8")
+    git(top, "init", "-q", "-b", "main")
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "one", when=0)
+    git(top, "tag", "v3.0.0", when=0)
+    git(top, "commit", "-q", "--allow-empty", "-m", "two", when=60)
+    expected = setuptools_scm(sub)
+    assert expected.returncode == 0, expected.stderr
+    assert vcrelease(sub).stdout.strip() == expected.stdout.strip().splitlines()[-1]
+    unpacked = tmp_path / "unpacked" / "my_pkg-3.0.1"
+    unpacked.mkdir(parents=True)
+    (unpacked / "pyproject.toml").write_text(HEADER + table, encoding="utf-8")
+    (unpacked / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: my-pkg\nVersion: 3.0.1\n", encoding="utf-8"
+    )
+    expected = setuptools_scm(unpacked)
+    assert expected.returncode == 0, expected.stderr
+    ours = vcrelease(unpacked)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout.strip() == expected.stdout.strip().splitlines()[-1] == "3.0.1"
+
+
+@needs_git
+def test_dist_name_chooses_the_pretend_variable(tmp_path: Path) -> None:
+    repo = tagged_repo(
+        tmp_path / "repo",
+        HEADER + '[tool.setuptools_scm]\ndist_name = "Other.Name"\n[tool.vcrelease]\n',
+    )
+    env = {**clean_env(), "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_OTHER_NAME": "8.8"}
+    for command in (
+        [sys.executable, "-m", "setuptools_scm"],
+        [sys.executable, "-m", "vcrelease", "version", str(repo)],
+    ):
+        done = subprocess.run(
+            command, cwd=repo, env=env, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip().splitlines()[-1] == "8.8"
+
+
+@needs_git
+def test_write_to_source_keeps_the_file_in_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest's setting: the version file is in the work tree after a (non-editable) build,
+    as setuptools-scm leaves it; the tree stays clean (git ignores the file)."""
+    from vcrelease.integrations.setuptools import finalize_distribution_options
+
+    repo = make_sample("setuptools", tmp_path / "repo")
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8") + "\n[tool.setuptools_scm]\nwrite_to_source = true\n",
+        encoding="utf-8",
+    )
+    git(repo, "commit", "-qam", "write_to_source", when=600)
+    dist = neutral_distribution(tmp_path, monkeypatch)
+    for name in [k for k in os.environ if k.startswith(PREFIXES[:3])]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(repo)
+    finalize_distribution_options(dist)
+    written = version_file_values((repo / "src/sample/_version.py").read_bytes())
+    assert written["__version__"] == dist.metadata.version
+    assert git(repo, "status", "--porcelain") == ""
+    monkeypatch.setenv("SETUPTOOLS_SCM_WRITE_TO_SOURCE", "0")  # the variable wins
+    assert load_config(repo).write_to_source is False

@@ -6,6 +6,9 @@ built where vcrelease is installed. The hook does nothing unless the project opt
 ``pyproject.toml`` has a ``[tool.vcrelease]`` table and ``[project] dynamic`` lists
 ``version``.
 
+The ``*.egg-info`` directory is cleared of files this build does not write (setuptools-scm's
+``scm_version.json`` and ``scm_file_list.json`` from an earlier build), so they never ship.
+
 When ``version-file`` is configured, the file is written into what is built: into
 ``build_py``'s ``build_lib`` (so into the wheel) and into the sdist's release tree. An editable
 install (``build_py`` in ``editable_mode``, run by ``editable_wheel``) imports from the source
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
     from setuptools.command.build_py import (  # type: ignore[import-untyped,unused-ignore]
         build_py as _BuildPy,
     )
+    from setuptools.command.egg_info import (  # type: ignore[import-untyped,unused-ignore]
+        egg_info as _EggInfo,
+    )
     from setuptools.command.sdist import (  # type: ignore[import-untyped,unused-ignore]
         sdist as _Sdist,
     )
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
     from vcrelease.git import Describe
 else:
     _BuildPy = object
+    _EggInfo = object
     _Sdist = object
 
 __all__ = ["finalize_distribution_options"]
@@ -122,18 +129,17 @@ def finalize_distribution_options(dist: Distribution) -> None:
     )
     setattr(dist, _STATE, state)
     log.info("vcrelease: version %s (from %s)", result.version, result.source)
-    if state.version_file is not None:
-        _wrap_commands(dist)
-        if config.write_to_source:
-            # write-to-source (setuptools-scm's write_to_source = true): the file is kept in
-            # the checkout on every build, where git ignores it.
-            from .editable import write_editable_version_file
+    _wrap_commands(dist)
+    if state.version_file is not None and config.write_to_source:
+        # write-to-source (setuptools-scm's write_to_source = true): the file is kept in
+        # the checkout on every build, where git ignores it.
+        from .editable import write_editable_version_file
 
-            written = write_editable_version_file(
-                project_dir, state.version_file, state.text(), log.warning
-            )
-            if written is not None:
-                log.info("vcrelease: wrote %s (write-to-source)", written)
+        written = write_editable_version_file(
+            project_dir, state.version_file, state.text(), log.warning
+        )
+        if written is not None:
+            log.info("vcrelease: wrote %s (write-to-source)", written)
 
 
 def _state(dist: Distribution) -> _State | None:
@@ -218,7 +224,47 @@ class _VersionFileSdist(_Sdist):  # type: ignore[misc,unused-ignore]
         log.info("vcrelease: wrote %s into the sdist", state.version_file)
 
 
-_MIXINS: dict[str, type] = {"build_py": _VersionFileBuildPy, "sdist": _VersionFileSdist}
+class _OwnEggInfo(_EggInfo):  # type: ignore[misc,unused-ignore]
+    """``egg_info`` mixin: the ``*.egg-info`` directory holds only what this build writes.
+
+    setuptools puts every file of that directory into the sdist (``manifest_maker`` grafts
+    it) and copies it into the wheel's ``.dist-info`` (``bdist_wheel.egg2dist``). A build
+    with setuptools-scm leaves ``scm_version.json`` and ``scm_file_list.json`` there (git
+    ignores the directory), naming its tag, distance and commit: in the next build with
+    vcrelease they would ship as if current. Before the normal run, every file that no
+    ``egg_info.writers`` entry point of this environment writes (nor ``SOURCES.txt``) is
+    removed; whatever the project's own ``egg_info`` and setuptools then write stays.
+    """
+
+    def run(self) -> None:
+        _remove_leftovers(Path(self.egg_info))
+        super().run()
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """Remove the files of ``directory`` (an ``*.egg-info``) that this build does not write."""
+    if not directory.is_dir():
+        return
+    from importlib.metadata import entry_points
+
+    written = {ep.name for ep in entry_points(group="egg_info.writers")}
+    written |= {"SOURCES.txt", "PKG-INFO"}
+    for path in sorted(directory.iterdir()):
+        if path.name not in written and (path.is_file() or path.is_symlink()):
+            path.unlink()
+            log.warning(
+                "vcrelease: removed %s, left in %s by an earlier build (another plugin's "
+                "file would otherwise ship in the sdist and the wheel)",
+                path.name,
+                directory,
+            )
+
+
+_MIXINS: dict[str, type] = {
+    "build_py": _VersionFileBuildPy,
+    "sdist": _VersionFileSdist,
+    "egg_info": _OwnEggInfo,
+}
 
 
 _WRAPPED: dict[tuple[type, type], type] = {}
@@ -234,7 +280,8 @@ def _wrapped(command_class: type, mixin: type) -> type:
 
 
 def _wrap_commands(dist: Distribution) -> None:
-    """Put our mixins in front of ``build_py`` and ``sdist`` when setuptools looks them up.
+    """Put our mixins in front of ``build_py``, ``sdist`` and ``egg_info`` when setuptools
+    looks them up.
 
     The lookup happens when the command runs, after ``setup.py`` and ``pyproject.toml``
     (``[tool.setuptools.cmdclass]``) had their say, so a project's own classes are kept.

@@ -211,6 +211,14 @@ def test_shadowed_variables_are_named(repo: Path) -> None:
         ({"SETUPTOOLS_SCM_PRETEND_METADATA": "{distance='4'}"}, "distance = '4' must be a int"),
         ({"SETUPTOOLS_SCM_OVERRIDES_FOR_MY_PKG": "{parse='x'}"}, "OVERRIDES_FOR_MY_PKG parse"),
         ({"SETUPTOOLS_SCM_PRETEND_VERSION": "not a version"}, "is not a PEP 440 version"),
+        (
+            {
+                "SETUPTOOLS_SCM_OVERRIDES_FOR_MY_PKG": (
+                    '{local_scheme = ["fail-on-uncommitted-changes", "node-and-date"]}'
+                )
+            },
+            'local_scheme = "no-local-version-strict"',
+        ),
     ],
 )
 def test_bad_values_stop_with_the_variable_named(

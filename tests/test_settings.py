@@ -251,3 +251,43 @@ def test_write_to_source_keeps_the_file_in_the_checkout(
     assert git(repo, "status", "--porcelain") == ""
     monkeypatch.setenv("SETUPTOOLS_SCM_WRITE_TO_SOURCE", "0")  # the variable wins
     assert load_config(repo).write_to_source is False
+
+
+HATCH_TEMPLATE = "V = {version!r}\\nT = {version_tuple!r}\\n"
+
+
+@needs_git
+def test_hatch_vcs_template_as_hatch_vcs_writes_it(tmp_path: Path) -> None:
+    """hatch-vcs' build hook ``template``, kept beside ``source = "vcrelease"``: the sdist's
+    version file equals the one hatch-vcs writes (both built in this process from the same
+    work tree, whose edited ``pyproject.toml`` is the same change for both); the migrated
+    layout moves the template to ``version-file-template``."""
+    from hatchling.builders.sdist import SdistBuilder
+
+    from test_build_e2e import sdist_members
+
+    repo = make_sample("hatchling", tmp_path / "repo")
+    pyproject = repo / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    head = text.partition("[tool.hatch.version]")[0]
+    layouts = {
+        "hatch-vcs": '[tool.hatch.version]\nsource = "vcs"\n'
+        '[tool.hatch.version.raw-options]\nlocal_scheme = "no-local-version"\n'
+        '[tool.hatch.build.hooks.vcs]\nversion-file = "src/sample/_version.py"\n'
+        f'template = "{HATCH_TEMPLATE}"\n',
+        "vcrelease": '[tool.hatch.version]\nsource = "vcrelease"\n'
+        "[tool.hatch.build.hooks.vcrelease]\n"
+        '[tool.vcrelease]\nlocal-scheme = "no-local-version"\n'
+        'version-file = "src/sample/_version.py"\n'
+        f'version-file-template = "{HATCH_TEMPLATE}"\n',
+    }
+    files = {}
+    for name, tail in layouts.items():
+        pyproject.write_text(head + tail, encoding="utf-8")
+        (sdist,) = SdistBuilder(str(repo)).build(directory=str(tmp_path / name))
+        members = sdist_members(Path(sdist))
+        (key,) = [m for m in members if m.endswith("src/sample/_version.py")]
+        files[name] = members[key].decode()
+        (repo / "src/sample/_version.py").unlink(missing_ok=True)  # hatch-vcs writes there
+    assert files["vcrelease"] == files["hatch-vcs"]
+    assert "V = '1.2.4.dev5'" in files["vcrelease"]

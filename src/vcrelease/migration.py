@@ -230,8 +230,19 @@ def scm_options(
     ``[tool.setuptools_scm]``) -> ``out``; ``where`` names their table or variable."""
     for key, value in options.items():
         source = f"{where} {key}"
-        if key in _DIRECT:
-            out.set(_DIRECT[key], str(value), source)
+        if key in _DIRECT and isinstance(value, list) and key.endswith("_scheme"):
+            out.unsupported.append(
+                (
+                    source,
+                    "a list of schemes has no equivalent: name one; for "
+                    '["fail-on-uncommitted-changes", ...] use local_scheme = '
+                    '"no-local-version-strict" (stops on a dirty tree, no local label)',
+                )
+            )
+        elif key in _DIRECT and not isinstance(value, str):
+            out.unsupported.append((source, f"{value!r} is not a string"))
+        elif key in _DIRECT:
+            out.set(_DIRECT[key], value, source)
         elif key == "write_to_source":
             if isinstance(value, bool):
                 out.set("write-to-source", value, source)

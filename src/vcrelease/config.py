@@ -228,7 +228,9 @@ def load_config(project_dir: Path, env: Mapping[str, str] | None = None) -> Conf
     old = _old_tables(data)
     pyproject = project_dir / "pyproject.toml"
     where = f"[tool.vcrelease] in {pyproject}"
-    overrides = _env_overrides(env, _dist_name_for_env(section, dist_name))
+    from .envconfig import env_overrides, with_overrides
+
+    overrides = env_overrides(env, _dist_name_for_env(section, dist_name))
     if section is None and not (old and _uses_hatch_source(data)) and not overrides:
         return Config(dist_name=dist_name)
     if section is None:
@@ -239,7 +241,7 @@ def load_config(project_dir: Path, env: Mapping[str, str] | None = None) -> Conf
     if old:
         section = _with_legacy(data, section, pyproject, origins)
     if overrides:
-        section, origins = _with_overrides(section, origins, overrides)
+        section, origins = with_overrides(section, origins, overrides)
     return config_from_mapping(section, where=where, dist_name=dist_name, origins=origins)
 
 
@@ -248,82 +250,6 @@ def _dist_name_for_env(section: object, dist_name: str | None) -> str | None:
     if isinstance(section, dict) and isinstance(section.get("dist-name"), str):
         return str(section["dist-name"])
     return dist_name
-
-
-def _env_overrides(env: Mapping[str, str], dist_name: str | None) -> list[tuple[str, str, Any]]:
-    """``(key, where, value)`` for each ``[tool.vcrelease]`` key the environment overrides:
-    ``SETUPTOOLS_SCM_OVERRIDES_FOR_<DIST>`` (setuptools-scm keys, a TOML table) and
-    ``SETUPTOOLS_SCM_WRITE_TO_SOURCE`` (both also under ``VCS_VERSIONING_``).
-
-    Raises:
-        ConfigError: the value is not TOML, or holds a setting without an equivalent.
-    """
-    from .envvars import LEGACY_TOOLS, lookup
-
-    out: list[tuple[str, str, Any]] = []
-    found = lookup(env, "OVERRIDES", dist_name, LEGACY_TOOLS)
-    if found is not None:
-        from .migration import Migration, scm_options
-
-        table = parse_toml_table(found.value, found.variable)
-        migration = Migration()
-        scm_options(table, found.variable, migration, None)
-        if migration.unsupported:
-            raise ConfigError(
-                f"{found.variable} sets what vcrelease cannot honour:\n  - "
-                + "\n  - ".join(f"{s}: {why}" for s, why in migration.unsupported)
-                + f"\nRemove those keys from {found.variable}."
-            )
-        for key, value in migration.vcrelease.items():
-            out.append((key, migration.sources[key], value))
-    found = lookup(env, "WRITE_TO_SOURCE", dist_name, LEGACY_TOOLS)
-    if found is not None:
-        flag = found.value.strip().lower()
-        if flag not in ("1", "true", "yes", "0", "false", "no"):
-            raise ConfigError(
-                f"{found.variable}={found.value!r} is not a yes or no. Set it to 1, true or "
-                "yes (write the version file into the work tree) or 0, false or no."
-            )
-        out.append(("write-to-source", found.variable, flag in ("1", "true", "yes")))
-    return out
-
-
-def parse_toml_table(text: str, variable: str) -> dict[str, Any]:
-    """A variable's TOML value: an inline table (``{local_scheme = "dirty-tag"}``) or a
-    document, as vcs-versioning's ``load_toml_or_inline_map`` reads it.
-
-    Raises:
-        ConfigError: not TOML (names the variable).
-    """
-    try:
-        if text.strip().startswith("{"):
-            value = tomllib.loads(f"value = {text.strip()}")["value"]
-        else:
-            value = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{variable}={text!r} is not a TOML table ({exc}). Write it as an inline table, "
-            'e.g. {local_scheme = "no-local-version"}.'
-        ) from exc
-    if not isinstance(value, dict):
-        raise ConfigError(f"{variable}={text!r} is not a TOML table.")
-    return value
-
-
-def _with_overrides(
-    section: dict[str, Any], origins: dict[str, str], overrides: list[tuple[str, str, Any]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """``section`` with the environment's keys on top; one of ``tag-prefix`` and
-    ``tag-pattern`` replaces the other."""
-    section, origins = dict(section), dict(origins)
-    rival = {"tag-prefix": "tag-pattern", "tag-pattern": "tag-prefix"}
-    for key, where, value in overrides:
-        if key in rival:
-            section.pop(rival[key], None)
-            origins.pop(rival[key], None)
-        section[key] = value
-        origins[key] = where
-    return section, origins
 
 
 def _old_tables(data: dict[str, Any]) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timezone
 from typing import Any, NamedTuple
 
-from ..config import parse_toml_table
+from ..envconfig import parse_toml_table
 from ..envvars import Found, lookup
 from ..errors import ConfigError
 from ..git import Describe

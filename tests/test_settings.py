@@ -291,3 +291,55 @@ def test_hatch_vcs_template_as_hatch_vcs_writes_it(tmp_path: Path) -> None:
         (repo / "src/sample/_version.py").unlink(missing_ok=True)  # hatch-vcs writes there
     assert files["vcrelease"] == files["hatch-vcs"]
     assert "V = '1.2.4.dev5'" in files["vcrelease"]
+
+
+URLS = (
+    '[tool.hatch.metadata.hooks.{hook}.urls]\nHomepage = "https://example.invalid"\n'
+    'source_archive = "https://example.invalid/archive/{{commit_hash}}.zip"\n'
+)
+
+
+@needs_git
+def test_hatch_vcs_metadata_hook_urls(tmp_path: Path) -> None:
+    """hatch-vcs' metadata hook ``urls`` (``{commit_hash}``): the migrated table under
+    vcrelease's hook gives the wheel the same ``Project-URL`` lines as hatch-vcs; a wheel
+    built from the sdist keeps them."""
+    from hatchling.builders.sdist import SdistBuilder
+    from hatchling.builders.wheel import WheelBuilder
+
+    from test_build_e2e import extract, wheel_members
+    from vcrelease.migration import translate, vcrelease_table
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    repo = make_sample("hatchling", tmp_path / "repo")
+    pyproject = repo / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").replace(
+        'dynamic = ["version"]', 'dynamic = ["version", "urls"]'
+    )
+    old = text + URLS.format(hook="vcs")
+    migration = translate(tomllib.loads(old))
+    assert migration.unsupported == []
+    new = text + vcrelease_table(migration).replace("[tool.vcrelease]\n", "")
+    urls = {}
+    for name, content in (("hatch-vcs", old), ("vcrelease", new)):
+        pyproject.write_text(content, encoding="utf-8")
+        (wheel,) = WheelBuilder(str(repo)).build(directory=str(tmp_path / name))
+        (meta,) = [v for k, v in wheel_members(Path(wheel)).items() if k.endswith("METADATA")]
+        urls[name] = [line for line in meta.decode().splitlines() if line.startswith("Project-URL")]
+    node = git(repo, "rev-parse", "HEAD")
+    assert (
+        f"Project-URL: source_archive, https://example.invalid/archive/{node}.zip"
+        in urls["vcrelease"]
+    )
+    assert urls["vcrelease"] == urls["hatch-vcs"]
+    (sdist,) = SdistBuilder(str(repo)).build(directory=str(tmp_path / "sdist"))
+    extract(Path(sdist), tmp_path / "unpacked")
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    (wheel,) = WheelBuilder(str(unpacked)).build(directory=str(tmp_path / "from-sdist"))
+    (meta,) = [v for k, v in wheel_members(Path(wheel)).items() if k.endswith("METADATA")]
+    again = [line for line in meta.decode().splitlines() if line.startswith("Project-URL")]
+    assert again == urls["vcrelease"]

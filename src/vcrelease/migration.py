@@ -108,9 +108,18 @@ class Migration:
         tables: the old tables found (``[tool.setuptools_scm]``, ...), to remove.
         hatch_hook: True when ``[tool.hatch.build.hooks.vcs]`` asks for a version file
             (``[tool.hatch.build.hooks.vcrelease]`` does that now).
+        metadata_urls: see :attr:`metadata_urls` below.
     """
 
-    __slots__ = ("hatch_hook", "match_glob", "sources", "tables", "unsupported", "vcrelease")
+    __slots__ = (
+        "hatch_hook",
+        "match_glob",
+        "metadata_urls",
+        "sources",
+        "tables",
+        "unsupported",
+        "vcrelease",
+    )
 
     def __init__(self) -> None:
         self.vcrelease: dict[str, Any] = {}
@@ -118,6 +127,10 @@ class Migration:
         self.unsupported: list[tuple[str, str]] = []
         self.tables: list[str] = []
         self.hatch_hook = False
+        self.metadata_urls: dict[str, str] | None = None
+        """hatch-vcs' metadata hook ``urls`` (``[tool.hatch.metadata.hooks.vcs.urls]``), for
+        ``[tool.hatch.metadata.hooks.vcrelease.urls]``, which fills in ``{commit_hash}`` the
+        same way."""
         self.match_glob: tuple[str, str] | None = None
         """The ``git describe --match`` glob and its setting, applied last
         (:func:`translate`): alone it becomes ``tag-prefix`` or ``tag-pattern``; beside a
@@ -426,6 +439,16 @@ def translate(pyproject: dict[str, Any], project_dir: Path | None = None) -> Mig
                 out.set("version-file-template", str(value), source)
             else:
                 out.unsupported.append((source, _NO_EQUIVALENT.get(key, "no equivalent")))
+    metadata = hatch.get("metadata", {})
+    hook_table = metadata.get("hooks", {}).get("vcs") if isinstance(metadata, dict) else None
+    if isinstance(hook_table, dict):
+        out.tables.append("[tool.hatch.metadata.hooks.vcs]")
+        for key, value in hook_table.items():
+            source = f"[tool.hatch.metadata.hooks.vcs] {key}"
+            if key == "urls" and isinstance(value, dict):
+                out.metadata_urls = {str(k): str(v) for k, v in value.items()}
+            else:
+                out.unsupported.append((source, "no equivalent"))
     _apply_match_glob(out)
     return out
 
@@ -495,6 +518,9 @@ def vcrelease_table(migration: Migration) -> str:
     lines += [f"{key} = {toml_value(value)}" for key, value in migration.vcrelease.items()]
     if migration.hatch_hook:
         lines += ["", "[tool.hatch.build.hooks.vcrelease]"]
+    if migration.metadata_urls is not None:
+        lines += ["", "[tool.hatch.metadata.hooks.vcrelease.urls]"]
+        lines += [f"{toml_string(k)} = {toml_value(v)}" for k, v in migration.metadata_urls.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -129,6 +129,17 @@ class ScmVersionView(NamedTuple):
     preformatted: bool = True
 
 
+def _build_time() -> datetime:
+    """``SOURCE_DATE_EPOCH`` when it is a whole number, else now (vcs-versioning's
+    ``source_epoch_or_utc_now``)."""
+    import os
+
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), timezone.utc)
+    return datetime.now(timezone.utc)
+
+
 def render_template(
     template: str, version: str, commit_id: str | None, describe: Describe | None
 ) -> str:
@@ -150,7 +161,7 @@ def render_template(
             dirty=describe.dirty,
             branch=describe.branch,
             node_date=describe.commit_time.astimezone(timezone.utc).date(),
-            time=datetime.now(timezone.utc),
+            time=_build_time(),
             exact=describe.distance == 0 and not describe.dirty,
             preformatted=False,
         )

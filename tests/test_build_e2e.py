@@ -290,7 +290,7 @@ def test_setuptools_hook_sets_the_version(tmp_path: Path, monkeypatch: pytest.Mo
         wrapped = dist.get_command_class(command)
         assert wrapped.__name__ == f"vcrelease_{command}"
         assert dist.get_command_class(command) is wrapped
-    assert dist.get_command_class("egg_info").__name__ == "egg_info"
+    assert dist.get_command_class("egg_info").__name__ == "vcrelease_egg_info"
 
 
 def neutral_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:

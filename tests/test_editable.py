@@ -14,6 +14,7 @@ import pytest
 
 from gitutil import git
 from test_build_e2e import VERSION_FILE, make_sample, needs_git, version_file_values
+from vcrelease.integrations import version_file_text
 from vcrelease.integrations.editable import write_editable_version_file
 from vcrelease.version.versionfile import render_version_file
 
@@ -22,9 +23,8 @@ NODE = "ab" * 20
 
 def write(project: Path) -> tuple[Path | None, list[str]]:
     warnings: list[str] = []
-    written = write_editable_version_file(
-        project, VERSION_FILE, "1.2.4.dev5", NODE, warnings.append
-    )
+    text = version_file_text(project, VERSION_FILE, "1.2.4.dev5", NODE)
+    written = write_editable_version_file(project, VERSION_FILE, text, warnings.append)
     return written, warnings
 
 

@@ -37,10 +37,9 @@ def test_hatch_translates_to_tag_prefix_and_names_what_has_no_equivalent() -> No
         "local-scheme": "no-local-version",
         "tag-prefix": "hatch-v",
         "version-file": "src/hatch/_version.py",
+        "parentdir-prefix": "hatch-",
     }
-    assert [s for s, _ in migration.unsupported] == [
-        "[tool.hatch.version] raw-options parentdir_prefix_version"
-    ]
+    assert migration.unsupported == []
     assert migration.hatch_hook
 
 
@@ -49,11 +48,8 @@ def test_migrate_cli_on_hatch(tmp_path: Path) -> None:
     shown = run("migrate", root)
     assert shown.returncode == 0, shown.stderr
     assert 'tag-prefix = "hatch-v"' in shown.stdout
-    assert "parentdir_prefix_version" in shown.stderr
-    refused = run("migrate", root, "--write")
-    assert refused.returncode == 2
-    assert "--drop-unsupported" in refused.stderr
-    written = run("migrate", root, "--write", "--drop-unsupported")
+    assert 'parentdir-prefix = "hatch-"' in shown.stdout
+    written = run("migrate", root, "--write")
     assert written.returncode == 0, written.stderr
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["build-system"]["requires"] == ["hatchling>=1.27", "vcrelease"]
@@ -83,22 +79,21 @@ def test_leftover_settings_are_honoured_or_refused_by_name(tmp_path: Path) -> No
     hatch_left = (FIXTURES / "hatch.toml").read_text(encoding="utf-8")
     hatch_left = hatch_left.replace('source = "vcs"', 'source = "vcrelease"')
     (tmp_path / "pyproject.toml").write_text(hatch_left, encoding="utf-8")
-    with pytest.raises(ConfigError, match="parentdir_prefix_version") as info:
-        load_config(tmp_path)
-    assert "vcrelease migrate" in info.value.message
-    honoured = hatch_left.replace('parentdir_prefix_version = "hatch-"\n', "")
-    (tmp_path / "pyproject.toml").write_text(honoured, encoding="utf-8")
     config = load_config(tmp_path)
     assert config.version_file == "src/hatch/_version.py"
     assert config.tag_pattern.match("hatch-v1.0")
-    scm = '[project]\nname = "p"\n[tool.vcrelease]\nlocal-scheme = "dirty-tag"\n'
-    (tmp_path / "pyproject.toml").write_text(
-        scm + '[tool.setuptools_scm]\nlocal_scheme = "no-local-version"\nwrite_to_template = "x"\n',
-        encoding="utf-8",
+    assert config.parentdir_prefix == "hatch-"
+    assert config.origin("parentdir-prefix").startswith(
+        "[tool.hatch.version] raw-options parentdir_prefix_version in "
     )
+    scm = '[project]\nname = "p"\n[tool.vcrelease]\nlocal-scheme = "dirty-tag"\n'
+    old = '[tool.setuptools_scm]\nlocal_scheme = "no-local-version"\n'
+    old += "search_parent_directories = false\n"
+    (tmp_path / "pyproject.toml").write_text(scm + old, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
-    assert "write_to_template" in info.value.message
+    assert "search_parent_directories" in info.value.message
+    assert "vcrelease migrate" in info.value.message
     assert "disagree" in info.value.message
 
 
@@ -152,8 +147,8 @@ def test_root_naming_the_repository_top_is_the_same_behaviour(
     tmp_path: Path, root: str, same: bool
 ) -> None:
     """setuptools-scm's own monorepo sets ``root = ".."`` in ``vcs-versioning/``: vcrelease
-    finds that repository from the project directory anyway, so nothing is lost; a root
-    elsewhere has no equivalent (``migrate`` names it; a build refuses it, exit 2)."""
+    finds that repository from the project directory anyway, so nothing is written; a root
+    elsewhere becomes ``root`` (the repository holding that directory is read)."""
     top = tmp_path / "repo"
     sub = top / "vcs-versioning"
     sub.mkdir(parents=True)
@@ -166,19 +161,18 @@ def test_root_naming_the_repository_top_is_the_same_behaviour(
     )
     data = tomllib.loads((sub / "pyproject.toml").read_text(encoding="utf-8"))
     migration = translate(data, sub)
-    assert migration.vcrelease == {"tag-pattern": "^vcs-versioning-v(?P<version>.+)$"}
-    assert bool(migration.unsupported) is not same
-    assert translate(data).unsupported or root == "."  # without the directory: unknown
+    pattern = {"tag-pattern": "^vcs-versioning-v(?P<version>.+)$"}
+    normal = root.rstrip("/")
+    assert migration.vcrelease == (pattern if same else {"root": normal, **pattern})
+    assert migration.unsupported == []
+    # Without the directory the repository's top is unknown: the root is kept.
+    assert translate(data).vcrelease.get("root") == (None if root == "." else normal)
     written = run("migrate", sub, "--write")
-    assert (written.returncode == 0) is same, written.stderr
-    if same:
-        assert "root" not in (sub / "pyproject.toml").read_text(encoding="utf-8")
-        assert load_config(sub).tag_pattern.pattern == "^vcs-versioning-v(?P<version>.+)$"
-    else:  # a build that finds the old table left beside [tool.vcrelease]
-        with open(sub / "pyproject.toml", "a", encoding="utf-8") as f:
-            f.write("[tool.vcrelease]\n")
-        with pytest.raises(ConfigError, match="root"):
-            load_config(sub)
+    assert written.returncode == 0, written.stderr
+    assert ("root" in (sub / "pyproject.toml").read_text(encoding="utf-8")) is not same
+    config = load_config(sub)
+    assert config.tag_pattern.pattern == "^vcs-versioning-v(?P<version>.+)$"
+    assert config.root == (None if same else normal)
 
 
 VCS_VERSIONING = """\

@@ -30,17 +30,36 @@ Keys (all optional):
 - ``distance-count``: ``full-history`` (default) or ``first-parent``: which commits
   ``distance-scope`` counts, as ``git rev-list --count --full-history`` or ``--first-parent
   --full-history`` ``TAG..HEAD -- PATHS`` count them. Only with ``distance-scope``.
+- ``version-file-template``: the version file's content as a ``str.format`` template with
+  setuptools-scm's variables (``version``, ``version_tuple``, ``scm_version``; and
+  ``commit_id``); only with ``version-file`` (:mod:`vcrelease.version.versionfile`).
+- ``write-to-source``: ``true`` writes the version file into the work tree on every build too
+  (where git ignores it), as setuptools-scm's ``write_to_source``; default ``false``.
+- ``parentdir-prefix``: with no repository, no ``PKG-INFO`` and no archive metadata, a project
+  directory named ``PREFIX<version>`` (an unpacked GitHub tarball, ``hatch-1.14.0``) gives
+  the version (setuptools-scm's ``parentdir_prefix_version``).
+- ``root``: the directory, relative to the project directory, whose repository is read
+  (setuptools-scm's ``root`` joined with ``relative_to``'s directory); default the project
+  directory (the repository at or above it).
+- ``dist-name``: the distribution name the ``..._FOR_<DIST>`` variables use; default
+  ``[project] name``.
 
 Settings left from setuptools-scm, vcs-versioning or hatch-vcs (:mod:`vcrelease.migration`)
 are honoured in a project that uses vcrelease, or refused naming each one without an
-equivalent. Unknown keys and bad values raise :class:`~vcrelease.errors.ConfigError` (exit 2)
-naming the key.
+equivalent. ``SETUPTOOLS_SCM_OVERRIDES_FOR_<DIST>`` (and its other spellings,
+:mod:`vcrelease.envvars`) overrides both, as setuptools-scm's docs ("Configuration
+Overrides") put the environment above ``pyproject.toml``; ``SETUPTOOLS_SCM_WRITE_TO_SOURCE``
+overrides ``write-to-source``. Unknown keys and bad values raise
+:class:`~vcrelease.errors.ConfigError` (exit 2) naming the key and where it was set (the
+table and key, or the variable: :attr:`Config.origins`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
@@ -88,6 +107,11 @@ KEYS = (
     "dependencies",
     "distance-scope",
     "distance-count",
+    "version-file-template",
+    "write-to-source",
+    "parentdir-prefix",
+    "root",
+    "dist-name",
     "promotion-requires",
 )
 DISTANCE_COUNTS = ("full-history", "first-parent")
@@ -115,6 +139,14 @@ class Config(NamedTuple):
             ``("." ,)`` for ``true`` (relative to the project directory; ``:/`` entries
             relative to the repository's top), ``/``-separated.
         distance_count: ``full-history`` or ``first-parent`` (:data:`DISTANCE_COUNTS`).
+        origins: ``(key, where it was set)`` for every key that did not come from
+            ``[tool.vcrelease]`` (``("tag-pattern", "[tool.setuptools_scm] tag_regex in
+            PATH")``, ``("local-scheme", "SETUPTOOLS_SCM_OVERRIDES_FOR_PKG local_scheme")``).
+        version_file_template: ``version-file-template``, or None (the built-in content).
+        write_to_source: ``write-to-source``: the version file in the work tree on every build.
+        parentdir_prefix: ``parentdir-prefix``, or None.
+        root: ``root``: ``/``-separated path relative to the project directory whose
+            repository is read, or None (the project directory).
 
     Scheme names are checked against the installed schemes where they are used
     (:func:`vcrelease.version.schemes.check_scheme`): this module reads no entry points.
@@ -133,6 +165,22 @@ class Config(NamedTuple):
     dependencies: tuple[str, ...] | None = None
     distance_scope: tuple[str, ...] | None = None
     distance_count: str = DISTANCE_COUNTS[0]
+    origins: tuple[tuple[str, str], ...] = ()
+    version_file_template: str | None = None
+    write_to_source: bool = False
+    parentdir_prefix: str | None = None
+    root: str | None = None
+
+    def origin(self, key: str) -> str:
+        """Where ``key`` was set, for messages: ``[tool.setuptools_scm] tag_regex in PATH``,
+        or ``[tool.vcrelease] KEY`` with :attr:`where`'s file."""
+        return dict(self.origins).get(key) or _origin_in(self.where, key)
+
+
+def _origin_in(where: str, key: str) -> str:
+    """``[tool.vcrelease] in PATH`` and ``key`` -> ``[tool.vcrelease] key in PATH``."""
+    table, sep, rest = where.partition(" in ")
+    return f"{table} {key}{sep}{rest}" if table.startswith("[") else f"{key} ({where})"
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
@@ -157,30 +205,52 @@ def has_vcrelease_section(project_dir: Path) -> bool:
     return "vcrelease" in read_pyproject(project_dir).get("tool", {})
 
 
-def load_config(project_dir: Path) -> Config:
-    """Read and validate ``[tool.vcrelease]`` of ``project_dir/pyproject.toml``.
+def load_config(project_dir: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate ``[tool.vcrelease]`` of ``project_dir/pyproject.toml``, with the old
+    settings it does not set and the environment's overrides (see the module).
 
     A missing file or table gives the defaults.
 
+    Args:
+        project_dir: the directory holding ``pyproject.toml``.
+        env: the environment (default ``os.environ``), for the override variables.
+
     Raises:
-        ConfigError: unknown key, wrong type or bad value (the message names the key).
+        ConfigError: unknown key, wrong type or bad value (the message names the key and
+            where it was set).
     """
+    env = os.environ if env is None else env
     data = read_pyproject(project_dir)
-    section = data.get("tool", {}).get("vcrelease")
-    name = data.get("project", {}).get("name")
+    tool = data.get("tool")
+    section = tool.get("vcrelease") if isinstance(tool, dict) else None
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
     dist_name = name if isinstance(name, str) else None
     old = _old_tables(data)
-    if section is None and not (old and _uses_hatch_source(data)):
-        return Config(dist_name=dist_name)
     pyproject = project_dir / "pyproject.toml"
     where = f"[tool.vcrelease] in {pyproject}"
+    from .envconfig import env_overrides, with_overrides
+
+    overrides = env_overrides(env, _dist_name_for_env(section, dist_name))
+    if section is None and not (old and _uses_hatch_source(data)) and not overrides:
+        return Config(dist_name=dist_name)
     if section is None:
         section = {}
     if not isinstance(section, dict):
         raise ConfigError(f"{where} must be a table.")
+    origins: dict[str, str] = {}
     if old:
-        section = _with_legacy(data, section, pyproject)
-    return config_from_mapping(section, where=where, dist_name=dist_name)
+        section = _with_legacy(data, section, pyproject, origins)
+    if overrides:
+        section, origins = with_overrides(section, origins, overrides)
+    return config_from_mapping(section, where=where, dist_name=dist_name, origins=origins)
+
+
+def _dist_name_for_env(section: object, dist_name: str | None) -> str | None:
+    """The name the ``..._FOR_<DIST>`` variables use: ``dist-name``, else ``[project] name``."""
+    if isinstance(section, dict) and isinstance(section.get("dist-name"), str):
+        return str(section["dist-name"])
+    return dist_name
 
 
 def _old_tables(data: dict[str, Any]) -> bool:
@@ -199,8 +269,11 @@ def _uses_hatch_source(data: dict[str, Any]) -> bool:
     return uses_hatch_source(data, "vcrelease")
 
 
-def _with_legacy(data: dict[str, Any], section: dict[str, Any], pyproject: Path) -> dict[str, Any]:
-    """``section`` plus the old settings it does not set (:func:`vcrelease.migration.translate`).
+def _with_legacy(
+    data: dict[str, Any], section: dict[str, Any], pyproject: Path, origins: dict[str, str]
+) -> dict[str, Any]:
+    """``section`` plus the old settings it does not set (:func:`vcrelease.migration.translate`);
+    ``origins`` gets where each of those came from.
 
     Raises:
         ConfigError: an old setting has no equivalent, or says otherwise than ``section``.
@@ -224,53 +297,117 @@ def _with_legacy(data: dict[str, Any], section: dict[str, Any], pyproject: Path)
             f"{pyproject.parent}` to see the equivalent [tool.vcrelease] table, then remove "
             "the old settings."
         )
+    for key in migration.vcrelease:
+        if key not in section:
+            origins[key] = f"{migration.sources[key]} in {pyproject}"
     return {**migration.vcrelease, **section}
 
 
-def config_from_mapping(section: dict[str, Any], *, where: str, dist_name: str | None) -> Config:
+def config_from_mapping(
+    section: dict[str, Any],
+    *,
+    where: str,
+    dist_name: str | None,
+    origins: Mapping[str, str] | None = None,
+) -> Config:
     """Validate a ``[tool.vcrelease]``-shaped mapping (keys as in the TOML file).
+
+    ``origins`` names where each key not written in ``where`` came from (an old table's
+    setting, an environment variable); messages name that place.
 
     Raises:
         ConfigError: as :func:`load_config`.
     """
+    origins = dict(origins or {})
+
+    def at(key: str) -> str:
+        return origins.get(key) or _origin_in(where, key)
+
     unknown = sorted(set(section) - set(KEYS))
     if unknown:
         raise ConfigError(
             f"{where}: unknown key {', '.join(repr(k) for k in unknown)}. "
             f"Known keys: {', '.join(KEYS)}."
         )
-    # promotion-requires is read by `vcrelease promote` (a table, not a version setting).
-    lists = ("pin-siblings", "dependencies", "distance-scope", "promotion-requires")
+    # Not strings: lists, a boolean, and promotion-requires (a table read by `vcrelease
+    # promote`, not a version setting).
+    lists = (
+        "pin-siblings",
+        "dependencies",
+        "distance-scope",
+        "write-to-source",
+        "promotion-requires",
+    )
     values = {
-        key: _string(section, key, where) for key in KEYS if key in section and key not in lists
+        key: _string(section, key, at(key)) for key in KEYS if key in section and key not in lists
     }
     if "tag-prefix" in values:
         if "tag-pattern" in values:
             raise ConfigError(
-                f"{where}: tag-prefix and tag-pattern exclude each other; keep one "
-                "(tag-prefix for a literal prefix before the version)."
+                f"tag-prefix (set by {at('tag-prefix')}) and tag-pattern (set by "
+                f"{at('tag-pattern')}) exclude each other; keep one (tag-prefix for a "
+                "literal prefix before the version) and remove the other where it is set."
             )
         values["tag-pattern"] = tag_prefix_pattern(values["tag-prefix"])
+        origins.setdefault("tag-pattern", at("tag-prefix"))
     if "distance-count" in values and section.get("distance-scope", False) is False:
         raise ConfigError(
-            f"{where}: distance-count only chooses how distance-scope counts; add "
-            "distance-scope = true (or a list of paths), or remove distance-count."
+            f"{at('distance-count')}: distance-count only chooses how distance-scope counts; "
+            "add distance-scope = true (or a list of paths), or remove distance-count."
         )
+    if "version-file-template" in values and "version-file" not in values:
+        raise ConfigError(
+            f"{at('version-file-template')}: a version-file-template needs a version-file "
+            "to write; add version-file, or remove the template."
+        )
+    write_to_source = section.get("write-to-source", False)
+    if not isinstance(write_to_source, bool):
+        raise ConfigError(
+            f"{at('write-to-source')}: write-to-source must be true or false, "
+            f"got {write_to_source!r}."
+        )
+    dist = values.get("dist-name", dist_name)
     return Config(
-        tag_pattern=check_tag_pattern(values.get("tag-pattern", DEFAULT_TAG_PATTERN), where),
+        tag_pattern=check_tag_pattern(
+            values.get("tag-pattern", DEFAULT_TAG_PATTERN), at("tag-pattern")
+        ),
         version_scheme=values.get("version-scheme", DEFAULT_VERSION_SCHEME),
         local_scheme=values.get("local-scheme"),
-        version_file=_check_version_file(values.get("version-file"), where),
-        fallback_version=_check_version(values.get("fallback-version"), "fallback-version", where),
-        dist_name=dist_name,
+        version_file=_check_version_file(values.get("version-file"), at("version-file")),
+        fallback_version=_check_version(
+            values.get("fallback-version"), "fallback-version", at("fallback-version")
+        ),
+        dist_name=dist,
         present=True,
         where=where,
-        dev_number=_check_dev_number(values.get("dev-number"), where),
-        pin_siblings=_check_pin_siblings(section.get("pin-siblings", False), where),
-        dependencies=_check_dependencies(section.get("dependencies"), where),
-        distance_scope=_check_distance_scope(section.get("distance-scope", False), where),
-        distance_count=_check_distance_count(values.get("distance-count"), where),
+        dev_number=_check_dev_number(values.get("dev-number"), at("dev-number")),
+        pin_siblings=_check_pin_siblings(section.get("pin-siblings", False), at("pin-siblings")),
+        dependencies=_check_dependencies(section.get("dependencies"), at("dependencies")),
+        distance_scope=_check_distance_scope(
+            section.get("distance-scope", False), at("distance-scope")
+        ),
+        distance_count=_check_distance_count(values.get("distance-count"), at("distance-count")),
+        origins=tuple(sorted(origins.items())),
+        version_file_template=values.get("version-file-template"),
+        write_to_source=write_to_source,
+        parentdir_prefix=values.get("parentdir-prefix"),
+        root=_check_root(values.get("root"), at("root")),
     )
+
+
+def _check_root(value: str | None, where: str) -> str | None:
+    """``root``: a relative ``/``-separated path, normalised (``a/../b`` -> ``b``); ``.``
+    is None."""
+    if value is None:
+        return None
+    text = value.replace("\\", "/")
+    if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
+        raise ConfigError(
+            f"{where}: root {value!r} must be relative to the project directory "
+            '(e.g. root = ".." for a project one level below the repository\'s top).'
+        )
+    normal = os.path.normpath(text).replace("\\", "/")
+    return None if normal == "." else normal
 
 
 def _check_distance_scope(value: object, where: str) -> tuple[str, ...] | None:

@@ -35,6 +35,7 @@ __all__ = [
     "LEGACY_TABLES",
     "Migration",
     "rewrite",
+    "scm_options",
     "toml_string",
     "toml_value",
     "translate",
@@ -54,27 +55,42 @@ _DIRECT = {
     "local_scheme": "local-scheme",
     "fallback_version": "fallback-version",
     "version_file": "version-file",
+    "write_to": "version-file",
+    "tag_regex": "tag-pattern",
+    "version_file_template": "version-file-template",
+    "write_to_template": "version-file-template",
+    "parentdir_prefix_version": "parentdir-prefix",
+    "dist_name": "dist-name",
 }
-_SAME_AS_VCRELEASE = {
-    # key: the value that means what vcrelease does anyway
-    "normalize": True,
-    "search_parent_directories": True,
+"""setuptools-scm keys whose value becomes a ``[tool.vcrelease]`` key's value as it is."""
+_SAME_AS_VCRELEASE: dict[str, tuple[object, ...]] = {
+    # key: the values that mean what vcrelease does anyway
+    "normalize": (True,),
+    "search_parent_directories": (True,),
+    "fallback_root": (".", "./"),
+    "version_cls": (
+        "packaging.version.Version",
+        "setuptools_scm.Version",
+        "vcs_versioning.Version",
+    ),
 }
 _NO_EQUIVALENT = {
-    "parentdir_prefix_version": "vcrelease reads the version of an unpacked sdist from "
-    "PKG-INFO and of a `git archive` from .git_archival.txt (`vcrelease archival-file`), "
-    "never from the directory name",
-    "write_to_template": "the version file's content is fixed (__version__, "
-    "__version_tuple__, __commit_id__)",
-    "version_file_template": "the version file's content is fixed (__version__, "
-    "__version_tuple__, __commit_id__)",
-    "template": "the version file's content is fixed (__version__, __version_tuple__, "
-    "__commit_id__)",
-    "version_cls": "versions are PEP 440 versions, normalised",
+    "version_cls": "versions are PEP 440 versions, normalised (packaging.version.Version)",
+    "normalize": "versions are PEP 440 versions, normalised",
     "pre_parse": "vcrelease always reads the whole history as git describe does",
-    "fallback_root": "no fallback root: PKG-INFO, .git_archival.txt or fallback-version",
-    "dist_name": "the name is [project] name",
+    "fallback_root": "the version of an unpacked sdist comes from the project directory's "
+    "PKG-INFO: remove fallback_root",
     "scm": "only git is read",
+    "parse": "a parse function has no equivalent: versions come from git tags",
+    "search_parent_directories": "vcrelease always finds the repository at or above the "
+    "project directory: remove it",
+}
+_PRE_PARSE = {
+    "warn_on_shallow": None,
+    "fail_on_shallow": None,
+    "fetch_on_shallow": "vcrelease never fetches; a shallow clone that hides the tag stops the "
+    "build with the fix (fetch-depth: 0, or git fetch --unshallow --tags)",
+    "fail_on_missing_submodules": "vcrelease does not check submodules are checked out",
 }
 _DESCRIBE_FLAGS = re.compile(r"^--(?:tags|long|dirty|always|abbrev=\d+)$")
 
@@ -92,9 +108,18 @@ class Migration:
         tables: the old tables found (``[tool.setuptools_scm]``, ...), to remove.
         hatch_hook: True when ``[tool.hatch.build.hooks.vcs]`` asks for a version file
             (``[tool.hatch.build.hooks.vcrelease]`` does that now).
+        metadata_urls: see :attr:`metadata_urls` below.
     """
 
-    __slots__ = ("hatch_hook", "match_glob", "sources", "tables", "unsupported", "vcrelease")
+    __slots__ = (
+        "hatch_hook",
+        "match_glob",
+        "metadata_urls",
+        "sources",
+        "tables",
+        "unsupported",
+        "vcrelease",
+    )
 
     def __init__(self) -> None:
         self.vcrelease: dict[str, Any] = {}
@@ -102,6 +127,10 @@ class Migration:
         self.unsupported: list[tuple[str, str]] = []
         self.tables: list[str] = []
         self.hatch_hook = False
+        self.metadata_urls: dict[str, str] | None = None
+        """hatch-vcs' metadata hook ``urls`` (``[tool.hatch.metadata.hooks.vcs.urls]``), for
+        ``[tool.hatch.metadata.hooks.vcrelease.urls]``, which fills in ``{commit_hash}`` the
+        same way."""
         self.match_glob: tuple[str, str] | None = None
         """The ``git describe --match`` glob and its setting, applied last
         (:func:`translate`): alone it becomes ``tag-prefix`` or ``tag-pattern``; beside a
@@ -207,57 +236,124 @@ def _same_repository(project_dir: Path | None, root: object) -> bool:
         here = parent
 
 
-def _scm_options(
+def scm_options(
     options: dict[str, Any], where: str, out: Migration, project_dir: Path | None = None
 ) -> None:
+    """setuptools-scm / vcs-versioning settings (``options``, keys as in
+    ``[tool.setuptools_scm]``) -> ``out``; ``where`` names their table or variable."""
     for key, value in options.items():
         source = f"{where} {key}"
-        if key in _DIRECT:
-            out.set(_DIRECT[key], str(value), source)
-        elif key == "write_to":
-            out.set("version-file", str(value), source)
-        elif key == "tag_regex":
-            out.set("tag-pattern", str(value), source)
+        if key in _DIRECT and isinstance(value, list) and key.endswith("_scheme"):
+            out.unsupported.append(
+                (
+                    source,
+                    "a list of schemes has no equivalent: name one; for "
+                    '["fail-on-uncommitted-changes", ...] use local_scheme = '
+                    '"no-local-version-strict" (stops on a dirty tree, no local label)',
+                )
+            )
+        elif key in _DIRECT and not isinstance(value, str):
+            out.unsupported.append((source, f"{value!r} is not a string"))
+        elif key in _DIRECT:
+            out.set(_DIRECT[key], value, source)
+        elif key == "write_to_source":
+            if isinstance(value, bool):
+                out.set("write-to-source", value, source)
+            else:
+                out.unsupported.append((source, f"{value!r} is not true or false"))
         elif key in ("git_describe_command", "describe_command"):
             _describe_command(value, source, out)
         elif key in _SAME_AS_VCRELEASE:
-            if value != _SAME_AS_VCRELEASE[key]:
-                out.unsupported.append((source, f"vcrelease always behaves as {key} = true"))
-        elif key in ("root", "relative_to"):
-            same = key == "root" and "relative_to" not in options
-            if value not in (".", "./") and not (same and _same_repository(project_dir, value)):
-                out.unsupported.append(
-                    (
-                        source,
-                        "vcrelease finds the repository at or above the project "
-                        "directory itself, and this root is not that repository's top",
-                    )
-                )
+            if value not in _SAME_AS_VCRELEASE[key]:
+                out.unsupported.append((source, _NO_EQUIVALENT[key]))
+        elif key == "root":
+            _root(options, value, source, out, project_dir)
+        elif key == "relative_to":
+            if "root" not in options:
+                _root(options, ".", source, out, project_dir)
+        elif key == "tag" and isinstance(value, dict):
+            _tag_table(value, source, out)
         elif key == "scm" and isinstance(value, dict):
             git = value.get("git", {})
             git = git if isinstance(git, dict) else {}
             scoped = _distance_scope(git, f"{source}.git", out)
             for sub, sub_value in git.items():
+                sub_source = f"{source}.git.{sub}"
                 if sub == "describe_command":
-                    _describe_command(sub_value, f"{source}.git.{sub}", out)
+                    _describe_command(sub_value, sub_source, out)
                 elif sub == "distance_scope":
                     pass  # _distance_scope
                 elif sub == "distance_count":
                     if sub_value not in ("full-history", "first-parent"):
                         out.unsupported.append(
-                            (
-                                f"{source}.git.{sub}",
-                                f"{sub_value!r} is not full-history or first-parent",
-                            )
+                            (sub_source, f"{sub_value!r} is not full-history or first-parent")
                         )
                     elif scoped:
-                        out.set("distance-count", sub_value, f"{source}.git.{sub}")
+                        out.set("distance-count", sub_value, sub_source)
+                elif sub == "pre_parse" and sub_value in _PRE_PARSE:
+                    why = _PRE_PARSE[sub_value]
+                    if why is not None:
+                        out.unsupported.append((sub_source, why))
                 else:
-                    out.unsupported.append(
-                        (f"{source}.git.{sub}", _NO_EQUIVALENT.get(sub, "no equivalent"))
-                    )
+                    out.unsupported.append((sub_source, _NO_EQUIVALENT.get(sub, "no equivalent")))
+            for sub in value:
+                if sub != "git":
+                    out.unsupported.append((f"{source}.{sub}", _NO_EQUIVALENT["scm"]))
         else:
             out.unsupported.append((source, _NO_EQUIVALENT.get(key, "no equivalent")))
+
+
+_scm_options = scm_options
+
+
+def _root(
+    options: dict[str, Any], root: object, source: str, out: Migration, project_dir: Path | None
+) -> None:
+    """``root`` (and ``relative_to``) -> ``root``, relative to the project directory:
+    setuptools-scm resolves ``root`` against the directory of ``relative_to`` (a file; the
+    project's ``pyproject.toml`` by default). Dropped when it names the project directory, or
+    the top of the repository vcrelease finds from there anyway."""
+    relative_to = options.get("relative_to", "pyproject.toml")
+    if not isinstance(root, str) or not isinstance(relative_to, str):
+        out.unsupported.append((source, "must be a path (a string)"))
+        return
+    if os.path.isabs(root) or os.path.isabs(relative_to):
+        out.unsupported.append(
+            (source, "an absolute path: give the directory relative to the project directory")
+        )
+        return
+    base = relative_to[:-1] if relative_to.endswith("/") else os.path.dirname(relative_to)
+    joined = os.path.normpath(os.path.join(base, root)).replace(os.sep, "/")
+    if joined == "." or _same_repository(project_dir, joined):
+        return
+    out.set("root", joined, source)
+
+
+def _tag_table(table: dict[str, Any], source: str, out: Migration) -> None:
+    """vcs-versioning 2.6's ``tag`` table (``tag.prefix``, ``tag.regex``, ``tag.strict``)
+    -> ``tag-prefix`` / ``tag-pattern``: the prefix is stripped before the regex applies
+    (``TagConfiguration``), and ``strict = true`` asks for a dot in the version
+    (``describe --match PREFIX*[0-9]*.*[0-9]*``)."""
+    prefix = table.get("prefix", "")
+    regex = table.get("regex")
+    strict = table.get("strict")
+    for key in table:
+        if key not in ("prefix", "regex", "strict"):
+            out.unsupported.append((f"{source}.{key}", "no equivalent"))
+    if not isinstance(prefix, str) or (regex is not None and not isinstance(regex, str)):
+        out.unsupported.append((source, "prefix and regex must be strings"))
+        return
+    if regex:
+        body = regex[1:] if regex.startswith("^") else regex
+        out.set("tag-pattern", f"^{re.escape(prefix)}(?:{body})", f"{source}.regex")
+    elif prefix:
+        out.set("tag-prefix", prefix, f"{source}.prefix")
+    if strict is True:
+        glob = f"{prefix}*[0-9]*.*[0-9]*"
+        if out.match_glob is None:
+            out.match_glob = (glob, f"{source}.strict")
+    elif strict not in (None, False):
+        out.unsupported.append((f"{source}.strict", f"{strict!r} is not true or false"))
 
 
 def _distance_scope(git: dict[str, Any], where: str, out: Migration) -> bool:
@@ -310,7 +406,7 @@ def translate(pyproject: dict[str, Any], project_dir: Path | None = None) -> Mig
         table = tool.get(name)
         if isinstance(table, dict):
             out.tables.append(f"[tool.{name}]")
-            _scm_options(table, f"[tool.{name}]", out, project_dir)
+            scm_options(table, f"[tool.{name}]", out, project_dir)
     hatch = tool.get("hatch", {})
     hatch = hatch if isinstance(hatch, dict) else {}
     version = hatch.get("version", {})
@@ -322,7 +418,7 @@ def translate(pyproject: dict[str, Any], project_dir: Path | None = None) -> Mig
                 continue
             found = True
             if key == "raw-options" and isinstance(value, dict):
-                _scm_options(value, f"{where} raw-options", out, project_dir)
+                scm_options(value, f"{where} raw-options", out, project_dir)
             elif key == "tag-pattern":
                 out.set("tag-pattern", str(value), f"{where} {key}")
             elif key == "fallback-version":
@@ -339,8 +435,20 @@ def translate(pyproject: dict[str, Any], project_dir: Path | None = None) -> Mig
             if key == "version-file":
                 out.set("version-file", str(value), source)
                 out.hatch_hook = True
+            elif key == "template":
+                out.set("version-file-template", str(value), source)
             else:
                 out.unsupported.append((source, _NO_EQUIVALENT.get(key, "no equivalent")))
+    metadata = hatch.get("metadata", {})
+    hook_table = metadata.get("hooks", {}).get("vcs") if isinstance(metadata, dict) else None
+    if isinstance(hook_table, dict):
+        out.tables.append("[tool.hatch.metadata.hooks.vcs]")
+        for key, value in hook_table.items():
+            source = f"[tool.hatch.metadata.hooks.vcs] {key}"
+            if key == "urls" and isinstance(value, dict):
+                out.metadata_urls = {str(k): str(v) for k, v in value.items()}
+            else:
+                out.unsupported.append((source, "no equivalent"))
     _apply_match_glob(out)
     return out
 
@@ -410,6 +518,9 @@ def vcrelease_table(migration: Migration) -> str:
     lines += [f"{key} = {toml_value(value)}" for key, value in migration.vcrelease.items()]
     if migration.hatch_hook:
         lines += ["", "[tool.hatch.build.hooks.vcrelease]"]
+    if migration.metadata_urls is not None:
+        lines += ["", "[tool.hatch.metadata.hooks.vcrelease.urls]"]
+        lines += [f"{toml_string(k)} = {toml_value(v)}" for k, v in migration.metadata_urls.items()]
     return "\n".join(lines) + "\n"
 
 

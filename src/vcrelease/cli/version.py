@@ -14,13 +14,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, ConfigError
-
-if TYPE_CHECKING:  # the version stage is imported when a command runs, not at start-up
-    from ..version.devnumber import DevNumber
-    from ..version.resolve import VersionResult
 
 __all__ = ["run_archival_file", "run_describe", "run_version"]
 
@@ -35,7 +30,9 @@ def run_version(args: argparse.Namespace) -> int:
     )
     print(result.version)
     if args.explain:
-        for line in _explain(result):
+        from ..version.explain import explain
+
+        for line in explain(result):
             print(line, file=sys.stderr)
     return EXIT_OK
 
@@ -57,79 +54,6 @@ def _source_date_epoch(args: argparse.Namespace) -> int:
     with git.open(root) as repo:
         print(int(repo.head_state().commit_time.timestamp()))
     return EXIT_OK
-
-
-def _explain(result: VersionResult) -> list[str]:
-    """The lines of ``--explain``: what :func:`~vcrelease.version.resolve.resolve_version`
-    applied (``result.applied``) and the repository state it read; nothing is recomputed."""
-    config = result.config
-    applied = result.applied  # what resolve_version used: nothing is worked out again here
-    if applied is None:
-        schemes = f"none applied (the {result.source} version is used as it is)"
-    else:
-        local = applied.local_scheme
-        if applied.local_scheme_by_context is not None:
-            local += f" ({applied.local_scheme_by_context})"
-        schemes = f"version-scheme={applied.version_scheme} local-scheme={local}"
-    lines = [
-        f"version: {result.version}",
-        f"source: {result.source} ({result.detail})",
-        f"schemes: {schemes}",
-        f"tag-pattern: {config.tag_pattern.pattern}",
-    ]
-    state = result.describe
-    if state is None:
-        return lines
-    if state.candidates:
-        lines.append("version tags reached from HEAD (nearest first):")
-        winner = next((c for c in state.candidates if c.name == state.tag), None)
-        for c in state.candidates:
-            mark = "*" if c is winner else " "
-            bound = note = ""
-            if winner is None or c is winner:
-                pass
-            elif c.commit != winner.commit:
-                bound = " or more"
-            elif _same_version(c.version, winner.version):
-                note = f" (same commit, same version: {winner.name} is first in byte order)"
-            else:
-                note = f" (same commit: {winner.name} is the higher version)"
-            back = f"{c.distance}{bound} commits back{note}"
-            lines.append(f"  {mark} {c.name} -> {c.version}, {back}")
-    else:
-        lines.append(f"no version tag reached from HEAD; counting all {state.distance} commits")
-    lines.append(f"winner: {state.tag or '(none)'}; distance: {state.distance}")
-    if state.scope is not None:
-        since = f"since {state.tag}" if state.tag else "reachable from HEAD"
-        lines.append(
-            f"distance-scope: {state.scope.describe()}: {state.distance} of the "
-            f"{state.unscoped_distance} commits {since} touch it; the dirty state counts "
-            "only tracked files under it"
-        )
-    if applied is not None:
-        lines.append(f"dev number: {_dev_rule(applied.dev_number)}")
-    lines.append(f"node: {state.node}; branch: {state.branch or '(detached HEAD)'}")
-    lines.append(f"shallow: {'yes' if state.shallow else 'no'}")
-    if state.dirty_files:
-        lines.append("dirty, these tracked files differ from HEAD:")
-        lines.extend(f"  {name}" for name in state.dirty_files)
-    else:
-        lines.append("clean: no tracked file differs from HEAD")
-    return lines
-
-
-def _same_version(a: str, b: str) -> bool:
-    from packaging.version import Version  # the candidates' versions parsed already
-
-    return Version(a) == Version(b)
-
-
-def _dev_rule(dev_number: DevNumber) -> str:
-    run = dev_number.run_number
-    number = ""
-    if dev_number.rule == "run":  # outside CI there are no runs: the distance stays
-        number = f" (run {run})" if run is not None else " (no run number: the distance)"
-    return f"{dev_number.rule}{number}, from {dev_number.reason}"
 
 
 def run_describe(args: argparse.Namespace) -> int:

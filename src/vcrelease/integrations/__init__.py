@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 if TYPE_CHECKING:
     from vcrelease.errors import VcreleaseError
+    from vcrelease.git import Describe
     from vcrelease.version.resolve import VersionResult
 
 __all__ = [
     "BuildError",
     "fail",
-    "read_pyproject",
+    "pyproject_or_none",
     "resolve",
     "uses_vcrelease",
     "version_file_text",
@@ -56,17 +53,20 @@ def fail(error: VcreleaseError) -> NoReturn:
     raise BuildError(error.message, error.exit_code) from None
 
 
-def read_pyproject(project_dir: Path) -> dict[str, Any] | None:
-    """``project_dir/pyproject.toml`` parsed, or None when it is missing or not valid TOML.
+def pyproject_or_none(project_dir: Path) -> dict[str, Any] | None:
+    """``project_dir/pyproject.toml`` parsed (:func:`vcrelease.config.read_pyproject`, the one
+    reader), or None when it is missing or not valid TOML.
 
-    Not valid TOML is left for the backend to report: it reads the same file and says so.
+    Not valid TOML is left for the backend to report: it reads the same file and says so, also
+    for a project that does not use vcrelease (this hook runs in every setuptools build).
     """
+    from vcrelease.config import read_pyproject as read
+    from vcrelease.errors import ConfigError
+
     try:
-        with (project_dir / "pyproject.toml").open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError):
+        return read(project_dir) or None
+    except ConfigError:
         return None
-    return data
 
 
 def uses_vcrelease(pyproject: dict[str, Any]) -> bool:
@@ -92,32 +92,61 @@ def resolve(project_dir: Path) -> VersionResult:
     quiet = scm_logger.level == logging.NOTSET
     if quiet:
         scm_logger.setLevel(logging.WARNING)
+    from vcrelease.envvars import debug_level
+
+    debug = debug_level(os.environ)
+    if debug is not None and debug[1] <= logging.INFO:
+        quiet = False  # the user asked vcs-versioning's loggers to speak
     try:
-        return resolve_version(project_dir)
+        result = resolve_version(project_dir)
     except VcreleaseError as error:
         fail(error)
     finally:
         if quiet:
             scm_logger.setLevel(logging.NOTSET)
+    if debug is not None and debug[1] <= logging.INFO:
+        # SETUPTOOLS_SCM_DEBUG: setuptools-scm logs how it found the version; vcrelease says
+        # what `vcrelease version --explain` says, on stderr (the build's log).
+        from vcrelease.version.explain import explain
+
+        print(f"vcrelease: {debug[0]} is set: how the version was found:", file=sys.stderr)
+        for line in explain(result):
+            print(f"vcrelease:   {line}", file=sys.stderr)
+    return result
 
 
 def commit_id(result: VersionResult) -> str | None:
-    """The commit the version was derived from, when the source knows it (git, archival)."""
+    """The commit the version was derived from, when the source knows it (git, archival, a
+    pretended ``node``)."""
     describe = result.describe
-    return None if describe is None else describe.node
+    return result.commit if describe is None else describe.node
 
 
-def version_file_text(project_dir: Path, version_file: str, version: str, node: str | None) -> str:
-    """The content of ``version_file`` (relative to ``project_dir``) for this build.
+def version_file_text(
+    project_dir: Path,
+    version_file: str,
+    version: str,
+    node: str | None,
+    template: str | None = None,
+    describe: Describe | None = None,
+) -> str:
+    """The content of ``version_file`` (relative to ``project_dir``) for this build:
+    ``template`` (``version-file-template``, setuptools-scm's variables) when given, else the
+    built-in content; ``describe`` is the repository state ``scm_version`` shows.
 
     A wheel built from an sdist gets its version from ``PKG-INFO``, which holds no commit id.
     The sdist carries the version file we wrote into it, though: when that file states the same
     version, its ``__commit_id__`` is kept, so the wheel's file equals the sdist's.
+
+    Raises:
+        ConfigError: the template names a variable or field that does not exist.
     """
-    from vcrelease.version.versionfile import render_for_path
+    from vcrelease.version.versionfile import render_for_path, render_template
 
     if node is None and version_file.endswith(".py"):
         node = _existing_commit_id(project_dir / version_file, version)
+    if template is not None:
+        return render_template(template, version, node, describe)
     return render_for_path(version_file, version, node)
 
 

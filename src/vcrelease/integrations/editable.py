@@ -21,25 +21,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import version_file_text
-
 __all__ = ["write_editable_version_file"]
 
 
 def write_editable_version_file(
-    project_dir: Path,
-    relative: str,
-    version: str,
-    node: str | None,
-    warn: Callable[[str], None],
+    project_dir: Path, relative: str, text: str, warn: Callable[[str], None]
 ) -> Path | None:
-    """Write ``project_dir/relative`` for an editable install when git ignores it (see above).
+    """Write ``project_dir/relative`` for an editable install (or ``write-to-source``) when
+    git ignores it (see above).
 
     Args:
         project_dir: the project's directory (holds ``pyproject.toml``).
         relative: the configured ``version-file``.
-        version: the version the build sets.
-        node: the commit id for ``__commit_id__``, or None.
+        text: the file's content for this build.
         warn: shows a warning to the user (the backend's channel).
 
     Returns:
@@ -64,13 +58,12 @@ def write_editable_version_file(
             f"(it would show in `git status`), so `import` of it fails. {fix}"
         )
         return None
-    text = version_file_text(project_dir, relative, version, node)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.unlink(missing_ok=True)  # never through a hard link
         target.write_text(text, encoding="utf-8")
     if status == "untracked":
-        warn(f"vcrelease: {relative} is not ignored by git; rewritten for {version}. {fix}")
+        warn(f"vcrelease: {relative} is not ignored by git; rewritten for this build. {fix}")
     return target
 
 

@@ -24,7 +24,7 @@ import logging
 import os
 from pathlib import Path
 
-from . import read_pyproject, uses_vcrelease
+from . import pyproject_or_none, uses_vcrelease
 
 __all__ = ["find_files", "walk_tracked"]
 
@@ -111,7 +111,7 @@ def find_files(path: str = "") -> list[str]:
         BuildError: the repository cannot be read (a ``SystemExit`` with the message): an
             sdist that silently misses files is worse than a stopped build.
     """
-    pyproject = read_pyproject(Path.cwd())
+    pyproject = pyproject_or_none(Path.cwd())
     if pyproject is None or not uses_vcrelease(pyproject):
         return []
     from vcrelease.errors import VcreleaseError

@@ -31,7 +31,9 @@ from hatchling.plugin import hookimpl
 from hatchling.version.source.plugin.interface import VersionSourceInterface
 from packaging.version import Version
 
-from . import BuildError, commit_id, resolve, version_file_text
+from vcrelease.errors import VcreleaseError
+
+from . import BuildError, commit_id, fail, resolve, version_file_text
 
 __all__ = [
     "VcreleaseBuildHook",
@@ -93,19 +95,33 @@ class VcreleaseBuildHook(BuildHookInterface[Any]):
                 "the hook's table.",
                 2,
             )
-        if self.target_name == "wheel" and version == "editable":
-            # The package is imported from the source tree: the file goes there, where git
-            # ignores it (as hatch-vcs leaves it), rewritten on every editable install.
+        # The version source may be another one (a static version): the file states the
+        # version hatchling builds, and a commit id only when that version is ours.
+        project_version = self.metadata.version
+        same = Version(project_version) == Version(result.version)
+        try:
+            text = version_file_text(
+                root,
+                relative,
+                project_version,
+                commit_id(result) if same else None,
+                result.config.version_file_template,
+                result.describe if same else None,
+            )
+        except VcreleaseError as error:
+            fail(error)
+        editable = self.target_name == "wheel" and version == "editable"
+        if editable or result.config.write_to_source:
+            # Editable: the package is imported from the source tree, so the file goes there,
+            # where git ignores it (as hatch-vcs leaves it), rewritten on every editable
+            # install. write-to-source: kept in the checkout on every build, likewise.
             from .editable import write_editable_version_file
 
-            same = Version(self.metadata.version) == Version(result.version)
-            node = commit_id(result) if same else None
-            written = write_editable_version_file(
-                root, relative, self.metadata.version, node, self.app.display_warning
-            )
+            written = write_editable_version_file(root, relative, text, self.app.display_warning)
             if written is not None:
-                self.app.display_debug(f"vcrelease: wrote {written} (editable install)")
-            return
+                self.app.display_debug(f"vcrelease: wrote {written}")
+            if editable:
+                return
         distribution_path = self.build_config.get_distribution_path(relative)
         if self.target_name == "wheel" and "/" not in distribution_path.replace("\\", "/"):
             # A top-level file would land in site-packages itself: sdist only, as with
@@ -115,14 +131,6 @@ class VcreleaseBuildHook(BuildHookInterface[Any]):
                 "the sdist only, not into the wheel"
             )
             return
-
-        project_version = self.metadata.version
-        # The version source may be another one (a static version): the file states the
-        # version hatchling builds, and a commit id only when that version is ours.
-        same = Version(project_version) == Version(result.version)
-        text = version_file_text(
-            root, relative, project_version, commit_id(result) if same else None
-        )
 
         self._cleanup()
         self._tmpdir = tempfile.mkdtemp(prefix="vcrelease-")

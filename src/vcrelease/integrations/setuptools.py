@@ -6,6 +6,9 @@ built where vcrelease is installed. The hook does nothing unless the project opt
 ``pyproject.toml`` has a ``[tool.vcrelease]`` table and ``[project] dynamic`` lists
 ``version``.
 
+The ``*.egg-info`` directory is cleared of files this build does not write (setuptools-scm's
+``scm_version.json`` and ``scm_file_list.json`` from an earlier build), so they never ship.
+
 When ``version-file`` is configured, the file is written into what is built: into
 ``build_py``'s ``build_lib`` (so into the wheel) and into the sdist's release tree. An editable
 install (``build_py`` in ``editable_mode``, run by ``editable_wheel``) imports from the source
@@ -25,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from . import commit_id, read_pyproject, resolve, uses_vcrelease, version_file_text
+from vcrelease.errors import VcreleaseError
+
+from . import commit_id, fail, pyproject_or_none, resolve, uses_vcrelease, version_file_text
 from .pins import pinned
 
 if TYPE_CHECKING:
@@ -36,11 +41,17 @@ if TYPE_CHECKING:
     from setuptools.command.build_py import (  # type: ignore[import-untyped,unused-ignore]
         build_py as _BuildPy,
     )
+    from setuptools.command.egg_info import (  # type: ignore[import-untyped,unused-ignore]
+        egg_info as _EggInfo,
+    )
     from setuptools.command.sdist import (  # type: ignore[import-untyped,unused-ignore]
         sdist as _Sdist,
     )
+
+    from vcrelease.git import Describe
 else:
     _BuildPy = object
+    _EggInfo = object
     _Sdist = object
 
 __all__ = ["finalize_distribution_options"]
@@ -59,6 +70,23 @@ class _State:
     version: str
     node: str | None
     version_file: str | None
+    template: str | None = None
+    describe: Describe | None = None
+
+    def text(self) -> str:
+        """The version file's content (``version_file`` must be set)."""
+        assert self.version_file is not None
+        try:
+            return version_file_text(
+                self.project_dir,
+                self.version_file,
+                self.version,
+                self.node,
+                self.template,
+                self.describe,
+            )
+        except VcreleaseError as error:
+            fail(error)
 
 
 def finalize_distribution_options(dist: Distribution) -> None:
@@ -72,7 +100,7 @@ def finalize_distribution_options(dist: Distribution) -> None:
         BuildError: no version can be derived; a ``SystemExit`` carrying the core's message.
     """
     project_dir = Path.cwd()
-    pyproject = read_pyproject(project_dir)
+    pyproject = pyproject_or_none(project_dir)
     if pyproject is None or not uses_vcrelease(pyproject):
         return
     if dist.metadata.version is not None:
@@ -90,11 +118,28 @@ def finalize_distribution_options(dist: Distribution) -> None:
     if dependencies is not None:
         dist.install_requires = dependencies
         log.info("vcrelease: dependencies %s", ", ".join(dependencies))
-    state = _State(project_dir, result.version, commit_id(result), result.config.version_file)
+    config = result.config
+    state = _State(
+        project_dir,
+        result.version,
+        commit_id(result),
+        config.version_file,
+        config.version_file_template,
+        result.describe,
+    )
     setattr(dist, _STATE, state)
     log.info("vcrelease: version %s (from %s)", result.version, result.source)
-    if state.version_file is not None:
-        _wrap_commands(dist)
+    _wrap_commands(dist)
+    if state.version_file is not None and config.write_to_source:
+        # write-to-source (setuptools-scm's write_to_source = true): the file is kept in
+        # the checkout on every build, where git ignores it.
+        from .editable import write_editable_version_file
+
+        written = write_editable_version_file(
+            project_dir, state.version_file, state.text(), log.warning
+        )
+        if written is not None:
+            log.info("vcrelease: wrote %s (write-to-source)", written)
 
 
 def _state(dist: Distribution) -> _State | None:
@@ -129,7 +174,7 @@ class _VersionFileBuildPy(_BuildPy):  # type: ignore[misc,unused-ignore]
                 from .editable import write_editable_version_file
 
                 written = write_editable_version_file(
-                    state.project_dir, state.version_file, state.version, state.node, log.warning
+                    state.project_dir, state.version_file, state.text(), log.warning
                 )
                 if written is not None:
                     log.info("vcrelease: wrote %s (editable install)", written)
@@ -148,8 +193,7 @@ class _VersionFileBuildPy(_BuildPy):  # type: ignore[misc,unused-ignore]
                 state.version_file,
             )
             return
-        text = version_file_text(state.project_dir, state.version_file, state.version, state.node)
-        _write(target, text)
+        _write(target, state.text())
         self._vcrelease_outputs = [str(target)]
         log.info("vcrelease: wrote %s", target)
 
@@ -176,12 +220,51 @@ class _VersionFileSdist(_Sdist):  # type: ignore[misc,unused-ignore]
         state = _state(self.distribution)
         if state is None or state.version_file is None:
             return
-        text = version_file_text(state.project_dir, state.version_file, state.version, state.node)
-        _write(Path(base_dir, state.version_file), text)
+        _write(Path(base_dir, state.version_file), state.text())
         log.info("vcrelease: wrote %s into the sdist", state.version_file)
 
 
-_MIXINS: dict[str, type] = {"build_py": _VersionFileBuildPy, "sdist": _VersionFileSdist}
+class _OwnEggInfo(_EggInfo):  # type: ignore[misc,unused-ignore]
+    """``egg_info`` mixin: the ``*.egg-info`` directory holds only what this build writes.
+
+    setuptools puts every file of that directory into the sdist (``manifest_maker`` grafts
+    it) and copies it into the wheel's ``.dist-info`` (``bdist_wheel.egg2dist``). A build
+    with setuptools-scm leaves ``scm_version.json`` and ``scm_file_list.json`` there (git
+    ignores the directory), naming its tag, distance and commit: in the next build with
+    vcrelease they would ship as if current. Before the normal run, every file that no
+    ``egg_info.writers`` entry point of this environment writes (nor ``SOURCES.txt``) is
+    removed; whatever the project's own ``egg_info`` and setuptools then write stays.
+    """
+
+    def run(self) -> None:
+        _remove_leftovers(Path(self.egg_info))
+        super().run()
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """Remove the files of ``directory`` (an ``*.egg-info``) that this build does not write."""
+    if not directory.is_dir():
+        return
+    from importlib.metadata import entry_points
+
+    written = {ep.name for ep in entry_points(group="egg_info.writers")}
+    written |= {"SOURCES.txt", "PKG-INFO"}
+    for path in sorted(directory.iterdir()):
+        if path.name not in written and (path.is_file() or path.is_symlink()):
+            path.unlink()
+            log.warning(
+                "vcrelease: removed %s, left in %s by an earlier build (another plugin's "
+                "file would otherwise ship in the sdist and the wheel)",
+                path.name,
+                directory,
+            )
+
+
+_MIXINS: dict[str, type] = {
+    "build_py": _VersionFileBuildPy,
+    "sdist": _VersionFileSdist,
+    "egg_info": _OwnEggInfo,
+}
 
 
 _WRAPPED: dict[tuple[type, type], type] = {}
@@ -197,7 +280,8 @@ def _wrapped(command_class: type, mixin: type) -> type:
 
 
 def _wrap_commands(dist: Distribution) -> None:
-    """Put our mixins in front of ``build_py`` and ``sdist`` when setuptools looks them up.
+    """Put our mixins in front of ``build_py``, ``sdist`` and ``egg_info`` when setuptools
+    looks them up.
 
     The lookup happens when the command runs, after ``setup.py`` and ``pyproject.toml``
     (``[tool.setuptools.cmdclass]``) had their say, so a project's own classes are kept.

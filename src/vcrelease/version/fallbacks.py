@@ -3,7 +3,10 @@
 
 - ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>`` (the distribution name canonicalised per PEP 503,
   upper-cased, ``-`` as ``_``; setuptools-scm's spelling, its docs "Overriding version
-  numbers") and ``VCRELEASE_PRETEND_VERSION`` override everything.
+  numbers") and ``VCRELEASE_PRETEND_VERSION`` override everything, and so do setuptools-scm's
+  and vcs-versioning's names for them, in the order :mod:`vcrelease.envvars` gives.
+- A project directory named ``PREFIX<version>`` (``parentdir-prefix``; setuptools-scm's
+  ``parentdir_prefix_version``: an unpacked GitHub tarball) gives that version.
 - ``PKG-INFO`` (core metadata, PEP 566 / packaging "Core metadata specifications") at the top
   of an unpacked sdist gives the version the sdist was built with.
 - ``.git_archival.txt``, expanded by ``git archive`` through the ``export-subst`` attribute
@@ -19,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
+from ..envvars import Found
 from ..errors import ConfigError
 from ..git import Describe
 
@@ -28,6 +32,7 @@ __all__ = [
     "GITATTRIBUTES_LINE",
     "Archival",
     "archival_describe",
+    "parentdir_version",
     "pkg_info_version",
     "pretend_variable",
     "pretend_version",
@@ -57,29 +62,41 @@ def pretend_variable(dist_name: str | None) -> str:
     return f"{TOOL}_{PRETEND}_FOR_{suffix}"
 
 
-def pretend_version(env: Mapping[str, str], dist_name: str | None) -> tuple[str, str] | None:
-    """``(variable name, version)`` from the pretend-version variables, or None.
+def pretend_version(env: Mapping[str, str], dist_name: str | None) -> tuple[Found, str] | None:
+    """The variable that pretends a version and the version (normalised), or None.
 
-    The per-distribution variable wins over the generic one.
+    Per-distribution variables win over generic ones, vcrelease's over setuptools-scm's over
+    vcs-versioning's within each group (:func:`vcrelease.envvars.lookup`).
 
     Raises:
         ConfigError: the value is not a PEP 440 version.
     """
     from packaging.version import InvalidVersion, Version
 
-    names = [pretend_variable(dist_name)] if dist_name else []
-    names.append(pretend_variable(None))
-    for name in names:
-        value = env.get(name)
-        if value is None:
-            continue
-        try:
-            return name, str(Version(value))
-        except InvalidVersion as exc:
-            raise ConfigError(
-                f"{name}={value!r} is not a PEP 440 version. Set it to a version such as 1.2.3."
-            ) from exc
-    return None
+    from ..envvars import lookup
+
+    found = lookup(env, PRETEND, dist_name)
+    if found is None:
+        return None
+    try:
+        return found, str(Version(found.value))
+    except InvalidVersion as exc:
+        raise ConfigError(
+            f"{found.variable}={found.value!r} is not a PEP 440 version. Set it to a version "
+            "such as 1.2.3."
+        ) from exc
+
+
+def parentdir_version(
+    project_dir: Path, prefix: str, parse_tag: Callable[[str], str | None]
+) -> str | None:
+    """The version in the project directory's name after ``prefix`` (``hatch-1.14.0`` with
+    ``hatch-``: ``1.14.0``), read with the tag parser as setuptools-scm reads it with its tag
+    regex; None when the name does not start with ``prefix`` or names no version."""
+    name = project_dir.resolve().name
+    if not name.startswith(prefix):
+        return None
+    return parse_tag(name[len(prefix) :])
 
 
 def pkg_info_version(project_dir: Path) -> str | None:

@@ -3,12 +3,19 @@
 Sources, first match wins (``docs/architecture.md``, "The version rules"; setuptools-scm's
 docs, "Overriding version numbers" for the pretend variables, and PEP 440 for the versions):
 
-1. ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>``, then ``VCRELEASE_PRETEND_VERSION``;
+1. the pretend variables, ``VCRELEASE_PRETEND_VERSION_FOR_<DIST>`` first, setuptools-scm's
+   and vcs-versioning's names too (:mod:`vcrelease.envvars`);
 2. ``PKG-INFO`` in the project directory (an unpacked sdist: a wheel built from our sdist
    keeps the sdist's version);
 3. an expanded ``.git_archival.txt`` in the project directory (a ``git archive`` tarball);
-4. the git repository holding the project directory (this directory or a parent);
-5. ``fallback-version`` from ``[tool.vcrelease]``, only when there is no repository.
+4. the git repository holding the project directory (this directory or a parent; with
+   ``root``, the one holding that directory);
+5. ``parentdir-prefix``: the project directory's name, only when there is no repository;
+6. ``fallback-version`` from ``[tool.vcrelease]``, only when there is no repository.
+
+``SETUPTOOLS_SCM_PRETEND_METADATA`` (:mod:`vcrelease.version.pretendmeta`) changes the
+repository state of sources 3 and 4 before the schemes format it, and the commit of the
+others.
 
 Nothing found raises :class:`~vcrelease.errors.NoVersionError` (exit 3) naming every place
 looked at; there is never a silent ``0.0.0``.
@@ -47,12 +54,14 @@ from ..config import (
     load_config,
     local_scheme_for,
 )
+from ..envvars import Found
 from ..errors import ConfigError, NoVersionError, TagBuildError
 from ..git import Describe
 from . import defaults, fallbacks
 from .citag import ci_tag_problem
 from .devnumber import DevNumber
 from .formatting import format_version, tag_parser
+from .pretendmeta import PretendMetadata, apply_to_describe, read_pretend_metadata
 from .schemes import check_config_schemes, check_scheme
 
 __all__ = [
@@ -96,6 +105,10 @@ class VersionResult(NamedTuple):
         config: the configuration in effect.
         applied: the schemes and dev-number rule used (git and archival sources), else None:
             the other sources give a finished version.
+        notes: what the environment changed, one line each, for ``--explain`` (variables
+            that lost to another, pretended metadata, overridden settings).
+        commit: the commit the version file names, when the source is not a repository
+            state (a pretended ``node``); else None.
     """
 
     version: str
@@ -104,6 +117,8 @@ class VersionResult(NamedTuple):
     describe: Describe | None
     config: Config
     applied: Applied | None = None
+    notes: tuple[str, ...] = ()
+    commit: str | None = None
 
 
 def build_time(env: Mapping[str, str]) -> datetime:
@@ -153,27 +168,41 @@ def resolve_version(
     env = os.environ if env is None else env
     context = BuildContext.from_env(env) if context is None else context
     project_dir = Path(project_dir)
-    config = load_config(project_dir) if config is None else config
+    config = load_config(project_dir, env) if config is None else config
     check_config_schemes(config)
     config = _with_overrides(config, version_scheme, local_scheme)
     dist_name = dist_name or config.dist_name
+    notes = _config_notes(config)
+    metadata = read_pretend_metadata(env, dist_name)
+    if metadata is not None:
+        notes.append(f"pretended metadata: {metadata.describe()}")
+
+    def finished(version: str, source: str, detail: str) -> VersionResult:
+        commit = None if metadata is None else metadata.node()
+        return VersionResult(version, source, detail, None, config, None, tuple(notes), commit)
 
     pretend = fallbacks.pretend_version(env, dist_name)
     if pretend is not None:
-        return VersionResult(pretend[1], "pretend", pretend[0], None, config)
+        found, version = pretend
+        notes.extend(_found_notes(found))
+        return finished(version, "pretend", found.variable)
 
     pkg_info = fallbacks.pkg_info_version(project_dir)
     if pkg_info is not None:
-        return VersionResult(pkg_info, "pkg-info", str(project_dir / "PKG-INFO"), None, config)
+        return finished(pkg_info, "pkg-info", str(project_dir / "PKG-INFO"))
 
     parse_tag = tag_parser(config.tag_pattern)
     archival = fallbacks.read_archival(project_dir)
+    extra = (metadata, parse_tag, tuple(notes))
     if archival is not None:
         state = fallbacks.archival_describe(archival, parse_tag, project_dir)
         if state is not None:
-            return _from_describe(state, config, env, context, "archival", fallbacks.ARCHIVAL_FILE)
+            return _from_describe(
+                state, config, env, context, "archival", fallbacks.ARCHIVAL_FILE, extra
+            )
 
-    root = git.find_work_tree(project_dir) if repo is None else repo.root
+    search = project_dir if config.root is None else project_dir / config.root
+    root = git.find_work_tree(search) if repo is None else repo.root
     if root is not None:
         with git.open(root) if repo is None else nullcontext(repo) as session:
             tag_version = parse_tag(context.tag) if context.event == "tag" and context.tag else None
@@ -181,17 +210,32 @@ def resolve_version(
                 state = tag_build_state(
                     project_dir, config, context, repo=session, parse_tag=parse_tag
                 )
-                result = _from_describe(state, config, env, context, "git", str(root))
+                result = _from_describe(state, config, env, context, "git", str(root), extra)
                 _check_tag_build_version(result, state)
                 return result
             state = describe_project(project_dir, config, repo=session, parse_tag=parse_tag)
-        return _from_describe(state, config, env, context, "git", str(root))
+        return _from_describe(state, config, env, context, "git", str(root), extra)
 
+    if config.parentdir_prefix is not None:
+        named = fallbacks.parentdir_version(project_dir, config.parentdir_prefix, parse_tag)
+        if named is not None:
+            detail = f"the directory name {project_dir.resolve().name}"
+            return finished(named, "parentdir", detail)
     if config.fallback_version is not None:
-        return VersionResult(
-            config.fallback_version, "fallback-version", "[tool.vcrelease]", None, config
-        )
-    raise NoVersionError(_nothing_found(project_dir, dist_name, archival is not None))
+        return finished(config.fallback_version, "fallback-version", "[tool.vcrelease]")
+    raise NoVersionError(_nothing_found(project_dir, dist_name, archival is not None, config))
+
+
+def _config_notes(config: Config) -> list[str]:
+    """``--explain`` lines for the settings that did not come from ``[tool.vcrelease]``."""
+    return [f"setting {key} from {where}" for key, where in config.origins]
+
+
+def _found_notes(found: Found) -> list[str]:
+    notes = [f"{name} is set too and loses to {found.variable}" for name in found.shadowed]
+    if found.expected is not None:
+        notes.append(f"{found.variable} read as {found.expected} (its spelling of the name)")
+    return notes
 
 
 def _with_overrides(config: Config, version_scheme: str | None, local_scheme: str | None) -> Config:
@@ -212,9 +256,18 @@ def _from_describe(
     context: BuildContext,
     source: str,
     detail: str,
+    extra: tuple[PretendMetadata | None, Callable[[str], str | None], tuple[str, ...]],
 ) -> VersionResult:
+    """The version of ``state`` under ``config``; ``extra`` is the pretended metadata (or
+    None), the tag parser and the ``--explain`` notes so far."""
     from .devnumber import pick_dev_number, with_dev_number
 
+    metadata, parse_tag, notes = extra
+    now = build_time(env)
+    preformatted = False
+    if metadata is not None:
+        state, pretended_time, preformatted = apply_to_describe(state, metadata, parse_tag)
+        now = pretended_time or now
     local_scheme = local_scheme_for(config, in_ci=context.is_ci)
     by_context = None
     if config.local_scheme is None:
@@ -224,19 +277,22 @@ def _from_describe(
     dev_number = pick_dev_number(config.dev_number, env, context)
     numbered = with_dev_number(state, dev_number.rule, context)
     try:
-        version = format_version(
-            numbered,
-            version_scheme=config.version_scheme,
-            local_scheme=local_scheme,
-            now=build_time(env),
-        )
+        if preformatted:
+            version = state.tag_version or state.tag or ""
+        else:
+            version = format_version(
+                numbered,
+                version_scheme=config.version_scheme,
+                local_scheme=local_scheme,
+                now=now,
+            )
     except ValueError as exc:
         raise ConfigError(
             f"version-scheme {config.version_scheme!r} / local-scheme {local_scheme!r} "
             f"cannot version {state.root} ({exc})."
         ) from exc
     applied = Applied(config.version_scheme, local_scheme, by_context, dev_number)
-    return VersionResult(version, source, detail, state, config, applied)
+    return VersionResult(version, source, detail, state, config, applied, notes)
 
 
 def tag_build_state(
@@ -402,9 +458,17 @@ def ignored_paths(project_dir: Path, root: Path, config: Config) -> tuple[str, .
     return (relative.as_posix(),)
 
 
-def _nothing_found(project_dir: Path, dist_name: str | None, archival_seen: bool) -> str:
+def _nothing_found(
+    project_dir: Path, dist_name: str | None, archival_seen: bool, config: Config
+) -> str:
     variables = [fallbacks.pretend_variable(dist_name)] if dist_name else []
     variables.append(fallbacks.pretend_variable(None))
+    parentdir = (
+        f", the directory name {project_dir.resolve().name!r} (parentdir-prefix "
+        f"{config.parentdir_prefix!r}: no version after it)"
+        if config.parentdir_prefix is not None
+        else ""
+    )
     archival = (
         f"{project_dir / fallbacks.ARCHIVAL_FILE} (names no tag)"
         if archival_seen
@@ -413,7 +477,7 @@ def _nothing_found(project_dir: Path, dist_name: str | None, archival_seen: bool
     return (
         f"No version for {project_dir}: looked at the environment variables "
         f"{' and '.join(variables)} (unset), {project_dir / 'PKG-INFO'} (absent), {archival}, "
-        f"a .git in {project_dir} or above (none), and fallback-version in [tool.vcrelease] "
-        "(unset). Build from a git clone that has a version tag, from an sdist, or set one of "
-        "those variables."
+        f"a .git in {project_dir} or above (none){parentdir}, and fallback-version in "
+        "[tool.vcrelease] (unset). Build from a git clone that has a version tag, from an "
+        "sdist, or set one of those variables."
     )

@@ -150,6 +150,7 @@ class OidcStandIn:
         request_token: the bearer GitHub's endpoint expects (``ACTIONS_ID_TOKEN_REQUEST_TOKEN``).
         job_claims: the claims GitHub's endpoint puts in the identity tokens it issues.
         identities, minted: every identity token issued and upload token minted.
+        uploads: the body of every upload relayed (multipart form data).
         seen: ``(method, path, status)`` of every request answered.
     """
 
@@ -163,6 +164,7 @@ class OidcStandIn:
     identities: list[str] = field(default_factory=list)
     minted: list[str] = field(default_factory=list)
     seen: list[tuple[str, str, int]] = field(default_factory=list)
+    uploads: list[bytes] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -329,6 +331,8 @@ class OidcStandIn:
                 data = b"403 Forbidden: upload needs a token this index minted"
                 self._send(handler, 403, data, "text/plain")
                 return
+            with self._lock:
+                self.uploads.append(body)
             account = f"{self.upstream.username}:{self.upstream.password}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(account).decode()
         up = urlsplit(self.upstream.base_url)

@@ -369,3 +369,17 @@ def test_automatic_is_off_outside_ci_and_off_pypi_without_a_request() -> None:
     github = {"GITHUB_ACTIONS": "true"}
     assert mint_upload_token("https://example.org/legacy/", "automatic", github, timeout=1) is None
     assert mint_upload_token(None, "never", github, timeout=1) is None
+
+
+def test_gitlab_id_token_for_another_audience_exits_5_naming_both(
+    stand_in: OidcStandIn, tmp_path: Path, unique_project: str
+) -> None:
+    token = stand_in.issue_identity("sigstore", GITLAB_CLAIMS)
+    result = _failed_upload(
+        stand_in, tmp_path, unique_project, gitlab_env(stand_in, "0" * 40, token),
+        "--trusted-publishing", "always",
+    )  # fmt: skip
+    assert result.returncode == 5, result.stderr
+    assert "for audience 'sigstore'" in result.stderr
+    assert "aud: pypi" in result.stderr
+    assert stand_in.minted == []

@@ -9,8 +9,8 @@ https://docs.pypi.org/trusted-publishers/internals/) and twine (``twine/auth.py`
    index has no trusted publishing);
 2. the CI's identity token for that audience, through the ``id`` package (as twine): GitHub
    Actions asks ``ACTIONS_ID_TOKEN_REQUEST_URL`` with ``ACTIONS_ID_TOKEN_REQUEST_TOKEN``
-   (present only with ``permissions: id-token: write``); GitLab reads the ID token the job
-   declares in ``<AUDIENCE>_ID_TOKEN`` (``PYPI_ID_TOKEN`` for PyPI);
+   (present only with ``permissions: id-token: write``); GitLab's is the ID token the job
+   declares (``id_tokens``) in ``<AUDIENCE>_ID_TOKEN`` (as ``id`` reads it) or ``PYPI_ID_TOKEN``;
 3. ``POST https://HOST/_/oidc/mint-token`` ``{"token": IDENTITY}`` -> ``{"success": true,
    "token": UPLOAD_TOKEN}``, or 422 ``{"message": "Token request failed", "errors": [{"code":
    "invalid-publisher", "description": ...}]}`` (warehouse ``oidc/views.py``).
@@ -230,13 +230,7 @@ def _identity(audience: str, provider: str | None, env: Mapping[str, str]) -> st
             )
     variable = f"{_ENV_NAME.sub('_', audience.upper())}_ID_TOKEN"
     if provider == "gitlab":
-        register_secret(env.get(variable))
-        if not env.get(variable):
-            raise _fail(
-                "the CI's identity",
-                f"GitLab CI gives this job no ID token in {variable}.",
-                f"Declare it in the job: `id_tokens: {variable}: aud: {audience}`.",
-            )
+        return _gitlab_identity(audience, variable, env)
     try:
         identity = detect_credential(audience)
     except GitHubOidcPermissionCredentialError as exc:
@@ -261,6 +255,42 @@ def _identity(audience: str, provider: str | None, env: Mapping[str, str]) -> st
         )
     register_secret(identity)
     return identity
+
+
+def _gitlab_identity(audience: str, variable: str, env: Mapping[str, str]) -> str:
+    """GitLab's ID token: the job declares it (``id_tokens``) in ``<AUDIENCE>_ID_TOKEN``, as the
+    ``id`` package reads it, or in ``PYPI_ID_TOKEN`` whatever the audience; its ``aud`` claim
+    must be the index's audience."""
+    names = dict.fromkeys((variable, "PYPI_ID_TOKEN"))
+    for name in names:
+        register_secret(env.get(name))
+    found = next(((n, env[n]) for n in names if env.get(n)), None)
+    if found is None:
+        raise _fail(
+            "the CI's identity",
+            f"GitLab CI gives this job no ID token in {' or '.join(names)}.",
+            f"Declare it in the job: `id_tokens: {variable}: aud: {audience}`.",
+        )
+    name, identity = found
+    claimed = _claim(identity, "aud")
+    if claimed != audience:
+        raise _fail(
+            "the CI's identity",
+            f"the ID token in {name} is for audience {claimed!r}, and the index asks for "
+            f"{audience!r}.",
+            f"Set `id_tokens: {name}: aud: {audience}` in the job.",
+        )
+    return identity
+
+
+def _claim(identity: str, name: str) -> object:
+    """One claim of a JWT's payload (not verified: the index verifies), or None."""
+    try:
+        payload = identity.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    return claims.get(name) if isinstance(claims, dict) else None
 
 
 def _mint(

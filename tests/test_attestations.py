@@ -10,11 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from oidcstandin import OidcStandIn
+from servers import IndexServer, Route, StaticHTTPServer, json_route
 from test_trusted_publishing import (
     DEV_VERSION,
     _target,
@@ -27,6 +32,7 @@ from test_trusted_publishing import (
     stand_in,
     vc_upload,
 )
+from vcrelease.publish.simpleapi import parse_project_html
 
 __all__ = ["certificate_authority", "stand_in"]  # the fixtures, shared
 
@@ -138,3 +144,52 @@ def test_an_attestation_without_its_file_exits_2(
     assert result.returncode == 2, result.stderr
     assert "not among the files to upload" in result.stderr
     assert stand_in.seen == []
+
+
+def test_promotion_names_the_files_whose_attestations_the_target_does_not_get(
+    pypiserver_nofallback_index: IndexServer, tmp_path: Path, unique_project: str
+) -> None:
+    """The source lists a PEP 740 provenance for the wheel (PEP 691 ``provenance``); the
+    promotion uploads the bytes and says, in its log and its JSON, that the attestations stay
+    behind."""
+    wheel = make_wheel(tmp_path, unique_project, "3.0.0")
+    project = canonicalize_name(unique_project)
+    entry = {
+        "filename": wheel.name,
+        "url": f"/files/{wheel.name}",
+        "hashes": {"sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()},
+        "provenance": f"/integrity/{project}/3.0.0/{wheel.name}/provenance",
+    }
+    page = {"meta": {"api-version": "1.1"}, "name": project, "files": [entry]}
+    routes = {
+        f"/simple/{project}/": json_route(page),
+        f"/files/{wheel.name}": Route(200, wheel.read_bytes()),
+    }
+    target = pypiserver_nofallback_index
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "VCRELEASE_"))}
+    env.update(TWINE_USERNAME=target.username, TWINE_PASSWORD=target.password, HOME=str(tmp_path))
+    with StaticHTTPServer(routes) as source:
+        result = subprocess.run(
+            [sys.executable, "-m", "vcrelease", "promote", f"{unique_project}==3.0.0", "--from",
+             f"{source.url}/simple/", "--to", target.upload_url, "--index-url", target.index_url,
+             "--no-progress", "--format", "json"],
+            env=env, capture_output=True, text=True, check=False, timeout=180,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert wheel.name in target.sha256s(unique_project)
+    note = json.loads(result.stdout)["policy"]["attestations"]
+    assert note.startswith(f"{wheel.name} carry PEP 740 attestations")
+    assert "the target does not get" in result.stderr
+
+
+def test_the_html_listing_reads_data_provenance() -> None:
+    """PEP 740's HTML form: ``data-provenance`` on the anchor, resolved like the href."""
+    html = (
+        '<meta name="pypi:repository-version" content="1.0">'
+        '<a href="../../f/x-1.0.tar.gz" data-provenance="../../p/x-1.0.tar.gz.prov">'
+        "x-1.0.tar.gz</a>"
+        '<a href="../../f/x-1.0-py3-none-any.whl">x-1.0-py3-none-any.whl</a>'
+    )
+    sdist, wheel = parse_project_html(html, "https://i.example/simple/x/")
+    assert sdist.provenance == "https://i.example/p/x-1.0.tar.gz.prov"
+    assert wheel.provenance is None

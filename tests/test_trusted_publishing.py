@@ -383,3 +383,23 @@ def test_gitlab_id_token_for_another_audience_exits_5_naming_both(
     assert "for audience 'sigstore'" in result.stderr
     assert "aud: pypi" in result.stderr
     assert stand_in.minted == []
+
+
+def test_promote_uploads_with_only_a_minted_token(
+    stand_in: OidcStandIn, pypiserver_index: IndexServer, tmp_path: Path, unique_project: str
+) -> None:
+    """`vcrelease promote` shares vc-upload's target options: trusted publishing included."""
+    wheel = make_wheel(tmp_path, unique_project, "2.0.0")
+    pypiserver_index.upload([wheel])  # the source, with its own password
+    env = client_env(stand_in, tmp_path, **github_env(stand_in, "0" * 40))
+    index = stand_in.index
+    result = subprocess.run(
+        [sys.executable, "-m", "vcrelease", "promote", f"{unique_project}==2.0.0", "--from",
+         pypiserver_index.index_url, "--to", index.upload_url, "--index-url", index.index_url,
+         "--no-progress", "--format", "json", "--trusted-publishing", "always"],
+        env=env, capture_output=True, text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert stand_in.upstream.sha256s(unique_project) == pypiserver_index.sha256s(unique_project)
+    assert len(stand_in.minted) == 1
+    assert_no_secret(stand_in, result.stdout, result.stderr)

@@ -210,3 +210,30 @@ def test_the_runner_reads_file_commands_and_expressions_as_github() -> None:
     assert evaluate("success()", contexts, "failure") is False
     with pytest.raises(ValueError, match="not known"):
         evaluate("hashFiles('x')", contexts)
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "upload"])
+def test_a_stored_password_uploads_and_is_never_shown(
+    stand_in: OidcStandIn, tmp_path: Path, unique_project: str, dry_run: bool
+) -> None:
+    """The ``password`` input (a secret) straight to pypiserver; with ``dry-run`` nothing is
+    sent. Either way the password is in no output, summary or exported variable."""
+    workspace = tmp_path / "ws"
+    head = make_app(workspace, unique_project, tag=None)
+    env = job_env(stand_in, tmp_path, head, "refs/heads/main")
+    dist = workspace / "app" / "dist"
+    dist.mkdir()
+    wheel = make_wheel(dist, unique_project, "1.0.1.dev7")
+    index = stand_in.upstream
+    result = run(
+        stand_in, tmp_path, env, upload="dist/*", **{"repository-url": index.upload_url,
+        "index-url": index.index_url, "username": index.username, "password": index.password,
+        "dry-run": "true" if dry_run else "false", "trusted-publishing": "never"},
+    )  # fmt: skip
+    assert result.success, _why(result)
+    (uploaded,) = json.loads(result.outputs["uploaded"])
+    assert uploaded["file"] == wheel.name
+    assert uploaded["action"] == ("upload" if dry_run else "uploaded")
+    assert (wheel.name in index.sha256s(unique_project)) is not dry_run
+    assert index.password not in result.all_text()
+    assert stand_in.seen == []

@@ -1,6 +1,8 @@
 """The CI provider's environment -> a frozen :class:`BuildContext` (pure: no I/O).
 
 Below every stage (``docs/architecture.md``): it imports nothing else of vcrelease.
+``values`` holds the shared value rules, ``providers`` the eight providers' readers, ``context``
+the record and the ladder that classifies a build.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def _width() -> int:
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
     """The options vc-upload, promote and channel share for the target index: ``-r``, ``-u``,
     ``-p``, ``--config-file``, ``--format``, ``--no-progress``, ``--timeout``,
-    ``--allow-volatile-index``."""
+    ``--trusted-publishing``, ``--allow-volatile-index``."""
     parser.add_argument(
         "-r", "--repository", help="a section of .pypirc (env TWINE_REPOSITORY; default pypi)"
     )
@@ -186,6 +186,13 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
         default=300.0,
         metavar="SECONDS",
         help="give up waiting for the index after this long without an answer (default 300)",
+    )
+    parser.add_argument(
+        "--trusted-publishing",
+        choices=("automatic", "always", "never"),
+        default="automatic",
+        help="with no password: mint an upload token from the CI's OIDC identity (automatic: "
+        "PyPI and TestPyPI in GitHub Actions and GitLab CI; always: any https index)",
     )
     parser.add_argument(
         "--allow-volatile-index",
@@ -205,7 +212,9 @@ def target_from_args(
 ) -> tuple[Any, Any]:
     """:func:`vcrelease.publish.upload.resolve_target` from the options of
     :func:`add_account_arguments`, each falling back to its environment variable as twine's
-    command line does (``TWINE_*``, and ``VCRELEASE_INDEX_URL``)."""
+    command line does (``TWINE_*``, and ``VCRELEASE_INDEX_URL``). With no password and no
+    ``.pypirc`` section named, an upload token may come from trusted publishing
+    (:func:`vcrelease.publish.oidc.mint_upload_token`)."""
     from ..publish.upload import resolve_target
 
     repository_url = repository_url or env.get("TWINE_REPOSITORY_URL")
@@ -215,6 +224,14 @@ def target_from_args(
     register_secret(password, username=username)
     register_url_credentials(repository_url)
     register_url_credentials(index_url)
+    if password is None and need_password and not (args.repository or env.get("TWINE_REPOSITORY")):
+        from ..publish.oidc import mint_upload_token
+
+        minted = mint_upload_token(
+            repository_url, args.trusted_publishing, env, timeout=args.timeout
+        )
+        if minted is not None:
+            username, password = minted.username, minted.token
     return resolve_target(
         repository_url=repository_url,
         repository_name=args.repository or env.get("TWINE_REPOSITORY"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +27,10 @@ from .common import add_account_arguments, target_from_args
 from .report import show_result
 
 if TYPE_CHECKING:
+    import requests
     from packaging.requirements import Requirement
 
+    from ..publish.dists import Plan
     from ..publish.promote import PinGap
 
 __all__ = ["add_arguments", "run"]
@@ -156,10 +158,18 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 )
                 for spec in specs
             ]
+            attested = _attested(source_session, source, plans, args.timeout)
         for plan in plans:
             log(f"downloaded {len(plan.files)} files of {plan.project} {plan.version}, "
                 "hashes match")  # fmt: skip
         gate = _validation_gate(args, source, target, plans, log)
+        if attested:
+            policy["attestations"] = (
+                f"{', '.join(attested)} carry PEP 740 attestations on the source that the target "
+                "does not get: an attestation names the job that published to the source, so a "
+                "promotion cannot carry it (the target's listing shows none for these files)."
+            )
+            print(f"vcrelease promote: note: {policy['attestations']}", file=sys.stderr)
         the_set = order_set(plans)
         ordered, versions, requires = the_set.plans, the_set.versions, the_set.requires
         pins = sibling_pins(versions, requires, all_markers=args.all_markers)
@@ -224,6 +234,22 @@ def _held_gaps(
         if g not in kept:
             log(f"waived: {g.member} pins {g.project}=={g.version}, on neither index")
     return kept
+
+
+def _attested(
+    session: requests.Session, source: str, plans: Sequence[Plan], timeout: float
+) -> list[str]:
+    """The promoted files whose source listing names a PEP 740 provenance (attestations)."""
+    from ..publish.indexclient import fetch_listing
+
+    names = []
+    for plan in plans:
+        listed = fetch_listing(session, source, plan.project, timeout=timeout).by_filename()
+        for file in plan.files:
+            entry = listed.get(file.filename)
+            if entry is not None and entry.provenance:
+                names.append(file.filename)
+    return names
 
 
 def _name(requirement: Requirement) -> str:

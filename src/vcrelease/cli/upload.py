@@ -70,6 +70,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """
     from ..ci.context import BuildContext
     from ..config import load_config
+    from ..publish.attestations import split_attestations
     from ..publish.buildinfo import read_event_payload, repo_facts
     from ..publish.dists import plan_set
     from ..publish.policy import decide
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if args.verbose:
             print(f"vc-upload: {text}", file=sys.stderr)
 
+    args.files, args.attestations = split_attestations(args.files)
     plans = plan_set(args.files, check_contents=False)  # contents checked before upload
     if len(plans) > 1:
         return _run_set(args, env, plans, log)
@@ -176,10 +178,12 @@ def _publish(
 ) -> int:
     """Upload the plans the policy allowed (one project, or a set in upload order) to the
     target the options name (:func:`.common.target_from_args`), and show the report."""
+    from ..publish.attestations import check_attestations
     from ..publish.setupload import upload_plans
     from ..publish.simpleapi import redact_url
     from ..publish.upload import index_session
 
+    check_attestations((f for p in plans for f in p.files), getattr(args, "attestations", ()))
     target, settings = target_from_args(
         args,
         env,

@@ -100,6 +100,8 @@ class IndexFile:
         yanked: the file is yanked (PEP 592); its name is still taken.
         page_url: the project page that listed it (for the same-host rule of
             ``file_sha256``); not part of equality.
+        provenance: URL of the file's PEP 740 provenance (its attestations: PEP 691
+            ``provenance``, PEP 503 ``data-provenance``), or None; not part of equality.
     """
 
     filename: str
@@ -107,6 +109,7 @@ class IndexFile:
     sha256: str | None
     yanked: bool
     page_url: str = field(default="", compare=False)
+    provenance: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -308,7 +311,7 @@ def root_projects(body: bytes, kind: str) -> set[str]:
         parser = _LinkParser()
         parser.feed(body.decode("utf-8", errors="replace"))
         parser.close()
-        names = [text for _, text, _ in parser.links]
+        names = [text for _, text, _, _ in parser.links]
     return {str(canonicalize_name(n)) for n in names if isinstance(n, str)}
 
 
@@ -335,6 +338,7 @@ def _file(
     page: str,
     hashes: Mapping[str, Any] | None,
     yanked: bool,
+    provenance: str | None = None,
 ) -> IndexFile:
     """One listed file: ``href`` resolved against ``base``, fragment and credentials removed."""
     absolute = urljoin(base, href)
@@ -347,6 +351,7 @@ def _file(
         sha256=_sha256_from(hashes, absolute),
         yanked=yanked,
         page_url=page,
+        provenance=redact_url(urljoin(base, provenance)) if provenance else None,
     )
 
 
@@ -392,6 +397,7 @@ def parse_project_json(
             raise malformed("a file has no 'filename' or 'url'")
         hashes = entry.get("hashes")
         yanked = entry.get("yanked", False)
+        provenance = entry.get("provenance")
         files.append(
             _file(
                 filename,
@@ -400,6 +406,7 @@ def parse_project_json(
                 page=page,
                 hashes=hashes if isinstance(hashes, dict) else None,
                 yanked=yanked is True or isinstance(yanked, str),
+                provenance=provenance if isinstance(provenance, str) else None,
             )
         )
     if project is not None:
@@ -412,15 +419,16 @@ def parse_project_json(
 
 
 class _LinkParser(HTMLParser):
-    """Anchors of a PEP 503 page: (href, text, yanked) and the first ``<base href>``."""
+    """Anchors of a PEP 503 page: (href, text, yanked, data-provenance) and the first
+    ``<base href>``."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.base: str | None = None
-        self.links: list[tuple[str, str, bool]] = []
+        self.links: list[tuple[str, str, bool, str | None]] = []
         self.repository_version: str | None = None
         self.headings: list[str] = []
-        self._open: tuple[str, bool] | None = None
+        self._open: tuple[str, bool, str | None] | None = None
         self._text: list[str] = []
         self._heading: list[str] | None = None
 
@@ -436,7 +444,7 @@ class _LinkParser(HTMLParser):
             self._close()
             href = values.get("href")
             if href:
-                self._open = (href, "data-yanked" in values)
+                self._open = (href, "data-yanked" in values, values.get("data-provenance"))
                 self._text = []
 
     def handle_data(self, data: str) -> None:
@@ -458,8 +466,8 @@ class _LinkParser(HTMLParser):
 
     def _close(self) -> None:
         if self._open is not None:
-            href, yanked = self._open
-            self.links.append((href, "".join(self._text).strip(), yanked))
+            href, yanked, provenance = self._open
+            self.links.append((href, "".join(self._text).strip(), yanked, provenance))
             self._open = None
 
 
@@ -518,6 +526,6 @@ def parse_project_html(
         raise _not_a_project_page(page, project, why, body_text(text, "text/html", 200), status)
     base = urljoin(page, parser.base) if parser.base else page
     return tuple(
-        _file(name, href, base=base, page=page, hashes=None, yanked=yanked)
-        for href, name, yanked in parser.links
+        _file(name, href, base=base, page=page, hashes=None, yanked=yanked, provenance=prov)
+        for href, name, yanked, prov in parser.links
     )

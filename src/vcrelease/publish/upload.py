@@ -554,6 +554,7 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
     """
     import functools
 
+    from .attestations import attach
     from .dists import package_file
 
     session = repository.session
@@ -565,6 +566,7 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
 
     def upload_one(dist: DistFile) -> tuple[int | None, str]:
         package = package_file(dist.path)  # made by the content check: hashed once
+        attach(package, dist)  # PEP 740: <file>.publish.attestation, checked before any upload
         try:
             with _stdout_to_stderr(quiet_stdout):
                 response = post(package)

@@ -20,7 +20,7 @@ from gitutil import git, run
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git import cache
-from vcrelease.git.cache import cache_file, cached_describe, clear_memory
+from vcrelease.git.cache import cache_file, clear_memory
 
 POISON = 999_999
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
@@ -38,7 +38,7 @@ def parse_release_only(name: str) -> str | None:
 
 
 def cached(repo: Path, tag_key: str = "v") -> vcgit.Describe:
-    return cached_describe(repo, parse if tag_key == "v" else parse_release_only, tag_key=tag_key)
+    return vcgit.describe(repo, parse if tag_key == "v" else parse_release_only, tag_key=tag_key)
 
 
 def fresh(repo: Path) -> vcgit.Describe:
@@ -276,7 +276,7 @@ def test_staged_and_deleted_files_are_dirty_with_a_warm_cache(repo: Path) -> Non
 def test_ignored_path_is_never_dirty(repo: Path) -> None:
     cached(repo)
     (repo / "f3.txt").write_text("the version file\n")
-    got = cached_describe(repo, parse, tag_key="v", ignore_dirty=["f3.txt"])
+    got = vcgit.describe(repo, parse, tag_key="v", ignore_dirty=["f3.txt"])
     assert not got.dirty
 
 
@@ -326,7 +326,7 @@ def test_errors_are_not_cached(repo: Path) -> None:
 
 def test_disk_entries_are_bounded(repo: Path) -> None:
     for i in range(cache.DISK_ENTRIES + 3):
-        cached_describe(repo, parse, tag_key=f"pattern {i}")
+        vcgit.describe(repo, parse, tag_key=f"pattern {i}")
     data = json.loads(cache_path(repo).read_text())
     assert len(data["entries"]) == cache.DISK_ENTRIES
 

@@ -44,12 +44,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .history import read_history
-from .model import Describe, History, ParseTag, Scope, TagCandidate
+from .model import History, ParseTag, Scope, TagCandidate
 from .refs import Refs
 from .repository import GitRepo
 
@@ -61,7 +60,6 @@ __all__ = [
     "FORMAT",
     "MEMORY_ENTRIES",
     "cache_file",
-    "cached_describe",
     "cached_history",
     "clear_memory",
     "code_stamps",
@@ -114,30 +112,6 @@ def cached_history(
     elif history.root != repo.root:
         history = _with_root(history, repo.root)
     return history
-
-
-def cached_describe(
-    path: Path,
-    parse_tag: ParseTag,
-    *,
-    tag_key: str,
-    ignore_dirty: Iterable[str] = (),
-) -> Describe:
-    """:func:`vcrelease.git.describe` with the history from the cache (:func:`cached_history`),
-    in a session of its own (:meth:`vcrelease.git.Repository.describe` with ``tag_key``).
-
-    Args:
-        path: a directory inside the work tree.
-        parse_tag, tag_key: as for :func:`cached_history`.
-        ignore_dirty: as for ``describe``.
-
-    Raises:
-        RepositoryError, ShallowCloneError: as :func:`vcrelease.git.describe`.
-    """
-    from .session import open_repository  # the session imports this module on demand too
-
-    with open_repository(path) as repo:
-        return repo.describe(parse_tag, tag_key=tag_key, ignore_dirty=ignore_dirty)
 
 
 def cache_file(git_dir: str | Path) -> Path:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
+from .files import read_optional
 from .ids import (
     OBJ_COMMIT,
     OBJ_OFS_DELTA,
@@ -38,7 +39,6 @@ from .ids import (
     to_raw,
 )
 from .pack import Pack, apply_delta, delta_base
-from .repository import read_optional
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo

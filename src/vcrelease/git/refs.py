@@ -31,8 +31,9 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..errors import RepositoryError
+from .files import read_optional
 from .ids import HEX_ID, HexId
-from .repository import GitRepo, read_optional
+from .repository import GitRepo
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL (a few ms every call)
     from _blake2 import blake2b

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
+from .files import read_optional
 from .gitconfig import GitConfig
 from .ids import RAW_LENGTHS
 
@@ -162,15 +163,6 @@ def open_dulwich(root: Path) -> Repo:
             f"{root} is not a readable git repository ({exc}). Run vcrelease inside a git "
             "work tree, or build from an sdist or a `git archive` with .git_archival.txt."
         ) from exc
-
-
-def read_optional(path: str) -> bytes | None:
-    """The bytes of ``path``, None when it does not exist (or is a directory)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
 
 
 def _owned(path: str) -> bool | None:
@@ -355,7 +347,7 @@ class GitRepo:
     def objects(self) -> ObjectStore:
         """The object store (packs, loose objects, alternates), opened on first use."""
         if self._objects is None:
-            from .objects import ObjectStore  # here: objects.py reads files through this module
+            from .objects import ObjectStore  # here: off the path of a command that reads none
             from .partial import promisor_remote
 
             self._objects = ObjectStore(

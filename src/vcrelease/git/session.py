@@ -243,13 +243,20 @@ def open_repository(path: Path) -> Repository:
     return Repository(root)
 
 
-def describe(path: Path, parse_tag: ParseTag, *, ignore_dirty: Iterable[str] = ()) -> Describe:
-    """Describe the work tree containing ``path`` in a session of its own, without the cache
-    (:meth:`Repository.describe`).
+def describe(
+    path: Path,
+    parse_tag: ParseTag,
+    *,
+    ignore_dirty: Iterable[str] = (),
+    tag_key: str | None = None,
+) -> Describe:
+    """Describe the work tree containing ``path`` in a session of its own
+    (:meth:`Repository.describe`): through the describe cache when ``tag_key`` is given
+    (:mod:`vcrelease.git.cache`), else walked.
 
     Raises:
         RepositoryError: not in a work tree, no commits yet, a missing object, a corrupt ref.
         ShallowCloneError: the clone's cut hides the nearest tag or part of the distance.
     """
     with open_repository(path) as repo:
-        return repo.describe(parse_tag, ignore_dirty=ignore_dirty)
+        return repo.describe(parse_tag, ignore_dirty=ignore_dirty, tag_key=tag_key)

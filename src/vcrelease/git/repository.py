@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GitRepo",
+    "effective_uid",
     "environment_layout",
     "find_work_tree",
     "open_dulwich",
@@ -165,6 +167,12 @@ def open_dulwich(root: Path) -> Repo:
         ) from exc
 
 
+effective_uid: Callable[[], int] = getattr(os, "geteuid", lambda: -1)
+"""The user git compares owners with (``git-compat-util.h``, ``is_path_owned_by_current_user``):
+the one seam of the ownership rule, so the tests can act as another user (a replaced
+function in the test's own process) on machines where they cannot make one (not root)."""
+
+
 def _owned(path: str) -> bool | None:
     """git's ``is_path_owned_by_current_user``: the owner is the effective user (or, for
     root, the user ``SUDO_UID`` names); None when ``path`` does not exist."""
@@ -172,7 +180,7 @@ def _owned(path: str) -> bool | None:
         owner = os.lstat(path).st_uid
     except OSError:
         return None
-    euid = os.geteuid()
+    euid = effective_uid()
     if euid == 0:
         sudo = os.environ.get("SUDO_UID", "")
         if sudo.isdigit():

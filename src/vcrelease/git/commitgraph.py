@@ -11,6 +11,14 @@ count; a chunk table of (4-byte id, 8-byte offset); chunks ``OIDF`` (256 x uint3
 generation and 34 bits of commit time), ``EDGE`` (extra parents of octopus merges) and ``BASE``
 (ids of the graphs below this one in a split chain). Positions in a chain count the commits
 of all lower layers first (``objects/info/commit-graphs/commit-graph-chain``, base first).
+
+A chain is loaded as git loads it (``commit-graph.c``, ``load_commit_graph_chain`` and
+``add_graph_to_chain``): layer ``n`` is used only when its ``BASE`` chunk lists exactly the
+chain's first ``n`` lines and each of those layers' trailing checksums is its line; at the
+first line that is not an id, a layer that is missing or unreadable, or one that does not
+match ("commit-graph chain does not match"), the chain stops and the layers below it are
+used. A layer whose parent positions were counted over another base would give other
+commits' parents.
 """
 
 from __future__ import annotations
@@ -246,6 +254,23 @@ class _Layer:
     def close(self) -> None:
         self._map.close()
 
+    @property
+    def checksum(self) -> bytes:
+        """The file's trailing hash: the name a chain gives the layer."""
+        return bytes(self._map[len(self._map) - self.hash_len :])
+
+    def extends(self, below: Sequence[bytes]) -> bool:
+        """Whether this layer's ``BASE`` chunk lists exactly the layer checksums ``below``
+        (base first). The base layer (``below`` empty) extends nothing and always matches."""
+        if not below:
+            return True
+        base = self.chunks.get(b"BASE")
+        if base is None:
+            return False  # git: "commit-graph has no base graphs chunk"
+        size = self.hash_len * len(below)
+        listed = bytes(self._map[base : base + size])
+        return len(listed) == size and listed == b"".join(below)
+
     def find(self, oid: RawId) -> int | None:
         """Local index of binary ``oid`` in this layer, or None."""
         return self._ids.find(oid)
@@ -356,12 +381,10 @@ class CommitGraph:
         """
         info = os.path.join(objects_dir, "info")
         chain = os.path.join(info, "commit-graphs", "commit-graph-chain")
-        paths: list[str] = []
         if os.path.isfile(chain):
-            with open(chain, encoding="ascii") as f:
-                names = [line.strip() for line in f if line.strip()]
-            paths = [os.path.join(info, "commit-graphs", f"graph-{n}.graph") for n in names]
-        elif os.path.isfile(os.path.join(info, "commit-graph")):
+            return cls._open_chain(chain)
+        paths: list[str] = []
+        if os.path.isfile(os.path.join(info, "commit-graph")):
             paths = [os.path.join(info, "commit-graph")]
         if not paths:
             return None
@@ -381,6 +404,43 @@ class CommitGraph:
                 layer.close()
             raise CommitGraphError(f"commit-graph chain {paths} mixes hash versions")
         return cls(layers)
+
+    @classmethod
+    def _open_chain(cls, chain: str) -> CommitGraph | None:
+        """The layers of the chain file ``chain`` that git would use (see the module
+        docstring), None when not even the base layer is usable."""
+        try:
+            with open(chain, "rb") as f:
+                lines = f.read().split(b"\n")
+        except OSError as exc:
+            raise CommitGraphError(f"cannot read commit-graph chain {chain}: {exc}") from exc
+        directory = os.path.dirname(chain)
+        layers: list[_Layer] = []
+        ids: list[bytes] = []
+        position = 0
+        for line in lines:
+            if not line:
+                break  # git reads as many lines as the file has, up to the first empty one
+            try:
+                oid = bytes.fromhex(line.decode("ascii"))
+            except ValueError:
+                break  # git: "invalid commit-graph chain: line ... not a hash"
+            path = os.path.join(directory, f"graph-{line.decode('ascii')}.graph")
+            try:
+                layer = _Layer(path, position)
+            except (OSError, ValueError, struct.error, CommitGraphError):
+                break  # git: "unable to find all commit-graph files"
+            if layers and (
+                layer.hash_len != layers[0].hash_len
+                or any(below.checksum != name for below, name in zip(layers, ids, strict=True))
+                or not layer.extends(ids)
+            ):
+                layer.close()
+                break  # git: "commit-graph chain does not match"
+            layers.append(layer)
+            ids.append(oid)
+            position += layer.count
+        return cls(layers) if layers else None
 
     @property
     def raw_len(self) -> int:

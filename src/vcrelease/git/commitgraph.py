@@ -12,13 +12,12 @@ generation and 34 bits of commit time), ``EDGE`` (extra parents of octopus merge
 (ids of the graphs below this one in a split chain). Positions in a chain count the commits
 of all lower layers first (``objects/info/commit-graphs/commit-graph-chain``, base first).
 
-A chain is loaded as git loads it (``commit-graph.c``, ``load_commit_graph_chain`` and
-``add_graph_to_chain``): layer ``n`` is used only when its ``BASE`` chunk lists exactly the
-chain's first ``n`` lines and each of those layers' trailing checksums is its line; at the
-first line that is not an id, a layer that is missing or unreadable, or one that does not
-match ("commit-graph chain does not match"), the chain stops and the layers below it are
-used. A layer whose parent positions were counted over another base would give other
-commits' parents.
+A chain is loaded as git loads it (``commit-graph.c``, ``add_graph_to_chain``): layer ``n``
+is used only when its ``BASE`` chunk lists the chain's first ``n`` lines and those layers'
+trailing checksums are their lines; at a line that is no id, a missing or unreadable layer,
+or one that does not match, the chain stops and the layers below it are used (a layer counted
+over another base would give other commits' parents). A file whose chunk table or fan-out
+git refuses is not used.
 """
 
 from __future__ import annotations
@@ -145,7 +144,8 @@ class SortedIds:
 
     The first :data:`_PREFIX_AFTER` lookups use :func:`find_sorted`. A caller that keeps
     asking (a long walk, thousands of tags) pays once for an array of the first 4 bytes of
-    every id (about 10 ns per id), and later lookups bisect it in C.
+    every id (about 10 ns per id), and later lookups bisect it in C. The constructor raises
+    ValueError for a fan-out table that decreases or counts more ids than the data holds.
     """
 
     __slots__ = ("_data", "_fanout", "_lookups", "_table", "_width", "count", "prefixes")
@@ -155,7 +155,10 @@ class SortedIds:
         self._table = table
         self._fanout = fanout
         self._width = width
-        self.count: int = struct.unpack_from(">I", data, fanout + 255 * 4)[0]
+        fan = struct.unpack_from(">256I", data, fanout)
+        if list(fan) != sorted(fan) or table + fan[255] * width > len(data):
+            raise ValueError("a fan-out table that decreases or counts ids past its table")
+        self.count: int = fan[255]
         self._lookups = 0
         self.prefixes: array.array[int] | None = None
         """The first 4 bytes of each id as an int, once built (read-only for callers)."""
@@ -229,13 +232,15 @@ class _Layer:
         self.hash_len = _HASH_LEN.get(data[5], 0)
         if not self.hash_len:
             raise CommitGraphError(f"{path}: unknown hash version {data[5]}")
-        n_chunks = data[6]
         chunks: dict[bytes, int] = {}
-        for i in range(n_chunks):
-            base = 8 + 12 * i
-            chunk_id = bytes(data[base : base + 4])
-            (offset,) = struct.unpack_from(">Q", data, base + 4)
+        table = [struct.unpack_from(">4sQ", data, 8 + 12 * i) for i in range(data[6] + 1)]
+        for i, (chunk_id, offset) in enumerate(table[:-1]):  # chunk-format.c's checks
+            end = table[i + 1][1]
+            if chunk_id in (b"\0" * 4, *chunks) or not offset <= end <= len(data) - self.hash_len:
+                raise CommitGraphError(f"{path}: bad chunk table ({chunk_id!r} at {offset}, {end})")
             chunks[chunk_id] = offset
+        if table[-1][0] != b"\0" * 4:
+            raise CommitGraphError(f"{path}: final chunk has a non-zero id")
         for required in (b"OIDF", b"OIDL", b"CDAT"):
             if required not in chunks:
                 raise CommitGraphError(f"{path}: missing chunk {required.decode()}")
@@ -261,7 +266,7 @@ class _Layer:
 
     def extends(self, below: Sequence[bytes]) -> bool:
         """Whether this layer's ``BASE`` chunk lists exactly the layer checksums ``below``
-        (base first). The base layer (``below`` empty) extends nothing and always matches."""
+        (base first); always for the base layer (``below`` empty)."""
         if not below:
             return True
         base = self.chunks.get(b"BASE")
@@ -419,17 +424,11 @@ class CommitGraph:
         ids: list[bytes] = []
         position = 0
         for line in lines:
-            if not line:
-                break  # git reads as many lines as the file has, up to the first empty one
-            try:
+            try:  # git stops at a line that is no id or names no readable layer
                 oid = bytes.fromhex(line.decode("ascii"))
-            except ValueError:
-                break  # git: "invalid commit-graph chain: line ... not a hash"
-            path = os.path.join(directory, f"graph-{line.decode('ascii')}.graph")
-            try:
-                layer = _Layer(path, position)
+                layer = _Layer(os.path.join(directory, f"graph-{line.decode()}.graph"), position)
             except (OSError, ValueError, struct.error, CommitGraphError):
-                break  # git: "unable to find all commit-graph files"
+                break
             if layers and (
                 layer.hash_len != layers[0].hash_len
                 or any(below.checksum != name for below, name in zip(layers, ids, strict=True))

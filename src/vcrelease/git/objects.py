@@ -39,7 +39,7 @@ from .ids import (
     to_hex,
     to_raw,
 )
-from .pack import Pack, apply_delta, delta_base
+from .pack import CorruptPack, Pack, apply_delta, delta_base
 
 if TYPE_CHECKING:
     from dulwich.object_store import BaseObjectStore
@@ -88,6 +88,9 @@ class ObjectStore:
         self._delta_cache: dict[tuple[int, int], tuple[int, bytes]] = {}
         self._delta_cache_bytes = 0
         self._dulwich_alternates = False
+        self.corrupt: list[str] = []
+        """Why each pack git would not use was left out (:class:`~.pack.CorruptPack`), for
+        the message of an object that is then missing."""
 
     def explain_missing(self, hexsha: bytes, what: str) -> str | None:
         """Why the object ``hexsha`` is missing when the repository is a partial clone (the
@@ -106,6 +109,12 @@ class ObjectStore:
         hint = self.explain_missing(hexsha, what)
         if hint is not None:
             return hint
+        if self.corrupt:
+            return (
+                f"{word} {hexsha.decode('ascii', 'replace')} is missing from the object store, "
+                f"and a pack that may hold it is corrupt ({'; '.join(self.corrupt)}); git "
+                "ignores that pack too. Run `git fsck`, then re-clone or restore the pack."
+            )
         return (
             f"{word} {hexsha.decode('ascii', 'replace')} is missing from the object store. The "
             "clone is incomplete or corrupt; re-clone it or run `git fsck`."
@@ -139,6 +148,7 @@ class ObjectStore:
 
     def _load_packs(self) -> list[Pack]:
         packs: list[tuple[float, Pack]] = []
+        self.corrupt.clear()
         for directory in self._dirs:
             pack_dir = os.path.join(directory, "pack")
             try:
@@ -151,6 +161,8 @@ class ObjectStore:
                 path = os.path.join(pack_dir, name)
                 try:
                     packs.append((os.stat(path).st_mtime, Pack(path, self.raw_len)))
+                except CorruptPack as exc:
+                    self.corrupt.append(str(exc))  # git ignores such a pack too
                 except (OSError, ValueError):
                     continue  # another idx version, a pack being written: dulwich's turn
         packs.sort(key=lambda item: -item[0])
@@ -393,6 +405,8 @@ class ObjectStore:
             self._delta_cache_bytes -= len(cache.pop(oldest)[1])
 
     def _from_dulwich(self, hexsha: bytes) -> tuple[int, bytes] | None:
+        if self.corrupt:
+            return None  # dulwich would read the pack git refuses
         try:
             store = self._dulwich().object_store
             if not self._dulwich_alternates:

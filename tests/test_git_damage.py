@@ -190,3 +190,45 @@ def test_flipped_bytes_give_gits_answer_or_exit_3(
     for at, mask in flips:
         flip(target, at, mask)
     check(repo, right)
+
+
+def loose_line(path: Path, tag_at: int = 2, count: int = 6) -> list[str]:
+    """``count`` commits in a line, loose objects only, ``v1.0`` on commit ``tag_at``; their
+    ids, oldest first."""
+    path.mkdir()
+    git(path, "init", "-q")
+    for i in range(count):
+        git(path, "commit", "-q", "--allow-empty", "-m", f"c{i}", when=i)
+        if i == tag_at:
+            git(path, "tag", "v1.0")
+    return git(path, "rev-list", "--reverse", "HEAD").split()
+
+
+def drop_loose(repo: Path, sha: str) -> None:
+    (repo / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+
+
+def test_a_missing_commit_between_the_tag_and_head_is_exit_3(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    commits = loose_line(repo)
+    drop_loose(repo, commits[4])
+    assert run_git(["describe", "--tags"], repo, check=False).returncode != 0
+    code, _, err = describe(repo)
+    assert code == EXIT_NO_VERSION, err
+    assert commits[4] in err
+    assert "git fsck" in err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="git/walk.py (the walk's own module) reads the parents of commits below the tag; "
+    "git's walk stops once every commit left is reachable from the tag",
+)
+def test_a_missing_commit_below_the_tag_where_git_answers(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    commits = loose_line(repo)
+    drop_loose(repo, commits[0])  # below v1.0 (commit 2): git never needs it
+    by_git = git(repo, "describe", "--tags", "--long")
+    assert by_git.startswith("v1.0-3-g")
+    assert git(repo, "rev-list", "--count", "v1.0..HEAD") == "3"
+    assert describe(repo)[:2] == (0, by_git)

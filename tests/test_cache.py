@@ -354,3 +354,45 @@ def test_the_cli_gives_the_same_version_twice(repo: Path) -> None:
     (repo / "f0.txt").write_text("dirty now\n")
     third = run("version", repo, SOURCE_DATE_EPOCH="1767225600")
     assert third.stdout.strip() == first.stdout.strip() + ".d20260101"
+
+
+def test_the_store_stamp_changes_with_every_input_it_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each input the describe cache keys besides the refs (:func:`cache.store_stamp`) changes
+    the key: the commit-graph, a pack, the alternates, the config, the variables."""
+    from vcrelease.git.repository import GitRepo
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "one", when=1)
+    monkeypatch.delenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", raising=False)
+    other = tmp_path / "other.git"
+    git(tmp_path, "init", "-q", "--bare", str(other))
+
+    def stamp() -> str:
+        with GitRepo.open(repo) as files:
+            return cache.store_stamp(files)
+
+    steps: list[Callable[[], object]] = [
+        lambda: git(repo, "commit-graph", "write", "--reachable"),
+        lambda: git(repo, "gc", "-q"),
+        lambda: (repo / ".git" / "objects" / "info" / "alternates").write_text(
+            f"{other / 'objects'}\n"
+        ),
+        lambda: (  # an alternate's graph
+            git(repo, "push", "-q", str(other), "HEAD:refs/heads/main"),
+            git(other, "commit-graph", "write", "--reachable"),
+        ),
+        lambda: git(repo, "config", "core.commitGraph", "false"),
+        lambda: monkeypatch.setenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", str(tmp_path)),
+        lambda: monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'core.usereplacerefs'='false'"),
+    ]
+    seen = {stamp()}
+    for step in steps:
+        step()
+        now = stamp()
+        assert now not in seen, step
+        seen.add(now)
+    assert stamp() in seen  # nothing else moves it

@@ -172,3 +172,12 @@ def test_a_symbolic_ref_loop_is_refused(tmp_path: Path) -> None:
     assert done.returncode == EXIT_NO_VERSION, done.stderr
     assert "loop" in done.stderr
     assert "git symbolic-ref HEAD" in done.stderr
+
+
+def test_head_on_a_branch_name_git_refuses_is_refused(tmp_path: Path) -> None:
+    repo, head = tagged(tmp_path / "r")
+    (repo / ".git" / "refs" / "heads" / "bad name").write_text(head + "\n")
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/bad name\n")
+    assert run_git(["rev-parse", "--verify", "-q", "HEAD"], repo, check=False).returncode != 0
+    with pytest.raises(RepositoryError, match="a name git refuses"):
+        vcgit.describe(repo, parse)

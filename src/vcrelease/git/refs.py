@@ -392,7 +392,10 @@ def _resolve_ref(
         digest.update(raw)
         content = raw.strip()
         if content.startswith(b"ref:"):
-            name = content[4:].strip().decode("utf-8", "surrogateescape")
+            target = content[4:].strip()
+            if not valid_ref_name(target):  # refs_resolve_ref_unsafe stops there too
+                raise ValueError(f"{chain[-1]} points at {target[:80]!r}, a name git refuses")
+            name = target.decode("utf-8", "surrogateescape")
             chain.append(name)
             continue
         if HEX_ID.fullmatch(content):

@@ -151,3 +151,21 @@ def test_a_rewritten_graph_invalidates_the_describe_cache(
     assert ours(repo, "v") == (right, count)
     cache.clear_memory()
     assert ours(repo, "v") == (right, count)
+
+
+def test_the_single_file_is_read_before_a_chain(tmp_path: Path) -> None:
+    """git reads ``info/commit-graph`` first and a chain only without it
+    (``read_commit_graph_one``): a stale chain beside it (here one that lies) is not read."""
+    repo = tmp_path / "r"
+    commits = linear(repo)
+    git(repo, "commit-graph", "write", "--reachable", "--split")
+    saved = tmp_path / "chain"
+    shutil.copytree(graphs(repo), saved)
+    git(repo, "commit-graph", "write", "--reachable")  # the single file; git empties the chain
+    shutil.rmtree(graphs(repo))
+    shutil.copytree(saved, graphs(repo))
+    (layer,) = graphs(repo).glob("graph-*.graph")
+    _lie_about_a_parent(layer, bytes.fromhex(commits[6]), sorted(commits).index(commits[2]))
+    described, count, _ = git_says(repo)
+    assert described.startswith("v1.0-7-g")
+    assert ours(repo) == (described, count)

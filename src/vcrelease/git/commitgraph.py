@@ -386,29 +386,14 @@ class CommitGraph:
         """
         info = os.path.join(objects_dir, "info")
         chain = os.path.join(info, "commit-graphs", "commit-graph-chain")
-        if os.path.isfile(chain):
-            return cls._open_chain(chain)
-        paths: list[str] = []
-        if os.path.isfile(os.path.join(info, "commit-graph")):
-            paths = [os.path.join(info, "commit-graph")]
-        if not paths:
-            return None
-        layers: list[_Layer] = []
-        position = 0
-        try:
-            for path in paths:
-                layer = _Layer(path, position)
-                layers.append(layer)
-                position += layer.count
-        except (OSError, ValueError, struct.error) as exc:
-            for layer in layers:
-                layer.close()
-            raise CommitGraphError(f"cannot read commit-graph {paths}: {exc}") from exc
-        if len({layer.hash_len for layer in layers}) > 1:
-            for layer in layers:
-                layer.close()
-            raise CommitGraphError(f"commit-graph chain {paths} mixes hash versions")
-        return cls(layers)
+        single = os.path.join(info, "commit-graph")
+        if os.path.isfile(single):  # git reads it before a chain (read_commit_graph_one)
+            try:
+                return cls([_Layer(single, 0)])
+            except (OSError, ValueError, struct.error, CommitGraphError) as exc:
+                if not os.path.isfile(chain):
+                    raise CommitGraphError(f"cannot read commit-graph {single}: {exc}") from exc
+        return cls._open_chain(chain) if os.path.isfile(chain) else None
 
     @classmethod
     def _open_chain(cls, chain: str) -> CommitGraph | None:

@@ -1,10 +1,11 @@
 """The git-reading part of ``vcrelease version`` alone, for the benchmark's breakdown.
 
 Describes the repository in the current directory through the describe cache
-(:func:`vcrelease.git.cache.cached_describe`, as ``vcrelease version`` does) with the default tag
-pattern, and prints ``TAG-DISTANCE-gNODE[-dirty]``. It imports neither the command line nor
-the configuration nor vcs-versioning, so its time is what reading git costs, Python's start
-included; the rest of ``vcrelease version`` is configuration, version schemes and output.
+(:func:`vcrelease.git.describe` with a ``tag_key``, as ``vcrelease version`` does) with the
+default tag pattern, and prints ``TAG-DISTANCE-gNODE[-dirty]``. It imports neither the
+command line nor the configuration nor vcs-versioning, so its time is what reading git costs,
+Python's start included; the rest of ``vcrelease version`` is configuration, version schemes
+and output.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from vcrelease.git.cache import cached_describe
+from vcrelease.git.session import describe
 
 # setuptools-scm's default tag regex, as vcrelease's default tag-pattern.
 PATTERN = re.compile(r"^(?:[\w-]+-)?(?P<version>[vV]?\d+(?:\.\d+){0,2}[^\+]*)(?:\+.*)?$")
@@ -25,7 +26,7 @@ def parse(name: str) -> str | None:
 
 
 def main() -> int:
-    state = cached_describe(Path.cwd(), parse, tag_key=f"{PATTERN.pattern}\0{PATTERN.flags}")
+    state = describe(Path.cwd(), parse, tag_key=f"{PATTERN.pattern}\0{PATTERN.flags}")
     dirty = "-dirty" if state.dirty else ""
     print(f"{state.tag}-{state.distance}-g{state.node}{dirty}")
     return 0

@@ -20,7 +20,7 @@ from gitutil import git, run
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git import cache
-from vcrelease.git.cache import cache_file, cached_describe, clear_memory
+from vcrelease.git.cache import cache_file, clear_memory
 
 POISON = 999_999
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)$")
@@ -38,7 +38,7 @@ def parse_release_only(name: str) -> str | None:
 
 
 def cached(repo: Path, tag_key: str = "v") -> vcgit.Describe:
-    return cached_describe(repo, parse if tag_key == "v" else parse_release_only, tag_key=tag_key)
+    return vcgit.describe(repo, parse if tag_key == "v" else parse_release_only, tag_key=tag_key)
 
 
 def fresh(repo: Path) -> vcgit.Describe:
@@ -276,7 +276,7 @@ def test_staged_and_deleted_files_are_dirty_with_a_warm_cache(repo: Path) -> Non
 def test_ignored_path_is_never_dirty(repo: Path) -> None:
     cached(repo)
     (repo / "f3.txt").write_text("the version file\n")
-    got = cached_describe(repo, parse, tag_key="v", ignore_dirty=["f3.txt"])
+    got = vcgit.describe(repo, parse, tag_key="v", ignore_dirty=["f3.txt"])
     assert not got.dirty
 
 
@@ -326,7 +326,7 @@ def test_errors_are_not_cached(repo: Path) -> None:
 
 def test_disk_entries_are_bounded(repo: Path) -> None:
     for i in range(cache.DISK_ENTRIES + 3):
-        cached_describe(repo, parse, tag_key=f"pattern {i}")
+        vcgit.describe(repo, parse, tag_key=f"pattern {i}")
     data = json.loads(cache_path(repo).read_text())
     assert len(data["entries"]) == cache.DISK_ENTRIES
 
@@ -354,3 +354,45 @@ def test_the_cli_gives_the_same_version_twice(repo: Path) -> None:
     (repo / "f0.txt").write_text("dirty now\n")
     third = run("version", repo, SOURCE_DATE_EPOCH="1767225600")
     assert third.stdout.strip() == first.stdout.strip() + ".d20260101"
+
+
+def test_the_store_stamp_changes_with_every_input_it_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each input the describe cache keys besides the refs (:func:`cache.store_stamp`) changes
+    the key: the commit-graph, a pack, the alternates, the config, the variables."""
+    from vcrelease.git.repository import GitRepo
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "one", when=1)
+    monkeypatch.delenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", raising=False)
+    other = tmp_path / "other.git"
+    git(tmp_path, "init", "-q", "--bare", str(other))
+
+    def stamp() -> str:
+        with GitRepo.open(repo) as files:
+            return cache.store_stamp(files)
+
+    steps: list[Callable[[], object]] = [
+        lambda: git(repo, "commit-graph", "write", "--reachable"),
+        lambda: git(repo, "gc", "-q"),
+        lambda: (repo / ".git" / "objects" / "info" / "alternates").write_text(
+            f"{other / 'objects'}\n"
+        ),
+        lambda: (  # an alternate's graph
+            git(repo, "push", "-q", str(other), "HEAD:refs/heads/main"),
+            git(other, "commit-graph", "write", "--reachable"),
+        ),
+        lambda: git(repo, "config", "core.commitGraph", "false"),
+        lambda: monkeypatch.setenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", str(tmp_path)),
+        lambda: monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'core.usereplacerefs'='false'"),
+    ]
+    seen = {stamp()}
+    for step in steps:
+        step()
+        now = stamp()
+        assert now not in seen, step
+        seen.add(now)
+    assert stamp() in seen  # nothing else moves it

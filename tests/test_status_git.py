@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gitutil import ENV, git, isolate_like_git, run, run_git
+from otheruser import MODES, OtherUser, other_user
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 
@@ -496,46 +497,42 @@ def test_large_file_is_hashed_in_constant_memory(tmp_path: Path) -> None:
 
 # --- someone else's repository --------------------------------------------------------------
 
-needs_root = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root"
-)
 
-
-@needs_root
-def test_foreign_repository_starts_no_filter_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_foreign_repository_starts_no_filter_process(tmp_path: Path, mode: str) -> None:
+    user = other_user(mode)
     tmp_path.chmod(0o755)
     repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=up\n")
     log = tmp_path / "starts.log"
     git(repo, "config", "filter.up.process", f"{sys.executable} {FILTER_PROCESS} upper {log}")
     git(repo, "tag", "v1.0")
     os.utime(repo / "a.txt", (2_000_000_000, 2_000_000_000))
-    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
-    done = run("version", repo, cwd=repo, **ENV)
+    user.give_away(repo)
+    done = user.run("version", repo, cwd=repo, **ENV)
     assert done.returncode == 3, done.stderr
     assert "filter.up.process" in done.stderr
     assert not log.exists()
 
 
-def foreign_repo_with_clean_filter(tmp_path: Path) -> tuple[Path, Path]:
-    """(repository, marker): a repository owned by ``nobody`` whose one edited file needs a
-    clean filter that creates ``marker`` when it runs."""
+def foreign_repo_with_clean_filter(tmp_path: Path, user: OtherUser) -> tuple[Path, Path]:
+    """(repository, marker): a repository another user owns (:mod:`otheruser`) whose one
+    edited file needs a clean filter that creates ``marker`` when it runs."""
     tmp_path.chmod(0o755)
     marker = tmp_path / "marker"
     repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=evil\n")
     git(repo, "config", "filter.evil.clean", f"touch {marker}; cat")
     git(repo, "tag", "v1.0")
     (repo / "a.txt").write_bytes(b"b\n")  # hashed: it needs the clean filter
-    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    user.give_away(repo)
     return repo, marker
 
 
-@needs_root
-def test_foreign_repository_runs_no_filter_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    repo, marker = foreign_repo_with_clean_filter(tmp_path)
+@pytest.mark.parametrize("mode", MODES)
+def test_foreign_repository_runs_no_filter_and_writes_nothing(tmp_path: Path, mode: str) -> None:
+    user = other_user(mode)
+    repo, marker = foreign_repo_with_clean_filter(tmp_path, user)
     before = snapshot(repo)
-    done = run("version", repo, cwd=repo, **ENV)
+    done = user.run("version", repo, cwd=repo, **ENV)
     assert done.returncode == 3, done.stderr
     assert "a.txt" in done.stderr
     assert "filter.evil.clean" in done.stderr
@@ -545,14 +542,15 @@ def test_foreign_repository_runs_no_filter_and_writes_nothing(
     assert snapshot(repo) == before  # no describe cache either
     # safe.directory in the protected (global) config allows it; the repo's own does not
     git(repo, "config", "--file", ".git/config", "safe.directory", "*")
-    assert run("version", repo, cwd=repo, **ENV).returncode == 3
+    assert user.run("version", repo, cwd=repo, **ENV).returncode == 3
     (tmp_path / "global").write_text(f"[safe]\n\tdirectory = {repo}\n")
-    done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})
+    allowed = {**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")}
+    done = user.run("version", repo, cwd=repo, **allowed)
     assert done.returncode == 0, done.stderr
     assert marker.exists()
 
 
-@needs_root
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     ("value", "allowed"),
     [
@@ -566,16 +564,18 @@ def test_foreign_repository_runs_no_filter_and_writes_nothing(
     ],
 )
 def test_safe_directory_values_allow_what_git_documents(
-    tmp_path: Path, value: str, allowed: bool
+    tmp_path: Path, value: str, allowed: bool, mode: str
 ) -> None:
-    repo, marker = foreign_repo_with_clean_filter(tmp_path)
+    user = other_user(mode)
+    repo, marker = foreign_repo_with_clean_filter(tmp_path, user)
     setting = value.format(r=repo, tmp=tmp_path)
     (tmp_path / "global").write_text(f"[safe]\n\tdirectory = {setting}\n")
-    done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})
+    with_global = {**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")}
+    done = user.run("version", repo, cwd=repo, **with_global)
     assert (done.returncode == 0) is allowed, done.stderr
     assert marker.exists() is allowed
     # a later empty value clears the list (git-config, "safe.directory")
     (tmp_path / "global").write_text(f"[safe]\n\tdirectory = {setting}\n\tdirectory =\n")
     marker.unlink(missing_ok=True)
-    done = run("version", repo, cwd=repo, **{**ENV, "GIT_CONFIG_GLOBAL": str(tmp_path / "global")})
+    done = user.run("version", repo, cwd=repo, **with_global)
     assert done.returncode == 3, done.stderr

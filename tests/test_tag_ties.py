@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from gitutil import git, run
+from vcrelease import git as vcgit
 from vcrelease.git import cache
-from vcrelease.git.cache import cache_file, cached_describe, clear_memory
+from vcrelease.git.cache import cache_file, clear_memory
 
 
 def _repo(path: Path, tags: list[tuple[str, bool]]) -> Path:
@@ -84,7 +85,7 @@ def test_the_rule_holds_through_the_cache(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv(cache.DISABLE_VARIABLE, raising=False)
     repo = _repo(tmp_path / "r", ORDERS["lightweight v7.1 last"])
     clear_memory()
-    first = cached_describe(repo, _parse, tag_key="ties")  # fills the cache
+    first = vcgit.describe(repo, _parse, tag_key="ties")  # fills the cache
     path = cache_file(repo / ".git")
     stored = path.read_text()
     assert '"v7.1"' in stored
@@ -94,7 +95,7 @@ def test_the_rule_holds_through_the_cache(tmp_path: Path, monkeypatch: pytest.Mo
         entry["distance"] = 999  # proves the second call reads the file
     path.write_text(json.dumps(data))
     clear_memory()
-    second = cached_describe(repo, _parse, tag_key="ties")
+    second = vcgit.describe(repo, _parse, tag_key="ties")
     assert second.distance == 999
     assert (first.tag, second.tag) == ("7.1.0", "7.1.0")
     assert first.candidates == second.candidates

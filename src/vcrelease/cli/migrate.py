@@ -65,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
             f"not written: {len(migration.unsupported)} setting(s) above have no equivalent. "
             "Rerun with --drop-unsupported to write without them."
         )
+    from ..git.session import refuse_foreign_write
+
+    refuse_foreign_write(path, "the migrated settings")
     text = rewrite(path.read_text(encoding="utf-8"), migration, hatch=hatch)
     original = path.read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")

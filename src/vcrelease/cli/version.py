@@ -75,6 +75,9 @@ def run_archival_file(args: argparse.Namespace) -> int:
     path: Path = args.path / ARCHIVAL_FILE
     if not args.path.is_dir():
         raise ConfigError(f"{args.path} is not a directory. Pass the project directory.")
+    from ..git.session import refuse_foreign_write
+
+    refuse_foreign_write(path, ARCHIVAL_FILE)
     if path.exists() and path.read_text(encoding="utf-8") != ARCHIVAL_TEMPLATE and not args.force:
         raise ConfigError(
             f"{path} exists with other content. Compare it with the template "

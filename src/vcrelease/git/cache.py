@@ -18,13 +18,20 @@ The key is a digest of contents, not of modification times:
 - the tag settings: the caller's ``tag_key`` (the tag pattern and its flags) and the versions
   of the libraries that parse tag names (``vcs-versioning``, ``packaging``);
 - the ``distance-scope`` (:attr:`vcrelease.git.model.Scope.key`: its paths and count mode);
+- the object store's layout (:func:`store_stamp`): in every object directory (the
+  repository's and each alternate, :mod:`vcrelease.git.alternates`), the commit-graph files
+  (a rewritten graph or chain), the pack files and ``info/alternates``, each by name, size,
+  modification time and inode (written by git as new files and renamed into place); the
+  repository's ``config`` byte for byte; the variables that choose other objects or
+  configuration (``GIT_ALTERNATE_OBJECT_DIRECTORIES``, ``GIT_CONFIG_*``...);
 - vcrelease itself: its version and the size and modification time of every module of
   ``vcrelease.git`` (the package that computes the history: an edited checkout of vcrelease
   never reads an older result, and a module added to the package is covered without a list
   to keep up to date);
 - the format of the cache.
 
-Objects never change under their id, so nothing about them is keyed. Errors (a shallow cut, a
+Objects never change under their id, but which objects can be read, and which commit-graph
+answers for them, can: hence the store's stamp. Errors (a shallow cut, a
 corrupt tag) are not cached: they are found again on every call.
 
 Where: in memory (at most :data:`MEMORY_ENTRIES` results per process), and on disk in
@@ -44,12 +51,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .history import read_history
-from .model import Describe, History, ParseTag, Scope, TagCandidate
+from .model import History, ParseTag, Scope, TagCandidate
 from .refs import Refs
 from .repository import GitRepo
 
@@ -61,10 +67,10 @@ __all__ = [
     "FORMAT",
     "MEMORY_ENTRIES",
     "cache_file",
-    "cached_describe",
     "cached_history",
     "clear_memory",
     "code_stamps",
+    "store_stamp",
 ]
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL
@@ -105,7 +111,11 @@ def cached_history(
     fingerprint = refs.fingerprint
     off = fingerprint is None or _disabled() or repo.untrusted() is not None
     scope_key = "" if scope is None else "\0scope\0" + scope.key
-    key = None if off or fingerprint is None else _key(fingerprint, tag_key + scope_key)
+    key = (
+        None
+        if off or fingerprint is None
+        else _key(fingerprint, tag_key + scope_key + "\0store\0" + store_stamp(repo))
+    )
     history = None if key is None else _lookup(repo, key)
     if history is None:
         history = read_history(repo, refs, parse_tag, scope)
@@ -114,30 +124,6 @@ def cached_history(
     elif history.root != repo.root:
         history = _with_root(history, repo.root)
     return history
-
-
-def cached_describe(
-    path: Path,
-    parse_tag: ParseTag,
-    *,
-    tag_key: str,
-    ignore_dirty: Iterable[str] = (),
-) -> Describe:
-    """:func:`vcrelease.git.describe` with the history from the cache (:func:`cached_history`),
-    in a session of its own (:meth:`vcrelease.git.Repository.describe` with ``tag_key``).
-
-    Args:
-        path: a directory inside the work tree.
-        parse_tag, tag_key: as for :func:`cached_history`.
-        ignore_dirty: as for ``describe``.
-
-    Raises:
-        RepositoryError, ShallowCloneError: as :func:`vcrelease.git.describe`.
-    """
-    from .session import open_repository  # the session imports this module on demand too
-
-    with open_repository(path) as repo:
-        return repo.describe(parse_tag, tag_key=tag_key, ignore_dirty=ignore_dirty)
 
 
 def cache_file(git_dir: str | Path) -> Path:
@@ -188,6 +174,65 @@ def code_stamps() -> list[str]:
         except OSError:
             stamps.append(f"{name}:?")
     return stamps
+
+
+_STORE_VARIABLES = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_SHALLOW_FILE",
+)
+"""Variables that change which objects, graph or configuration git reads."""
+
+
+def store_stamp(repo: GitRepo) -> str:
+    """What the history depends on besides the refs and the code: the object store's files
+    (see the module docstring), as one string. Costs a directory listing and a ``stat`` per
+    pack, graph and alternates file of each object directory, and one read of ``config``."""
+    from .alternates import object_dirs
+
+    env = os.environ
+    parts = [f"{name}={env.get(name)!r}" for name in _STORE_VARIABLES]
+    count = env.get("GIT_CONFIG_COUNT", "")
+    for i in range(int(count) if count.isdigit() else 0):  # git reads these pairs only
+        parts.append(f"{env.get(f'GIT_CONFIG_KEY_{i}')!r}={env.get(f'GIT_CONFIG_VALUE_{i}')!r}")
+    for directory in object_dirs(os.path.join(repo.common_dir, "objects")):
+        parts.append(f"dir:{directory}")
+        for sub, names in (
+            ("info", ("commit-graph", "alternates")),
+            (os.path.join("info", "commit-graphs"), None),
+            ("pack", None),
+        ):
+            folder = os.path.join(directory, sub)
+            try:
+                listed = sorted(os.listdir(folder)) if names is None else list(names)
+            except OSError:
+                continue
+            for name in listed:
+                parts.append(f"{sub}/{name}:{_file_stamp(os.path.join(folder, name))}")
+    configs = (
+        os.path.join(repo.common_dir, "config"),
+        os.path.join(repo.git_dir, "config.worktree"),
+    )
+    for config in configs:
+        try:
+            with open(config, "rb") as f:
+                parts.append(f"config:{config}:{f.read().hex()}")
+        except OSError:
+            parts.append(f"config:{config}:-")
+    return "\n".join(parts)
+
+
+def _file_stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def _lookup(repo: GitRepo, key: str) -> History | None:

@@ -11,6 +11,13 @@ count; a chunk table of (4-byte id, 8-byte offset); chunks ``OIDF`` (256 x uint3
 generation and 34 bits of commit time), ``EDGE`` (extra parents of octopus merges) and ``BASE``
 (ids of the graphs below this one in a split chain). Positions in a chain count the commits
 of all lower layers first (``objects/info/commit-graphs/commit-graph-chain``, base first).
+
+A chain is loaded as git loads it (``commit-graph.c``, ``add_graph_to_chain``): layer ``n``
+is used only when its ``BASE`` chunk lists the chain's first ``n`` lines and those layers'
+trailing checksums are their lines; at a line that is no id, a missing or unreadable layer,
+or one that does not match, the chain stops and the layers below it are used (a layer counted
+over another base would give other commits' parents). A file whose chunk table or fan-out
+git refuses is not used.
 """
 
 from __future__ import annotations
@@ -137,7 +144,8 @@ class SortedIds:
 
     The first :data:`_PREFIX_AFTER` lookups use :func:`find_sorted`. A caller that keeps
     asking (a long walk, thousands of tags) pays once for an array of the first 4 bytes of
-    every id (about 10 ns per id), and later lookups bisect it in C.
+    every id (about 10 ns per id), and later lookups bisect it in C. The constructor raises
+    ValueError for a fan-out table that decreases or counts more ids than the data holds.
     """
 
     __slots__ = ("_data", "_fanout", "_lookups", "_table", "_width", "count", "prefixes")
@@ -147,7 +155,10 @@ class SortedIds:
         self._table = table
         self._fanout = fanout
         self._width = width
-        self.count: int = struct.unpack_from(">I", data, fanout + 255 * 4)[0]
+        fan = struct.unpack_from(">256I", data, fanout)
+        if list(fan) != sorted(fan) or table + fan[255] * width > len(data):
+            raise ValueError("a fan-out table that decreases or counts ids past its table")
+        self.count: int = fan[255]
         self._lookups = 0
         self.prefixes: array.array[int] | None = None
         """The first 4 bytes of each id as an int, once built (read-only for callers)."""
@@ -221,13 +232,15 @@ class _Layer:
         self.hash_len = _HASH_LEN.get(data[5], 0)
         if not self.hash_len:
             raise CommitGraphError(f"{path}: unknown hash version {data[5]}")
-        n_chunks = data[6]
         chunks: dict[bytes, int] = {}
-        for i in range(n_chunks):
-            base = 8 + 12 * i
-            chunk_id = bytes(data[base : base + 4])
-            (offset,) = struct.unpack_from(">Q", data, base + 4)
+        table = [struct.unpack_from(">4sQ", data, 8 + 12 * i) for i in range(data[6] + 1)]
+        for i, (chunk_id, offset) in enumerate(table[:-1]):  # chunk-format.c's checks
+            end = table[i + 1][1]
+            if chunk_id in (b"\0" * 4, *chunks) or not offset <= end <= len(data) - self.hash_len:
+                raise CommitGraphError(f"{path}: bad chunk table ({chunk_id!r} at {offset}, {end})")
             chunks[chunk_id] = offset
+        if table[-1][0] != b"\0" * 4:
+            raise CommitGraphError(f"{path}: final chunk has a non-zero id")
         for required in (b"OIDF", b"OIDL", b"CDAT"):
             if required not in chunks:
                 raise CommitGraphError(f"{path}: missing chunk {required.decode()}")
@@ -245,6 +258,23 @@ class _Layer:
 
     def close(self) -> None:
         self._map.close()
+
+    @property
+    def checksum(self) -> bytes:
+        """The file's trailing hash: the name a chain gives the layer."""
+        return bytes(self._map[len(self._map) - self.hash_len :])
+
+    def extends(self, below: Sequence[bytes]) -> bool:
+        """Whether this layer's ``BASE`` chunk lists exactly the layer checksums ``below``
+        (base first); always for the base layer (``below`` empty)."""
+        if not below:
+            return True
+        base = self.chunks.get(b"BASE")
+        if base is None:
+            return False  # git: "commit-graph has no base graphs chunk"
+        size = self.hash_len * len(below)
+        listed = bytes(self._map[base : base + size])
+        return len(listed) == size and listed == b"".join(below)
 
     def find(self, oid: RawId) -> int | None:
         """Local index of binary ``oid`` in this layer, or None."""
@@ -356,31 +386,45 @@ class CommitGraph:
         """
         info = os.path.join(objects_dir, "info")
         chain = os.path.join(info, "commit-graphs", "commit-graph-chain")
-        paths: list[str] = []
-        if os.path.isfile(chain):
-            with open(chain, encoding="ascii") as f:
-                names = [line.strip() for line in f if line.strip()]
-            paths = [os.path.join(info, "commit-graphs", f"graph-{n}.graph") for n in names]
-        elif os.path.isfile(os.path.join(info, "commit-graph")):
-            paths = [os.path.join(info, "commit-graph")]
-        if not paths:
-            return None
-        layers: list[_Layer] = []
-        position = 0
+        single = os.path.join(info, "commit-graph")
+        if os.path.isfile(single):  # git reads it before a chain (read_commit_graph_one)
+            try:
+                return cls([_Layer(single, 0)])
+            except (OSError, ValueError, struct.error, CommitGraphError) as exc:
+                if not os.path.isfile(chain):
+                    raise CommitGraphError(f"cannot read commit-graph {single}: {exc}") from exc
+        return cls._open_chain(chain) if os.path.isfile(chain) else None
+
+    @classmethod
+    def _open_chain(cls, chain: str) -> CommitGraph | None:
+        """The layers of the chain file ``chain`` that git would use (see the module
+        docstring), None when not even the base layer is usable."""
         try:
-            for path in paths:
-                layer = _Layer(path, position)
-                layers.append(layer)
-                position += layer.count
-        except (OSError, ValueError, struct.error) as exc:
-            for layer in layers:
+            with open(chain, "rb") as f:
+                lines = f.read().split(b"\n")
+        except OSError as exc:
+            raise CommitGraphError(f"cannot read commit-graph chain {chain}: {exc}") from exc
+        directory = os.path.dirname(chain)
+        layers: list[_Layer] = []
+        ids: list[bytes] = []
+        position = 0
+        for line in lines:
+            try:  # git stops at a line that is no id or names no readable layer
+                oid = bytes.fromhex(line.decode("ascii"))
+                layer = _Layer(os.path.join(directory, f"graph-{line.decode()}.graph"), position)
+            except (OSError, ValueError, struct.error, CommitGraphError):
+                break
+            if layers and (
+                layer.hash_len != layers[0].hash_len
+                or any(below.checksum != name for below, name in zip(layers, ids, strict=True))
+                or not layer.extends(ids)
+            ):
                 layer.close()
-            raise CommitGraphError(f"cannot read commit-graph {paths}: {exc}") from exc
-        if len({layer.hash_len for layer in layers}) > 1:
-            for layer in layers:
-                layer.close()
-            raise CommitGraphError(f"commit-graph chain {paths} mixes hash versions")
-        return cls(layers)
+                break  # git: "commit-graph chain does not match"
+            layers.append(layer)
+            ids.append(oid)
+            position += layer.count
+        return cls(layers) if layers else None
 
     @property
     def raw_len(self) -> int:

@@ -3,8 +3,8 @@ the object kinds the readers need (commit header, annotated tag, tree).
 
 Layout (``gitrepository-layout``): ``objects/pack/*.idx`` + ``*.pack`` (:mod:`.pack`), loose
 objects in ``objects/<2 hex>/<38 or 62 hex>`` (zlib of ``<type> <size>\\0<content>``), and further
-object directories listed in ``objects/info/alternates`` (relative to the directory naming
-them). Object formats (``gitformat-commit``... in git's ``Documentation/``, and
+alternate object directories (``objects/info/alternates``, ``GIT_ALTERNATE_OBJECT_DIRECTORIES``:
+:mod:`.alternates`). Object formats (``gitformat-commit``... in git's ``Documentation/``, and
 ``git-cat-file``): a commit starts ``tree <hex>\\n``, then ``parent <hex>\\n`` lines, then
 ``author`` and ``committer <name> <<email>> <seconds> <zone>``; an annotated tag starts
 ``object <hex>\\ntype <word>\\n``; a tree is a run of ``<octal mode> <name>\\0<raw id>``.
@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
+from .alternates import object_dirs
+from .files import read_optional
 from .ids import (
     OBJ_COMMIT,
     OBJ_OFS_DELTA,
@@ -37,17 +39,16 @@ from .ids import (
     to_hex,
     to_raw,
 )
-from .pack import Pack, apply_delta, delta_base
-from .repository import read_optional
+from .pack import CorruptPack, Pack, apply_delta, delta_base
 
 if TYPE_CHECKING:
+    from dulwich.object_store import BaseObjectStore
     from dulwich.repo import Repo
 
 __all__ = [
     "NotACommit",
     "ObjectStore",
     "TreeEntry",
-    "object_dirs",
     "parse_commit",
     "parse_tag_object",
     "parse_tree",
@@ -86,6 +87,10 @@ class ObjectStore:
         self._promisor = promisor
         self._delta_cache: dict[tuple[int, int], tuple[int, bytes]] = {}
         self._delta_cache_bytes = 0
+        self._dulwich_alternates = False
+        self.corrupt: list[str] = []
+        """Why each pack git would not use was left out (:class:`~.pack.CorruptPack`), for
+        the message of an object that is then missing."""
 
     def explain_missing(self, hexsha: bytes, what: str) -> str | None:
         """Why the object ``hexsha`` is missing when the repository is a partial clone (the
@@ -104,6 +109,12 @@ class ObjectStore:
         hint = self.explain_missing(hexsha, what)
         if hint is not None:
             return hint
+        if self.corrupt:
+            return (
+                f"{word} {hexsha.decode('ascii', 'replace')} is missing from the object store, "
+                f"and a pack that may hold it is corrupt ({'; '.join(self.corrupt)}); git "
+                "ignores that pack too. Run `git fsck`, then re-clone or restore the pack."
+            )
         return (
             f"{word} {hexsha.decode('ascii', 'replace')} is missing from the object store. The "
             "clone is incomplete or corrupt; re-clone it or run `git fsck`."
@@ -137,6 +148,7 @@ class ObjectStore:
 
     def _load_packs(self) -> list[Pack]:
         packs: list[tuple[float, Pack]] = []
+        self.corrupt.clear()
         for directory in self._dirs:
             pack_dir = os.path.join(directory, "pack")
             try:
@@ -149,6 +161,8 @@ class ObjectStore:
                 path = os.path.join(pack_dir, name)
                 try:
                     packs.append((os.stat(path).st_mtime, Pack(path, self.raw_len)))
+                except CorruptPack as exc:
+                    self.corrupt.append(str(exc))  # git ignores such a pack too
                 except (OSError, ValueError):
                     continue  # another idx version, a pack being written: dulwich's turn
         packs.sort(key=lambda item: -item[0])
@@ -391,11 +405,34 @@ class ObjectStore:
             self._delta_cache_bytes -= len(cache.pop(oldest)[1])
 
     def _from_dulwich(self, hexsha: bytes) -> tuple[int, bytes] | None:
+        if self.corrupt:
+            return None  # dulwich would read the pack git refuses
         try:
-            kind, data = self._dulwich().object_store.get_raw(hexsha)  # type: ignore[arg-type]
-        except (KeyError, ValueError, AssertionError, RepositoryError):
+            store = self._dulwich().object_store
+            if not self._dulwich_alternates:
+                self._dulwich_alternates = True
+                store._alternates = _plain_stores(self._dirs[1:])
+            kind, data = store.get_raw(hexsha)  # type: ignore[arg-type]
+        except Exception:
+            # (AttributeError on a quoted alternates line, struct errors on a damaged index):
+            # it has no object for this id either, and the caller's missing-object message
+            # names the fix, where dulwich's exception would be exit 70.
             return None
         return int(kind), bytes(data)
+
+
+def _plain_stores(dirs: Sequence[str]) -> list[BaseObjectStore]:
+    """dulwich object stores of ``dirs`` that read no alternates of their own: the alternates
+    dulwich's store falls back on are git's (:mod:`.alternates`: quoted lines, the
+    environment variable, the depth limit), not dulwich's own reading of the files."""
+    from dulwich.object_store import DiskObjectStore
+
+    stores: list[BaseObjectStore] = []
+    for directory in dirs:
+        store = DiskObjectStore(directory)
+        store._alternates = []
+        stores.append(store)
+    return stores
 
 
 class NotACommit(ValueError):
@@ -404,22 +441,6 @@ class NotACommit(ValueError):
     def __init__(self, kind: int) -> None:
         super().__init__(f"a {TYPE_WORDS.get(kind, 'object')}, not a commit")
         self.kind = kind
-
-
-def object_dirs(objects_dir: str) -> list[str]:
-    """``objects_dir`` and its alternates (``objects/info/alternates``, recursively)."""
-    dirs = [objects_dir]
-    i = 0
-    while i < len(dirs) and len(dirs) < 16:
-        raw = read_optional(os.path.join(dirs[i], "info", "alternates")) or b""
-        for line in raw.decode("utf-8", "replace").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                path = os.path.normpath(os.path.join(dirs[i], line))
-                if path not in dirs:
-                    dirs.append(path)
-        i += 1
-    return dirs
 
 
 def split_loose(raw: bytes) -> tuple[int, bytes]:

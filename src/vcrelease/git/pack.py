@@ -11,7 +11,14 @@ big-endian varint with an added 1 per continuation byte, a ref delta (type 7) it
 raw id; the zlib stream follows. A delta holds two varint sizes (base, result) and
 copy/insert instructions.
 
-Both files are memory-mapped; nothing is read up front. This module is the one decoder of the
+A pack is checked when it is opened as git checks it before use (``packfile.c``,
+``check_packed_git_idx`` and ``open_packed_git_1``): a fan-out table that never decreases, an
+index whose size fits its object count, a ``.pack`` whose header counts as many objects and
+whose trailing checksum is the one the index records. git ignores a pack that fails (its
+objects are then missing, or found elsewhere), and so does the object store
+(:class:`CorruptPack`).
+
+Both files are memory-mapped; nothing else is read up front. This module is the one decoder of the
 entry header (:func:`entry_header`) and of delta bases (:func:`delta_base`): the object store's
 general reader and its fused commit reader both go through them.
 """
@@ -30,7 +37,15 @@ from .commitgraph import Buffer, SortedIds
 from .ids import OBJ_COMMIT, OBJ_OFS_DELTA, OBJ_REF_DELTA, RawId
 from .varint import decode_varint
 
-__all__ = ["SMALL_COMMIT", "Pack", "apply_delta", "delta_base", "entry_header", "uint32_array"]
+__all__ = [
+    "SMALL_COMMIT",
+    "CorruptPack",
+    "Pack",
+    "apply_delta",
+    "delta_base",
+    "entry_header",
+    "uint32_array",
+]
 
 SMALL_COMMIT = 2048
 """Inflated size up to which a commit is inflated in one call (most commits); a larger one
@@ -75,6 +90,33 @@ def delta_base(
     raise ValueError(f"pack entry of type {kind} is not a delta")
 
 
+class CorruptPack(ValueError):
+    """A pack git would not use: its ``.idx`` or ``.pack`` fails git's checks (the message
+    names the file and the check)."""
+
+
+def _check(idx: Buffer, data: Buffer, raw_len: int, idx_path: str) -> None:
+    """git's checks of a version 2 pack index and its pack (see the module docstring).
+
+    Raises:
+        CorruptPack: the first check that fails.
+    """
+    fanout = struct.unpack_from(">256I", idx, 8)
+    if list(fanout) != sorted(fanout):
+        raise CorruptPack(f"{idx_path}: non-monotonic index (its fan-out table decreases)")
+    count = fanout[255]
+    smallest = 8 + 1024 + count * (raw_len + 8) + 2 * raw_len
+    largest = smallest + (count - 1) * 8 if count else smallest
+    if not smallest <= len(idx) <= largest:
+        raise CorruptPack(f"{idx_path}: wrong index file size for {count} objects")
+    if data[:4] != b"PACK" or data[4:8] not in (b"\0\0\0\2", b"\0\0\0\3"):
+        raise CorruptPack(f"{idx_path[:-4]}.pack: not a version 2 or 3 pack")
+    if len(data) < 12 + raw_len or struct.unpack_from(">I", data, 8)[0] != count:
+        raise CorruptPack(f"{idx_path[:-4]}.pack: holds another number of objects than its index")
+    if data[len(data) - raw_len :] != idx[len(idx) - 2 * raw_len : len(idx) - raw_len]:
+        raise CorruptPack(f"{idx_path[:-4]}.pack does not match its index")
+
+
 class Pack:
     """One pack: its version 2 ``.idx`` and its ``.pack``, memory-mapped.
 
@@ -90,6 +132,7 @@ class Pack:
 
     Raises (constructor):
         OSError: a file cannot be opened or mapped.
+        CorruptPack: the files fail git's checks (see the module docstring).
         ValueError: the ``.idx`` is not version 2.
     """
 
@@ -103,6 +146,13 @@ class Pack:
                 self.data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except BaseException:
             self.idx.close()
+            raise
+        try:
+            if len(self.idx) < 8 + 1024:
+                raise CorruptPack(f"{idx_path}: index file too small")
+            _check(self.idx, self.data, raw_len, idx_path)
+        except BaseException:
+            self.close()
             raise
         self.raw_len = raw_len
         self.ids = SortedIds(self.idx, 8 + 1024, 8, raw_len)
@@ -179,7 +229,10 @@ class Pack:
         self.fanout = [0, *uint32_array(self.idx[8 : 8 + 1024])]
 
     def _large_offset(self, offset: int) -> int:
-        (large,) = struct.unpack_from(">Q", self.idx, self._large + 8 * (offset & 0x7FFFFFFF))
+        at = self._large + 8 * (offset & 0x7FFFFFFF)
+        if at + 8 > len(self.idx) - 2 * self.raw_len:
+            raise ValueError("pack index names an 8-byte offset past its table (bad offset)")
+        (large,) = struct.unpack_from(">Q", self.idx, at)
         return int(large)
 
     def entry(self, offset: int) -> tuple[int, int, int]:

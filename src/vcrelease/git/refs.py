@@ -14,6 +14,14 @@ A file git refuses (a stray ``^`` line, CRLF line ends, a line that is no ref) i
 A loose ref wins over a packed one. A ``reftable`` directory (``extensions.refStorage``) is
 read through dulwich.
 
+A ref whose name git's ``check_refname_format`` (``git-check-ref-format``, ``refs.c``) refuses
+is skipped, from loose files, ``packed-refs`` and reftable alike, as git skips it ("ignoring ref
+with broken name"): a tag ``v9.0.0 `` (trailing space) is no tag to git, so it gives no
+version here (:func:`valid_ref_name`). A name that would climb out of ``refs/`` stops git
+("refname is dangerous") and is refused here (:func:`check_packed_refs`).
+A symbolic ref is followed at most :data:`SYMREF_MAXDEPTH` deep (``refs.c``); a longer chain
+or a loop is refused, as ``git rev-parse`` refuses it.
+
 Replace refs (``refs/replace/<id>``, ``git-replace``; off with ``GIT_NO_REPLACE_OBJECTS`` or
 ``core.useReplaceRefs = false``; ``GIT_REPLACE_REF_BASE``) and the grafts file (``info/grafts``
 or ``GIT_GRAFT_FILE``) are read here too: they change the parents the walk sees.
@@ -31,19 +39,55 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..errors import RepositoryError
+from .files import read_optional
 from .ids import HEX_ID, HexId
-from .repository import GitRepo, read_optional
+from .repository import GitRepo
 
 try:  # BLAKE2 without hashlib, whose import loads OpenSSL (a few ms every call)
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
-__all__ = ["Refs", "TagRef", "read_refs"]
+__all__ = ["SYMREF_MAXDEPTH", "Refs", "TagRef", "read_refs", "valid_ref_name"]
 
 # --- refs ---------------------------------------------------------------------------------------
 
 _PER_WORKTREE_REFS = ("refs/bisect/", "refs/worktree/", "refs/rewritten/")
+
+SYMREF_MAXDEPTH = 5
+"""How many symbolic refs git follows from a name before it gives up (``refs.c``)."""
+
+_BAD_REF_NAME = re.compile(
+    rb"[\x00-\x20\x7f~^:?*\[\\]"  # control characters, space and ~^:?*[\ anywhere
+    rb"|\.\.|@\{"  # ".." and "@{" anywhere
+    rb"|(?:^|/)(?:\.|/|$)"  # a component that starts with "." or is empty
+    rb"|\.lock(?:/|$)"  # a component that ends with ".lock"
+    rb"|\.$|^@$"  # a name that ends with "." or is "@"
+)
+"""What ``check_refname_format`` (``refs.c``, flags ``REFNAME_ALLOW_ONELEVEL``, as the files
+and packed backends call it) refuses in a ref name; a ``*`` is refused too (only a refspec
+pattern may hold one)."""
+
+
+def valid_ref_name(name: bytes) -> bool:
+    """Whether git accepts the full ref name ``name`` (``refs/tags/v1.0``, bytes as stored)
+    when it reads refs (``git check-ref-format --allow-onelevel``); git skips a ref whose name
+    it refuses with "ignoring ref with broken name"."""
+    return _BAD_REF_NAME.search(name) is None
+
+
+def _escapes_refs(name: bytes) -> bool:
+    """Whether ``name`` under ``refs/`` climbs out of it (``refs.c``, ``refname_is_safe``:
+    git stops on such a name as "dangerous")."""
+    depth = 0
+    for part in name.split(b"/")[1:]:
+        if part == b"..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in (b"", b"."):
+            depth += 1
+    return depth <= 0
 
 
 class TagRef(NamedTuple):
@@ -127,9 +171,13 @@ class Refs(NamedTuple):
             # reading its object (dulwich writes "peeled" without them), the names are sorted
             # here (a "sorted" file may not be).
             for sha, name_bytes, peeled in _PACKED_TAG_STRICT.findall(data):
+                if not valid_ref_name(b"refs/tags/" + name_bytes):
+                    continue  # git: "ignoring ref with broken name"
                 name = name_bytes.decode("utf-8", "surrogateescape")
                 tags[name] = _tag_ref((name, sha.lower(), peeled.lower() or None, sha))
         for name, raw, resolved in self.loose_tags:
+            if not valid_ref_name(b"refs/tags/" + os.fsencode(name)):
+                continue  # git: "ignoring ref with broken name"
             content = raw.strip()
             if content.startswith(b"ref:"):
                 tags[name] = _tag_ref((name, resolved, None, raw))
@@ -147,7 +195,7 @@ _PACKED_TAG_STRICT = re.compile(
 )
 _PACKED_FILE = re.compile(
     rb"(?:# pack-refs with:[^\n\r]*\n)?"
-    rb"(?:[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})? [^\n\r ]+\n"
+    rb"(?:[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})? [^\n\r]+\n"
     rb"(?:\^[0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?\n)?)*"
 )
 """What ``packed-refs`` holds (``git-pack-refs``, ``refs/packed-backend.c``): an optional
@@ -164,6 +212,13 @@ def check_packed_refs(path: str, data: bytes) -> None:
     """
     body = data if data.endswith(b"\n") or not data else data + b"\n"
     if _PACKED_FILE.fullmatch(body):
+        for line in body.splitlines() if b"/.." in body else ():
+            name = line.partition(b" ")[2]
+            if name.startswith(b"refs/") and _escapes_refs(name):
+                raise RepositoryError(
+                    f"{path}: the ref {name[:80]!r} climbs out of refs/; git stops on it too "
+                    "(packed refname is dangerous). Delete that line from the file."
+                )
         return
     end = _PACKED_FILE.match(body)
     at = end.end() if end else 0
@@ -321,10 +376,12 @@ def _resolve_ref(
     """Follow ``name`` through symbolic refs: (names followed, 40-hex or None).
 
     The id is None when the last ref does not exist (an unborn branch). Raises ValueError for
-    a ref whose content is neither an id nor ``ref: <name>``, or a symbolic loop.
+    a ref whose content is neither an id nor ``ref: <name>``, or a name that is still a
+    symbolic ref after :data:`SYMREF_MAXDEPTH` reads (a loop, or a chain longer than git
+    follows: ``refs_resolve_ref_unsafe`` in ``refs.c``).
     """
     chain = [name]
-    for _ in range(10):
+    for _ in range(SYMREF_MAXDEPTH):
         raw = read_optional(_loose_ref_path(repo, name))
         digest.update(b"ref\0%s\0" % os.fsencode(name))
         if raw is None:
@@ -335,13 +392,24 @@ def _resolve_ref(
         digest.update(raw)
         content = raw.strip()
         if content.startswith(b"ref:"):
-            name = content[4:].strip().decode("utf-8", "surrogateescape")
+            target = content[4:].strip()
+            if not valid_ref_name(target):  # refs_resolve_ref_unsafe stops there too
+                raise ValueError(f"{chain[-1]} points at {target[:80]!r}, a name git refuses")
+            name = target.decode("utf-8", "surrogateescape")
             chain.append(name)
             continue
         if HEX_ID.fullmatch(content):
             return chain, HexId(content.lower())
         raise ValueError(f"{chain[-1]} holds {raw[:60]!r}, not an object id")
-    raise ValueError(f"symbolic refs loop: {' -> '.join(chain)}")
+    what = (
+        "loop"
+        if len(set(chain)) < len(chain)
+        else f"go deeper than git's limit of {SYMREF_MAXDEPTH}"
+    )
+    raise ValueError(
+        f"symbolic refs {what}: {' -> '.join(chain)}; point HEAD at the branch itself "
+        "(`git symbolic-ref HEAD refs/heads/NAME`)"
+    )
 
 
 def _no_commits(repo: GitRepo) -> RepositoryError:
@@ -425,5 +493,6 @@ def _dulwich_refs(repo: GitRepo) -> tuple[HexId, str | None, tuple[TagRef, ...]]
     tags = tuple(
         TagRef(name.decode("utf-8", "surrogateescape"), HexId(bytes(sha)), None, bytes(sha))
         for name, sha in sorted(tag_dict.items())
+        if valid_ref_name(b"refs/tags/" + bytes(name))
     )
     return HexId(bytes(head)), branch, tags

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
+from .files import read_optional
 from .gitconfig import GitConfig
 from .ids import RAW_LENGTHS
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GitRepo",
+    "effective_uid",
     "environment_layout",
     "find_work_tree",
     "open_dulwich",
@@ -164,13 +167,10 @@ def open_dulwich(root: Path) -> Repo:
         ) from exc
 
 
-def read_optional(path: str) -> bytes | None:
-    """The bytes of ``path``, None when it does not exist (or is a directory)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
+effective_uid: Callable[[], int] = getattr(os, "geteuid", lambda: -1)
+"""The user git compares owners with (``git-compat-util.h``, ``is_path_owned_by_current_user``):
+the one seam of the ownership rule, so the tests can act as another user (a replaced
+function in the test's own process) on machines where they cannot make one (not root)."""
 
 
 def _owned(path: str) -> bool | None:
@@ -180,7 +180,7 @@ def _owned(path: str) -> bool | None:
         owner = os.lstat(path).st_uid
     except OSError:
         return None
-    euid = os.geteuid()
+    euid = effective_uid()
     if euid == 0:
         sudo = os.environ.get("SUDO_UID", "")
         if sudo.isdigit():
@@ -355,7 +355,7 @@ class GitRepo:
     def objects(self) -> ObjectStore:
         """The object store (packs, loose objects, alternates), opened on first use."""
         if self._objects is None:
-            from .objects import ObjectStore  # here: objects.py reads files through this module
+            from .objects import ObjectStore  # here: off the path of a command that reads none
             from .partial import promisor_remote
 
             self._objects = ObjectStore(

@@ -21,14 +21,14 @@ from .history import read_history, version_tags
 from .ids import HexId
 from .model import Describe, HeadState, History, ParseTag, Scope, VersionTag
 from .refs import Refs, read_refs
-from .repository import GitRepo, environment_layout, find_work_tree
+from .repository import GitRepo, environment_layout, find_work_tree, untrusted_reason
 from .status import dirty_files
 from .walk import read_commit
 
 if TYPE_CHECKING:
     from .ignore import PathStatus
 
-__all__ = ["Repository", "describe", "open_repository"]
+__all__ = ["Repository", "describe", "open_repository", "refuse_foreign_write"]
 
 
 class Repository:
@@ -243,13 +243,49 @@ def open_repository(path: Path) -> Repository:
     return Repository(root)
 
 
-def describe(path: Path, parse_tag: ParseTag, *, ignore_dirty: Iterable[str] = ()) -> Describe:
-    """Describe the work tree containing ``path`` in a session of its own, without the cache
-    (:meth:`Repository.describe`).
+def describe(
+    path: Path,
+    parse_tag: ParseTag,
+    *,
+    ignore_dirty: Iterable[str] = (),
+    tag_key: str | None = None,
+) -> Describe:
+    """Describe the work tree containing ``path`` in a session of its own
+    (:meth:`Repository.describe`): through the describe cache when ``tag_key`` is given
+    (:mod:`vcrelease.git.cache`), else walked.
 
     Raises:
         RepositoryError: not in a work tree, no commits yet, a missing object, a corrupt ref.
         ShallowCloneError: the clone's cut hides the nearest tag or part of the distance.
     """
     with open_repository(path) as repo:
-        return repo.describe(parse_tag, ignore_dirty=ignore_dirty)
+        return repo.describe(parse_tag, ignore_dirty=ignore_dirty, tag_key=tag_key)
+
+
+def refuse_foreign_write(target: Path, what: str) -> None:
+    """Refuse to write ``target`` (a file vcrelease is about to write, named ``what`` in the
+    message) when it lies in the work tree of a repository another user owns and the
+    protected configuration's ``safe.directory`` does not list it: git refuses that
+    repository ("dubious ownership"), and vcrelease writes nothing into it
+    (:func:`vcrelease.git.repository.untrusted_reason`). A path in no work tree is the file
+    system's to allow.
+
+    Raises:
+        RepositoryError: names the file, the owner's repository and the fix.
+    """
+    directory = (target if target.is_dir() else target.parent).resolve()
+    # The work tree the file lands in on disk, whatever GIT_DIR / GIT_WORK_TREE say.
+    root = next((d for d in (directory, *directory.parents) if (d / ".git").exists()), None)
+    if root is None:
+        return
+    try:
+        with GitRepo.open(root) as files:
+            reason = files.untrusted()
+    except RepositoryError:
+        reason = untrusted_reason(root, str(root / ".git"))
+    if reason is not None:
+        raise RepositoryError(
+            f"{target}: not writing {what} into {root}: {reason}. Run this as the user who "
+            f"owns the repository, or, if you trust it, list it in your global configuration: "
+            f"`git config --global --add safe.directory {root}`."
+        )

@@ -11,7 +11,9 @@ The rule, by what ``git status`` would show:
   version;
 - untracked and not ignored: rewritten when it exists (``git status`` lists it already),
   otherwise not written (it would dirty the tree); a warning names the fix (.gitignore);
-- tracked: not written (that would change a committed file); a warning names the fix.
+- tracked: not written (that would change a committed file); a warning names the fix;
+- in a repository another user owns (git's ``safe.directory`` rule): not written; a warning
+  names the fix.
 
 The version itself always comes from git: the file is an output, never an input.
 """
@@ -40,6 +42,14 @@ def write_editable_version_file(
         The path written, or None when it was left alone.
     """
     target = project_dir / relative
+    from vcrelease.errors import RepositoryError
+    from vcrelease.git.session import refuse_foreign_write
+
+    try:
+        refuse_foreign_write(target, "the version file of an editable install")
+    except RepositoryError as exc:
+        warn(f"vcrelease: {exc.message}")
+        return None
     status = _status(project_dir, target)
     fix = (
         f"Add {relative} to .gitignore: vcrelease writes it on every editable install "

@@ -109,14 +109,18 @@ def test_editable_version_file_is_not_written_into_another_users_work_tree(
         monkeypatch.setenv(name, value)
     before = snapshot(repo)
     warnings: list[str] = []
-    written = write_editable_version_file(repo, "_version.py", "__version__ = \"1.0\"\n", warnings.append)
+    written = write_editable_version_file(
+        repo, "_version.py", '__version__ = "1.0"\n', warnings.append
+    )
     assert written is None
     assert snapshot(repo) == before
     assert len(warnings) == 1
     assert "safe.directory" in warnings[0]
     for name, value in allow(tmp_path, repo).items():
         monkeypatch.setenv(name, value)
-    written = write_editable_version_file(repo, "_version.py", "__version__ = \"1.0\"\n", warnings.append)
+    written = write_editable_version_file(
+        repo, "_version.py", '__version__ = "1.0"\n', warnings.append
+    )
     assert written == repo / "_version.py"
 
 

@@ -8,6 +8,8 @@
   every code there is one the package defines;
 - every ``VCRELEASE_*`` and ``GIT_*`` variable the code reads is in
   :data:`vcrelease.config.ENVIRONMENT_VARIABLES`, and every variable there is read somewhere;
+- every ``vcrelease`` / ``vc-upload`` command in a console block of the README or a page
+  parses with the real parser;
 - the README stays a front page (under 200 lines) whose links reach install, configuration,
   CI setup and the exit codes, and every relative link of the README and of the pages under
   ``docs/`` names a file that exists.
@@ -15,6 +17,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import contextlib
 import importlib
@@ -22,6 +25,7 @@ import io
 import pkgutil
 import re
 import runpy
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ import pytest
 import vcrelease
 from vcrelease.cli.common import EXIT_INTERNAL
 from vcrelease.cli.main import build_parser
+from vcrelease.cli.upload import add_arguments
 from vcrelease.config import ENVIRONMENT_VARIABLES, KEY_REFERENCE, KEYS
 from vcrelease.errors import EXIT_CODES, VcreleaseError
 from vcrelease.version.fallbacks import pretend_variable
@@ -183,3 +188,27 @@ def test_relative_links_name_existing_files(path: Path) -> None:
     generated = {(ROOT / "docs" / "changelog.md").resolve()}  # the hook adds CHANGELOG.md
     missing = [t for t in _relative_targets(path) if not t.exists() and t not in generated]
     assert not missing, missing
+
+
+def _console_commands(path: Path) -> list[list[str]]:
+    """Every ``vcrelease ...`` / ``vc-upload ...`` line of the ``console`` blocks of ``path``."""
+    blocks = re.findall(r"```console\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    calls = []
+    for line in (line.removeprefix("$ ") for block in blocks for line in block.splitlines()):
+        if line.startswith(("vcrelease ", "vc-upload ")):
+            calls.append(shlex.split(line, comments=True))
+    return calls
+
+
+def test_documented_commands_parse() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    calls = [(path, call) for path in pages for call in _console_commands(path)]
+    assert len(calls) >= 15
+    upload = argparse.ArgumentParser(prog="vc-upload", exit_on_error=False)
+    add_arguments(upload)
+    for path, call in calls:
+        parser = build_parser(call[1]) if call[0] == "vcrelease" else upload
+        try:
+            parser.parse_args(call[1:])
+        except SystemExit as exc:  # argparse exits on a bad option
+            pytest.fail(f"{path.name}: `{' '.join(call)}` does not parse ({exc})")

@@ -1,4 +1,5 @@
-"""Development sessions: ``nox -s tests lint typecheck`` (what CI runs), ``demo``, ``bench``.
+"""Development sessions: ``nox -s tests lint typecheck`` (what CI runs, then ``lowest`` and
+``docs``), ``demo``, ``bench``.
 
 Every session runs on the interpreter that runs nox (``python=None``): the machines here have
 one CPython, and CI sets ``CI=true``, where nox turns a missing interpreter into an error. To
@@ -38,6 +39,9 @@ ROOT = Path(__file__).resolve().parent
 SAMPLES = ROOT / "tests" / "samples"
 SUPPORTED_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
+QUIET_MKDOCS = {"NO_MKDOCS_2_WARNING": "1"}
+"""mkdocs-material's banner about its successor, printed on every build, is left out."""
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "vcrelease demo",
     "GIT_AUTHOR_EMAIL": "demo@example.org",
@@ -70,6 +74,40 @@ def tests(session: nox.Session) -> None:
 def tests_matrix(session: nox.Session) -> None:
     """The test suite on every supported Python that is installed."""
     _run_tests(session)
+
+
+@nox.session(python=None)
+def lowest(session: nox.Session) -> None:
+    """The tests that are not slow, on the lowest version of every direct dependency that
+    ``pyproject.toml`` allows (``uv pip install --resolution lowest-direct``): the floors are
+    promises to users, so CI keeps them true. ``-- -m ''`` runs the slow tests too."""
+    session.install("uv>=0.4")
+    python = str(Path(session.bin) / "python")
+    session.run(
+        "uv", "pip", "install", "--python", python, "--resolution", "lowest-direct", ".[test]"
+    )
+    session.run(
+        "python", "-c",
+        "import importlib.metadata as m\n"
+        "for d in ('dulwich', 'packaging', 'vcs-versioning', 'twine', 'rich', 'requests', "
+        "'build'): print(f'lowest: {d} {m.version(d)}')",
+    )  # fmt: skip
+    args = session.posargs if any(a.startswith("-m") for a in session.posargs) else [
+        "-m", "not slow", *session.posargs
+    ]  # fmt: skip
+    session.run("pytest", "-n", "auto", *args)
+
+
+@nox.session(python=None)
+def docs(session: nox.Session) -> None:
+    """The documentation site (``mkdocs.yml``, ``docs/``): ``mkdocs build --strict`` into
+    ``site/``; any warning (a broken link, a reference page that differs from the code) fails
+    it. ``-- serve`` runs ``mkdocs serve`` instead."""
+    session.install(".[docs]")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:], env=QUIET_MKDOCS)
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs, env=QUIET_MKDOCS)
 
 
 @nox.session(python=None)

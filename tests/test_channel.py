@@ -583,13 +583,13 @@ def test_build_is_reproducible_and_checked_against_the_index(
     assert server.listing(stable).files == ()
 
 
-def test_readme_channel_commands_parse() -> None:
+def test_documented_channel_commands_parse() -> None:
     import shlex
 
     from vcrelease.cli.main import build_parser
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Rollback channels", 1)[1].split("\n## ", 1)[0]
+    page = Path(__file__).resolve().parent.parent / "docs" / "howto" / "channels.md"
+    section = page.read_text(encoding="utf-8")
     calls = [
         shlex.split(line, comments=True)
         for line in section.splitlines()

@@ -1,13 +1,9 @@
 """Errors with a user-facing message and a documented exit code.
 
-Exit codes (the README's "Exit codes" table; `docs/architecture.md`, "Exit codes"):
-
-- 0: done, including "nothing to do";
-- 1: refused by the release policy or by the index (nothing uploaded);
-- 2: usage or configuration error;
-- 3: the repository cannot give a version (shallow, no tags and no fallback, not a repository);
-- 4: index or network failure;
-- 5: the index rejected the credentials (401/403): not retryable, fix the credentials.
+Exit codes: :data:`EXIT_CODES` maps each code a command can exit with to its meaning (the
+documentation's exit-code reference is generated from it; a test checks that every code the
+package defines is in it): 0 done, 1 refused, 2 usage or configuration, 3 no version, 4 index
+or network, 5 credentials rejected, 70 internal error, 130 interrupted.
 
 Secrets: :func:`register_secret` and :func:`register_url_credentials` remember every value a
 command knows to be secret (passwords, tokens, URL userinfo, keyring results) with the forms
@@ -23,6 +19,7 @@ import re
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 __all__ = [
+    "EXIT_CODES",
     "EXIT_CREDENTIALS",
     "EXIT_NETWORK",
     "EXIT_NO_VERSION",
@@ -50,6 +47,41 @@ EXIT_USAGE = 2
 EXIT_NO_VERSION = 3
 EXIT_NETWORK = 4
 EXIT_CREDENTIALS = 5
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "done, including nothing to do (every file already on the index with our sha256)",
+    EXIT_REFUSED: (
+        "refused by the release policy or by the index (upload commands; nothing uploaded); a "
+        "set whose files are not the versions at HEAD; a promotion whose exact pin (a sibling) "
+        "is neither on the target nor promoted with it"
+    ),
+    EXIT_USAGE: (
+        "usage or configuration error (unknown key, bad pattern or scheme, bad pretend "
+        "version); files that are not one release or one co-released set (pins that disagree, "
+        "a dependency cycle); a damaged file"
+    ),
+    EXIT_NO_VERSION: (
+        "the repository cannot give a version: not a repository and no fallback, no commits, "
+        "shallow clone cut before the tag, corrupt version tag or missing object; a CI tag "
+        "build whose HEAD is not the tagged commit or whose tree is dirty"
+    ),
+    EXIT_NETWORK: (
+        "index or network failure (upload commands): retrying may help; also an index page "
+        "that is not the project's simple-API page"
+    ),
+    EXIT_CREDENTIALS: (
+        "the index rejected the credentials (HTTP 401/403; upload commands): retrying will not "
+        "help, fix the username, password or token"
+    ),
+    70: "internal error (a bug; rerun with `VCRELEASE_DEBUG=1` and report it)",
+    130: (
+        "interrupted (Ctrl-C, SIGINT): the files already live are listed, and a re-run "
+        "finishes the set"
+    ),
+}
+"""Every exit code of ``vcrelease`` and ``vc-upload`` -> its meaning (Markdown text). 70 is
+:data:`vcrelease.cli.common.EXIT_INTERNAL`, 130 :class:`InterruptedRun`'s. Every non-zero exit
+prints what happened and what to do."""
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4

@@ -208,8 +208,12 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
         "more object directories, colon-separated (quoted entries allowed), read after "
         "`objects/info/alternates`, as for git"
     ),
-    "GIT_OBJECT_DIRECTORY": "part of the describe cache's key (the object directory is read from the repository)",
-    "GIT_SHALLOW_FILE": "part of the describe cache's key (the shallow list is read from the repository)",
+    "GIT_OBJECT_DIRECTORY": (
+        "part of the describe cache's key (the object directory is read from the repository)"
+    ),
+    "GIT_SHALLOW_FILE": (
+        "part of the describe cache's key (the shallow list is read from the repository)"
+    ),
     "GIT_COMMIT": "Jenkins: the commit a validation record names (`vcrelease validation record`)",
     "GIT_REPLACE_REF_BASE": "where replace refs live (default `refs/replace/`), as for git",
     "GIT_GRAFT_FILE": "the grafts file (default `.git/info/grafts`), as for git",

@@ -3,8 +3,17 @@
 Layout (``gitrepository-layout``): a work tree's top holds ``.git``, either the repository
 directory or a ``gitdir: <path>`` file (a linked worktree, a submodule). A linked worktree's
 directory (``.git/worktrees/<name>``) holds its own ``HEAD`` and ``index`` and a ``commondir``
-file naming the directory with ``objects``, ``refs``, ``packed-refs`` and ``config``. SHA-256
-repositories (``extensions.objectFormat``) are refused: every reader here is SHA-1.
+file naming the directory with ``objects``, ``refs``, ``packed-refs`` and ``config``.
+
+Discovery (``git`` "ENVIRONMENT", ``setup.c``): the nearest directory at or above the start
+holding ``.git``, never looking at or above a ``GIT_CEILING_DIRECTORIES`` entry (the start
+itself excepted) nor across a file system boundary (unless
+``GIT_DISCOVERY_ACROSS_FILESYSTEM``); ``core.worktree`` in the repository's config moves the
+work tree (relative to the repository directory), ``core.bare = true`` means there is none.
+The repository format (``gitrepository-layout``, "extensions"; ``setup.c``
+``verify_repository_format``): ``core.repositoryformatversion`` above 1, an extension this
+reader does not know under version 1, or a version-1 extension under version 0 is refused, as
+git refuses them.
 
 Nothing here parses objects or refs; :class:`GitRepo` hands out the object store
 (:mod:`vcrelease.git.objects`) and dulwich's view of the repository, both opened on first use.
@@ -13,13 +22,13 @@ Nothing here parses objects or refs; :class:`GitRepo` hands out the object store
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
-from .gitconfig import GitConfig
+from .configfile import Entry, parse_file, parse_int
+from .gitconfig import GitConfig, Setting, worktree_config_enabled
 from .ids import RAW_LENGTHS
 
 if TYPE_CHECKING:
@@ -29,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GitRepo",
+    "discover",
     "environment_layout",
     "find_work_tree",
     "open_dulwich",
@@ -37,23 +47,163 @@ __all__ = [
 ]
 
 
+_DISCOVERED: dict[Path, str] = {}
+"""Work trees that discovery found away from their ``.git`` (``core.worktree``): work tree ->
+repository directory, for :meth:`GitRepo.open` (given only the work tree)."""
+
+
 def find_work_tree(start: Path) -> Path | None:
     """The top of the work tree, as git finds it: the one the environment names
-    (:func:`environment_layout`: ``GIT_DIR``, ``GIT_WORK_TREE``), else the nearest directory
-    at or above ``start`` holding ``.git`` (a directory or a file). Resolved (absolute,
-    symlinks followed); None when there is none (or ``GIT_DIR`` names a bare repository)."""
+    (:func:`environment_layout`: ``GIT_DIR``, ``GIT_WORK_TREE``), else the one
+    :func:`discover` finds from ``start``. Resolved (absolute, symlinks followed); None when
+    there is none (or ``GIT_DIR`` names a bare repository).
+
+    Raises:
+        RepositoryError: the discovered repository is bare (``core.bare``) or its ``.git``
+            file names no repository: git refuses to work there too.
+    """
     layout = environment_layout()
     if layout is not None:
         return layout[0]
-    return _discover(start)
+    resolved = start.resolve()
+    if resolved in _DISCOVERED:
+        return resolved  # a work tree found before, away from its .git (core.worktree)
+    found = discover(start)
+    return None if found is None else found[0]
 
 
-def _discover(start: Path) -> Path | None:
-    current = start.resolve()
+def discover(start: Path) -> tuple[Path, str] | None:
+    """(work tree, repository directory) as git's discovery finds them from ``start``
+    (``setup.c`` ``setup_git_directory_gently_1``): the nearest directory at or above
+    ``start`` holding ``.git`` below every ``GIT_CEILING_DIRECTORIES`` entry and on
+    ``start``'s file system; its ``.git`` directory, or the directory a ``gitdir:`` file
+    names; the work tree moved by ``core.worktree``. None when there is no repository.
+
+    Raises:
+        RepositoryError: ``core.bare = true`` (no work tree: git refuses the commands that
+            need one), a ``.git`` file that names no repository, or a bad ``core.bare``.
+    """
+    top = _find_dot_git(start.resolve())
+    if top is None:
+        return None
+    dot_git = str(top / ".git")
+    try:
+        git_dir = dot_git if os.path.isdir(dot_git) else _gitdir_file(top, dot_git)
+    except OSError as exc:
+        raise RepositoryError(
+            f"{dot_git} is neither a repository directory nor a `gitdir:` file naming one "
+            f"({exc}); git stops there too. Remove it, or point it at the repository."
+        ) from exc
+    settings = _work_tree_settings(git_dir)
+    if settings.bare:
+        raise RepositoryError(
+            f'{git_dir} sets core.bare = true, so it has no work tree (git: "this operation '
+            f'must be run in a work tree"), yet vcrelease found it as {top}/.git. If {top} '
+            f"is its work tree, run `git --git-dir={git_dir} config core.bare false`."
+        )
+    if settings.worktree is not None:
+        root = Path(git_dir, settings.worktree).resolve()
+        _DISCOVERED[root] = git_dir
+        return root, git_dir
+    return top, git_dir
+
+
+def _ceilings() -> list[str]:
+    """``GIT_CEILING_DIRECTORIES``: the absolute entries, resolved (not after an empty
+    entry, as git does not), relative ones and those that cannot be resolved left out."""
+    raw = os.environ.get("GIT_CEILING_DIRECTORIES")
+    if not raw:
+        return []
+    out: list[str] = []
+    empty_seen = False
+    for entry in raw.split(os.pathsep):
+        if not entry:
+            empty_seen = True
+            continue
+        if not os.path.isabs(entry):
+            continue
+        if not empty_seen:
+            try:
+                entry = os.path.realpath(entry, strict=True)
+            except OSError:
+                continue
+        out.append(os.path.normpath(entry))
+    return out
+
+
+def _find_dot_git(current: Path) -> Path | None:
+    """The nearest directory at or above ``current`` (resolved) holding ``.git``: a parent
+    is looked at only when it lies below every ceiling (``longest_ancestor_length``) and, unless
+    ``GIT_DISCOVERY_ACROSS_FILESYSTEM`` is true, on ``current``'s device."""
+    text = str(current)
+    ceiling = -1
+    for entry in _ceilings():
+        length = 0 if entry == os.sep else len(entry)
+        if text.startswith(entry.rstrip(os.sep) + os.sep) and length > ceiling:
+            ceiling = length
+    from .configfile import parse_bool
+
+    across = parse_bool(os.fsencode(os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "0")))
+    device = None
     for candidate in (current, *current.parents):
-        if (candidate / ".git").exists():
+        if candidate != current:
+            length = 0 if str(candidate) == os.sep else len(str(candidate))
+            if length <= ceiling:
+                return None
+            if not across:
+                try:
+                    here = os.stat(candidate).st_dev
+                except OSError:
+                    return None
+                if device is None:
+                    device = os.stat(current).st_dev
+                if here != device:
+                    return None
+        if os.path.lexists(candidate / ".git"):
             return candidate
     return None
+
+
+class _WorkTreeSettings(NamedTuple):
+    bare: bool
+    worktree: str | None
+
+
+def _work_tree_settings(git_dir: str) -> _WorkTreeSettings:
+    """``core.bare`` and ``core.worktree`` as ``setup.c``'s ``check_repository_format_gently``
+    reads them: from the repository's own ``config`` (no includes) unless ``git_dir`` is a
+    linked worktree, then from ``config.worktree`` when ``extensions.worktreeConfig`` is set.
+
+    Raises:
+        RepositoryError: ``core.bare`` is no boolean, ``core.worktree`` has no value.
+    """
+    common = _common_dir(git_dir)
+    local = parse_file(os.path.join(common, "config")) or []
+    found: list[Setting] = []
+    if common == git_dir:
+        found += _core_settings(local, os.path.join(common, "config"))
+    if worktree_config_enabled(local):
+        path = os.path.join(git_dir, "config.worktree")
+        found = [*found, *_core_settings(parse_file(path) or [], path)]
+    config = GitConfig(found)
+    worktree = config.get(b"core", None, b"worktree")
+    if worktree is not None and worktree.value is None:
+        raise RepositoryError(
+            f"{worktree.origin}: core.worktree has no value (git: missing value). Give it "
+            "the work tree's path or remove it."
+        )
+    return _WorkTreeSettings(
+        config.boolean(b"core", b"bare", False),
+        None if worktree is None else os.fsdecode(worktree.value or b""),
+    )
+
+
+def _core_settings(entries: list[Entry], origin: str) -> list[Setting]:
+    return [
+        Setting(section, sub, name, value, origin, "local")
+        for section, sub, name, value in entries
+        if section == b"core" and sub is None and name in (b"bare", b"worktree")
+    ]
 
 
 def environment_layout() -> tuple[Path | None, str | None] | None:
@@ -73,22 +223,21 @@ def environment_layout() -> tuple[Path | None, str | None] | None:
     if git_dir_env is None and work_tree_env is None:
         return None
     if git_dir_env is None:
-        found = _discover(Path.cwd())
-        if found is None:
+        top = _find_dot_git(Path.cwd().resolve())
+        if top is None:
             return None
-        git_dir = str(found / ".git")
+        git_dir = str(top / ".git")
         if os.path.isfile(git_dir):
-            git_dir = _gitdir_file(found, git_dir)
+            git_dir = _gitdir_file(top, git_dir)
         return Path(work_tree_env or ".").resolve(), git_dir
     git_dir = os.path.abspath(git_dir_env)
     if work_tree_env is not None:
         return Path(work_tree_env).resolve(), git_dir
-    config = GitConfig.load(_common_dir(git_dir), git_dir)
-    configured = config.get(b"core", None, b"worktree")
-    if configured is not None:
-        return Path(git_dir, os.fsdecode(configured.value)).resolve(), git_dir
-    if config.boolean(b"core", b"bare", False):
+    settings = _work_tree_settings(git_dir)
+    if settings.bare:
         return None, git_dir
+    if settings.worktree is not None:
+        return Path(git_dir, settings.worktree).resolve(), git_dir
     return Path.cwd().resolve(), git_dir
 
 
@@ -117,24 +266,80 @@ def _common_dir(git_dir: str) -> str:
         return git_dir
 
 
-def _object_format(root: Path, config: bytes) -> int:
-    """Bytes per raw object id of the repository whose own config is ``config``: 20 unless
-    ``extensions.objectFormat`` says ``sha256`` (32; ``git-config``, "extensions";
-    ``hash-function-transition``).
+_EXTENSIONS_V0 = frozenset({b"noop", b"preciousobjects", b"partialclone", b"worktreeconfig"})
+"""Extensions git honours under repository format version 0 (``setup.c``
+``handle_extension_v0``)."""
+_EXTENSIONS_V1 = frozenset(
+    {b"noop-v1", b"objectformat", b"compatobjectformat", b"refstorage", b"relativeworktrees"}
+)
+"""Extensions only version 1 may set (``handle_extension``); ``refStorage`` and the newer
+ones are known, so a repository a newer git wrote is read (reftable through dulwich)."""
+
+
+def _repository_format(root: Path, path: str, local: list[Entry]) -> int:
+    """Bytes per raw object id of the repository whose own ``config`` (``path``, no includes)
+    is ``local``, after git's checks of the repository format (``setup.c``
+    ``check_repo_format``, ``verify_repository_format``): 20 unless ``extensions.objectFormat``
+    says ``sha256`` (32; ``hash-function-transition``).
 
     Raises:
-        RepositoryError: another value (git refuses the repository too).
+        RepositoryError: ``core.repositoryformatversion`` is no integer or above 1; under
+            version 1 an extension git does not know; under version 0 an extension only
+            version 1 may set; an ``objectFormat`` other than ``sha1``/``sha256``. git
+            refuses each of these repositories too.
     """
-    found = re.findall(rb"(?im)^\s*objectformat\s*=\s*\"?([a-z0-9]+)\"?\s*$", config)
-    if not found:
-        return 20
-    name = found[-1].lower()
-    if name not in RAW_LENGTHS:
+    version = 0
+    extensions: list[tuple[bytes, bytes | None]] = []
+    for section, sub, name, value in local:
+        if section == b"core" and sub is None and name == b"repositoryformatversion":
+            number = parse_int(value)
+            if number is None:
+                raise RepositoryError(
+                    f"{path}: core.repositoryformatversion = {os.fsdecode(value or b'')!r} is "
+                    'not a number (git stops with "bad numeric config value" too). Set it '
+                    f"to 0 or 1 (`git config --file {path} core.repositoryformatversion 0`)."
+                )
+            version = number
+        elif section == b"extensions":
+            extensions.append((name if sub is None else sub.lower() + b"." + name, value))
+    if version > 1:
         raise RepositoryError(
-            f"{root}: extensions.objectFormat = {name.decode(errors='replace')} is no object "
-            "format git knows (sha1, sha256); git refuses this repository too."
+            f"{root}: core.repositoryformatversion = {version} in {path} is a repository format "
+            'neither git nor vcrelease reads (git: "Expected git repo version <= 1, found '
+            f'{version}"). Use the tool that wrote the repository, or set '
+            "VCRELEASE_PRETEND_VERSION."
         )
-    return RAW_LENGTHS[name]
+    raw_len = 20
+    for name, value in extensions:
+        shown = name.decode("utf-8", "replace")
+        if name in _EXTENSIONS_V0:
+            continue
+        if name not in _EXTENSIONS_V1:
+            if version == 0:
+                continue  # version 0 ignores extensions it does not know
+            raise RepositoryError(
+                f"{root}: extensions.{shown} in {path} is a repository extension git does not "
+                "know, and core.repositoryformatversion = 1 says it must be understood (git: "
+                '"unknown repository extension found"). Use the tool that set it, remove it '
+                f"if it is a mistake (`git config --file {path} --unset extensions.{shown}`), "
+                "or set VCRELEASE_PRETEND_VERSION."
+            )
+        if version == 0:
+            raise RepositoryError(
+                f"{root}: extensions.{shown} in {path} needs core.repositoryformatversion = 1, "
+                'and the repository says 0 (git: "repo version is 0, but v1-only extension '
+                f'found"). Set `git config --file {path} core.repositoryformatversion 1` if '
+                "the extension is meant, else remove it."
+            )
+        if name == b"objectformat":
+            if value not in RAW_LENGTHS:
+                text = os.fsdecode(value or b"")
+                raise RepositoryError(
+                    f"{root}: extensions.objectFormat = {text} is no object format git knows "
+                    "(sha1, sha256); git refuses this repository too."
+                )
+            raw_len = RAW_LENGTHS[value]
+    return raw_len
 
 
 def _same_directory(a: str, b: str) -> bool:
@@ -218,7 +423,7 @@ def untrusted_reason(root: Path, git_dir: str) -> str | None:
     allowed = False
     checked = (str(root), os.path.realpath(str(root)))
     for setting in GitConfig.load(None).protected().all(b"safe", None, b"directory"):
-        value = os.fsdecode(setting.value)
+        value = os.fsdecode(setting.value or b"")
         if not value:
             allowed = False
         elif _safe_directory_matches(value, checked):
@@ -259,6 +464,7 @@ class GitRepo:
         place every reader of the index (the dirty check, the sdist file list, attributes)
         takes its path from."""
         self._config: GitConfig | None = None
+        self._local: list[Entry] | None = None
         self._objects: ObjectStore | None = None
         self._dulwich: Repo | None = None
         self._untrusted: tuple[str | None] | None = None
@@ -277,14 +483,19 @@ class GitRepo:
 
         Raises:
             RepositoryError: ``root/.git`` is neither a repository directory nor a
-                ``gitdir:`` file naming one, the repository uses SHA-256 object ids, or
-                ``GIT_COMMON_DIR`` names another common directory than the repository's own.
+                ``gitdir:`` file naming one, its repository format is one git refuses
+                (:func:`_repository_format`), or ``GIT_COMMON_DIR`` names another common
+                directory than the repository's own.
         """
         dot_git = os.path.join(root, ".git")
         layout = environment_layout() if environment else None
         if layout is not None and layout[0] != Path(root).resolve():
             layout = None  # the environment names another work tree: not this one's
         index_file = None
+        if layout is None and environment:
+            discovered = _DISCOVERED.get(Path(root).resolve())
+            if discovered is not None:  # core.worktree: the repository is elsewhere
+                layout = (Path(root).resolve(), discovered)
         try:
             if layout is not None and layout[1] is not None:
                 git_dir = layout[1]
@@ -315,14 +526,16 @@ class GitRepo:
                 raise OSError(f"no HEAD file in {git_dir}")
             if not os.path.isdir(os.path.join(common_dir, "objects")):
                 raise OSError(f"no objects directory in {common_dir}")
-            config = read_optional(os.path.join(common_dir, "config")) or b""
         except OSError as exc:
             raise RepositoryError(
                 f"{root} is not a readable git repository ({exc}). Run vcrelease inside a git "
                 "work tree, or build from an sdist or a `git archive` with .git_archival.txt."
             ) from exc
+        config_path = os.path.join(common_dir, "config")
+        local = parse_file(config_path) or []
         repo = cls(root, git_dir, common_dir, index_file)
-        repo.raw_len = _object_format(root, config)
+        repo.raw_len = _repository_format(root, config_path, local)
+        repo._local = local
         repo._from_environment = git_dir != os.path.join(root, ".git") and layout is not None
         return repo
 
@@ -333,7 +546,7 @@ class GitRepo:
         the common path asks for none (the dirty check scans the files for the words that
         matter first)."""
         if self._config is None:
-            self._config = GitConfig.load(self.common_dir, self.git_dir)
+            self._config = GitConfig.load(self.common_dir, self.git_dir, local=self._local)
         return self._config
 
     def __enter__(self) -> GitRepo:
@@ -380,18 +593,15 @@ class GitRepo:
         return self._dulwich
 
     def remote_url(self, remote: str = "origin") -> str | None:
-        """``remote.<remote>.url`` from the repository's config, as written (may hold
-        credentials: strip them before showing it, :func:`vcrelease.ci.strip_credentials`);
+        """``remote.<remote>.url`` from the configuration (:attr:`config`), as written (may
+        hold credentials: strip them before showing it, :func:`vcrelease.ci.strip_credentials`);
         None when unset.
 
         Raises:
-            RepositoryError: dulwich cannot open the repository.
+            GitConfigError: a config file git refuses.
         """
-        try:
-            value = self.dulwich().get_config().get((b"remote", remote.encode()), b"url")
-        except KeyError:
-            return None
-        return value.decode("utf-8", "replace") if value else None
+        value = self.config.get(b"remote", remote.encode(), b"url")
+        return value.value.decode("utf-8", "replace") if value and value.value else None
 
     def untrusted(self) -> str | None:
         """None when the repository is the user's (git's ``safe.directory`` rules), else why

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -380,3 +381,73 @@ def test_file_mode_setting_reaches_the_dirty_check_as_for_git_status(
     expected = tuple(sorted(line[3:] for line in done.stdout.splitlines()))
     with vcgit.open(repo) as session:
         assert session.head_state().dirty_files == expected
+
+
+AUTOCRLF = ["unset", "true", "input", "INPUT", "0x0", "1k", "off", "", "tru"]
+
+
+@pytest.mark.parametrize("value", AUTOCRLF)
+def test_autocrlf_spelling_reaches_the_dirty_check_as_for_git_status(
+    value: str, home: Path
+) -> None:
+    """``core.autocrlf`` as git reads it (``input`` in any case, else git's boolean; a bad
+    value refused): a CRLF file whose index entry has no stat data (so the content decides)
+    is clean when the setting converts and modified when it does not."""
+    repo = home / "work" / "r"
+    (repo / "f.txt").write_bytes(b"f\r\n")
+    (repo / ".git" / "index").unlink()
+    subprocess.run(["git", "read-tree", "HEAD"], cwd=repo, check=True)  # no stat data
+    if value != "unset":
+        with open(repo / ".git" / "config", "a") as f:
+            f.write(f'[core]\n\tautocrlf = "{value}"\n')
+    done = subprocess.run(
+        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    with vcgit.open(repo) as session:
+        if done.returncode:
+            assert "bad boolean config value" in done.stderr
+            with pytest.raises(RepositoryError, match=r"core\.autocrlf = 'tru'"):
+                session.head_state()
+            return
+        expected = tuple(sorted(line[3:] for line in done.stdout.splitlines()))
+        assert session.head_state().dirty_files == expected
+    assert expected == (() if value in ("true", "input", "INPUT", "1k") else ("f.txt",))
+
+
+@pytest.mark.parametrize("ignorecase", ["true", "0x0", "1"])
+def test_ignore_case_reaches_the_ignore_rules_as_for_git_check_ignore(
+    ignorecase: str, home: Path
+) -> None:
+    """``core.ignoreCase`` (git's boolean) decides whether ``.gitignore``'s ``VERSION.py``
+    ignores ``version.py``: where an editable install may write its version file."""
+    from vcrelease.git.ignore import path_status
+
+    repo = home / "work" / "r"
+    (repo / ".gitignore").write_text("VERSION.py\n")
+    (repo / "version.py").write_text("v = 1\n")
+    subprocess.run(["git", "config", "core.ignoreCase", ignorecase], cwd=repo, check=True)
+    done = subprocess.run(["git", "check-ignore", "-q", "version.py"], cwd=repo, check=False)
+    with GitRepo.open(repo) as opened:
+        assert (path_status(opened, "version.py") == "ignored") == (done.returncode == 0)
+
+
+def test_a_bad_boolean_stops_vcrelease_version_with_exit_3(home: Path) -> None:
+    """``core.fileMode = tru``: git stops ("bad boolean config value"); ``vcrelease version``
+    exits 3 with one paragraph naming the file, the key and the fix, no traceback."""
+    repo = home / "work" / "r"
+    subprocess.run(["git", "tag", "v1.0"], cwd=repo, check=True)
+    (repo / "pyproject.toml").write_text("[tool.vcrelease]\n")
+    subprocess.run(["git", "config", "core.fileMode", "tru"], cwd=repo, check=True)
+    assert subprocess.run(["git", "status"], cwd=repo, capture_output=True).returncode != 0
+    result = subprocess.run(
+        [sys.executable, "-m", "vcrelease", "version"], cwd=repo, capture_output=True, text=True
+    )
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert str(repo / ".git" / "config") in result.stderr
+    assert "core.filemode = 'tru'" in result.stderr
+    assert "git config --file" in result.stderr

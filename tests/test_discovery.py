@@ -139,6 +139,19 @@ def test_bare_repository_found_as_dot_git_is_refused_as_git_refuses_it(outer: Pa
     assert "Traceback" not in result.stderr
 
 
+def test_worktree_of_a_bare_repository_is_a_work_tree(tmp_path: Path, outer: Path) -> None:
+    """``core.bare = true`` in the common config does not make a linked worktree bare (git
+    reads ``core.bare`` only from a repository's own directory)."""
+    git(tmp_path, "clone", "-q", "--bare", str(outer), "bare.git")
+    git(tmp_path / "bare.git", "worktree", "add", "-q", str(tmp_path / "wt"), "HEAD")
+    (tmp_path / "wt" / "a.txt").write_text("changed\n")
+    status = git(tmp_path / "wt", "--no-optional-locks", "status", "--porcelain", "-uno")
+    assert status == "M a.txt"
+    assert find_work_tree(tmp_path / "wt") == (tmp_path / "wt").resolve()
+    with vcgit.open(tmp_path / "wt") as session:
+        assert session.head_state().dirty_files == ("a.txt",)
+
+
 FORMATS = {
     "version_2": (["core.repositoryformatversion", "2"], "core.repositoryformatversion = 2"),
     "unknown_extension_under_version_1": (

@@ -113,11 +113,11 @@ def _onbranch(pattern: str, branch: str) -> Setup:
     return setup
 
 
-def _hasconfig(url: str) -> Setup:
+def _hasconfig(url: str, glob: str = "https://example.invalid/**") -> Setup:
     def setup(home: Path, repo: Path, mp: pytest.MonkeyPatch) -> None:
         subprocess.run(["git", "remote", "add", "origin", url], cwd=repo, check=True)
         write(home / "cond.cfg", "[test]\n\tvalue = has-remote\n")
-        condition = "hasconfig:remote.*.url:https://example.invalid/**"
+        condition = f"hasconfig:remote.*.url:{glob}"
         write(home / ".gitconfig", f'[includeIf "{condition}"]\n\tpath = ~/cond.cfg\n')
 
     return setup
@@ -192,6 +192,10 @@ CASES: dict[str, tuple[Setup, str]] = {
     "includeif_onbranch_star_stops_at_slash": (_onbranch("feat/*", "feat/x/y"), KEY),
     "includeif_hasconfig_remote_url": (_hasconfig("https://example.invalid/a/b.git"), KEY),
     "includeif_hasconfig_no_match": (_hasconfig("https://other.invalid/a.git"), KEY),
+    "includeif_hasconfig_star_stops_at_slash": (
+        _hasconfig("https://example.invalid/a/b.git", "https://example.invalid/*"),
+        KEY,
+    ),
     "worktree_config_without_extension": (_worktree_config(False), KEY),
     "worktree_config_with_extension": (_worktree_config(True), KEY),
     "nosystem_0_reads_the_system_file": (_nosystem("0"), KEY),

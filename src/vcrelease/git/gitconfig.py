@@ -239,7 +239,7 @@ def _condition(cond: bytes, origin: str, ctx: _Includes, unconditional: bool) ->
         if unconditional:
             return True
         pattern = cond[len(prefix) :]
-        return any(wildmatch(pattern, url, pathname=False) for url in ctx.remote_urls())
+        return any(wildmatch(pattern, url, pathname=True) for url in ctx.remote_urls())
     return False
 
 

@@ -48,7 +48,9 @@ class GitConfigError(RepositoryError):
 
 # -- types ---------------------------------------------------------------------------------
 
-_INT = re.compile(rb"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(.*)", re.DOTALL)
+_INT_SYNTAX = rb"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(.*)"
+_INT: list[re.Pattern[bytes]] = []
+"""The compiled :data:`_INT_SYNTAX`, made by the first value that is not plain digits."""
 _UNITS = {b"": 1, b"k": 1024, b"m": 1024**2, b"g": 1024**3}
 _INT_MAX = 2**31 - 1
 
@@ -59,7 +61,12 @@ def parse_int(value: bytes | None) -> int | None:
     None when the value is not one or leaves a C ``int``."""
     if not value:
         return None
-    m = _INT.fullmatch(value)
+    if value.isdigit() and (value[:1] != b"0" or len(value) == 1):
+        number = int(value)  # the common case (core.repositoryformatversion = 0)
+        return number if number <= _INT_MAX else None
+    if not _INT:
+        _INT.append(re.compile(_INT_SYNTAX, re.DOTALL))
+    m = _INT[0].fullmatch(value)
     if m is None:
         return None
     sign, digits, unit = m.groups()

@@ -194,3 +194,13 @@ def test_reftable_storage_extension_is_known(outer: Path) -> None:
     git(outer, "config", "extensions.refStorage", "files")
     with vcgit.open(outer) as session:
         assert session.describe(lambda t: t[1:]).tag == "v1.0"
+
+
+def test_object_format_is_read_from_extensions_only(outer: Path) -> None:
+    """A key named ``objectFormat`` in another section is not the repository's object format
+    (git reads ``extensions.objectFormat`` alone)."""
+    git(outer, "config", "remote.origin.objectFormat", "sha256")
+    git(outer, "config", "core.objectformat", "sha256")
+    assert run_git(["status"], outer, check=False).returncode == 0
+    with vcgit.open(outer) as session:
+        assert session.describe(lambda t: t[1:]).tag == "v1.0"

@@ -150,15 +150,15 @@ def _find_dot_git(current: Path) -> Path | None:
             length = 0 if str(candidate) == os.sep else len(str(candidate))
             if length <= ceiling:
                 return None
-            if not across:
-                try:
-                    here = os.stat(candidate).st_dev
-                except OSError:
-                    return None
-                if device is None:
-                    device = os.stat(current).st_dev
-                if here != device:
-                    return None
+        if not across:
+            try:
+                here = os.stat(candidate).st_dev
+            except OSError:
+                continue  # not there (a start that does not exist yet): holds no .git
+            if device is None:
+                device = here
+            elif here != device:
+                return None  # a mount point: git stops there too
         if os.path.lexists(candidate / ".git"):
             return candidate
     return None

@@ -10,10 +10,7 @@ holding ``.git``, never looking at or above a ``GIT_CEILING_DIRECTORIES`` entry 
 itself excepted) nor across a file system boundary (unless
 ``GIT_DISCOVERY_ACROSS_FILESYSTEM``); ``core.worktree`` in the repository's config moves the
 work tree (relative to the repository directory), ``core.bare = true`` means there is none.
-The repository format (``gitrepository-layout``, "extensions"; ``setup.c``
-``verify_repository_format``): ``core.repositoryformatversion`` above 1, an extension this
-reader does not know under version 1, or a version-1 extension under version 0 is refused, as
-git refuses them.
+The repository format git refuses is refused here too (:mod:`vcrelease.git.repoformat`).
 
 Nothing here parses objects or refs; :class:`GitRepo` hands out the object store
 (:mod:`vcrelease.git.objects`) and dulwich's view of the repository, both opened on first use.
@@ -27,9 +24,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
-from .configfile import Entry, parse_file, parse_int
+from .configfile import Entry, parse_file
 from .gitconfig import GitConfig, Setting, worktree_config_enabled
-from .ids import RAW_LENGTHS
+from .repoformat import repository_format
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
@@ -266,82 +263,6 @@ def _common_dir(git_dir: str) -> str:
         return git_dir
 
 
-_EXTENSIONS_V0 = frozenset({b"noop", b"preciousobjects", b"partialclone", b"worktreeconfig"})
-"""Extensions git honours under repository format version 0 (``setup.c``
-``handle_extension_v0``)."""
-_EXTENSIONS_V1 = frozenset(
-    {b"noop-v1", b"objectformat", b"compatobjectformat", b"refstorage", b"relativeworktrees"}
-)
-"""Extensions only version 1 may set (``handle_extension``); ``refStorage`` and the newer
-ones are known, so a repository a newer git wrote is read (reftable through dulwich)."""
-
-
-def _repository_format(root: Path, path: str, local: list[Entry]) -> int:
-    """Bytes per raw object id of the repository whose own ``config`` (``path``, no includes)
-    is ``local``, after git's checks of the repository format (``setup.c``
-    ``check_repo_format``, ``verify_repository_format``): 20 unless ``extensions.objectFormat``
-    says ``sha256`` (32; ``hash-function-transition``).
-
-    Raises:
-        RepositoryError: ``core.repositoryformatversion`` is no integer or above 1; under
-            version 1 an extension git does not know; under version 0 an extension only
-            version 1 may set; an ``objectFormat`` other than ``sha1``/``sha256``. git
-            refuses each of these repositories too.
-    """
-    version = 0
-    extensions: list[tuple[bytes, bytes | None]] = []
-    for section, sub, name, value in local:
-        if section == b"core" and sub is None and name == b"repositoryformatversion":
-            number = parse_int(value)
-            if number is None:
-                raise RepositoryError(
-                    f"{path}: core.repositoryformatversion = {os.fsdecode(value or b'')!r} is "
-                    'not a number (git stops with "bad numeric config value" too). Set it '
-                    f"to 0 or 1 (`git config --file {path} core.repositoryformatversion 0`)."
-                )
-            version = number
-        elif section == b"extensions":
-            extensions.append((name if sub is None else sub.lower() + b"." + name, value))
-    if version > 1:
-        raise RepositoryError(
-            f"{root}: core.repositoryformatversion = {version} in {path} is a repository format "
-            'neither git nor vcrelease reads (git: "Expected git repo version <= 1, found '
-            f'{version}"). Use the tool that wrote the repository, or set '
-            "VCRELEASE_PRETEND_VERSION."
-        )
-    raw_len = 20
-    for name, value in extensions:
-        shown = name.decode("utf-8", "replace")
-        if name in _EXTENSIONS_V0:
-            continue
-        if name not in _EXTENSIONS_V1:
-            if version == 0:
-                continue  # version 0 ignores extensions it does not know
-            raise RepositoryError(
-                f"{root}: extensions.{shown} in {path} is a repository extension git does not "
-                "know, and core.repositoryformatversion = 1 says it must be understood (git: "
-                '"unknown repository extension found"). Use the tool that set it, remove it '
-                f"if it is a mistake (`git config --file {path} --unset extensions.{shown}`), "
-                "or set VCRELEASE_PRETEND_VERSION."
-            )
-        if version == 0:
-            raise RepositoryError(
-                f"{root}: extensions.{shown} in {path} needs core.repositoryformatversion = 1, "
-                'and the repository says 0 (git: "repo version is 0, but v1-only extension '
-                f'found"). Set `git config --file {path} core.repositoryformatversion 1` if '
-                "the extension is meant, else remove it."
-            )
-        if name == b"objectformat":
-            if value not in RAW_LENGTHS:
-                text = os.fsdecode(value or b"")
-                raise RepositoryError(
-                    f"{root}: extensions.objectFormat = {text} is no object format git knows "
-                    "(sha1, sha256); git refuses this repository too."
-                )
-            raw_len = RAW_LENGTHS[value]
-    return raw_len
-
-
 def _same_directory(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` name one directory (symlinks resolved; a missing one never
     equals)."""
@@ -484,7 +405,7 @@ class GitRepo:
         Raises:
             RepositoryError: ``root/.git`` is neither a repository directory nor a
                 ``gitdir:`` file naming one, its repository format is one git refuses
-                (:func:`_repository_format`), or ``GIT_COMMON_DIR`` names another common
+                (:func:`.repoformat.repository_format`), or ``GIT_COMMON_DIR`` names another common
                 directory than the repository's own.
         """
         dot_git = os.path.join(root, ".git")
@@ -534,7 +455,7 @@ class GitRepo:
         config_path = os.path.join(common_dir, "config")
         local = parse_file(config_path) or []
         repo = cls(root, git_dir, common_dir, index_file)
-        repo.raw_len = _repository_format(root, config_path, local)
+        repo.raw_len = repository_format(root, config_path, local)
         repo._local = local
         repo._from_environment = git_dir != os.path.join(root, ".git") and layout is not None
         return repo

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
-from .configfile import Entry, parse_file
+from .configfile import Entry, parse_bool, parse_file
 from .gitconfig import GitConfig, Setting, worktree_config_enabled
 from .repoformat import repository_format
 
@@ -138,8 +138,6 @@ def _find_dot_git(current: Path) -> Path | None:
         length = 0 if entry == os.sep else len(entry)
         if text.startswith(entry.rstrip(os.sep) + os.sep) and length > ceiling:
             ceiling = length
-    from .configfile import parse_bool
-
     across = parse_bool(os.fsencode(os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "0")))
     device = None
     for candidate in (current, *current.parents):

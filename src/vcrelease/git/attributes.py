@@ -249,11 +249,9 @@ def for_repository(repo: GitRepo) -> Attributes:
     """The attributes of ``repo``'s work tree from every source git reads: the global file is
     ``core.attributesFile``, else ``$XDG_CONFIG_HOME/git/attributes`` (``~/.config/...``); a
     ``.gitattributes`` missing from the work tree is read from the index."""
-    setting = repo.config.get(b"core", None, b"attributesfile")
-    if setting is not None and setting.value:
-        global_file: str | None = os.path.expanduser(os.fsdecode(setting.value))
-    else:
-        home = os.path.expanduser("~")
+    global_file = repo.config.path(b"core", b"attributesfile")
+    if global_file is None:
+        home = os.environ.get("HOME", "")
         xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
         global_file = os.path.join(xdg, "git", "attributes")
     index: dict[bytes, bytes] = {}

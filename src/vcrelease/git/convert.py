@@ -200,10 +200,10 @@ class Checkin:
         self.refused = refused
         self._processes: dict[bytes, FilterProcess | FilterFailed] = {}
         autocrlf = config.get(b"core", None, b"autocrlf")
-        value = None if autocrlf is None else autocrlf.value.strip().lower()
-        self.autocrlf = (
-            AUTO if value == b"input" else AUTO if value and parse_bool(value) else BINARY
-        )
+        value = None if autocrlf is None else autocrlf.value
+        # git_default_core_config: "input" (any case), else git's boolean
+        converts = value is not None and value.lower() == b"input"
+        self.autocrlf = AUTO if converts or config.boolean(b"core", b"autocrlf", False) else BINARY
 
     def _process(self, driver: bytes, command: bytes) -> FilterProcess:
         """The running process of ``driver``, started on first use (git starts each

@@ -4,8 +4,8 @@ Two questions: is one path untracked (the editable installs' version file is wri
 work tree only where git ignores it), and does a work tree hold any untracked file (a
 submodule configured ``ignore = none`` is dirty then, as ``git status`` says). The index says
 whether a path is tracked (:mod:`.indexfile`); dulwich's ``IgnoreFilterManager`` applies
-``.gitignore`` files, ``.git/info/exclude`` and ``core.excludesFile`` as gitignore(5)
-describes.
+``.gitignore`` files, ``.git/info/exclude`` and ``core.excludesFile`` (read from
+:mod:`.gitconfig`) as gitignore(5) describes.
 """
 
 from __future__ import annotations
@@ -81,7 +81,26 @@ def first_untracked(repo: GitRepo) -> str | None:
 
 
 def _manager(repo: GitRepo) -> IgnoreFilterManager:
-    """dulwich's gitignore rules of ``repo`` (dulwich only for these questions)."""
-    from dulwich.ignore import IgnoreFilterManager
+    """dulwich's gitignore rules of ``repo`` (dulwich only for matching): the repository's
+    ``info/exclude`` and ``core.excludesFile`` (else ``$XDG_CONFIG_HOME/git/ignore``), with
+    ``core.ignoreCase``, each setting from :attr:`GitRepo.config` (``gitignore``, "DESCRIPTION").
 
-    return IgnoreFilterManager.from_repo(repo.dulwich())
+    Raises:
+        GitConfigError: ``core.ignoreCase`` is no boolean.
+    """
+    from dulwich.ignore import IgnoreFilter, IgnoreFilterManager
+
+    config = repo.config
+    excludes = config.path(b"core", b"excludesfile")
+    if excludes is None:
+        home = os.environ.get("HOME", "")
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+        excludes = os.path.join(xdg, "git", "ignore")
+    filters = []
+    for path in (os.path.join(repo.common_dir, "info", "exclude"), excludes):
+        try:
+            filters.append(IgnoreFilter.from_path(path))
+        except OSError:
+            continue  # absent: no rules from there
+    ignorecase = config.boolean(b"core", b"ignorecase", False)
+    return IgnoreFilterManager(str(repo.root), filters, ignorecase)

@@ -3,8 +3,14 @@
 Layout (``gitrepository-layout``): a work tree's top holds ``.git``, either the repository
 directory or a ``gitdir: <path>`` file (a linked worktree, a submodule). A linked worktree's
 directory (``.git/worktrees/<name>``) holds its own ``HEAD`` and ``index`` and a ``commondir``
-file naming the directory with ``objects``, ``refs``, ``packed-refs`` and ``config``. SHA-256
-repositories (``extensions.objectFormat``) are refused: every reader here is SHA-1.
+file naming the directory with ``objects``, ``refs``, ``packed-refs`` and ``config``.
+
+Discovery (``git`` "ENVIRONMENT", ``setup.c``): the nearest directory at or above the start
+holding ``.git``, never looking at or above a ``GIT_CEILING_DIRECTORIES`` entry (the start
+itself excepted) nor across a file system boundary (unless
+``GIT_DISCOVERY_ACROSS_FILESYSTEM``); ``core.worktree`` in the repository's config moves the
+work tree (relative to the repository directory), ``core.bare = true`` means there is none.
+The repository format git refuses is refused here too (:mod:`vcrelease.git.repoformat`).
 
 Nothing here parses objects or refs; :class:`GitRepo` hands out the object store
 (:mod:`vcrelease.git.objects`) and dulwich's view of the repository, both opened on first use.
@@ -13,16 +19,16 @@ Nothing here parses objects or refs; :class:`GitRepo` hands out the object store
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import RepositoryError
 from .commitgraph import CommitGraph, CommitGraphError
+from .configfile import Entry, parse_bool, parse_file
 from .files import read_optional
-from .gitconfig import GitConfig
-from .ids import RAW_LENGTHS
+from .gitconfig import GitConfig, Setting, worktree_config_enabled
+from .repoformat import repository_format
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GitRepo",
+    "discover",
     "effective_uid",
     "environment_layout",
     "find_work_tree",
@@ -40,23 +47,161 @@ __all__ = [
 ]
 
 
+_DISCOVERED: dict[Path, str] = {}
+"""Work trees that discovery found away from their ``.git`` (``core.worktree``): work tree ->
+repository directory, for :meth:`GitRepo.open` (given only the work tree)."""
+
+
 def find_work_tree(start: Path) -> Path | None:
     """The top of the work tree, as git finds it: the one the environment names
-    (:func:`environment_layout`: ``GIT_DIR``, ``GIT_WORK_TREE``), else the nearest directory
-    at or above ``start`` holding ``.git`` (a directory or a file). Resolved (absolute,
-    symlinks followed); None when there is none (or ``GIT_DIR`` names a bare repository)."""
+    (:func:`environment_layout`: ``GIT_DIR``, ``GIT_WORK_TREE``), else the one
+    :func:`discover` finds from ``start``. Resolved (absolute, symlinks followed); None when
+    there is none (or ``GIT_DIR`` names a bare repository).
+
+    Raises:
+        RepositoryError: the discovered repository is bare (``core.bare``) or its ``.git``
+            file names no repository: git refuses to work there too.
+    """
     layout = environment_layout()
     if layout is not None:
         return layout[0]
-    return _discover(start)
+    resolved = start.resolve()
+    if resolved in _DISCOVERED:
+        return resolved  # a work tree found before, away from its .git (core.worktree)
+    found = discover(start)
+    return None if found is None else found[0]
 
 
-def _discover(start: Path) -> Path | None:
-    current = start.resolve()
+def discover(start: Path) -> tuple[Path, str] | None:
+    """(work tree, repository directory) as git's discovery finds them from ``start``
+    (``setup.c`` ``setup_git_directory_gently_1``): the nearest directory at or above
+    ``start`` holding ``.git`` below every ``GIT_CEILING_DIRECTORIES`` entry and on
+    ``start``'s file system; its ``.git`` directory, or the directory a ``gitdir:`` file
+    names; the work tree moved by ``core.worktree``. None when there is no repository.
+
+    Raises:
+        RepositoryError: ``core.bare = true`` (no work tree: git refuses the commands that
+            need one), a ``.git`` file that names no repository, or a bad ``core.bare``.
+    """
+    top = _find_dot_git(start.resolve())
+    if top is None:
+        return None
+    dot_git = str(top / ".git")
+    try:
+        git_dir = dot_git if os.path.isdir(dot_git) else _gitdir_file(top, dot_git)
+    except OSError as exc:
+        raise RepositoryError(
+            f"{dot_git} is neither a repository directory nor a `gitdir:` file naming one "
+            f"({exc}); git stops there too. Remove it, or point it at the repository."
+        ) from exc
+    settings = _work_tree_settings(git_dir)
+    if settings.bare:
+        raise RepositoryError(
+            f'{git_dir} sets core.bare = true, so it has no work tree (git: "this operation '
+            f'must be run in a work tree"), yet vcrelease found it as {top}/.git. If {top} '
+            f"is its work tree, run `git --git-dir={git_dir} config core.bare false`."
+        )
+    if settings.worktree is not None:
+        root = Path(git_dir, settings.worktree).resolve()
+        _DISCOVERED[root] = git_dir
+        return root, git_dir
+    return top, git_dir
+
+
+def _ceilings() -> list[str]:
+    """``GIT_CEILING_DIRECTORIES``: the absolute entries, resolved (not after an empty
+    entry, as git does not), relative ones and those that cannot be resolved left out."""
+    raw = os.environ.get("GIT_CEILING_DIRECTORIES")
+    if not raw:
+        return []
+    out: list[str] = []
+    empty_seen = False
+    for entry in raw.split(os.pathsep):
+        if not entry:
+            empty_seen = True
+            continue
+        if not os.path.isabs(entry):
+            continue
+        if not empty_seen:
+            try:
+                entry = os.path.realpath(entry, strict=True)
+            except OSError:
+                continue
+        out.append(os.path.normpath(entry))
+    return out
+
+
+def _find_dot_git(current: Path) -> Path | None:
+    """The nearest directory at or above ``current`` (resolved) holding ``.git``: a parent
+    is looked at only when it lies below every ceiling (``longest_ancestor_length``) and, unless
+    ``GIT_DISCOVERY_ACROSS_FILESYSTEM`` is true, on ``current``'s device."""
+    text = str(current)
+    ceiling = -1
+    for entry in _ceilings():
+        length = 0 if entry == os.sep else len(entry)
+        if text.startswith(entry.rstrip(os.sep) + os.sep) and length > ceiling:
+            ceiling = length
+    across = parse_bool(os.fsencode(os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "0")))
+    device = None
     for candidate in (current, *current.parents):
-        if (candidate / ".git").exists():
+        if candidate != current:
+            length = 0 if str(candidate) == os.sep else len(str(candidate))
+            if length <= ceiling:
+                return None
+        if not across:
+            try:
+                here = os.stat(candidate).st_dev
+            except OSError:
+                continue  # not there (a start that does not exist yet): holds no .git
+            if device is None:
+                device = here
+            elif here != device:
+                return None  # a mount point: git stops there too
+        if os.path.lexists(candidate / ".git"):
             return candidate
     return None
+
+
+class _WorkTreeSettings(NamedTuple):
+    bare: bool
+    worktree: str | None
+
+
+def _work_tree_settings(git_dir: str) -> _WorkTreeSettings:
+    """``core.bare`` and ``core.worktree`` as ``setup.c``'s ``check_repository_format_gently``
+    reads them: from the repository's own ``config`` (no includes) unless ``git_dir`` is a
+    linked worktree, then from ``config.worktree`` when ``extensions.worktreeConfig`` is set.
+
+    Raises:
+        RepositoryError: ``core.bare`` is no boolean, ``core.worktree`` has no value.
+    """
+    common = _common_dir(git_dir)
+    local = parse_file(os.path.join(common, "config")) or []
+    found: list[Setting] = []
+    if common == git_dir:
+        found += _core_settings(local, os.path.join(common, "config"))
+    if worktree_config_enabled(local):
+        path = os.path.join(git_dir, "config.worktree")
+        found = [*found, *_core_settings(parse_file(path) or [], path)]
+    config = GitConfig(found)
+    worktree = config.get(b"core", None, b"worktree")
+    if worktree is not None and worktree.value is None:
+        raise RepositoryError(
+            f"{worktree.origin}: core.worktree has no value (git: missing value). Give it "
+            "the work tree's path or remove it."
+        )
+    return _WorkTreeSettings(
+        config.boolean(b"core", b"bare", False),
+        None if worktree is None else os.fsdecode(worktree.value or b""),
+    )
+
+
+def _core_settings(entries: list[Entry], origin: str) -> list[Setting]:
+    return [
+        Setting(section, sub, name, value, origin, "local")
+        for section, sub, name, value in entries
+        if section == b"core" and sub is None and name in (b"bare", b"worktree")
+    ]
 
 
 def environment_layout() -> tuple[Path | None, str | None] | None:
@@ -76,22 +221,21 @@ def environment_layout() -> tuple[Path | None, str | None] | None:
     if git_dir_env is None and work_tree_env is None:
         return None
     if git_dir_env is None:
-        found = _discover(Path.cwd())
-        if found is None:
+        top = _find_dot_git(Path.cwd().resolve())
+        if top is None:
             return None
-        git_dir = str(found / ".git")
+        git_dir = str(top / ".git")
         if os.path.isfile(git_dir):
-            git_dir = _gitdir_file(found, git_dir)
+            git_dir = _gitdir_file(top, git_dir)
         return Path(work_tree_env or ".").resolve(), git_dir
     git_dir = os.path.abspath(git_dir_env)
     if work_tree_env is not None:
         return Path(work_tree_env).resolve(), git_dir
-    config = GitConfig.load(_common_dir(git_dir), git_dir)
-    configured = config.get(b"core", None, b"worktree")
-    if configured is not None:
-        return Path(git_dir, os.fsdecode(configured.value)).resolve(), git_dir
-    if config.boolean(b"core", b"bare", False):
+    settings = _work_tree_settings(git_dir)
+    if settings.bare:
         return None, git_dir
+    if settings.worktree is not None:
+        return Path(git_dir, settings.worktree).resolve(), git_dir
     return Path.cwd().resolve(), git_dir
 
 
@@ -118,26 +262,6 @@ def _common_dir(git_dir: str) -> str:
         return os.path.normpath(os.path.join(git_dir, common))
     except (FileNotFoundError, NotADirectoryError):
         return git_dir
-
-
-def _object_format(root: Path, config: bytes) -> int:
-    """Bytes per raw object id of the repository whose own config is ``config``: 20 unless
-    ``extensions.objectFormat`` says ``sha256`` (32; ``git-config``, "extensions";
-    ``hash-function-transition``).
-
-    Raises:
-        RepositoryError: another value (git refuses the repository too).
-    """
-    found = re.findall(rb"(?im)^\s*objectformat\s*=\s*\"?([a-z0-9]+)\"?\s*$", config)
-    if not found:
-        return 20
-    name = found[-1].lower()
-    if name not in RAW_LENGTHS:
-        raise RepositoryError(
-            f"{root}: extensions.objectFormat = {name.decode(errors='replace')} is no object "
-            "format git knows (sha1, sha256); git refuses this repository too."
-        )
-    return RAW_LENGTHS[name]
 
 
 def _same_directory(a: str, b: str) -> bool:
@@ -218,7 +342,7 @@ def untrusted_reason(root: Path, git_dir: str) -> str | None:
     allowed = False
     checked = (str(root), os.path.realpath(str(root)))
     for setting in GitConfig.load(None).protected().all(b"safe", None, b"directory"):
-        value = os.fsdecode(setting.value)
+        value = os.fsdecode(setting.value or b"")
         if not value:
             allowed = False
         elif _safe_directory_matches(value, checked):
@@ -259,6 +383,7 @@ class GitRepo:
         place every reader of the index (the dirty check, the sdist file list, attributes)
         takes its path from."""
         self._config: GitConfig | None = None
+        self._local: list[Entry] | None = None
         self._objects: ObjectStore | None = None
         self._dulwich: Repo | None = None
         self._untrusted: tuple[str | None] | None = None
@@ -277,14 +402,19 @@ class GitRepo:
 
         Raises:
             RepositoryError: ``root/.git`` is neither a repository directory nor a
-                ``gitdir:`` file naming one, the repository uses SHA-256 object ids, or
-                ``GIT_COMMON_DIR`` names another common directory than the repository's own.
+                ``gitdir:`` file naming one, its repository format is one git refuses
+                (:func:`.repoformat.repository_format`), or ``GIT_COMMON_DIR`` names another common
+                directory than the repository's own.
         """
         dot_git = os.path.join(root, ".git")
         layout = environment_layout() if environment else None
         if layout is not None and layout[0] != Path(root).resolve():
             layout = None  # the environment names another work tree: not this one's
         index_file = None
+        if layout is None and environment:
+            discovered = _DISCOVERED.get(Path(root).resolve())
+            if discovered is not None:  # core.worktree: the repository is elsewhere
+                layout = (Path(root).resolve(), discovered)
         try:
             if layout is not None and layout[1] is not None:
                 git_dir = layout[1]
@@ -315,14 +445,16 @@ class GitRepo:
                 raise OSError(f"no HEAD file in {git_dir}")
             if not os.path.isdir(os.path.join(common_dir, "objects")):
                 raise OSError(f"no objects directory in {common_dir}")
-            config = read_optional(os.path.join(common_dir, "config")) or b""
         except OSError as exc:
             raise RepositoryError(
                 f"{root} is not a readable git repository ({exc}). Run vcrelease inside a git "
                 "work tree, or build from an sdist or a `git archive` with .git_archival.txt."
             ) from exc
+        config_path = os.path.join(common_dir, "config")
+        local = parse_file(config_path) or []
         repo = cls(root, git_dir, common_dir, index_file)
-        repo.raw_len = _object_format(root, config)
+        repo.raw_len = repository_format(root, config_path, local)
+        repo._local = local
         repo._from_environment = git_dir != os.path.join(root, ".git") and layout is not None
         return repo
 
@@ -333,7 +465,7 @@ class GitRepo:
         the common path asks for none (the dirty check scans the files for the words that
         matter first)."""
         if self._config is None:
-            self._config = GitConfig.load(self.common_dir, self.git_dir)
+            self._config = GitConfig.load(self.common_dir, self.git_dir, local=self._local)
         return self._config
 
     def __enter__(self) -> GitRepo:
@@ -380,18 +512,15 @@ class GitRepo:
         return self._dulwich
 
     def remote_url(self, remote: str = "origin") -> str | None:
-        """``remote.<remote>.url`` from the repository's config, as written (may hold
-        credentials: strip them before showing it, :func:`vcrelease.ci.strip_credentials`);
+        """``remote.<remote>.url`` from the configuration (:attr:`config`), as written (may
+        hold credentials: strip them before showing it, :func:`vcrelease.ci.strip_credentials`);
         None when unset.
 
         Raises:
-            RepositoryError: dulwich cannot open the repository.
+            GitConfigError: a config file git refuses.
         """
-        try:
-            value = self.dulwich().get_config().get((b"remote", remote.encode()), b"url")
-        except KeyError:
-            return None
-        return value.decode("utf-8", "replace") if value else None
+        value = self.config.get(b"remote", remote.encode(), b"url")
+        return value.value.decode("utf-8", "replace") if value and value.value else None
 
     def untrusted(self) -> str | None:
         """None when the repository is the user's (git's ``safe.directory`` rules), else why

@@ -193,6 +193,13 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
         "the repository directory, as for git: the work tree is then `GIT_WORK_TREE`, else "
         "`core.worktree`, else the current directory (none when `core.bare` is true)"
     ),
+    "GIT_CEILING_DIRECTORIES": (
+        "colon-separated directories discovery never looks at or above (a project below one "
+        "gets no version from the repository above it), as for git"
+    ),
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM": (
+        "git's boolean: discovery goes on across a file-system boundary, as for git"
+    ),
     "GIT_WORK_TREE": "the work tree (alone: of the repository found from the current directory)",
     "GIT_COMMON_DIR": (
         "must name the repository's own common directory (its `commondir` file's, or the "

@@ -271,9 +271,9 @@ def _which_plugin(
             "setuptools-scm is in build-system.requires but inactive: no [tool.setuptools_scm], "
             "no setuptools-scm[simple] with a dynamic version, no use_scm_version in setup.py"
         )
-    found = ", ".join(migration.tables) or "no versioning plugin settings"
+    found = f" ({', '.join(migration.tables)})" if migration.tables else ""
     return None, (
-        f"build-system.requires names neither setuptools-scm nor hatch-vcs ({found}): its "
+        f"build-system.requires names neither setuptools-scm nor hatch-vcs{found}: its "
         "version does not come from a versioning plugin"
     )
 
@@ -312,8 +312,8 @@ def _setup_py_notes(setup_py: SetupPy | None) -> tuple[str, ...]:
         )
     if "setuptools_scm" in setup_py.imports:
         notes.append(
-            "setup.py imports setuptools_scm, so setuptools-scm stays in build-system.requires; "
-            "while it is there it may version the project too: remove the import"
+            "setup.py imports setuptools_scm, so setuptools-scm stays in build-system.requires "
+            "(inactive without [tool.setuptools_scm]); remove the import, then the requirement"
         )
     return tuple(notes)
 

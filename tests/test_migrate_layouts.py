@@ -402,3 +402,27 @@ def test_projects_lists_only_what_vcrelease_versions(tmp_path: Path) -> None:
 
     rows = json.loads(out.getvalue())["projects"]
     assert sorted(r["directory"] for r in rows) == ["built", "cli-only"]
+
+
+def test_all_passes_over_a_tracked_file_that_is_not_toml(tmp_path: Path) -> None:
+    """tox's repository tracks test fixtures named pyproject.toml; one that does not parse
+    is reported and the other projects are still switched."""
+    top = _monorepo(tmp_path)
+    (top / "fixture").mkdir()
+    (top / "fixture" / "pyproject.toml").write_text("[broken\n", encoding="utf-8")
+    (top / "app").mkdir()
+    (top / "app" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n'
+        '[project]\nname = "app"\ndynamic = ["version"]\n[tool.setuptools_scm]\n',
+        encoding="utf-8",
+    )
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "more")
+    code, out, err = migrate(top, "--all", "--write")
+    assert code == 0, err
+    assert "# fixture/pyproject.toml: not changed:" in out
+    assert "is not valid TOML" in out
+    assert "# app/pyproject.toml: setuptools-scm -> vcrelease" in out
+    data = tomllib.loads((top / "app" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["build-system"]["requires"] == ["setuptools", "vcrelease"]
+    assert data["tool"] == {"vcrelease": {}}

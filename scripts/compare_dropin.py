@@ -50,7 +50,10 @@ import time
 import zipfile
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,8 +152,8 @@ def migrate(project: Path) -> list[str]:
     env = clean_env(PYTHONPATH=str(ROOT / "src"))
     args = (sys.executable, "-m", "vcrelease", "migrate", str(project), "--write")
     done = run(*args, "--drop-unsupported", cwd=project, env=env)
-    prefix = "vcrelease migrate: no equivalent for "
-    return [line[len(prefix) :] for line in done.stderr.splitlines() if line.startswith(prefix)]
+    marker = "no equivalent for "
+    return [line.split(marker, 1)[1] for line in done.stderr.splitlines() if marker in line]
 
 
 def build(project: Path, dest: Path, env: dict[str, str]) -> tuple[Path, Path, str]:
@@ -712,15 +715,38 @@ def document(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def monorepo_section(clone: Path) -> str:
+    """The report of ``vcrelease migrate --all`` (this checkout's) on ``clone``, at its HEAD:
+    which projects it switches and which it leaves alone, and why."""
+    env = clean_env(PYTHONPATH=str(ROOT / "src"))
+    done = run(sys.executable, "-m", "vcrelease", "migrate", "--all", str(clone), cwd=clone,
+               env=env, check=False)  # fmt: skip
+    head = out("git", "rev-parse", "--short=9", "HEAD", cwd=clone)
+    report = (done.stdout + done.stderr).replace(str(clone), ".").strip()
+    return (
+        f"\n## Monorepo: {clone.name} at {head}\n\n"
+        f"`vcrelease migrate --all` (exit {done.returncode}); nothing is built when no "
+        "project is switched.\n\n```text\n" + report + "\n```\n"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("clones", nargs="+", type=Path)
+    parser.add_argument("clones", nargs="*", type=Path)
     parser.add_argument(
         "--drop-requirement",
         action="append",
         default=[],
         metavar="NAME",
         help="remove this build requirement from both builds (one that needs the network)",
+    )
+    parser.add_argument(
+        "--monorepo",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="CLONE",
+        help="a repository of several projects: report `vcrelease migrate --all` on it",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "dropin.md")
     parser.add_argument("--work", type=Path, help="work directory, kept (default: temporary)")
@@ -729,16 +755,20 @@ def main() -> int:
         work = Path(tmp) if args.work is None else args.work.resolve()
         work.mkdir(parents=True, exist_ok=True)
         wheelhouse = work / "wheelhouse"
-        log(f"building vcrelease from {ROOT}")
-        run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheelhouse),
-            str(ROOT), cwd=ROOT, env=clean_env())  # fmt: skip
-        log(f"vcrelease wheel: {[p.name for p in wheelhouse.iterdir()]}")
+        if args.clones:
+            log(f"building vcrelease from {ROOT}")
+            run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheelhouse),
+                str(ROOT), cwd=ROOT, env=clean_env())  # fmt: skip
+            log(f"vcrelease wheel: {[p.name for p in wheelhouse.iterdir()]}")
         rows = []
         for clone in args.clones:
             row = compare(clone.resolve(), wheelhouse, work, args.drop_requirement)
             print(row, file=sys.stderr)
             rows.append(row)
-    args.out.write_text(document(rows), encoding="utf-8")
+    text = document(rows) if rows else "# vcrelease as a drop-in: monorepos\n"
+    for clone in args.monorepo:
+        text += monorepo_section(clone.resolve())
+    args.out.write_text(text, encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     ok = all(
         r["finder_same"] != "NO"

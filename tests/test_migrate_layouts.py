@@ -426,3 +426,30 @@ def test_all_passes_over_a_tracked_file_that_is_not_toml(tmp_path: Path) -> None
     data = tomllib.loads((top / "app" / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["build-system"]["requires"] == ["setuptools", "vcrelease"]
     assert data["tool"] == {"vcrelease": {}}
+
+
+def test_use_scm_version_in_setup_py_is_refused_until_dropped(tmp_path: Path) -> None:
+    """setuptools-scm's docs example passes a version scheme in setup.py code: --write stops
+    naming it; with --drop-unsupported the pyproject.toml switches and the step left in
+    setup.py is named."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n'
+        'build-backend = "setuptools.build_meta"\n[project]\nname = "p"\n'
+        'dynamic = ["version"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "setup.py").write_text(
+        'from setuptools import setup\n\nsetup(use_scm_version={"write_to": "p/_version.py"})\n',
+        encoding="utf-8",
+    )
+    code, _, err = migrate(tmp_path, "--write")
+    assert code == 2
+    assert "no equivalent for setup.py use_scm_version" in err
+    assert "--drop-unsupported" in err
+    code, out, err = migrate(tmp_path, "--write", "--drop-unsupported")
+    assert code == 0, err
+    assert "setuptools-scm -> vcrelease" in out
+    assert "delete use_scm_version from setup()" in err
+    data = tomllib.loads((tmp_path / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["build-system"]["requires"] == ["setuptools>=64", "vcrelease"]
+    assert data["tool"] == {"vcrelease": {}}

@@ -144,6 +144,9 @@ class Plan:
         hatch_source: True when ``[tool.hatch.version] source`` becomes ``"vcrelease"``.
         add_vcrelease: True when ``vcrelease`` is added to ``requires`` (not there yet).
         notes: what the user still has to do by hand (in ``setup.py``), one sentence each.
+        refused: (setting, why) for each setting outside ``pyproject.toml`` that the switch
+            cannot carry over (``use_scm_version`` in ``setup.py``): ``--write`` stops on
+            them as on :attr:`vcrelease.migration.Migration.unsupported`.
     """
 
     plugin: str | None
@@ -154,6 +157,7 @@ class Plan:
     hatch_source: bool = False
     add_vcrelease: bool = True
     notes: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 def _canonical(text: str) -> str | None:
@@ -220,6 +224,15 @@ def plan(pyproject: dict[str, Any], migration: Migration, setup_py: SetupPy | No
             if key not in _HATCH_VCS_KEYS_KEPT
         ]
     notes = _setup_py_notes(setup_py)
+    refused: tuple[tuple[str, str], ...] = ()
+    if setup_py is not None and setup_py.use_scm_version:
+        refused = (
+            (
+                "setup.py use_scm_version",
+                "settings passed in setup.py code are not translated: move them to "
+                "[tool.setuptools_scm] and rerun, or delete use_scm_version",
+            ),
+        )
     return Plan(
         plugin,
         replace=tuple(replace),
@@ -228,6 +241,7 @@ def plan(pyproject: dict[str, Any], migration: Migration, setup_py: SetupPy | No
         hatch_source=hatch_source,
         add_vcrelease="vcrelease" not in names.values(),
         notes=notes,
+        refused=refused,
     )
 
 

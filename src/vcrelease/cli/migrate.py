@@ -105,7 +105,7 @@ def _report(project: _Project) -> None:
     print(vcrelease_table(project.migration), end="")
     for note in the_plan.notes:
         print(f"vcrelease migrate: {project.shown}: to do by hand: {note}", file=sys.stderr)
-    for setting, why in project.migration.unsupported:
+    for setting, why in (*the_plan.refused, *project.migration.unsupported):
         print(
             f"vcrelease migrate: {project.shown}: no equivalent for {setting}: {why}",
             file=sys.stderr,
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not args.write:
         return EXIT_OK
-    lost = sum(len(p.migration.unsupported) for p in switched)
+    lost = sum(len(p.migration.unsupported) + len(p.plan.refused) for p in switched)
     if lost and not args.drop_unsupported:
         raise ConfigError(
             f"not written: {lost} setting(s) above have no equivalent. Rerun with "

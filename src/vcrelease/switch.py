@@ -327,7 +327,8 @@ def _setup_py_notes(setup_py: SetupPy | None) -> tuple[str, ...]:
     if "setuptools_scm" in setup_py.imports:
         notes.append(
             "setup.py imports setuptools_scm, so setuptools-scm stays in build-system.requires "
-            "(inactive without [tool.setuptools_scm]); remove the import, then the requirement"
+            "(it acts only through [tool.setuptools_scm], its simple extra or use_scm_version); "
+            "remove the import, then the requirement"
         )
     return tuple(notes)
 

@@ -453,3 +453,23 @@ def test_use_scm_version_in_setup_py_is_refused_until_dropped(tmp_path: Path) ->
     data = tomllib.loads((tmp_path / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["build-system"]["requires"] == ["setuptools>=64", "vcrelease"]
     assert data["tool"] == {"vcrelease": {}}
+
+
+def test_a_project_with_a_vcrelease_table_is_not_rewritten(tmp_path: Path) -> None:
+    """A second [tool.vcrelease] would not parse: a project that has one is left alone with
+    the reason, its file untouched (exit 2 for the one project named)."""
+    text = HATCH_REQUIRES + LAYOUTS["headers"] + "\n[tool.vcrelease]\ntag-prefix = 'v'\n"
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    code, _, err = migrate(tmp_path, "--write")
+    assert code == 2
+    assert "already has [tool.vcrelease]" in err
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == text
+
+
+def test_an_existing_vcrelease_hook_table_is_kept(tmp_path: Path) -> None:
+    text = HATCH_REQUIRES + LAYOUTS["headers"] + "\n[tool.hatch.build.hooks.vcrelease]\n"
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    code, _, err = migrate(tmp_path, "--write")
+    assert code == 0, err
+    data = tomllib.loads((tmp_path / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["tool"]["hatch"]["build"]["hooks"] == {"vcrelease": {}}

@@ -194,8 +194,12 @@ def plan(pyproject: dict[str, Any], migration: Migration, setup_py: SetupPy | No
     requires = [r for r in requires if isinstance(r, str)] if isinstance(requires, list) else []
     names = {r: _canonical(r) for r in requires}
     backend = str(build.get("build-backend", "setuptools.build_meta:__legacy__"))
-    if "vcrelease" in names.values() and _table(pyproject, "tool", "vcrelease"):
-        return Plan(None, skip="it already uses vcrelease")
+    if "vcrelease" in _table(pyproject, "tool"):
+        return Plan(
+            None,
+            skip="it already has [tool.vcrelease] (a build names any old setting it cannot "
+            "honour); remove the old tables by hand",
+        )
     plugin, skip = _which_plugin(pyproject, requires, names, backend, migration, setup_py)
     if plugin is None:
         return Plan(None, skip=skip)
@@ -466,7 +470,8 @@ def rewrite(text: str, migration: Migration, the_plan: Plan, *, where: str = "")
     if the_plan.hatch_source:
         _replace_string(doc, ("tool", "hatch", "version", "source"), "vcrelease")
     appended = _add_table(doc, ("tool", "vcrelease"), dict(migration.vcrelease))
-    if migration.hatch_hook:
+    hooks = _table(tomllib.loads(text), "tool", "hatch", "build", "hooks")
+    if migration.hatch_hook and "vcrelease" not in hooks:
         appended += _add_table(doc, ("tool", "hatch", "build", "hooks", "vcrelease"), {})
     new = tomlkit.dumps(doc)
     if appended:
@@ -501,7 +506,7 @@ def expected(data: dict[str, Any], migration: Migration, the_plan: Plan) -> dict
     out.setdefault("tool", {})["vcrelease"] = dict(migration.vcrelease)
     if migration.hatch_hook:
         build = out["tool"].setdefault("hatch", {}).setdefault("build", {})
-        build.setdefault("hooks", {})["vcrelease"] = {}
+        build.setdefault("hooks", {}).setdefault("vcrelease", {})
     return out
 
 

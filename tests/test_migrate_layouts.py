@@ -473,3 +473,15 @@ def test_an_existing_vcrelease_hook_table_is_kept(tmp_path: Path) -> None:
     assert code == 0, err
     data = tomllib.loads((tmp_path / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["tool"]["hatch"]["build"]["hooks"] == {"vcrelease": {}}
+
+
+def test_crlf_line_ends_are_kept(tmp_path: Path) -> None:
+    text = (HATCH_REQUIRES + LAYOUTS["dotted keys (tox, virtualenv: pyproject-fmt)"]).replace(
+        "\n", "\r\n"
+    )
+    (tmp_path / "pyproject.toml").write_bytes(text.encode())
+    code, _, err = migrate(tmp_path, "--write")
+    assert code == 0, err
+    new = (tmp_path / "pyproject.toml").read_bytes()
+    assert b"\r\n[tool.vcrelease]\r\n" in new
+    assert new.count(b"\n") == new.count(b"\r\n")

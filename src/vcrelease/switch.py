@@ -475,7 +475,8 @@ def rewrite(text: str, migration: Migration, the_plan: Plan, *, where: str = "")
         appended += _add_table(doc, ("tool", "hatch", "build", "hooks", "vcrelease"), {})
     new = tomlkit.dumps(doc)
     if appended:
-        new = new.rstrip("\n") + "\n" + appended
+        newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ends
+        new = new.rstrip("\r\n") + newline + appended.replace("\n", newline)
     _check(text, new, migration, the_plan, where)
     return new
 

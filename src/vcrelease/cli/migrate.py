@@ -120,6 +120,17 @@ def _dotted(path: tuple[str, ...]) -> str:
     return f"[{'.'.join(path)}]"
 
 
+def _read(path: Path) -> str:
+    """The file's text with its own line ends (``\r\n`` stays)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return f.read()
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
 def run(args: argparse.Namespace) -> int:
     projects = _projects(args)
     for project in projects:
@@ -141,17 +152,17 @@ def run(args: argparse.Namespace) -> int:
             f"not written: {lost} setting(s) above have no equivalent. Rerun with "
             "--drop-unsupported to write without them."
         )
-    originals = {p.path: p.path.read_text(encoding="utf-8") for p in switched}
+    originals = {p.path: _read(p.path) for p in switched}
     texts = {
         p.path: rewrite(originals[p.path], p.migration, p.plan, where=p.shown) for p in switched
     }
     try:
         for project in switched:
-            project.path.write_text(texts[project.path], encoding="utf-8")
+            _write(project.path, texts[project.path])
             load_config(project.directory)
     except ConfigError:
         for path, text in originals.items():
-            path.write_text(text, encoding="utf-8")
+            _write(path, text)
         raise
     for project in switched:
         print(f"wrote {project.path}", file=sys.stderr)

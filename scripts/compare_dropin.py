@@ -725,8 +725,8 @@ def monorepo_section(clone: Path) -> str:
     report = (done.stdout + done.stderr).replace(str(clone), ".").strip()
     return (
         f"\n## Monorepo: {clone.name} at {head}\n\n"
-        f"`vcrelease migrate --all` (exit {done.returncode}); nothing is built when no "
-        "project is switched.\n\n```text\n" + report + "\n```\n"
+        f"The report of `vcrelease migrate --all` (exit {done.returncode}); nothing is "
+        "written or built here.\n\n```text\n" + report + "\n```\n"
     )
 
 

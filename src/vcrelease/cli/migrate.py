@@ -141,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
             print("# no project of this repository uses setuptools-scm or hatch-vcs")
             return EXIT_OK
         raise ConfigError(
-            f"{projects[0].path} is not switched: {projects[0].plan.skip}. See the README, "
-            "'Use it in your project'."
+            f"{projects[0].path} is not switched: {projects[0].plan.skip}. For the projects "
+            "below it in a monorepo, pass --all; see docs/migrating.md."
         )
     if not args.write:
         return EXIT_OK

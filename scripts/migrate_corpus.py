@@ -157,7 +157,7 @@ def page(outcomes: list[Outcome]) -> str:
     ]
     for o in outcomes:
         if o.code != 0:
-            reason = o.stderr.rsplit("is not switched: ", 1)[-1].split(". See", 1)[0]
+            reason = o.stderr.rsplit("is not switched: ", 1)[-1].split(". ", 1)[0]
             result = f"left alone (exit {o.code}): {reason}"
         else:
             first = o.stdout.splitlines()[0] if o.stdout else ""

@@ -149,3 +149,11 @@ def test_the_corpus_page_is_up_to_date(outcomes: dict[str, Any]) -> None:
     assert corpus.PAGE.read_text(encoding="utf-8") == want, (
         "run `python scripts/migrate_corpus.py table`"
     )
+
+
+def test_every_row_of_the_corpus_page_has_every_column() -> None:
+    rows = [
+        line for line in corpus.PAGE.read_text(encoding="utf-8").splitlines() if line[:1] == "|"
+    ]
+    assert len(rows) == len(ENTRIES) + 2
+    assert {row.count(" | ") for row in rows if not row.startswith("|---")} == {4}

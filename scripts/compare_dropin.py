@@ -330,6 +330,13 @@ def reason(member: str, a: bytes, b: bytes, versions: tuple[str, str]) -> tuple[
         other = [line for line in _line_diff(a, b) if not re.match(r"[-+] Version: ", line)]
         if not other:
             return "the `Version:` line only", True
+        quoted = a.decode(errors="replace").replace(versions[0], "<version>")
+        if quoted == b.decode(errors="replace").replace(versions[1], "<version>"):
+            return (
+                "the `Version:` line and the version quoted in the long description "
+                "(a readme plugin such as hatch-fancy-pypi-readme writes it there)",
+                True,
+            )
         return "other lines differ: " + "; ".join(other), False
     try:
         left, right = _normalise(a.decode(), versions[0]), _normalise(b.decode(), versions[1])

@@ -71,6 +71,7 @@ VERSION_COMMANDS = {
 _VERSION_WORD = re.compile(r"\b(\d+(?:\.\d+)+(?:[a-z0-9.+]*[a-z0-9])?)")
 _EGG = re.compile(r"(?:.*/)?[^/]*\.egg-info/")
 _DIST_INFO = re.compile(r"^[^/]+\.dist-info/")
+_DATA = re.compile(r"^[^/]+\.data/")  # PEP 427 ``{name}-{version}.data/``: named as ``*.data/``
 _COMMIT_ENV = {
     "GIT_AUTHOR_NAME": "compare_dropin",
     "GIT_AUTHOR_EMAIL": "compare_dropin@example.invalid",
@@ -223,7 +224,11 @@ def sdist_members(path: Path) -> dict[str, bytes]:
 
 def wheel_members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as whl:
-        return {name: whl.read(name) for name in whl.namelist() if not name.endswith("/")}
+        return {
+            _DATA.sub("*.data/", name): whl.read(name)
+            for name in whl.namelist()
+            if not name.endswith("/")
+        }
 
 
 def artifact_version(path: Path) -> str:
@@ -256,7 +261,9 @@ def record(members: dict[str, bytes]) -> dict[str, str]:
     """A wheel's RECORD: path (dist-info directory as ``*.dist-info``) -> hash."""
     (name,) = [m for m in members if re.fullmatch(r"[^/]+\.dist-info/RECORD", m)]
     rows = csv.reader(io.StringIO(members[name].decode()))
-    return {_DIST_INFO.sub("*.dist-info/", row[0]): row[1] for row in rows if row}
+    return {
+        _DATA.sub("*.data/", _DIST_INFO.sub("*.dist-info/", row[0])): row[1] for row in rows if row
+    }
 
 
 def compare_wheels(

@@ -50,7 +50,10 @@ import time
 import zipfile
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +71,7 @@ VERSION_COMMANDS = {
 _VERSION_WORD = re.compile(r"\b(\d+(?:\.\d+)+(?:[a-z0-9.+]*[a-z0-9])?)")
 _EGG = re.compile(r"(?:.*/)?[^/]*\.egg-info/")
 _DIST_INFO = re.compile(r"^[^/]+\.dist-info/")
+_DATA = re.compile(r"^[^/]+\.data/")  # PEP 427 ``{name}-{version}.data/``: named as ``*.data/``
 _COMMIT_ENV = {
     "GIT_AUTHOR_NAME": "compare_dropin",
     "GIT_AUTHOR_EMAIL": "compare_dropin@example.invalid",
@@ -149,8 +153,8 @@ def migrate(project: Path) -> list[str]:
     env = clean_env(PYTHONPATH=str(ROOT / "src"))
     args = (sys.executable, "-m", "vcrelease", "migrate", str(project), "--write")
     done = run(*args, "--drop-unsupported", cwd=project, env=env)
-    prefix = "vcrelease migrate: no equivalent for "
-    return [line[len(prefix) :] for line in done.stderr.splitlines() if line.startswith(prefix)]
+    marker = "no equivalent for "
+    return [line.split(marker, 1)[1] for line in done.stderr.splitlines() if marker in line]
 
 
 def build(project: Path, dest: Path, env: dict[str, str]) -> tuple[Path, Path, str]:
@@ -220,7 +224,11 @@ def sdist_members(path: Path) -> dict[str, bytes]:
 
 def wheel_members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as whl:
-        return {name: whl.read(name) for name in whl.namelist() if not name.endswith("/")}
+        return {
+            _DATA.sub("*.data/", name): whl.read(name)
+            for name in whl.namelist()
+            if not name.endswith("/")
+        }
 
 
 def artifact_version(path: Path) -> str:
@@ -253,7 +261,9 @@ def record(members: dict[str, bytes]) -> dict[str, str]:
     """A wheel's RECORD: path (dist-info directory as ``*.dist-info``) -> hash."""
     (name,) = [m for m in members if re.fullmatch(r"[^/]+\.dist-info/RECORD", m)]
     rows = csv.reader(io.StringIO(members[name].decode()))
-    return {_DIST_INFO.sub("*.dist-info/", row[0]): row[1] for row in rows if row}
+    return {
+        _DATA.sub("*.data/", _DIST_INFO.sub("*.dist-info/", row[0])): row[1] for row in rows if row
+    }
 
 
 def compare_wheels(
@@ -327,6 +337,13 @@ def reason(member: str, a: bytes, b: bytes, versions: tuple[str, str]) -> tuple[
         other = [line for line in _line_diff(a, b) if not re.match(r"[-+] Version: ", line)]
         if not other:
             return "the `Version:` line only", True
+        quoted = a.decode(errors="replace").replace(versions[0], "<version>")
+        if quoted == b.decode(errors="replace").replace(versions[1], "<version>"):
+            return (
+                "the `Version:` line and the version quoted in the long description "
+                "(a readme plugin such as hatch-fancy-pypi-readme writes it there)",
+                True,
+            )
         return "other lines differ: " + "; ".join(other), False
     try:
         left, right = _normalise(a.decode(), versions[0]), _normalise(b.decode(), versions[1])
@@ -712,15 +729,38 @@ def document(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def monorepo_section(clone: Path) -> str:
+    """The report of ``vcrelease migrate --all`` (this checkout's) on ``clone``, at its HEAD:
+    which projects it switches and which it leaves alone, and why."""
+    env = clean_env(PYTHONPATH=str(ROOT / "src"))
+    done = run(sys.executable, "-m", "vcrelease", "migrate", "--all", str(clone), cwd=clone,
+               env=env, check=False)  # fmt: skip
+    head = out("git", "rev-parse", "--short=9", "HEAD", cwd=clone)
+    report = (done.stdout + done.stderr).replace(str(clone), ".").strip()
+    return (
+        f"\n## Monorepo: {clone.name} at {head}\n\n"
+        f"The report of `vcrelease migrate --all` (exit {done.returncode}); nothing is "
+        "written or built here.\n\n```text\n" + report + "\n```\n"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("clones", nargs="+", type=Path)
+    parser.add_argument("clones", nargs="*", type=Path)
     parser.add_argument(
         "--drop-requirement",
         action="append",
         default=[],
         metavar="NAME",
         help="remove this build requirement from both builds (one that needs the network)",
+    )
+    parser.add_argument(
+        "--monorepo",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="CLONE",
+        help="a repository of several projects: report `vcrelease migrate --all` on it",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "dropin.md")
     parser.add_argument("--work", type=Path, help="work directory, kept (default: temporary)")
@@ -729,16 +769,20 @@ def main() -> int:
         work = Path(tmp) if args.work is None else args.work.resolve()
         work.mkdir(parents=True, exist_ok=True)
         wheelhouse = work / "wheelhouse"
-        log(f"building vcrelease from {ROOT}")
-        run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheelhouse),
-            str(ROOT), cwd=ROOT, env=clean_env())  # fmt: skip
-        log(f"vcrelease wheel: {[p.name for p in wheelhouse.iterdir()]}")
+        if args.clones:
+            log(f"building vcrelease from {ROOT}")
+            run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheelhouse),
+                str(ROOT), cwd=ROOT, env=clean_env())  # fmt: skip
+            log(f"vcrelease wheel: {[p.name for p in wheelhouse.iterdir()]}")
         rows = []
         for clone in args.clones:
             row = compare(clone.resolve(), wheelhouse, work, args.drop_requirement)
             print(row, file=sys.stderr)
             rows.append(row)
-    args.out.write_text(document(rows), encoding="utf-8")
+    text = document(rows) if rows else "# vcrelease as a drop-in: monorepos\n"
+    for clone in args.monorepo:
+        text += monorepo_section(clone.resolve())
+    args.out.write_text(text, encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     ok = all(
         r["finder_same"] != "NO"

@@ -276,6 +276,8 @@ NOT_ON_THE_VERSION_PATH = (
     "vcs_versioning",  # only for schemes other than the defaults
     "dulwich",
     "vcrelease.migration",  # only when pyproject.toml has old settings
+    "vcrelease.switch",  # vcrelease migrate only
+    "tomlkit",
     "vcrelease.publish",
     *(f"vcrelease.cli.{name}" for name in ("docker", "migrate", "projects", "upload", "promote")),
     "vcrelease.cli.channel",
@@ -315,7 +317,10 @@ def test_the_version_path_imports_only_what_it_needs(tmp_path: Path, dirty: bool
 def test_plugin_import_stays_light() -> None:
     code = (
         "import sys, vcrelease.version.resolve, vcrelease.cli.main;"
-        "heavy = ('twine', 'requests', 'rich', 'dulwich.porcelain', 'urllib3');"
+        "import vcrelease.integrations.setuptools, vcrelease.integrations.hatch;"
+        "import vcrelease.integrations.filefinder, vcrelease.integrations.hatchmeta;"
+        "heavy = ('twine', 'requests', 'rich', 'dulwich.porcelain', 'urllib3', 'tomlkit',"
+        " 'vcrelease.switch');"
         "bad = [m for m in heavy if m in sys.modules];"
         "print(bad)"
     )

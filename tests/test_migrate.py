@@ -18,7 +18,8 @@ else:  # pragma: no cover
 from gitutil import git, run
 from vcrelease.config import load_config
 from vcrelease.errors import ConfigError
-from vcrelease.migration import glob_to_tag_setting, rewrite, translate
+from vcrelease.migration import glob_to_tag_setting, translate
+from vcrelease.switch import plan, rewrite
 
 FIXTURES = Path(__file__).parent / "fixtures-migrate"
 
@@ -68,7 +69,7 @@ def test_twine_switches_without_loss(tmp_path: Path) -> None:
     migration = translate(tomllib.loads(text))
     assert migration.vcrelease == {}
     assert migration.unsupported == []
-    new = tomllib.loads(rewrite(text, migration, hatch=False))
+    new = tomllib.loads(rewrite(text, migration, plan(tomllib.loads(text), migration)))
     assert new["build-system"]["requires"] == ["setuptools>=77.0.3", "vcrelease"]
     assert new["tool"]["vcrelease"] == {}
     assert "setuptools_scm" not in new["tool"]
@@ -157,7 +158,9 @@ def test_root_naming_the_repository_top_is_the_same_behaviour(
         f'[tool.vcs-versioning]\nroot = "{root}"\ntag_regex = "^vcs-versioning-v(?P<version>.+)$"\n'
     )
     (sub / "pyproject.toml").write_text(
-        '[project]\nname = "x"\ndynamic = ["version"]\n' + table, encoding="utf-8"
+        '[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n'
+        '[project]\nname = "x"\ndynamic = ["version"]\n' + table,
+        encoding="utf-8",
     )
     data = tomllib.loads((sub / "pyproject.toml").read_text(encoding="utf-8"))
     migration = translate(data, sub)

@@ -34,7 +34,6 @@ from typing import Any
 __all__ = [
     "LEGACY_TABLES",
     "Migration",
-    "rewrite",
     "scm_options",
     "toml_string",
     "toml_value",
@@ -453,49 +452,6 @@ def translate(pyproject: dict[str, Any], project_dir: Path | None = None) -> Mig
     return out
 
 
-_REQUIREMENT = re.compile(
-    r"""(?P<q>["'])(?P<name>setuptools[_-]scm|vcs[_-]versioning|hatch[_-]vcs)\b[^"']*(?P=q)""",
-    re.IGNORECASE,
-)
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-
-
-def _table_span(text: str, name: str) -> tuple[int, int]:
-    """(start, end) offsets in ``text`` of the table ``[name]``: from its header line to the
-    next table header; (0, 0) when there is no such table."""
-    offset = 0
-    start = None
-    for line in text.splitlines(keepends=True):
-        found = _table_name(line)
-        if found is not None:
-            if start is not None:
-                return start, offset
-            if found == name:
-                start = offset
-        offset += len(line)
-    return (start, offset) if start is not None else (0, 0)
-
-
-def _table_name(line: str) -> str | None:
-    match = _HEADER.match(line)
-    return None if match is None else re.sub(r"\s*\.\s*", ".", match.group(1)).replace('"', "")
-
-
-def _drop_tables(lines: list[str], names: set[str]) -> list[str]:
-    """``lines`` without the tables named (and their sub-tables), header to next header."""
-    out: list[str] = []
-    dropping = False
-    for line in lines:
-        name = _table_name(line)
-        if name is not None:
-            dropping = any(name == n or name.startswith(n + ".") for n in names)
-        if not dropping:
-            out.append(line)
-    while out and not out[-1].strip():
-        out.pop()
-    return out
-
-
 def toml_string(value: str) -> str:
     """A TOML basic string: single quotes (literal) when that needs no escape."""
     if "'" not in value and "\n" not in value:
@@ -522,33 +478,3 @@ def vcrelease_table(migration: Migration) -> str:
         lines += ["", "[tool.hatch.metadata.hooks.vcrelease.urls]"]
         lines += [f"{toml_string(k)} = {toml_value(v)}" for k, v in migration.metadata_urls.items()]
     return "\n".join(lines) + "\n"
-
-
-def rewrite(text: str, migration: Migration, *, hatch: bool) -> str:
-    """``pyproject.toml`` text switched to vcrelease: the old tables removed, the build
-    requirement replaced, ``[tool.hatch.version] source = "vcrelease"`` for hatchling, and
-    :func:`vcrelease_table` appended. Formatting and comments elsewhere are kept; the
-    requirement is replaced only inside the ``[build-system]`` table (a project's own
-    strings, such as ``"vcs_versioning._cli:main"`` in vcs-versioning's entry points, stay)."""
-    start, end = _table_span(text, "build-system")
-    section = text[start:end]
-    first = True
-    while (match := _REQUIREMENT.search(section)) is not None:
-        if first:
-            quote = match.group("q")
-            section = section[: match.start()] + f"{quote}vcrelease{quote}" + section[match.end() :]
-            first = False
-        else:  # a second old requirement: removed with its comma
-            tail = re.match(r"\s*,", section[match.end() :])
-            stop = match.end() + (tail.end() if tail else 0)
-            section = section[: match.start()] + section[stop:]
-    new = text[:start] + section + text[end:]
-    drop = {t.strip("[]") for t in migration.tables}
-    if hatch:
-        drop.add("tool.hatch.version")
-    lines = _drop_tables(new.splitlines(), drop)
-    parts = ["\n".join(lines), ""]
-    if hatch:
-        parts += ['[tool.hatch.version]\nsource = "vcrelease"', ""]
-    parts.append(vcrelease_table(migration))
-    return "\n".join(parts)

@@ -1,9 +1,15 @@
-"""``vcrelease migrate [PATH] [--write]``: from setuptools-scm, vcs-versioning or hatch-vcs.
+"""``vcrelease migrate [PATH] [--all] [--write]``: from setuptools-scm, vcs-versioning or hatch-vcs.
 
-Prints the ``[tool.vcrelease]`` table the project's old settings translate to
-(:mod:`vcrelease.migration`), the build-system change and every setting that has no
-equivalent; ``--write`` rewrites ``pyproject.toml`` (refused while a setting would be dropped,
-unless ``--drop-unsupported``).
+For the project in ``PATH`` (or, with ``--all``, every project of the repository holding it
+whose ``pyproject.toml`` git tracks) prints what the switch changes, project by project: the
+``build-system.requires`` entries replaced, removed or kept (with the reason), the tables and
+keys removed, the ``[tool.vcrelease]`` table the old settings translate to
+(:mod:`vcrelease.migration`), what is left to do by hand in ``setup.py``, and every setting that
+has no equivalent. A project that setuptools-scm or hatch-vcs does not version is left alone
+and says why (:func:`vcrelease.switch.plan`).
+
+``--write`` rewrites the ``pyproject.toml`` files (:func:`vcrelease.switch.rewrite`), all or
+none: refused while a setting would be dropped, unless ``--drop-unsupported``.
 """
 
 from __future__ import annotations
@@ -14,13 +20,19 @@ from pathlib import Path
 
 from ..config import load_config, read_pyproject
 from ..errors import EXIT_OK, ConfigError
-from ..migration import rewrite, translate, vcrelease_table
+from ..migration import Migration, translate, vcrelease_table
+from ..switch import Plan, plan, read_setup_py, rewrite
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", type=Path, help="project directory")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every project of the repository holding PATH (tracked pyproject.toml files)",
+    )
     parser.add_argument("--write", action="store_true", help="rewrite pyproject.toml")
     parser.add_argument(
         "--drop-unsupported",
@@ -29,52 +41,133 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Project:
+    """One project's switch: its file, parsed data, translation and plan."""
+
+    def __init__(self, directory: Path, shown: str) -> None:
+        self.directory = directory
+        self.path = directory / "pyproject.toml"
+        self.shown = shown
+        self.data = read_pyproject(directory)
+        self.migration: Migration = translate(self.data, directory)
+        self.plan: Plan = plan(self.data, self.migration, read_setup_py(directory))
+
+
+def _projects(args: argparse.Namespace) -> list[_Project]:
+    if not args.all:
+        if not (args.path / "pyproject.toml").is_file():
+            raise ConfigError(
+                f"{args.path / 'pyproject.toml'} does not exist. Pass the project directory "
+                "(or --all for every project of the repository)."
+            )
+        return [_Project(args.path, str(args.path / "pyproject.toml"))]
+    from .. import git
+
+    root = git.find_work_tree(args.path)
+    if root is None:
+        raise ConfigError(
+            f"{args.path} is in no git work tree: --all reads the repository's tracked "
+            "pyproject.toml files. Pass one project directory without --all."
+        )
+    with git.open(root) as repo:
+        files = [p for p in repo.tracked_files() if p.rpartition("/")[2] == "pyproject.toml"]
+    projects: list[_Project] = []
+    for name in sorted(files):
+        try:
+            projects.append(_Project(root / name.rpartition("/")[0], name))
+        except ConfigError as exc:  # a test fixture that is not TOML, say: not a project
+            print(f"# {name}: not changed: {exc.message}")
+    return projects
+
+
+def _report(project: _Project) -> None:
+    """What the switch changes in ``project``, on stdout; notes and losses on stderr."""
+    the_plan = project.plan
+    if the_plan.plugin is None:
+        print(f"# {project.shown}: not changed: {the_plan.skip}")
+        return
+    print(f"# {project.shown}: {the_plan.plugin} -> vcrelease")
+    replaced = list(the_plan.replace)
+    if replaced and the_plan.add_vcrelease:
+        print(f"#   build-system.requires: {replaced.pop(0)!r} -> 'vcrelease'")
+    elif the_plan.add_vcrelease:
+        print("#   build-system.requires: 'vcrelease' added")
+    for text in replaced:
+        print(f"#   build-system.requires: {text!r} removed")
+    for text, why in the_plan.keep:
+        print(f"#   build-system.requires: {text!r} kept ({why})")
+    for path in the_plan.remove:
+        print(f"#   removed {_dotted(path)}")
+    if the_plan.hatch_source:
+        print('#   [tool.hatch.version] source: "vcs" -> "vcrelease"')
+    for key, source in project.migration.sources.items():
+        print(f"#   {key} <- {source}")
+    print(vcrelease_table(project.migration), end="")
+    for note in the_plan.notes:
+        print(f"vcrelease migrate: {project.shown}: to do by hand: {note}", file=sys.stderr)
+    for setting, why in (*the_plan.refused, *project.migration.unsupported):
+        print(
+            f"vcrelease migrate: {project.shown}: no equivalent for {setting}: {why}",
+            file=sys.stderr,
+        )
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    """``("tool", "hatch", "version", "raw-options")`` -> ``[tool.hatch.version] raw-options``;
+    a table's path -> ``[tool.setuptools_scm]``."""
+    if path[:3] == ("tool", "hatch", "version") and len(path) == 4:
+        return f"[tool.hatch.version] {path[3]}"
+    return f"[{'.'.join(path)}]"
+
+
+def _read(path: Path) -> str:
+    """The file's text with its own line ends (``\r\n`` stays)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return f.read()
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
 def run(args: argparse.Namespace) -> int:
-    path: Path = args.path / "pyproject.toml"
-    data = read_pyproject(args.path)
-    if not data:
-        raise ConfigError(f"{path} does not exist. Pass the project directory.")
-    tool = data.get("tool", {})
-    if "vcrelease" in tool:
+    projects = _projects(args)
+    for project in projects:
+        _report(project)
+    switched = [p for p in projects if p.plan.plugin is not None]
+    if not switched:
+        if args.all:
+            print("# no project of this repository uses setuptools-scm or hatch-vcs")
+            return EXIT_OK
         raise ConfigError(
-            f"{path} already has [tool.vcrelease]; a build reports any old setting it cannot "
-            "honour. Remove the old tables by hand."
+            f"{projects[0].path} is not switched: {projects[0].plan.skip}. For the projects "
+            "below it in a monorepo, pass --all; see docs/migrating.md."
         )
-    migration = translate(data, args.path)
-    backend = str(data.get("build-system", {}).get("build-backend", ""))
-    hatch = backend.startswith("hatchling")
-    if not migration.tables:
-        raise ConfigError(
-            f"{path} has none of [tool.setuptools_scm], [tool.vcs-versioning], "
-            "[tool.hatch.version] source = 'vcs', [tool.hatch.build.hooks.vcs]: nothing to "
-            "migrate. See the README, 'Use it in your project'."
-        )
-    print(f"# {path}: replaces {', '.join(migration.tables)}")
-    print("# build-system.requires: setuptools-scm / hatch-vcs -> vcrelease")
-    if hatch:
-        print('# [tool.hatch.version] source = "vcs" -> "vcrelease"')
-    for key, source in migration.sources.items():
-        print(f"# {key} <- {source}")
-    print(vcrelease_table(migration), end="")
-    for setting, why in migration.unsupported:
-        print(f"vcrelease migrate: no equivalent for {setting}: {why}", file=sys.stderr)
     if not args.write:
         return EXIT_OK
-    if migration.unsupported and not args.drop_unsupported:
+    lost = sum(len(p.migration.unsupported) + len(p.plan.refused) for p in switched)
+    if lost and not args.drop_unsupported:
         raise ConfigError(
-            f"not written: {len(migration.unsupported)} setting(s) above have no equivalent. "
-            "Rerun with --drop-unsupported to write without them."
+            f"not written: {lost} setting(s) above have no equivalent. Rerun with "
+            "--drop-unsupported to write without them."
         )
     from ..git.session import refuse_foreign_write
 
-    refuse_foreign_write(path, "the migrated settings")
-    text = rewrite(path.read_text(encoding="utf-8"), migration, hatch=hatch)
-    original = path.read_text(encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
+    for project in switched:
+        refuse_foreign_write(project.path, "the migrated settings")
+    originals = {p.path: _read(p.path) for p in switched}
+    texts = {
+        p.path: rewrite(originals[p.path], p.migration, p.plan, where=p.shown) for p in switched
+    }
     try:
-        load_config(args.path)
+        for project in switched:
+            _write(project.path, texts[project.path])
+            load_config(project.directory)
     except ConfigError:
-        path.write_text(original, encoding="utf-8")
+        for path, text in originals.items():
+            _write(path, text)
         raise
-    print(f"wrote {path}", file=sys.stderr)
+    for project in switched:
+        print(f"wrote {project.path}", file=sys.stderr)
     return EXIT_OK

@@ -3,9 +3,8 @@
 A repository may hold several Python projects (hatch keeps ``hatch`` and ``hatchling``, each
 with its own tag prefix). Here:
 
-- :func:`find_projects`: every ``pyproject.toml`` that git tracks in the work tree and that
-  uses vcrelease (a ``[tool.vcrelease]`` table, or hatch's ``[tool.hatch.version] source =
-  "vcrelease"``);
+- :func:`find_projects`: every ``pyproject.toml`` that git tracks in the work tree and whose
+  project vcrelease versions (:func:`uses_vcrelease`);
 - :func:`pinned_dependencies`: a project's ``[tool.vcrelease] dependencies`` with each sibling
   chosen by ``pin-siblings`` pinned to ``name==<its version at this commit>``, its version
   coming from its own configuration; in an unpacked sdist (``PKG-INFO``, no repository) the
@@ -62,12 +61,40 @@ class Project:
 
 
 def uses_vcrelease(pyproject: Mapping[str, Any]) -> bool:
-    """True when a parsed ``pyproject.toml`` has ``[tool.vcrelease]`` or hatch's
-    ``source = "vcrelease"``."""
+    """True when vcrelease versions the project of a parsed ``pyproject.toml``.
+
+    That is: it has ``[tool.vcrelease]`` or hatch's ``source = "vcrelease"``; its ``[project]
+    version`` is not static; and its build runs vcrelease: ``[build-system] requires`` names
+    ``vcrelease``, or hatchling's ``code`` version source runs vcrelease's core from the
+    project's own code (as vcrelease versions itself), or there is no ``[build-system]`` (the
+    table configures the command line, ``vcrelease version`` and ``docker-tags``, of a
+    repository that builds no Python package). A table left beside another versioning (a
+    ``setup.py`` that computes the version, a plugin that is not installed) does not make a
+    project.
+    """
     tool = pyproject.get("tool", {})
-    return (isinstance(tool, dict) and "vcrelease" in tool) or uses_hatch_source(
-        dict(pyproject), "vcrelease"
-    )
+    tool = tool if isinstance(tool, dict) else {}
+    if "vcrelease" not in tool and not uses_hatch_source(dict(pyproject), "vcrelease"):
+        return False
+    project = pyproject.get("project", {})
+    if isinstance(project, dict) and "version" in project:
+        return False
+    build = pyproject.get("build-system")
+    if build is None:
+        return True
+    requires = build.get("requires", []) if isinstance(build, dict) else []
+    if any(_requirement_name(r) == "vcrelease" for r in requires if isinstance(r, str)):
+        return True
+    return uses_hatch_source(dict(pyproject), "code")
+
+
+def _requirement_name(text: str) -> str | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return _canonical(Requirement(text).name)
+    except InvalidRequirement:
+        return None
 
 
 def find_projects(repo: git.Repository) -> tuple[Project, ...]:

@@ -435,7 +435,7 @@ def test_ctrl_c_mid_set_lists_the_live_files_of_the_set(
     from vcrelease.errors import InterruptedRun
     from vcrelease.publish import setupload
     from vcrelease.publish.dists import plan_set
-    from vcrelease.publish.upload import Target
+    from vcrelease.publish.target import Target
 
     server = pypiserver_nofallback_index
     b_files = make_dists(tmp_path / "b", f"{unique_project}-b", "1.0.0", payload="b")

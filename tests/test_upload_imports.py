@@ -20,7 +20,7 @@ import pytest
 from distfiles import make_dists
 from servers import IndexServer
 from test_upload import NO_KEYRING, tagged_repo
-from vcrelease.publish.upload import explicit_upload_url
+from vcrelease.publish.target import explicit_upload_url
 
 UPLOAD_ONLY = ("twine", "readme_renderer", "requests_toolbelt", "docutils", "keyring")
 """Top-level packages a run needs only when it uploads a file."""

@@ -120,6 +120,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
+    from ..errors import redact_text
     from ..publish.channel import (
         channel_versions,
         current_version,
@@ -131,11 +132,8 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from ..publish.channelio import build_channel, read_requires
     from ..publish.dists import plan_files
     from ..publish.indexclient import fetch_listing, reading_session
-    from ..publish.simpleapi import redact_url
-    from ..publish.upload import (
-        index_session,
-        upload_checked,
-    )
+    from ..publish.target import index_session
+    from ..publish.upload import upload_checked
 
     request = parse_pin(args.pin, channel=name)
     day = parse_date(args.date) if args.date else datetime.now(timezone.utc).date()
@@ -199,7 +197,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     if report.exit_code == EXIT_OK:
         report = replace(report, message=f"Channel moved: {summary}. {report.message}")
     reason = (
-        f"channel {summary} on {redact_url(index_url or '')}; the release policy does not "
+        f"channel {summary} on {redact_text(index_url or '')}; the release policy does not "
         "apply (a channel is not built from the repository)"
     )
     show_report(
@@ -246,8 +244,8 @@ def _built(
     paths: list[Path],
     summary: str,
 ) -> None:
+    from ..errors import redact_text
     from ..publish.dists import sha256_of
-    from ..publish.simpleapi import redact_url
 
     if fmt == "json":
         out = {
@@ -256,7 +254,7 @@ def _built(
             "pin": pin.requirement,
             "asked": pin.request.text,
             "moved": day.isoformat(),
-            "index": redact_url(index_url) if index_url else None,
+            "index": redact_text(index_url) if index_url else None,
             "uploaded": False,
             "files": [{"path": str(p), "filename": p.name, "sha256": sha256_of(p)} for p in paths],
         }
@@ -274,10 +272,10 @@ def _built(
 
 
 def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
+    from ..errors import redact_text
     from ..publish.channel import ChannelEntry, channel_versions, current_version
     from ..publish.channelio import read_requires
     from ..publish.indexclient import fetch_listing, reading_session
-    from ..publish.simpleapi import redact_url
 
     index_url: str | None = args.index or env.get("VCRELEASE_INDEX_URL")
     if not index_url:
@@ -285,7 +283,7 @@ def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -
             f"--show reads the channel {name} from an index: pass --index URL (the simple API "
             "base, e.g. http://host:8080/simple/)."
         )
-    safe = redact_url(index_url)
+    safe = redact_text(index_url)
     with reading_session(index_url) as session:
         listing = fetch_listing(session, index_url, name, timeout=args.timeout)
         versions = channel_versions(listing.files)

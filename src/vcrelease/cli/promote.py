@@ -7,7 +7,15 @@ PEP 503 / PEP 691, check every sha256, check the dependencies on the target) and
 index rules (:mod:`vcrelease.publish.upload`; ``docs/architecture.md``, "Upload"): never an
 overwrite, identical files skipped.
 
-Exit codes: 0 done; 1 refused (a source file that does not match its hash, unpromoted
+The bytes are checked against a sha256 the source index lists for each file; a source that
+lists none (pypiserver ``--hash-algo md5``) is refused unless ``--allow-unverified-source``
+accepts it, and then the report says UNVERIFIED. A source listing one file name twice with
+different bytes is refused. The source's credentials (``user:password@`` in ``--from``, or the
+``.pypirc`` section of ``--from-repository``) go with every request to it: the listings and
+the downloads.
+
+Exit codes: 0 done; 1 refused (a source file that does not match its hash or has none,
+a file listed twice with different bytes, unpromoted
 dependencies, an exact pin neither on the target nor promoted with it, other bytes on the
 target); 2 usage or configuration (also releases whose pins disagree, a dependency cycle); 4
 index or network failure.
@@ -29,6 +37,7 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
     from ..publish.promote import PinGap
+    from ..publish.target import Target
 
 __all__ = ["add_arguments", "run"]
 
@@ -61,6 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="promote even when a dependency has no satisfying version on the target",
     )
+    parser.add_argument(
+        "--allow-unverified-source",
+        action="store_true",
+        help="promote files the source index lists without a sha256 (pypiserver --hash-algo "
+        "md5, a plain file server): their bytes cannot be checked against the source, and the "
+        "report says UNVERIFIED; refused by default",
+    )
     parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
 
 
@@ -73,8 +89,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """
     import tempfile
 
-    import requests
-
+    from ..errors import redact_text
     from ..publish.promote import (
         PromotionRefused,
         fetch_release,
@@ -86,11 +101,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     from ..publish.sets import sibling_pins
     from ..publish.setupload import order_set, upload_plans
-    from ..publish.simpleapi import redact_url
-    from ..publish.upload import (
-        index_session,
-        resolve_target,
-    )
+    from ..publish.target import index_session, resolve_target, source_session
 
     def log(text: str) -> None:
         if args.verbose:
@@ -105,6 +116,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     source = args.source
     register_url_credentials(source)
+    source_target = None
     if source is None and args.from_repository is not None:
         source_target, _ = resolve_target(
             repository_url=None,
@@ -127,26 +139,47 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         index_url=args.index_url,
         need_password=not args.dry_run,
     )
-    reason = f"promotion from {redact_url(source)} (sha256 checked against the source listing)"
-    policy = {"action": "promote", "reason": reason}
     with tempfile.TemporaryDirectory(prefix="vcrelease-promote-") as tmp:
-        with requests.Session() as source_session:
-            plans = [
+        with source_session(source, source_target) as reading:
+            fetched = [
                 fetch_release(
-                    source_session, source, spec, Path(tmp) / spec.project, timeout=args.timeout
+                    reading,
+                    source,
+                    spec,
+                    Path(tmp) / spec.project,
+                    timeout=args.timeout,
+                    allow_unverified=args.allow_unverified_source,
                 )
                 for spec in specs
             ]
-        for plan in plans:
-            log(f"downloaded {len(plan.files)} files of {plan.project} {plan.version}, "
-                "hashes match")  # fmt: skip
+        plans = [f.plan for f in fetched]
+        unverified = [name for f in fetched for name in f.unverified]
+        for f in fetched:
+            said = (
+                f"UNVERIFIED (the source lists no sha256): {', '.join(f.unverified)}"
+                if f.unverified
+                else "each sha256 matches the source listing"
+            )
+            log(f"downloaded {len(f.plan.files)} files of {f.plan.project} {f.plan.version}, "
+                f"{said}")  # fmt: skip
+        if unverified:
+            reason = (
+                f"promotion from {redact_text(source)}, UNVERIFIED: the source lists no sha256 "
+                f"for {', '.join(unverified)}, so these bytes were not checked against it "
+                "(--allow-unverified-source)"
+            )
+        else:
+            reason = (
+                f"promotion from {redact_text(source)} (sha256 checked against the source listing)"
+            )
+        policy = {"action": "promote", "reason": reason}
         the_set = order_set(plans)
         ordered, versions, requires = the_set.plans, the_set.versions, the_set.requires
         pins = sibling_pins(versions, requires, all_markers=args.all_markers)
         with index_session(target) as session:
             gaps = pin_gaps(session, target.index_url, pins, timeout=args.timeout)
             if gaps and args.allow_unpromoted_dependencies:
-                gaps = _held_gaps(gaps, source, args.timeout, log)
+                gaps = _held_gaps(gaps, source, source_target, args.timeout, log)
             if gaps:
                 raise PromotionRefused(pin_refusal(gaps, versions, target.index_url))
             for plan in ordered:
@@ -181,15 +214,18 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _held_gaps(
-    gaps: list[PinGap], source: str, timeout: float, log: Callable[[str], None]
+    gaps: list[PinGap],
+    source: str,
+    source_target: Target | None,
+    timeout: float,
+    log: Callable[[str], None],
 ) -> list[PinGap]:
     """The gaps ``--allow-unpromoted-dependencies`` may not waive: exact pins whose release
     is on the source index (a release of this pipeline, below the target's level)."""
-    import requests
-
     from ..publish.promote import pin_gaps
+    from ..publish.target import source_session
 
-    with requests.Session() as session:
+    with source_session(source, source_target) as session:
         pins: dict[str, list[tuple[str, str]]] = {}
         for g in gaps:
             pins.setdefault(g.member, []).append((g.project, g.version))

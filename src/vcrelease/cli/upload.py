@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from .common import VersionAction, add_account_arguments, run_guarded, target_from_args
+from .common import Parser, VersionAction, add_account_arguments, run_guarded, target_from_args
 from .report import policy_json, report_json, set_report_json, show_result
 
 if TYPE_CHECKING:
@@ -176,9 +176,9 @@ def _publish(
 ) -> int:
     """Upload the plans the policy allowed (one project, or a set in upload order) to the
     target the options name (:func:`.common.target_from_args`), and show the report."""
+    from ..errors import redact_text
     from ..publish.setupload import upload_plans
-    from ..publish.simpleapi import redact_url
-    from ..publish.upload import index_session
+    from ..publish.target import index_session
 
     target, settings = target_from_args(
         args,
@@ -187,7 +187,7 @@ def _publish(
         index_url=args.index_url,
         need_password=not args.dry_run,
     )
-    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
+    log(f"upload to {target.upload_url}; preflight reads {redact_text(target.index_url)}")
     with index_session(target) as session:
         result = upload_plans(
             session,
@@ -207,7 +207,7 @@ def _publish(
 
 def main(argv: list[str] | None = None) -> int:
     """The ``vc-upload`` console script."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="vc-upload",
         description="Upload a release once: never overwrite, skip identical files, check all "
         "files before uploading any, and never release from a racing CI build.",

@@ -23,10 +23,10 @@ from pathlib import Path
 import requests
 from packaging.version import Version
 
-from ..errors import ConfigError
+from ..errors import ConfigError, redact_text
 from .channel import Pin, pyproject_text, readme_text, requires_from_wheel, source_date_epoch
 from .indexclient import download
-from .simpleapi import IndexFile, IndexUnavailableError, redact_url
+from .simpleapi import IndexFile, IndexUnavailableError
 
 __all__ = ["MAX_WHEEL_BYTES", "build_channel", "read_requires"]
 
@@ -95,7 +95,7 @@ def read_requires(
         IndexUnavailableError: another host, a failed or oversized download, bytes that do not
             match the listed sha256, or a file that is not a wheel (exit 4).
     """
-    safe = redact_url(item.url)
+    safe = redact_text(item.url)
 
     def fail(why: str) -> IndexUnavailableError:
         return IndexUnavailableError(

@@ -32,15 +32,9 @@ from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED, InterruptedRun
 from .dists import Plan, requires_dist
 from .preflight import FileStep
 from .sets import check_pins, dependency_order
-from .upload import (
-    Report,
-    Target,
-    overwrite_guard,
-    publish,
-    settled_steps,
-    twine_uploader,
-    upload_checked,
-)
+from .target import Target
+from .twineadapter import twine_uploader
+from .upload import Report, overwrite_guard, publish, settled_steps, upload_checked
 
 __all__ = ["OrderedSet", "SetReport", "order_set", "upload_plans", "upload_set"]
 

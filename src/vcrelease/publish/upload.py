@@ -35,16 +35,14 @@ partial file), so every reading that would refuse or fail the verification is re
 :data:`SETTLE_READS` readings :data:`SETTLE_PAUSE` seconds apart, and the last one decides.
 
 Credentials never appear in a message: URLs go through
-:func:`vcrelease.publish.simpleapi.redact_url`.
+:func:`vcrelease.publish.simpleapi.redact_text`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -56,13 +54,13 @@ from ..errors import (
     EXIT_REFUSED,
     InterruptedRun,
     redact_text,
-    register_secret,
-    register_url_credentials,
 )
-from .dists import DistFile, Plan, check_contents
-from .indexclient import DEFAULT_TIMEOUT, fetch_listing, file_sha256, index_volatile
+from .dists import Plan, check_contents
+from .indexclient import fetch_listing, file_sha256, index_volatile
 from .preflight import FileStep, compare, refusal_message, same_file_key
-from .simpleapi import ProjectListing, body_text, redact_url
+from .simpleapi import ProjectListing
+from .target import Target
+from .twineadapter import Dist, Uploader, twine_uploader
 
 __all__ = [
     "CONFIRM_MAX",
@@ -71,19 +69,13 @@ __all__ = [
     "SETTLE_READS",
     "OverwriteGuard",
     "Report",
-    "Target",
-    "Uploader",
     "confirm_pause",
-    "explicit_upload_url",
-    "index_session",
     "keeps_duplicates",
     "overwrite_guard",
     "preflight",
     "publish",
     "read_index",
-    "resolve_target",
     "settled_steps",
-    "twine_uploader",
     "upload_checked",
 ]
 
@@ -165,26 +157,6 @@ def keeps_duplicates(upload_url: str) -> bool:
 
     path = urlsplit(upload_url).path.rstrip("/")
     return "/api/v4/" in path and path.endswith("/packages/pypi")
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where to upload and where to look first.
-
-    Attributes:
-        upload_url: the upload endpoint twine posts to (credentials removed).
-        index_url: the simple API base the preflight reads (PEP 503).
-        username, password: for the upload and for reading the index on the same host;
-            never shown (``repr`` hides the password).
-        timeout: seconds to wait for any answer of the index (``--timeout``), for every
-            request: listings, downloads and uploads.
-    """
-
-    upload_url: str
-    index_url: str
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = DEFAULT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -270,10 +242,6 @@ def _refuses_none(steps: list[FileStep]) -> bool:
     return not any(s.action == "refuse" for s in steps)
 
 
-Uploader = Callable[[DistFile], "tuple[int | None, str]"]
-"""Uploads one file: ``(HTTP status or None when no answer came, a short description)``."""
-
-
 def publish(
     session: requests.Session,
     target: Target,
@@ -350,7 +318,7 @@ def publish(
             plan,
             (*done[: i + 1], *rest),
             code,
-            f"The upload of {step.file.filename} to {redact_url(target.upload_url)} failed "
+            f"The upload of {step.file.filename} to {redact_text(target.upload_url)} failed "
             f"({detail}) and the index does not list it. {_live_sentence(done[:i])} "
             f"{_fix_for(status)}",
         )
@@ -411,7 +379,7 @@ def upload_checked(
             plan,
             tuple(replace(s, outcome="not-uploaded") for s in steps),
             EXIT_REFUSED,
-            f"Refused, nothing uploaded: {redact_url(target.index_url)} is a volatile devpi "
+            f"Refused, nothing uploaded: {redact_text(target.index_url)} is a volatile devpi "
             "index (its configuration says volatile: true): it replaces a file when other "
             "bytes arrive under the same name, so two runs at once can leave one build's "
             "wheel next to another build's sdist. Upload to a non-volatile index (devpi index "
@@ -441,7 +409,7 @@ def upload_checked(
         repository.close()
 
 
-def _nothing_to_upload(dist: DistFile) -> tuple[int | None, str]:
+def _nothing_to_upload(dist: Dist) -> tuple[int | None, str]:
     raise AssertionError(f"{dist.filename} was not to be uploaded")
 
 
@@ -544,216 +512,3 @@ def _fix_for(status: int | None) -> str:
             "a new version."
         )
     return "Run again when the index is healthy; files already there will be skipped."
-
-
-def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Uploader:
-    """Wrap a ``twine.repository.Repository`` as an :data:`Uploader` (one attempt per file).
-
-    ``timeout``: seconds to wait for the connection and between bytes of the answer (twine
-    sets none, so a hung index would hang the build); after it the index is read again.
-    """
-    import functools
-
-    from .dists import package_file
-
-    session = repository.session
-    session.request = functools.partial(session.request, timeout=timeout)
-    # Repository._upload: one POST; Repository.upload would log "Retry 1 of 1" on a 5xx
-    # though nothing is retried (the index is read again instead). _upload is twine's own
-    # (twine 6): should a later twine drop it, the public method still uploads once per call.
-    post = getattr(repository, "_upload", None) or repository.upload
-
-    def upload_one(dist: DistFile) -> tuple[int | None, str]:
-        package = package_file(dist.path)  # made by the content check: hashed once
-        try:
-            with _stdout_to_stderr(quiet_stdout):
-                response = post(package)
-        except requests.RequestException as exc:
-            return None, f"{type(exc).__name__}: {body_text(str(exc), 'text/plain', 200)}"
-        detail = f"HTTP {response.status_code} {redact_text(response.reason or '')}".rstrip()
-        if response.status_code >= 400:
-            said = body_text(response.content or b"", response.headers.get("Content-Type", ""))
-            if said:  # PyPI: "File already exists", "previously used"
-                detail += f": {said}"
-        return response.status_code, detail
-
-    return upload_one
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
-    """twine prints progress to stdout; keep stdout clean for ``--format json``."""
-    if not enabled:
-        yield
-        return
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
-
-
-def resolve_target(
-    *,
-    repository_url: str | None,
-    repository_name: str | None,
-    index_url: str | None,
-    username: str | None,
-    password: str | None,
-    config_file: str | None,
-    need_password: bool,
-    progress: bool,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> tuple[Target, Any]:
-    """Credentials and URLs as twine reads them (``.pypirc``, keyring, trusted publishing),
-    plus the simple API base for the preflight.
-
-    When the upload URL, the username and the password are all given (options or ``TWINE_*``
-    variables, as in CI), twine would take them as they are (its command-line values win over
-    ``.pypirc`` and keyring), so they are taken here without importing twine (about 0.15 s):
-    its ``Settings`` are made only when a file is uploaded (:class:`_DeferredSettings`), and a
-    run that uploads nothing never imports it.
-
-    Returns:
-        ``(target, settings)``: the :class:`Target` and twine's ``Settings`` (its
-        ``create_repository()`` makes the uploader), or an object with the same
-        ``create_repository()`` that makes them then.
-
-    Raises:
-        ConfigError: twine rejects the options (unknown ``.pypirc`` section, no credentials in
-            a non-interactive run), or the index URL is unknown and cannot be derived (exit 2).
-    """
-    from ..errors import ConfigError
-    from .simpleapi import derive_index_url
-
-    options: dict[str, Any] = {
-        "repository_name": repository_name or "pypi",
-        "repository_url": repository_url,
-        "username": username,
-        "password": password,
-        "non_interactive": True,
-        "disable_progress_bar": not progress,
-    }
-    if config_file is not None:
-        options["config_file"] = config_file
-    where = (
-        f"repository {repository_name!r} (a .pypirc section)"
-        if repository_name and not repository_url
-        else f"repository URL {redact_url(repository_url or '(none)')}"
-    )
-    explicit = explicit_upload_url(repository_url)
-    settings: Any
-    user: str | None
-    secret: str | None
-    if explicit is not None and username is not None and password is not None:
-        url, user, secret = explicit, username, password
-        settings = _DeferredSettings(options, where)
-    else:
-        from twine import exceptions as twine_errors
-
-        settings = _twine_settings(options, where)
-        try:
-            url = str(settings.repository_config["repository"])
-            user = settings.username
-            secret = settings.password if need_password else _optional_password(settings)
-        except (twine_errors.TwineException, OSError, KeyError) as exc:
-            raise _settings_error(exc, where) from None
-    simple = index_url or derive_index_url(url)
-    if simple is None:
-        raise ConfigError(
-            f"The simple index URL for {redact_url(url)} is not known, so the files cannot be "
-            "checked before the upload. Pass --index-url (e.g. http://host:8080/simple/ for "
-            "pypiserver, http://host:3141/user/index/+simple/ for devpi)."
-        )
-    register_url_credentials(url)
-    register_url_credentials(simple)
-    register_secret(secret, username=user)
-    return Target(redact_url(url), simple, user, secret, timeout), settings
-
-
-_TWINE_NORMALIZED_HOSTS = frozenset(
-    {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
-)
-"""Hosts whose upload URL twine turns into https (``twine.utils.normalize_repository_url``)."""
-
-
-def explicit_upload_url(repository_url: str | None) -> str | None:
-    """The upload URL twine would make of ``--repository-url`` (its
-    ``get_repository_from_config``: http(s) with a host, normalized), or None when twine
-    must decide: no URL, userinfo in it, legacy PyPI, or anything unusual."""
-    from urllib.parse import urlparse, urlunparse
-
-    if not repository_url or not repository_url.startswith(("http://", "https://")):
-        return None  # twine's check is case-sensitive: "HTTPS://" is refused
-    try:
-        parsed = urlparse(repository_url)
-        host = parsed.hostname
-    except ValueError:
-        return None
-    if parsed.scheme not in ("http", "https") or not host or "@" in parsed.netloc:
-        return None
-    if parsed.netloc in ("pypi.python.org", "testpypi.python.org"):
-        return None  # twine refuses the legacy hosts: let it say so
-    if parsed.netloc in _TWINE_NORMALIZED_HOSTS:
-        parsed = parsed._replace(scheme="https")
-    return urlunparse(parsed)
-
-
-class _DeferredSettings:
-    """twine's ``Settings`` for ``options``, made on the first :meth:`create_repository`
-    (twine's errors then are :class:`~vcrelease.errors.ConfigError`, before any upload)."""
-
-    def __init__(self, options: dict[str, Any], where: str) -> None:
-        self._options = options
-        self._where = where
-
-    def create_repository(self) -> Any:
-        return _twine_settings(self._options, self._where).create_repository()
-
-
-def _twine_settings(options: dict[str, Any], where: str) -> Any:
-    """twine's ``Settings(**options)``, its repository URL checked.
-
-    Raises:
-        ConfigError: twine rejects them (exit 2).
-    """
-    from twine import exceptions as twine_errors
-    from twine.settings import Settings
-
-    try:
-        settings = Settings(**options)
-        settings.check_repository_url()
-    except (twine_errors.TwineException, OSError, KeyError) as exc:
-        raise _settings_error(exc, where) from None
-    return settings
-
-
-def _settings_error(exc: Exception, where: str) -> Exception:
-    """The :class:`ConfigError` for twine's rejection of the options."""
-    from ..errors import ConfigError
-
-    return ConfigError(
-        f"Cannot set up the upload to {where}: {redact_url(str(exc))}. Pass "
-        "--repository-url (or -r with a .pypirc section) and credentials (-u/-p, "
-        "TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring)."
-    )
-
-
-def _optional_password(settings: Any) -> str | None:
-    from twine import exceptions as twine_errors
-
-    try:
-        value = settings.password
-    except twine_errors.TwineException:
-        return None
-    return str(value) if value else None
-
-
-def index_session(target: Target) -> requests.Session:
-    """A session for reading the index; it carries the upload credentials only when the
-    index is on the upload URL's host (scheme, host and port)."""
-    from urllib.parse import urlsplit
-
-    session = requests.Session()
-    up, down = urlsplit(target.upload_url), urlsplit(target.index_url)
-    same = (up.scheme, up.hostname, up.port) == (down.scheme, down.hostname, down.port)
-    if same and (target.username or target.password):
-        session.auth = (target.username or "", target.password or "")
-    return session

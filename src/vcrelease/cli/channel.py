@@ -123,13 +123,14 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from ..errors import redact_text
     from ..publish.channel import (
         channel_versions,
+        check_is_channel,
         current_version,
         date_version,
         parse_date,
         parse_pin,
         resolve_pin,
     )
-    from ..publish.channelio import build_channel, read_requires
+    from ..publish.channelio import build_channel, read_metadata
     from ..publish.dists import plan_files
     from ..publish.indexclient import fetch_listing, reading_session
     from ..publish.target import index_session
@@ -163,10 +164,16 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
             # unchanged only when the current version's set is complete: after an upload that
             # stopped half-way, the re-run publishes a whole new version
             current = current_version(versions)
+            newest = current or (versions[0] if versions else None)
+            meta = (
+                read_metadata(session, newest.wheel, index_url=index_url, timeout=args.timeout)
+                if newest is not None and newest.wheel is not None
+                else None
+            )
+            summary = meta.get("summary") if meta is not None else None
+            check_is_channel(name, versions, summary, redact_text(index_url))
             if current is not None and current.wheel is not None and current.has_sdist:
-                requires = read_requires(
-                    session, current.wheel, index_url=index_url, timeout=args.timeout
-                )
+                requires = tuple(meta.get("requires_dist") or ()) if meta is not None else ()
                 if _same_pin(requires, pin.requirement):
                     return _unchanged(args.format, name, str(current.version), pin)
         version = date_version(day, [v.version for v in versions], channel=name)

@@ -8,7 +8,8 @@ README "Publishing a co-released set").
 
 Exit codes: 0 done (uploaded, all skipped, or the policy says there is nothing to do); 1
 refused by the policy or the index (this run uploaded nothing, or stopped because another
-build's bytes are live; a set whose files are not the versions at HEAD); 2 usage or
+build's bytes are live; files, of one project or of a set, that are not the versions at
+HEAD); 2 usage or
 configuration (also a set whose pins disagree, or a dependency cycle); 3 the repository cannot
 be read; 4 index or network failure; 5 credentials rejected.
 """
@@ -28,6 +29,8 @@ from .common import Parser, VersionAction, add_account_arguments, run_guarded, t
 from .report import policy_json, report_json, set_report_json, show_result
 
 if TYPE_CHECKING:
+    from ..ci.context import BuildContext
+    from ..config import Config
     from ..publish.dists import Plan
     from ..publish.policy import Decision
 
@@ -97,11 +100,45 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         context, plan.version, facts, allowed_branches=args.allow_dev_branch, strict=args.strict
     )
     log(f"policy: {decision.action}: {decision.reason}")
+    if decision.allowed:
+        decision = _at_head(args.project_dir, plan, config, env, context, facts.head) or decision
     if not decision.allowed:
         return _policy_stop(args, decision, (plan,))
 
     dev_rule = choose_dev_number(config.dev_number, env, context)
     return _publish(args, env, log, (plan,), decision, dev_rule)
+
+
+def _at_head(
+    project_dir: Path,
+    plan: Plan,
+    config: Config,
+    env: Mapping[str, str],
+    context: BuildContext,
+    head: str,
+) -> Decision | None:
+    """A refusal (exit 1) when the files are not the version vcrelease computes for the
+    project at HEAD (stale files in ``dist/``), as for each member of a set
+    (:func:`vcrelease.publish.sets.decide_set`); None when they are. Versions are compared
+    under PEP 440 without their local part (``3.0`` is ``3.0.0``)."""
+    from packaging.version import Version
+
+    from ..errors import EXIT_REFUSED
+    from ..publish.policy import Decision, version_kind
+    from ..version.resolve import resolve_version
+
+    at_head = resolve_version(project_dir, env=env, config=config, context=context).version
+    if Version(Version(at_head).public) == Version(plan.version):
+        return None
+    return Decision(
+        "refuse",
+        f"the files of {plan.project} are {plan.version}, but at HEAD ({head[:12]}) vcrelease "
+        f"computes {at_head} for the project in {project_dir}: the files were not built from "
+        "this commit. Build them from this checkout (stale files in dist/?), or pass "
+        "--project-dir the checkout they were built from.",
+        EXIT_REFUSED,
+        version_kind(plan.version),
+    )
 
 
 def _run_set(

@@ -31,7 +31,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError, redact_text
-from .dists import Plan, parse_name, plan_files
+from .dists import Plan, parse_name, plan_files, requires_dist
 from .indexclient import DEFAULT_TIMEOUT, download, fetch_listing
 from .simpleapi import IndexFile
 
@@ -217,16 +217,18 @@ def _dists(listed: tuple[IndexFile, ...]) -> list[IndexFile]:
 
 def requirements_of(plan: Plan) -> list[Requirement]:
     """The ``Requires-Dist`` requirements of the plan's wheels (or of the sdist when there is
-    no wheel), without duplicates."""
-    from twine.package import PackageFile
+    no wheel), without duplicates (:func:`vcrelease.publish.dists.requires_dist`).
 
-    files = [f for f in plan.files if f.kind == "wheel"] or list(plan.files)
-    seen: dict[str, Requirement] = {}
-    for dist in files:
-        meta = PackageFile.from_filename(str(dist.path), comment=None).metadata_dictionary()
-        for text in meta.get("requires_dist") or []:
-            seen.setdefault(str(text), Requirement(str(text)))
-    return list(seen.values())
+    Raises:
+        ConfigError: the metadata cannot be read, or a requirement is not PEP 508 (exit 2).
+    """
+    try:
+        return [Requirement(text) for text in requires_dist(plan)]
+    except InvalidRequirement as exc:
+        raise ConfigError(
+            f"{plan.project} {plan.version}: a Requires-Dist of its metadata is not a PEP 508 "
+            f"requirement ({exc}). Rebuild it."
+        ) from None
 
 
 def unpromoted_dependencies(

@@ -32,6 +32,7 @@ from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED, InterruptedRun
 from .dists import Plan, requires_dist
 from .preflight import FileStep
 from .sets import check_pins, dependency_order
+from .simpleapi import IndexUnavailableError
 from .target import Target
 from .twineadapter import twine_uploader
 from .upload import Report, overwrite_guard, publish, settled_steps, upload_checked
@@ -270,11 +271,21 @@ def _verify_set(
 ) -> SetReport:
     """Read every project again: every file must be listed with our sha256."""
     wrong: list[FileStep] = []
-    for report in reports:
-        final = settled_steps(
-            session, target, report.plan, lambda steps: all(s.action == "skip" for s in steps)
+    try:
+        for report in reports:
+            final = settled_steps(
+                session, target, report.plan, lambda steps: all(s.action == "skip" for s in steps)
+            )
+            wrong.extend(f for f in final if f.action != "skip")
+    except IndexUnavailableError as exc:
+        live = _live_before(reports)
+        return SetReport(
+            reports,
+            EXIT_NETWORK,
+            f"The set ({order}) was uploaded, but the index could not be read to verify it "
+            f"({exc.message}); {live} Check the index, or run the same command again when it "
+            "answers: files already there with our bytes are skipped.",
         )
-        wrong.extend(f for f in final if f.action != "skip")
     if wrong:
         parts = "; ".join(
             f"{f.file.filename}: "

@@ -23,6 +23,7 @@ import requests
 
 from ..errors import ConfigError, redact_text, register_secret, register_url_credentials
 from .indexclient import DEFAULT_TIMEOUT
+from .simpleapi import derive_index_url
 
 __all__ = [
     "Target",
@@ -106,6 +107,7 @@ def check_index_pair(upload_url: str, index_url: str) -> None:
 
     - devpi: an index base ``/<user>/<index>/+simple/`` belongs to the upload URL
       ``/<user>/<index>/`` of the same scheme, host and port;
+    - PyPI and TestPyPI: the index base of :func:`.simpleapi.derive_index_url`;
     - pypiserver: an upload URL at the root (``/``, or Warehouse's ``/legacy/``) of a host
       whose index base is at the root too (``/simple/``) must be on the same scheme, host and
       port.
@@ -123,6 +125,14 @@ def check_index_pair(upload_url: str, index_url: str) -> None:
     up_path = "/" + "/".join(s for s in up.path.split("/") if s)
     down_segments = [s for s in down.path.split("/") if s]
     expected: str | None = None
+    if up_origin[1] in ("upload.pypi.org", "test.pypi.org"):
+        derived = urlsplit(derive_index_url(upload_url) or "")
+        if (down_origin[:2], down.path) == (
+            (derived.scheme, derived.hostname or ""),
+            derived.path,
+        ) or not derived.hostname:
+            return
+        raise _mismatch(index_url, upload_url, "PyPI")
     if len(down_segments) == 3 and down_segments[2] == "+simple":
         expected = f"/{down_segments[0]}/{down_segments[1]}"
         known = "devpi"
@@ -132,15 +142,19 @@ def check_index_pair(upload_url: str, index_url: str) -> None:
     if expected is None:
         return
     if (up_origin, up_path) != (down_origin, expected):
-        raise ConfigError(
-            f"The index URL {redact_text(index_url)} is not the simple API of the upload URL "
-            f"{redact_text(upload_url)} ({known} serves an index's files under the index's own "
-            "URL), so the preflight and the verification would read another index than the one "
-            "the files go to, and could call files live that the upload target does not have. "
-            "Give the pair of one index, e.g. --repository-url http://host:3141/user/index/ "
-            "--index-url http://host:3141/user/index/+simple/ (devpi) or http://host:8080/ "
-            "with http://host:8080/simple/ (pypiserver), or leave --index-url out to derive it."
-        )
+        raise _mismatch(index_url, upload_url, known)
+
+
+def _mismatch(index_url: str, upload_url: str, known: str) -> ConfigError:
+    return ConfigError(
+        f"The index URL {redact_text(index_url)} is not the simple API of the upload URL "
+        f"{redact_text(upload_url)} (for {known} the pair is fixed), so the preflight and the "
+        "verification would read another index than the one the files go to, and could call "
+        "files live that the upload target does not have. Nothing was uploaded. Give the pair "
+        "of one index, e.g. --repository-url http://host:3141/user/index/ --index-url "
+        "http://host:3141/user/index/+simple/ (devpi) or http://host:8080/ with "
+        "http://host:8080/simple/ (pypiserver), or leave --index-url out to derive it."
+    )
 
 
 def resolve_target(
@@ -173,9 +187,6 @@ def resolve_target(
         ConfigError: twine rejects the options (unknown ``.pypirc`` section, no credentials in
             a non-interactive run), or the index URL is unknown and cannot be derived (exit 2).
     """
-    from ..errors import ConfigError
-    from .simpleapi import derive_index_url
-
     options: dict[str, Any] = {
         "repository_name": repository_name or "pypi",
         "repository_url": repository_url,
@@ -284,8 +295,6 @@ def _twine_settings(options: dict[str, Any], where: str) -> Any:
 
 def _settings_error(exc: Exception, where: str) -> Exception:
     """The :class:`ConfigError` for twine's rejection of the options."""
-    from ..errors import ConfigError
-
     return ConfigError(
         f"Cannot set up the upload to {where}: {redact_text(str(exc))}. Pass "
         "--repository-url (or -r with a .pypirc section) and credentials (-u/-p, "

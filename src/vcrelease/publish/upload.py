@@ -58,7 +58,7 @@ from ..errors import (
 from .dists import Plan, check_contents
 from .indexclient import fetch_listing, file_sha256, index_volatile
 from .preflight import FileStep, compare, refusal_message, same_file_key
-from .simpleapi import ProjectListing
+from .simpleapi import IndexUnavailableError, ProjectListing
 from .target import Target
 from .twineadapter import Dist, Uploader, twine_uploader
 
@@ -265,6 +265,25 @@ def publish(
             verification (exit 4).
     """
     done = [replace(s, outcome="skipped") if s.action == "skip" else s for s in steps]
+    try:
+        return _upload_and_verify(session, target, plan, steps, done, upload_one, log, guard)
+    except IndexUnavailableError as exc:
+        unsure = next((i for i, s in enumerate(done) if s.outcome == "unknown"), None)
+        return _unreadable(plan, done, unsure, exc)
+
+
+def _upload_and_verify(
+    session: requests.Session,
+    target: Target,
+    plan: Plan,
+    steps: list[FileStep],
+    done: list[FileStep],
+    upload_one: Uploader,
+    log: Callable[[str], None],
+    guard: OverwriteGuard | None,
+) -> Report:
+    """:func:`publish`'s work; ``done`` is updated in place as files go, so that a reading
+    of the index that fails (:class:`IndexUnavailableError`) leaves what is known in it."""
     spans: list[float] = []
     last_upload_end = 0.0
     for i, step in enumerate(done):
@@ -295,6 +314,7 @@ def publish(
                     raise InterruptedRun(_interrupted_message(done, i)) from None
             continue
         log(f"upload of {step.file.filename} failed ({detail}); reading the index again")
+        done[i] = replace(step, outcome="unknown")  # until the index says
         live = settled_steps(session, target, plan, _refuses_none)[i]
         if live.action == "skip":
             done[i] = replace(step, outcome="found-on-index")
@@ -304,6 +324,17 @@ def publish(
         rest = [
             replace(s, outcome="not-uploaded") if s.outcome is None else s for s in done[i + 1 :]
         ]
+        if status is None:
+            # no answer: the index may have taken the file and not list it yet
+            return Report(
+                plan,
+                (*done[: i + 1], *rest),
+                EXIT_NETWORK,
+                f"The upload of {step.file.filename} to {redact_text(target.upload_url)} got "
+                f"no answer ({detail}) and the index does not list it yet: it may still reach "
+                f"the index (unknown). {_live_sentence(done[:i], other=True)} "
+                f"{_fix_for(status)}",
+            )
         done[i] = replace(step, outcome="failed")
         # 400/409 with the file not listed: the index refuses the name itself (PyPI never takes
         # a file name twice, not even after the file was deleted): a refusal, not an outage.
@@ -342,6 +373,38 @@ def publish(
         f"{plan.project} {plan.version}: {uploaded} uploaded, {len(done) - uploaded} already "
         "there; every file is on the index with our sha256.",
     )
+
+
+def _unreadable(
+    plan: Plan, done: list[FileStep], unsure: int | None, exc: IndexUnavailableError
+) -> Report:
+    """The report when the index cannot be read during or after the uploads (exit 4): each
+    file as live (uploaded, or there before), unknown (its upload failed and the index could
+    not be asked) or not uploaded."""
+    steps = tuple(
+        replace(s, outcome="unknown")
+        if i == unsure
+        else replace(s, outcome="not-uploaded")
+        if s.outcome is None
+        else s
+        for i, s in enumerate(done)
+    )
+    live = [s.file.filename for s in steps if s.outcome in _LIVE]
+    unknown = [s.file.filename for s in steps if s.outcome == "unknown"]
+    held = [s.file.filename for s in steps if s.outcome == "not-uploaded"]
+    return Report(
+        plan,
+        steps,
+        EXIT_NETWORK,
+        f"The index could not be read during or after the upload ({exc.message}). Live on "
+        f"the index (it took them, or had them): {', '.join(live) or 'none'}. Unknown (the "
+        f"upload got no answer): {', '.join(unknown) or 'none'}. Not uploaded: "
+        f"{', '.join(held) or 'none'}. Run the same command again when the index answers: "
+        "files already there with our bytes are skipped.",
+    )
+
+
+_LIVE = frozenset({"uploaded", "found-on-index", "skipped"})
 
 
 def upload_checked(
@@ -489,10 +552,10 @@ def _interrupted_message(done: list[FileStep], current: int) -> str:
     )
 
 
-def _live_sentence(before: list[FileStep]) -> str:
-    live = [s.file.filename for s in before if s.outcome is not None]
+def _live_sentence(before: list[FileStep], *, other: bool = False) -> str:
+    live = [s.file.filename for s in before if s.outcome in _LIVE]
     if not live:
-        return "No file of this set was uploaded by this run."
+        return f"No {'other ' if other else ''}file of this set was uploaded by this run."
     return f"Live on the index now: {', '.join(live)}; run again to finish the set."
 
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from servers import Route, StaticHTTPServer, html_route
-from test_hostile import USER, cli_env, wheel
+from test_hostile import PROJECT, USER, cli_env, wheel
 from test_upload import tagged_repo
 from vcrelease.cli.main import main as vcrelease_main
 from vcrelease.cli.upload import main as vc_upload_main
@@ -245,3 +245,65 @@ def test_secrets_under_four_characters_are_not_masked_as_documented() -> None:
     assert redact_text("pw1") == "pw1"
     text = (Path(__file__).parents[1] / "docs" / "uploading.md").read_text(encoding="utf-8")
     assert "under 4 characters" in text
+
+
+# --- the guarded upload's pauses go through the clock ---------------------------------------
+
+
+class FakeClock:
+    """A :class:`vcrelease.publish.options.Clock` whose time moves only when asked to sleep."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_a_guarded_upload_waits_on_its_clock_not_in_real_time(tmp_path: Path) -> None:
+    import hashlib
+    import time
+
+    import requests
+
+    from vcrelease.publish.dists import plan_files
+    from vcrelease.publish.options import UploadOptions
+    from vcrelease.publish.preflight import compare
+    from vcrelease.publish.target import Target
+    from vcrelease.publish.upload import CONFIRM_MIN, OverwriteGuard, publish
+
+    path = wheel(tmp_path / "d")
+    plan = plan_files([path])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    listed = html_route(
+        f'<title>Links for {PROJECT}</title><a href="/f/{path.name}#sha256={digest}">'
+        f"{path.name}</a>"
+    )
+    page = f"/simple/{PROJECT}/"
+    routes = {"/simple/": html_route(""), page: Route(404, "not yet", then=listed)}
+    clock = FakeClock()
+    sent: list[str] = []
+
+    def upload_one(dist: object) -> tuple[int | None, str]:
+        sent.append(getattr(dist, "filename", ""))
+        clock.now += 0.2  # the upload's own time
+        return 200, "HTTP 200 OK"
+
+    with StaticHTTPServer(routes) as server, requests.Session() as session:
+        target = Target(f"{server.url}/", f"{server.url}/simple/", None, None, 10.0)
+        steps = compare(plan, {}, {})
+        started = time.monotonic()
+        report = publish(
+            session, target, plan, steps, upload_one, UploadOptions(clock=clock),
+            guard=OverwriteGuard(True),
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert report.exit_code == 0, report.message
+    assert sent == [path.name]
+    assert clock.slept == [pytest.approx(CONFIRM_MIN)]  # the pause before the verification
+    assert elapsed < CONFIRM_MIN

@@ -133,6 +133,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from ..publish.channelio import build_channel, read_metadata
     from ..publish.dists import plan_files
     from ..publish.indexclient import fetch_listing, reading_session
+    from ..publish.options import UploadOptions
     from ..publish.target import index_session
     from ..publish.upload import upload_checked
 
@@ -183,17 +184,10 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
             _built(args.format, name, str(version), pin, day, index_url, paths, summary)
             return EXIT_OK
         plan = plan_files(paths)
-        report = upload_checked(
-            session,
-            target,
-            plan,
-            settings,
-            dry_run=False,
-            quiet_stdout=args.format == "json",
-            timeout=args.timeout,
-            log=lambda _text: None,
-            allow_volatile=args.allow_volatile_index,
+        options = UploadOptions(
+            quiet_stdout=args.format == "json", allow_volatile=args.allow_volatile_index
         )
+        report = upload_checked(session, target, plan, settings, options)
         if any(s.action == "refuse" for s in report.steps):
             report = replace(
                 report,

@@ -90,6 +90,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import tempfile
 
     from ..errors import redact_text
+    from ..publish.options import UploadOptions
     from ..publish.promote import (
         PromotionRefused,
         fetch_release,
@@ -198,17 +199,13 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                         "those first (a release may not sit above its dependencies), or pass "
                         "--allow-unpromoted-dependencies."
                     )
-            result = upload_plans(
-                session,
-                target,
-                ordered,
-                settings,
+            options = UploadOptions(
                 dry_run=args.dry_run,
                 quiet_stdout=args.format == "json",
-                timeout=args.timeout,
                 log=log,
                 allow_volatile=args.allow_volatile_index,
             )
+            result = upload_plans(session, target, ordered, settings, options)
     show_result(result, policy, args.format, prog="vcrelease promote")
     return result.exit_code
 

@@ -214,6 +214,7 @@ def _publish(
     """Upload the plans the policy allowed (one project, or a set in upload order) to the
     target the options name (:func:`.common.target_from_args`), and show the report."""
     from ..errors import redact_text
+    from ..publish.options import UploadOptions
     from ..publish.setupload import upload_plans
     from ..publish.target import index_session
 
@@ -226,18 +227,14 @@ def _publish(
     )
     log(f"upload to {target.upload_url}; preflight reads {redact_text(target.index_url)}")
     with index_session(target) as session:
-        result = upload_plans(
-            session,
-            target,
-            plans,
-            settings,
+        options = UploadOptions(
             dry_run=args.dry_run,
             quiet_stdout=args.format == "json",
-            timeout=args.timeout,
             log=log,
             dev_rule=dev_rule,
             allow_volatile=args.allow_volatile_index,
         )
+        result = upload_plans(session, target, plans, settings, options)
     show_result(result, policy_json(decision), args.format)
     return result.exit_code
 

@@ -40,7 +40,6 @@ Credentials never appear in a message: URLs go through
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -57,6 +56,7 @@ from ..errors import (
 )
 from .dists import Plan, check_contents
 from .indexclient import fetch_listing, file_sha256, index_volatile
+from .options import SYSTEM_CLOCK, Clock, UploadOptions
 from .preflight import FileStep, compare, refusal_message, same_file_key
 from .simpleapi import IndexUnavailableError, ProjectListing
 from .target import Target
@@ -198,15 +198,20 @@ def read_index(
 
 
 def preflight(
-    session: requests.Session, target: Target, plan: Plan, *, pause: float = SETTLE_PAUSE
+    session: requests.Session,
+    target: Target,
+    plan: Plan,
+    *,
+    pause: float = SETTLE_PAUSE,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[FileStep]:
     """Read the index and decide every file (:func:`.preflight.compare`); a refusal only when
-    it stays (:func:`settled_steps`, ``pause`` seconds between readings).
+    it stays (:func:`settled_steps`, ``pause`` seconds between readings on ``clock``).
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
-    return settled_steps(session, target, plan, _refuses_none, pause=pause)
+    return settled_steps(session, target, plan, _refuses_none, pause=pause, clock=clock)
 
 
 def settled_steps(
@@ -217,16 +222,18 @@ def settled_steps(
     *,
     reads: int = SETTLE_READS,
     pause: float = SETTLE_PAUSE,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[FileStep]:
     """:func:`.preflight.compare` on the index, read again while ``accept`` rejects the steps,
-    at most ``reads`` readings ``pause`` seconds apart; the last reading is returned either way.
+    at most ``reads`` readings ``pause`` seconds apart (on ``clock``); the last reading is
+    returned either way.
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
     for attempt in range(reads):
         if attempt:
-            time.sleep(pause)
+            clock.sleep(pause)
         listing, hashes = read_index(session, target, plan)
         steps = compare(plan, listing.by_filename(), hashes)
         if accept(steps):
@@ -248,11 +255,12 @@ def publish(
     plan: Plan,
     steps: list[FileStep],
     upload_one: Uploader,
-    log: Callable[[str], None],
+    options: UploadOptions,
     *,
     guard: OverwriteGuard | None = None,
 ) -> Report:
-    """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify.
+    """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify;
+    ``options.log`` says each step, ``options.clock`` times the pauses.
 
     ``steps`` must come from :func:`preflight` and hold no refusal. ``guard`` (None: the
     index refuses overwrites): while active, each file is looked up again just before its
@@ -266,7 +274,7 @@ def publish(
     """
     done = [replace(s, outcome="skipped") if s.action == "skip" else s for s in steps]
     try:
-        return _upload_and_verify(session, target, plan, steps, done, upload_one, log, guard)
+        return _upload_and_verify(session, target, plan, steps, done, upload_one, options, guard)
     except IndexUnavailableError as exc:
         unsure = next((i for i, s in enumerate(done) if s.outcome == "unknown"), None)
         return _unreadable(plan, done, unsure, exc)
@@ -279,20 +287,21 @@ def _upload_and_verify(
     steps: list[FileStep],
     done: list[FileStep],
     upload_one: Uploader,
-    log: Callable[[str], None],
+    options: UploadOptions,
     guard: OverwriteGuard | None,
 ) -> Report:
     """:func:`publish`'s work; ``done`` is updated in place as files go, so that a reading
     of the index that fails (:class:`IndexUnavailableError`) leaves what is known in it."""
+    log, clock = options.log, options.clock
     spans: list[float] = []
     last_upload_end = 0.0
     for i, step in enumerate(done):
         if step.action != "upload":
             continue
-        started = time.monotonic()
+        started = clock.monotonic()
         if guard is not None and guard.active and not guard.probing:
             # (the first file of a probed run: the preflight's reading, moments ago, stands)
-            now = settled_steps(session, target, plan, _refuses_none)[i]
+            now = settled_steps(session, target, plan, _refuses_none, clock=clock)[i]
             if now.action == "skip":
                 done[i] = replace(step, outcome="found-on-index")
                 continue
@@ -302,7 +311,7 @@ def _upload_and_verify(
             status, detail = upload_one(step.file)
         except KeyboardInterrupt:
             raise InterruptedRun(_interrupted_message(done, i)) from None
-        last_upload_end = time.monotonic()
+        last_upload_end = clock.monotonic()
         spans.append(last_upload_end - started)
         if status in (200, 201):
             done[i] = replace(step, outcome="uploaded")
@@ -315,7 +324,7 @@ def _upload_and_verify(
             continue
         log(f"upload of {step.file.filename} failed ({detail}); reading the index again")
         done[i] = replace(step, outcome="unknown")  # until the index says
-        live = settled_steps(session, target, plan, _refuses_none)[i]
+        live = settled_steps(session, target, plan, _refuses_none, clock=clock)[i]
         if live.action == "skip":
             done[i] = replace(step, outcome="found-on-index")
             continue
@@ -357,11 +366,11 @@ def _upload_and_verify(
         # One verification, :func:`confirm_pause` after the last upload ended: an earlier
         # reading could only fail sooner, and the last reading is the one that decides.
         pause = confirm_pause(spans)
-        wait = max(0.0, last_upload_end + pause - time.monotonic())
+        wait = max(0.0, last_upload_end + pause - clock.monotonic())
         log(f"verifying in {wait:.1f} s ({pause:.1f} s after the last upload: the index may "
             "accept overwrites)")  # fmt: skip
-        time.sleep(wait)
-    final = settled_steps(session, target, plan, _all_on_index)
+        clock.sleep(wait)
+    final = settled_steps(session, target, plan, _all_on_index, clock=clock)
     wrong = [i for i, f in enumerate(final) if f.action != "skip"]
     if wrong:
         return _verify_failed(plan, steps, done, final, wrong)
@@ -412,18 +421,13 @@ def upload_checked(
     target: Target,
     plan: Plan,
     settings: Any,
+    options: UploadOptions,
     *,
-    dry_run: bool,
-    quiet_stdout: bool,
-    timeout: float,
-    log: Callable[[str], None],
-    dev_rule: str | None = None,
-    allow_volatile: bool = False,
     overwrites: tuple[bool | None, OverwriteGuard] | None = None,
 ) -> Report:
     """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
     any file conflicts, or when the index says it replaces files (devpi ``volatile``) and
-    ``allow_volatile`` is false; the plan alone for a dry run; else :func:`publish` through
+    ``options.allow_volatile`` is false; the plan alone for a dry run; else :func:`publish` through
     twine's repository (``settings.create_repository()``, closed afterwards), guarded
     (:func:`overwrite_guard`) unless the index is known to refuse overwrites.
     ``overwrites``: :func:`overwrite_guard`'s answer when the caller already has it (a set
@@ -433,11 +437,12 @@ def upload_checked(
         IndexUnavailableError: the index cannot be read (exit 4).
     """
     volatile, guard = overwrites or overwrite_guard(session, target)
-    log(f"overwrites: index says {'nothing' if volatile is None else f'volatile={volatile}'}")
-    steps = preflight(session, target, plan)
+    said = "nothing" if volatile is None else f"volatile={volatile}"
+    options.log(f"overwrites: index says {said}")
+    steps = preflight(session, target, plan, clock=options.clock)
     if not plan.contents_checked:  # only the files to upload: a skipped file is not sent
         check_contents(s.file for s in steps if s.action == "upload")
-    if volatile and not allow_volatile:
+    if volatile and not options.allow_volatile:
         return Report(
             plan,
             tuple(replace(s, outcome="not-uploaded") for s in steps),
@@ -455,19 +460,21 @@ def upload_checked(
             plan,
             tuple(steps),
             EXIT_REFUSED,
-            refusal_message(steps, plan.version, dev_rule=dev_rule),
+            refusal_message(steps, plan.version, dev_rule=options.dev_rule),
         )
-    if dry_run:
+    if options.dry_run:
         todo = sum(1 for s in steps if s.action == "upload")
         return Report(
             plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to upload, nothing sent.", True
         )
     if not any(s.action == "upload" for s in steps):  # twine is not needed (nor imported)
-        return publish(session, target, plan, steps, _nothing_to_upload, log, guard=guard)
+        return publish(session, target, plan, steps, _nothing_to_upload, options, guard=guard)
     repository = settings.create_repository()
     try:
-        uploader = twine_uploader(repository, quiet_stdout=quiet_stdout, timeout=timeout)
-        return publish(session, target, plan, steps, uploader, log, guard=guard)
+        uploader = twine_uploader(
+            repository, quiet_stdout=options.quiet_stdout, timeout=target.timeout
+        )
+        return publish(session, target, plan, steps, uploader, options, guard=guard)
     finally:
         repository.close()
 

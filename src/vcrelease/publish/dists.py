@@ -46,7 +46,6 @@ from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 from .twineadapter import package_file, render_problems
 
 __all__ = [
-    "UNRENDERED_TYPES",
     "DistFile",
     "Kind",
     "LocalVersionError",
@@ -409,30 +408,16 @@ def _version(text: str) -> Version | None:
         return None
 
 
-UNRENDERED_TYPES = frozenset({"text/plain", "text/markdown"})
-"""Description content types twine check does not render ("rendering cannot fail": no
-renderer in its ``check._RENDERERS``; a test holds twine to it)."""
-
-
 def _check_description(path: Path, package: Any) -> None:
     """``twine check``: the long description must render on the index. The steps of twine's
     ``check._check_file``, on the ``PackageFile`` already made (``_check_file`` makes its own,
-    hashing the file again: :func:`.twineadapter.render_problems`); ``twine.commands.check``
-    (docutils, about 0.1 s) is imported only
-    for a description it renders (reStructuredText, the default), not for Markdown or text."""
-    import email.message
-
+    hashing the file again: :func:`.twineadapter.render_problems`)."""
     metadata = package.metadata_dictionary()
     description = metadata.get("description")
     declared = metadata.get("description_content_type")
-    value = "text/x-rst" if declared is None else declared
-    header = email.message.EmailMessage()  # twine's _parse_content_type, without its import
-    header["content-type"] = value
     if not description or description.rstrip() == "UNKNOWN":
         return
-    if header.get_content_type() in UNRENDERED_TYPES:
-        return
-    problems = render_problems(description, value)
+    problems = render_problems(description, "text/x-rst" if declared is None else declared)
     if problems is not None:
         raise ConfigError(
             f"{path}: `twine check` fails, the long description would not render on the index "

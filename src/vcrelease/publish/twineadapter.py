@@ -26,7 +26,14 @@ import requests
 from ..errors import redact_text
 from .simpleapi import body_text
 
-__all__ = ["Dist", "Uploader", "package_file", "render_problems", "twine_uploader"]
+__all__ = [
+    "UNRENDERED_TYPES",
+    "Dist",
+    "Uploader",
+    "package_file",
+    "render_problems",
+    "twine_uploader",
+]
 
 
 class Dist(Protocol):
@@ -63,10 +70,22 @@ def package_file(path: Path) -> Any:
     return _PACKAGES[key]
 
 
+UNRENDERED_TYPES = frozenset({"text/plain", "text/markdown"})
+"""Description content types twine check does not render ("rendering cannot fail": no
+renderer in its ``check._RENDERERS``; a test holds twine to it)."""
+
+
 def render_problems(description: str, content_type: str) -> str | None:
     """What ``twine check`` says of a long description of ``content_type``: None when it
-    renders, else the renderer's warnings (or ``"markup errors"``). Imports docutils through
-    twine for reStructuredText."""
+    renders, else the renderer's warnings (or ``"markup errors"``). ``twine.commands.check``
+    (docutils, about 0.1 s) is imported only for a type it renders (reStructuredText, the
+    default), not for Markdown or text (:data:`UNRENDERED_TYPES`)."""
+    import email.message
+
+    header = email.message.EmailMessage()  # twine's _parse_content_type, without its import
+    header["content-type"] = content_type
+    if header.get_content_type() in UNRENDERED_TYPES:
+        return None
     from twine.commands.check import _RENDERERS, _parse_content_type, _WarningStream
 
     stream = _WarningStream()

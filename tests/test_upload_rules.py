@@ -38,17 +38,20 @@ def test_versions_equal_under_pep_440_are_one_release_on_the_index(
 ) -> None:
     server = pypiserver_nofallback_index
     first = make_dists(tmp_path / "a", unique_project, "3.0", payload="first build")
-    server.upload(first)
+    server.upload(first[:1])  # the wheel of 3.0
     repo = tagged_repo(tmp_path / "repo", "v3.0.0")
     other = make_dists(tmp_path / "b", unique_project, "3.0.0", payload="second build")
-    result = vc_upload(server, other, repo)
-    assert result.returncode == EXIT_REFUSED, result.stderr
-    assert "spelled otherwise" in result.stderr or "other bytes" in result.stderr
-    longer = make_dists(tmp_path / "c", unique_project, "3.0.0.0", payload="third build")
-    result = vc_upload(server, longer[:1], repo)
+    result = vc_upload(server, other, repo)  # its wheel is the same file, other bytes
     assert result.returncode == EXIT_REFUSED, result.stderr
     assert "spelled otherwise" in result.stderr
-    assert set(server.sha256s(unique_project)) == {f.name for f in first}
+    longer = make_dists(tmp_path / "c", unique_project, "3.0.0.0", payload="third build")
+    result = vc_upload(server, longer[1:], repo)  # the sdist alone: another spelling
+    assert result.returncode == EXIT_REFUSED, result.stderr
+    assert "spelled otherwise" in result.stderr
+    assert first[0].name in result.stderr
+    result = vc_upload(server, longer[:1], repo)  # the wheel alone: the same file
+    assert result.returncode == EXIT_REFUSED, result.stderr
+    assert set(server.sha256s(unique_project)) == {first[0].name}
 
 
 def _dist(name: str, sha: str) -> DistFile:
@@ -176,12 +179,13 @@ def test_a_single_projects_stale_dev_files_are_refused(
         git(repo, "commit", "-qam", f"change {n}")
     head = git(repo, "rev-parse", "HEAD")
     env = github("push", "refs/heads/main", head)
-    stale = make_dists(tmp_path / "a", unique_project, "1.2.4.dev2", payload="stale")
+    # in CI the dev number is the run number (GITHUB_RUN_NUMBER=17): 1.2.4.dev17 at HEAD
+    stale = make_dists(tmp_path / "a", unique_project, "1.2.4.dev16", payload="stale")
     result = vc_upload(pypiserver_nofallback_index, stale, repo, env=env)
     assert result.returncode == EXIT_REFUSED, result.stderr
-    assert "computes 1.2.4.dev3" in result.stderr
+    assert "computes 1.2.4.dev17" in result.stderr
     assert pypiserver_nofallback_index.listing(unique_project).files == ()
-    fresh = make_dists(tmp_path / "b", unique_project, "1.2.4.dev3", payload="fresh")
+    fresh = make_dists(tmp_path / "b", unique_project, "1.2.4.dev17", payload="fresh")
     result = vc_upload(pypiserver_nofallback_index, fresh, repo, env=env)
     assert result.returncode == 0, result.stderr
     for f in fresh:

@@ -275,10 +275,18 @@ def _write_htpasswd(path: Path, users: Mapping[str, str]) -> None:
 
 
 def start_pypiserver(
-    workdir: Path, *, fallback: bool = True, overwrite: bool = False, name: str = "pypiserver"
+    workdir: Path,
+    *,
+    fallback: bool = True,
+    overwrite: bool = False,
+    name: str = "pypiserver",
+    hash_algo: str | None = None,
+    authenticate: str = "update",
 ) -> tuple[ServerProcess, IndexServer]:
     """pypiserver on a free port: packages in ``workdir/packages``, upload needs the password
-    (``-a update`` with an htpasswd file), reading is open."""
+    (``-a update`` with an htpasswd file), reading is open unless ``authenticate`` says
+    otherwise (``update,download,list``); ``hash_algo``: pypiserver's ``--hash-algo``
+    (``md5``: listings carry no sha256)."""
     workdir.mkdir(parents=True, exist_ok=True)
     packages = workdir / "packages"
     packages.mkdir(exist_ok=True)
@@ -298,7 +306,7 @@ def start_pypiserver(
             "--port",
             str(port),
             "--authenticate",
-            "update",
+            authenticate,
             "--passwords",
             str(htpasswd),
         ]
@@ -306,6 +314,8 @@ def start_pypiserver(
             cmd.append("--disable-fallback")
         if overwrite:
             cmd.append("--overwrite")
+        if hash_algo is not None:
+            cmd += ["--hash-algo", hash_algo]
         cmd.append(str(packages))
         proc = ServerProcess(name, cmd, workdir / "server.log", workdir)
         base = f"http://{HOST}:{port}"

@@ -38,6 +38,7 @@ from vcrelease.errors import (
     ConfigError,
     CredentialsRejectedError,
     VcreleaseError,
+    redact_text,
 )
 from vcrelease.publish.dists import plan_files
 from vcrelease.publish.indexclient import fetch_listing, file_sha256
@@ -49,9 +50,9 @@ from vcrelease.publish.simpleapi import (
     ProjectListing,
     derive_index_url,
     normalize_project,
-    redact_url,
 )
-from vcrelease.publish.upload import SETTLE_READS, Target, preflight
+from vcrelease.publish.target import Target
+from vcrelease.publish.upload import SETTLE_READS, preflight
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -155,7 +156,7 @@ def test_derive_index_url(upload_url: str, expected: str | None) -> None:
     ],
 )
 def test_redact_url(url: str, expected: str) -> None:
-    assert redact_url(url) == expected
+    assert redact_text(url) == expected
 
 
 @pytest.mark.parametrize(

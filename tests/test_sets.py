@@ -435,7 +435,8 @@ def test_ctrl_c_mid_set_lists_the_live_files_of_the_set(
     from vcrelease.errors import InterruptedRun
     from vcrelease.publish import setupload
     from vcrelease.publish.dists import plan_set
-    from vcrelease.publish.upload import Target
+    from vcrelease.publish.options import UploadOptions
+    from vcrelease.publish.target import Target
 
     server = pypiserver_nofallback_index
     b_files = make_dists(tmp_path / "b", f"{unique_project}-b", "1.0.0", payload="b")
@@ -456,10 +457,7 @@ def test_ctrl_c_mid_set_lists_the_live_files_of_the_set(
     target = Target(server.upload_url, server.index_url, server.username, server.password, 30)
     plans = sorted(plan_set([*a_files, *b_files]), key=lambda p: p.project != f"{unique_project}-b")
     with requests.Session() as session, pytest.raises(InterruptedRun) as caught:
-        setupload.upload_set(
-            session, target, plans, settings,
-            dry_run=False, quiet_stdout=True, timeout=30, log=lambda _text: None,
-        )  # fmt: skip
+        setupload.upload_set(session, target, plans, settings, UploadOptions(quiet_stdout=True))
     said = caught.value.message
     assert f"Interrupted while uploading {a_files[0].name}" in said
     assert f"live on the index: {b_files[0].name}, {b_files[1].name}." in said

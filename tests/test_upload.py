@@ -359,6 +359,12 @@ def test_two_branches_one_dev_version_names_the_cause_and_the_setting(
     """feature-a and feature-b, both 3 past v1.2.3 with dev-number = distance: 1.2.4.dev3."""
     repo = tagged_repo(tmp_path / "repo", "v1.2.3")
     git(repo, "checkout", "-q", "-b", "feature-b")
+    (repo / "pyproject.toml").write_text('[tool.vcrelease]\ndev-number = "distance"\n')
+    git(repo, "add", "pyproject.toml")
+    git(repo, "commit", "-qm", "dev-number = distance")
+    for n in range(2):  # the files are the version at HEAD: 3 past v1.2.3
+        (repo / "app.txt").write_text(f"feature-b {n}\n")
+        git(repo, "commit", "-qam", f"feature-b {n}")
     head = git(repo, "rev-parse", "HEAD")
     first = make_dists(tmp_path / "a", unique_project, "1.2.4.dev3", payload="feature-a")
     second = make_dists(tmp_path / "b", unique_project, "1.2.4.dev3", payload="feature-b")

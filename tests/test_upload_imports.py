@@ -20,7 +20,7 @@ import pytest
 from distfiles import make_dists
 from servers import IndexServer
 from test_upload import NO_KEYRING, tagged_repo
-from vcrelease.publish.upload import explicit_upload_url
+from vcrelease.publish.target import explicit_upload_url
 
 UPLOAD_ONLY = ("twine", "readme_renderer", "requests_toolbelt", "docutils", "keyring")
 """Top-level packages a run needs only when it uploads a file."""
@@ -132,7 +132,7 @@ def test_the_description_types_not_rendered_are_twines() -> None:
     check skips importing it for them; if twine starts rendering them, this fails."""
     from twine.commands.check import _RENDERERS
 
-    from vcrelease.publish.dists import UNRENDERED_TYPES
+    from vcrelease.publish.twineadapter import UNRENDERED_TYPES
 
     assert {t for t, renderer in _RENDERERS.items() if t and not renderer} == UNRENDERED_TYPES
 
@@ -164,3 +164,27 @@ def test_a_description_that_does_not_render_is_still_refused(
     else:
         with pytest.raises(ConfigError, match="twine check"):
             check_contents(plan.files)
+
+
+TWINE_PRIVATE = ("_upload", "_RENDERERS", "_parse_content_type", "_WarningStream")
+"""twine's private names vcrelease uses (``publish/twineadapter.py``)."""
+
+
+def test_twines_private_names_exist_and_only_the_adapter_uses_them() -> None:
+    """The installed twine (within the bound of ``pyproject.toml``) still has every private
+    name the adapter uses, and no other module of the package names one."""
+    import re
+
+    from twine.commands import check
+    from twine.repository import Repository
+
+    assert callable(Repository._upload)
+    for name in TWINE_PRIVATE[1:]:
+        assert hasattr(check, name), name
+    source = Path(__file__).resolve().parent.parent / "src" / "vcrelease"
+    users = {
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if re.search(r"\b(?:" + "|".join(TWINE_PRIVATE) + r")\b", path.read_text("utf-8"))
+    }
+    assert users == {"publish/twineadapter.py"}

@@ -7,16 +7,17 @@ or network, 5 credentials rejected, 70 internal error, 130 interrupted.
 
 Secrets: :func:`register_secret` and :func:`register_url_credentials` remember every value a
 command knows to be secret (passwords, tokens, URL userinfo, keyring results) with the forms
-they take on the wire (percent-encoded, JSON- and HTML-escaped, inside a basic ``Authorization``
-header); :func:`redact_text` masks them, any ``scheme://userinfo@`` and any ``Authorization``
-header value in free text. The command line passes all its output through it
-(:mod:`vcrelease.cli.common`).
+they take on the wire (percent-encoded in any case and with any safe set, JSON- and
+HTML-escaped, base64 padded or not, alone or inside a basic ``Authorization`` header, hex, split
+by a line break); :func:`redact_text` masks them, any ``scheme://userinfo@`` and any
+``Authorization`` header value in free text: the one redaction function of the package. The
+command line passes all its output through it (:mod:`vcrelease.cli.common`).
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, quote_plus, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "EXIT_CODES",
@@ -85,8 +86,9 @@ prints what happened and what to do."""
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4
-"""Shorter registered values are not masked (they would mask ordinary words; nothing that
-short protects anything)."""
+"""Shorter registered values are not masked: a secret of one to three characters would mask
+ordinary text everywhere (every ``a``, every ``pw``), and protects nothing (it is guessed in
+at most 95**3 tries). The limit is stated in ``docs/uploading.md``, "What is never printed"."""
 
 _TEXT_PATTERNS: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None = None
 """The free-text patterns of :func:`redact_text`, compiled on first need (:func:`_patterns`)."""
@@ -125,23 +127,60 @@ _pattern: re.Pattern[str] | None = None
 
 
 def register_secret(value: str | None, *, username: str | None = None) -> None:
-    """Remember ``value`` as secret for :func:`redact_text`, with its percent-encoded, JSON-
-    and HTML-escaped forms, and (with ``username``) the basic ``Authorization`` token of
-    ``username:value``. Values shorter than :data:`MIN_SECRET_LENGTH` are ignored."""
+    """Remember ``value`` as secret for :func:`redact_text`, in every form a server may echo
+    it back in (:func:`_secret_pattern`), and (with ``username``) the basic ``Authorization``
+    token of ``username:value``. Values shorter than :data:`MIN_SECRET_LENGTH` are ignored."""
     global _pattern
     if not value or len(value) < MIN_SECRET_LENGTH:
         return
     import base64  # here: only commands that hold secrets pay for these imports
+
+    forms = [_secret_pattern(value)]
+    encoded = [value.encode("utf-8")]
+    for user in {username or "", "__token__"}:
+        for charset in ("utf-8", "latin-1"):
+            encoded.append(f"{user}:{value}".encode(charset, errors="replace"))
+    for raw in encoded:
+        for coded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            text = coded.decode("ascii")
+            forms.append(_split_anywhere(text.rstrip("=")) + "(?:=(?:\\r?\\n)?)*")
+    forms.append("(?i:" + _split_anywhere(value.encode("utf-8").hex()) + ")")
+    _secrets.update(forms)
+    _pattern = re.compile("|".join(sorted(_secrets, key=len, reverse=True)))
+
+
+def _split_anywhere(text: str) -> str:
+    """A pattern for ``text`` that also matches it with a line break between any two
+    characters (a server that wraps its lines, a log that splits them)."""
+    return "(?:\\r?\\n)?".join(re.escape(c) for c in text)
+
+
+def _secret_pattern(value: str) -> str:
+    """A pattern matching ``value`` as a server may echo it: each character as itself or
+    percent-encoded (upper- or lower-case hex, any mixture: ``quote`` with any ``safe``
+    set), ``+`` for a space (``quote_plus``), JSON-escaped (``\\/``, ``\\"``, ``\\uXXXX``),
+    HTML-escaped (named, decimal or hex character references), with a line break allowed
+    between any two characters."""
     import html
     import json
 
-    forms = {value, quote(value, safe=""), quote_plus(value), html.escape(value)}
-    forms.add(json.dumps(value)[1:-1])
-    for user in {username or "", "__token__"}:
-        pair = f"{user}:{value}".encode("latin-1", errors="replace")
-        forms.add(base64.b64encode(pair).decode("ascii"))
-    _secrets.update(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
-    _pattern = re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+    parts = []
+    for char in value:
+        ways = {re.escape(char)}
+        hex_bytes = char.encode("utf-8").hex()
+        ways.add("".join(f"%(?i:{hex_bytes[i : i + 2]})" for i in range(0, len(hex_bytes), 2)))
+        if char == " ":
+            ways.add(re.escape("+"))
+        ways.add(re.escape(json.dumps(char)[1:-1]))
+        ways.add(re.escape(json.dumps(char, ensure_ascii=False)[1:-1]))
+        ways.add(f"\\\\u(?i:{ord(char):04x})" if ord(char) < 0x10000 else re.escape(char))
+        if char == "/":
+            ways.add(re.escape("\\/"))
+        ways.add(re.escape(html.escape(char)))
+        ways.add(f"&#0*{ord(char)};")
+        ways.add(f"&#[xX]0*(?i:{ord(char):x});")
+        parts.append("(?:" + "|".join(sorted(ways, key=len, reverse=True)) + ")")
+    return "(?:\\r?\\n)?".join(parts)
 
 
 def register_url_credentials(url: str | None) -> None:

@@ -120,22 +120,22 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
+    from ..errors import redact_text
     from ..publish.channel import (
         channel_versions,
+        check_is_channel,
         current_version,
         date_version,
         parse_date,
         parse_pin,
         resolve_pin,
     )
-    from ..publish.channelio import build_channel, read_requires
+    from ..publish.channelio import build_channel, read_metadata
     from ..publish.dists import plan_files
     from ..publish.indexclient import fetch_listing, reading_session
-    from ..publish.simpleapi import redact_url
-    from ..publish.upload import (
-        index_session,
-        upload_checked,
-    )
+    from ..publish.options import UploadOptions
+    from ..publish.target import index_session
+    from ..publish.upload import upload_checked
 
     request = parse_pin(args.pin, channel=name)
     day = parse_date(args.date) if args.date else datetime.now(timezone.utc).date()
@@ -165,10 +165,16 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
             # unchanged only when the current version's set is complete: after an upload that
             # stopped half-way, the re-run publishes a whole new version
             current = current_version(versions)
+            newest = current or (versions[0] if versions else None)
+            meta = (
+                read_metadata(session, newest.wheel, index_url=index_url, timeout=args.timeout)
+                if newest is not None and newest.wheel is not None
+                else None
+            )
+            summary = meta.get("summary") if meta is not None else None
+            check_is_channel(name, versions, summary, redact_text(index_url))
             if current is not None and current.wheel is not None and current.has_sdist:
-                requires = read_requires(
-                    session, current.wheel, index_url=index_url, timeout=args.timeout
-                )
+                requires = tuple(meta.get("requires_dist") or ()) if meta is not None else ()
                 if _same_pin(requires, pin.requirement):
                     return _unchanged(args.format, name, str(current.version), pin)
         version = date_version(day, [v.version for v in versions], channel=name)
@@ -178,17 +184,10 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
             _built(args.format, name, str(version), pin, day, index_url, paths, summary)
             return EXIT_OK
         plan = plan_files(paths)
-        report = upload_checked(
-            session,
-            target,
-            plan,
-            settings,
-            dry_run=False,
-            quiet_stdout=args.format == "json",
-            timeout=args.timeout,
-            log=lambda _text: None,
-            allow_volatile=args.allow_volatile_index,
+        options = UploadOptions(
+            quiet_stdout=args.format == "json", allow_volatile=args.allow_volatile_index
         )
+        report = upload_checked(session, target, plan, settings, options)
         if any(s.action == "refuse" for s in report.steps):
             report = replace(
                 report,
@@ -199,7 +198,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     if report.exit_code == EXIT_OK:
         report = replace(report, message=f"Channel moved: {summary}. {report.message}")
     reason = (
-        f"channel {summary} on {redact_url(index_url or '')}; the release policy does not "
+        f"channel {summary} on {redact_text(index_url or '')}; the release policy does not "
         "apply (a channel is not built from the repository)"
     )
     show_report(
@@ -246,8 +245,8 @@ def _built(
     paths: list[Path],
     summary: str,
 ) -> None:
+    from ..errors import redact_text
     from ..publish.dists import sha256_of
-    from ..publish.simpleapi import redact_url
 
     if fmt == "json":
         out = {
@@ -256,7 +255,7 @@ def _built(
             "pin": pin.requirement,
             "asked": pin.request.text,
             "moved": day.isoformat(),
-            "index": redact_url(index_url) if index_url else None,
+            "index": redact_text(index_url) if index_url else None,
             "uploaded": False,
             "files": [{"path": str(p), "filename": p.name, "sha256": sha256_of(p)} for p in paths],
         }
@@ -274,10 +273,10 @@ def _built(
 
 
 def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
+    from ..errors import redact_text
     from ..publish.channel import ChannelEntry, channel_versions, current_version
     from ..publish.channelio import read_requires
     from ..publish.indexclient import fetch_listing, reading_session
-    from ..publish.simpleapi import redact_url
 
     index_url: str | None = args.index or env.get("VCRELEASE_INDEX_URL")
     if not index_url:
@@ -285,7 +284,7 @@ def _show_channel(args: argparse.Namespace, env: Mapping[str, str], name: str) -
             f"--show reads the channel {name} from an index: pass --index URL (the simple API "
             "base, e.g. http://host:8080/simple/)."
         )
-    safe = redact_url(index_url)
+    safe = redact_text(index_url)
     with reading_session(index_url) as session:
         listing = fetch_listing(session, index_url, name, timeout=args.timeout)
         versions = channel_versions(listing.files)

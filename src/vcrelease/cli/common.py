@@ -31,11 +31,13 @@ from ..errors import (
 __all__ = [
     "EXIT_INTERNAL",
     "MaskedStream",
+    "Parser",
     "VersionAction",
     "add_account_arguments",
     "error_json",
     "masked_output",
     "run_guarded",
+    "seconds",
     "target_from_args",
 ]
 
@@ -45,8 +47,9 @@ EXIT_INTERNAL = 70
 
 class MaskedStream:
     """A text stream that passes every line through :func:`vcrelease.errors.redact_text`
-    before writing it to ``stream`` (whole lines, so a secret split over two writes is still
-    masked; :meth:`flush` writes a pending partial line)."""
+    before writing it to ``stream`` (whole lines, so a secret split over two writes of one
+    line is still masked, and each write's text is masked whole, so a secret split by a line
+    break inside one message is too; :meth:`flush` writes a pending partial line)."""
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
@@ -55,8 +58,8 @@ class MaskedStream:
     def write(self, text: str) -> int:
         self._pending += text
         if "\n" in self._pending:
-            lines, _, self._pending = self._pending.rpartition("\n")
-            self._stream.write(redact_text(lines + "\n"))
+            lines, _, self._pending = redact_text(self._pending).rpartition("\n")
+            self._stream.write(lines + "\n")
         return len(text)
 
     def writelines(self, lines: Any) -> None:
@@ -153,6 +156,26 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", partial(argparse.HelpFormatter, width=_width()))
         super().__init__(*args, **kwargs)
+        self._json_errors = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Any = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, noting first whether the arguments ask for ``--format json`` (an
+        argument error then also prints one JSON document on stdout: :meth:`error`)."""
+        words = list(sys.argv[1:] if args is None else args)
+        self._json_errors = any(
+            w == "--format=json" or (w == "--format" and words[i + 1 : i + 2] == ["json"])
+            for i, w in enumerate(words)
+        )
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> Any:
+        """argparse's usage message on stderr and exit 2; with ``--format json`` also the
+        error document of :func:`error_json` on stdout, so a script always gets one."""
+        if self._json_errors:
+            print(error_json(self.prog, 2, "UsageError", message))
+        super().error(redact_text(message))
 
 
 def _width() -> int:
@@ -182,7 +205,7 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=300.0,
         metavar="SECONDS",
         help="give up waiting for the index after this long without an answer (default 300)",
@@ -202,6 +225,26 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def seconds(text: str) -> float:
+    """``--timeout``'s type: a finite number of seconds above zero.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else (argparse's usage error, exit 2).
+    """
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above zero (e.g. --timeout 60); 0, negative "
+            "numbers, nan and inf cannot bound a wait"
+        )
+    return value
+
+
 def target_from_args(
     args: argparse.Namespace,
     env: Mapping[str, str],
@@ -215,7 +258,7 @@ def target_from_args(
     command line does (``TWINE_*``, and ``VCRELEASE_INDEX_URL``). With no password and no
     ``.pypirc`` section named, an upload token may come from trusted publishing
     (:func:`vcrelease.publish.oidc.mint_upload_token`)."""
-    from ..publish.upload import resolve_target
+    from ..publish.target import resolve_target
 
     repository_url = repository_url or env.get("TWINE_REPOSITORY_URL")
     index_url = index_url or env.get("VCRELEASE_INDEX_URL")

@@ -7,7 +7,15 @@ PEP 503 / PEP 691, check every sha256, check the dependencies on the target) and
 index rules (:mod:`vcrelease.publish.upload`; ``docs/architecture.md``, "Upload"): never an
 overwrite, identical files skipped.
 
-Exit codes: 0 done; 1 refused (a source file that does not match its hash, unpromoted
+The bytes are checked against a sha256 the source index lists for each file; a source that
+lists none (pypiserver ``--hash-algo md5``) is refused unless ``--allow-unverified-source``
+accepts it, and then the report says UNVERIFIED. A source listing one file name twice with
+different bytes is refused. The source's credentials (``user:password@`` in ``--from``, or the
+``.pypirc`` section of ``--from-repository``) go with every request to it: the listings and
+the downloads.
+
+Exit codes: 0 done; 1 refused (a source file that does not match its hash or has none,
+a file listed twice with different bytes, unpromoted
 dependencies, an exact pin neither on the target nor promoted with it, other bytes on the
 target); 2 usage or configuration (also releases whose pins disagree, a dependency cycle); 4
 index or network failure.
@@ -32,6 +40,7 @@ if TYPE_CHECKING:
 
     from ..publish.dists import Plan
     from ..publish.promote import PinGap
+    from ..publish.target import Target
 
 __all__ = ["add_arguments", "run"]
 
@@ -64,6 +73,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="promote even when a dependency has no satisfying version on the target",
     )
+    parser.add_argument(
+        "--allow-unverified-source",
+        action="store_true",
+        help="promote files the source index lists without a sha256 (pypiserver --hash-algo "
+        "md5, a plain file server): their bytes cannot be checked against the source, and the "
+        "report says UNVERIFIED; refused by default",
+    )
     parser.add_argument("--verbose", action="store_true", help="say each step on stderr")
     parser.add_argument(
         "--require",
@@ -94,8 +110,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """
     import tempfile
 
-    import requests
-
+    from ..errors import redact_text
+    from ..publish.options import UploadOptions
     from ..publish.promote import (
         PromotionRefused,
         fetch_release,
@@ -107,11 +123,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     from ..publish.sets import sibling_pins
     from ..publish.setupload import order_set, upload_plans
-    from ..publish.simpleapi import redact_url
-    from ..publish.upload import (
-        index_session,
-        resolve_target,
-    )
+    from ..publish.target import index_session, resolve_target, source_session
 
     def log(text: str) -> None:
         if args.verbose:
@@ -126,6 +138,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     source = args.source
     register_url_credentials(source)
+    source_target = None
     if source is None and args.from_repository is not None:
         source_target, _ = resolve_target(
             repository_url=None,
@@ -148,20 +161,41 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         index_url=args.index_url,
         need_password=not args.dry_run,
     )
-    reason = f"promotion from {redact_url(source)} (sha256 checked against the source listing)"
-    policy = {"action": "promote", "reason": reason}
     with tempfile.TemporaryDirectory(prefix="vcrelease-promote-") as tmp:
-        with requests.Session() as source_session:
-            plans = [
+        with source_session(source, source_target) as reading:
+            fetched = [
                 fetch_release(
-                    source_session, source, spec, Path(tmp) / spec.project, timeout=args.timeout
+                    reading,
+                    source,
+                    spec,
+                    Path(tmp) / spec.project,
+                    timeout=args.timeout,
+                    allow_unverified=args.allow_unverified_source,
                 )
                 for spec in specs
             ]
-            attested = _attested(source_session, source, plans, args.timeout)
-        for plan in plans:
-            log(f"downloaded {len(plan.files)} files of {plan.project} {plan.version}, "
-                "hashes match")  # fmt: skip
+            plans = [f.plan for f in fetched]
+            attested = _attested(reading, source, plans, args.timeout)
+        unverified = [name for f in fetched for name in f.unverified]
+        for f in fetched:
+            said = (
+                f"UNVERIFIED (the source lists no sha256): {', '.join(f.unverified)}"
+                if f.unverified
+                else "each sha256 matches the source listing"
+            )
+            log(f"downloaded {len(f.plan.files)} files of {f.plan.project} {f.plan.version}, "
+                f"{said}")  # fmt: skip
+        if unverified:
+            reason = (
+                f"promotion from {redact_text(source)}, UNVERIFIED: the source lists no sha256 "
+                f"for {', '.join(unverified)}, so these bytes were not checked against it "
+                "(--allow-unverified-source)"
+            )
+        else:
+            reason = (
+                f"promotion from {redact_text(source)} (sha256 checked against the source listing)"
+            )
+        policy = {"action": "promote", "reason": reason}
         gate = _validation_gate(args, source, target, plans, log)
         if attested:
             policy["attestations"] = (
@@ -176,7 +210,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         with index_session(target) as session:
             gaps = pin_gaps(session, target.index_url, pins, timeout=args.timeout)
             if gaps and args.allow_unpromoted_dependencies:
-                gaps = _held_gaps(gaps, source, args.timeout, log)
+                gaps = _held_gaps(gaps, source, source_target, args.timeout, log)
             if gaps:
                 raise PromotionRefused(pin_refusal(gaps, versions, target.index_url))
             for plan in ordered:
@@ -195,17 +229,13 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                         "those first (a release may not sit above its dependencies), or pass "
                         "--allow-unpromoted-dependencies."
                     )
-            result = upload_plans(
-                session,
-                target,
-                ordered,
-                settings,
+            options = UploadOptions(
                 dry_run=args.dry_run,
                 quiet_stdout=args.format == "json",
-                timeout=args.timeout,
                 log=log,
                 allow_volatile=args.allow_volatile_index,
             )
+            result = upload_plans(session, target, ordered, settings, options)
     if gate is not None and not args.dry_run and result.exit_code == 0:
         gate.copy_to(target.index_url)
     show_result(result, policy, args.format, prog="vcrelease promote")
@@ -213,15 +243,18 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _held_gaps(
-    gaps: list[PinGap], source: str, timeout: float, log: Callable[[str], None]
+    gaps: list[PinGap],
+    source: str,
+    source_target: Target | None,
+    timeout: float,
+    log: Callable[[str], None],
 ) -> list[PinGap]:
     """The gaps ``--allow-unpromoted-dependencies`` may not waive: exact pins whose release
     is on the source index (a release of this pipeline, below the target's level)."""
-    import requests
-
     from ..publish.promote import pin_gaps
+    from ..publish.target import source_session
 
-    with requests.Session() as session:
+    with source_session(source, source_target) as session:
         pins: dict[str, list[tuple[str, str]]] = {}
         for g in gaps:
             pins.setdefault(g.member, []).append((g.project, g.version))

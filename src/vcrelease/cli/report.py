@@ -51,7 +51,8 @@ def show_report(
 def report_json(report: Report, policy: dict[str, str]) -> dict[str, Any]:
     """One shape for every outcome: ``project``, ``version``, ``policy`` (``action``,
     ``reason``), ``dry_run``, ``exit_code``, ``message``, ``files`` (each with ``action``,
-    ``outcome``, ``reason``, hashes), and for a failure ``error`` (``type``, ``message``)."""
+    ``outcome``, ``live`` (true, false, or null for unknown), ``reason``, hashes), and for a
+    failure ``error`` (``type``, ``message``)."""
     out = {
         "project": report.plan.project,
         "version": report.plan.version,
@@ -76,7 +77,18 @@ def _file_json(s: FileStep) -> dict[str, Any]:
         "reason": s.reason,
         "index_sha256": s.index_sha256,
         "outcome": s.outcome,
+        "live": _LIVE.get(s.outcome or "", False),
     }
+
+
+_LIVE: dict[str, bool | None] = {
+    "uploaded": True,
+    "found-on-index": True,
+    "skipped": True,
+    "unknown": None,
+}
+"""``live`` of a file in the JSON report: true (our bytes are on the index), null (unknown:
+the upload got no answer, or the index could not be read after it), false (anything else)."""
 
 
 def show_result(

@@ -8,7 +8,8 @@ README "Publishing a co-released set").
 
 Exit codes: 0 done (uploaded, all skipped, or the policy says there is nothing to do); 1
 refused by the policy or the index (this run uploaded nothing, or stopped because another
-build's bytes are live; a set whose files are not the versions at HEAD); 2 usage or
+build's bytes are live; files, of one project or of a set, that are not the versions at
+HEAD); 2 usage or
 configuration (also a set whose pins disagree, or a dependency cycle); 3 the repository cannot
 be read; 4 index or network failure; 5 credentials rejected.
 """
@@ -24,10 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from .common import VersionAction, add_account_arguments, run_guarded, target_from_args
+from .common import Parser, VersionAction, add_account_arguments, run_guarded, target_from_args
 from .report import policy_json, report_json, set_report_json, show_result
 
 if TYPE_CHECKING:
+    from ..ci.context import BuildContext
+    from ..config import Config
     from ..publish.dists import Plan
     from ..publish.policy import Decision
 
@@ -99,11 +102,45 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         context, plan.version, facts, allowed_branches=args.allow_dev_branch, strict=args.strict
     )
     log(f"policy: {decision.action}: {decision.reason}")
+    if decision.allowed:
+        decision = _at_head(args.project_dir, plan, config, env, context, facts.head) or decision
     if not decision.allowed:
         return _policy_stop(args, decision, (plan,))
 
     dev_rule = choose_dev_number(config.dev_number, env, context)
     return _publish(args, env, log, (plan,), decision, dev_rule)
+
+
+def _at_head(
+    project_dir: Path,
+    plan: Plan,
+    config: Config,
+    env: Mapping[str, str],
+    context: BuildContext,
+    head: str,
+) -> Decision | None:
+    """A refusal (exit 1) when the files are not the version vcrelease computes for the
+    project at HEAD (stale files in ``dist/``), as for each member of a set
+    (:func:`vcrelease.publish.sets.decide_set`); None when they are. Versions are compared
+    under PEP 440 without their local part (``3.0`` is ``3.0.0``)."""
+    from packaging.version import Version
+
+    from ..errors import EXIT_REFUSED
+    from ..publish.policy import Decision, version_kind
+    from ..version.resolve import resolve_version
+
+    at_head = resolve_version(project_dir, env=env, config=config, context=context).version
+    if Version(Version(at_head).public) == Version(plan.version):
+        return None
+    return Decision(
+        "refuse",
+        f"the files of {plan.project} are {plan.version}, but at HEAD ({head[:12]}) vcrelease "
+        f"computes {at_head} for the project in {project_dir}: the files were not built from "
+        "this commit. Build them from this checkout (stale files in dist/?), or pass "
+        "--project-dir the checkout they were built from.",
+        EXIT_REFUSED,
+        version_kind(plan.version),
+    )
 
 
 def _run_set(
@@ -178,10 +215,11 @@ def _publish(
 ) -> int:
     """Upload the plans the policy allowed (one project, or a set in upload order) to the
     target the options name (:func:`.common.target_from_args`), and show the report."""
+    from ..errors import redact_text
     from ..publish.attestations import check_attestations
+    from ..publish.options import UploadOptions
     from ..publish.setupload import upload_plans
-    from ..publish.simpleapi import redact_url
-    from ..publish.upload import index_session
+    from ..publish.target import index_session
 
     check_attestations((f for p in plans for f in p.files), getattr(args, "attestations", ()))
     target, settings = target_from_args(
@@ -191,27 +229,23 @@ def _publish(
         index_url=args.index_url,
         need_password=not args.dry_run,
     )
-    log(f"upload to {target.upload_url}; preflight reads {redact_url(target.index_url)}")
+    log(f"upload to {target.upload_url}; preflight reads {redact_text(target.index_url)}")
     with index_session(target) as session:
-        result = upload_plans(
-            session,
-            target,
-            plans,
-            settings,
+        options = UploadOptions(
             dry_run=args.dry_run,
             quiet_stdout=args.format == "json",
-            timeout=args.timeout,
             log=log,
             dev_rule=dev_rule,
             allow_volatile=args.allow_volatile_index,
         )
+        result = upload_plans(session, target, plans, settings, options)
     show_result(result, policy_json(decision), args.format)
     return result.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
     """The ``vc-upload`` console script."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="vc-upload",
         description="Upload a release once: never overwrite, skip identical files, check all "
         "files before uploading any, and never release from a racing CI build.",

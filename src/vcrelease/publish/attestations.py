@@ -99,8 +99,9 @@ def _check(path: Path, dist: DistFile) -> None:
         raise bad(f"names other bytes (sha256 {sha256})")
 
 
-def attach(package: Any, dist: DistFile) -> None:
-    """Attach ``dist``'s attestation, if it has one, to twine's ``PackageFile`` ``package``."""
+def attach(package: Any, dist: Any) -> None:
+    """Attach the attestation of ``dist`` (anything with a ``path``), if it has one, to
+    twine's ``PackageFile`` ``package``."""
     path = attestation_of(dist.path)
     if path.is_file():
         package.add_attestations([str(path)])

@@ -51,34 +51,36 @@ identical files skipped, other bytes refused).
 from __future__ import annotations
 
 import calendar
-import email.parser
 import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from packaging.metadata import RawMetadata, parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import Version
 
-from ..errors import ConfigError
+from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
 from .dists import parse_name
 from .simpleapi import IndexFile
 
 __all__ = [
     "ChannelEntry",
     "ChannelVersion",
+    "NotAChannel",
     "Pin",
     "PinKind",
     "PinRequest",
     "channel_name",
     "channel_versions",
+    "check_is_channel",
     "current_version",
     "date_version",
     "parse_date",
@@ -89,6 +91,7 @@ __all__ = [
     "resolve_pin",
     "source_date_epoch",
     "summary_text",
+    "wheel_metadata",
 ]
 
 PinKind = Literal["full", "exclusion", "partial"]
@@ -346,7 +349,7 @@ def source_date_epoch(day: date) -> int:
 
 def summary_text(pin: Pin, day: date) -> str:
     """The one-line ``Summary`` of a channel version."""
-    return f"Rollback channel: points at {pin.requirement} (moved {day.isoformat()})."
+    return f"{SUMMARY_PREFIX}points at {pin.requirement} (moved {day.isoformat()})."
 
 
 def readme_text(channel: str, version: Version, pin: Pin, day: date) -> str:
@@ -480,8 +483,60 @@ def current_version(versions: Iterable[ChannelVersion]) -> ChannelVersion | None
     return max(live, key=lambda v: v.version) if live else None
 
 
+SUMMARY_PREFIX = "Rollback channel: "
+"""How the ``Summary`` of every channel version begins (:func:`summary_text`): what tells a
+channel made by vcrelease from another project of the same name."""
+
+
+class NotAChannel(VcreleaseError):
+    """The name is taken on the index by a project that is not a channel (exit 1)."""
+
+    exit_code = EXIT_REFUSED
+
+
+def check_is_channel(
+    name: str, versions: Sequence[ChannelVersion], summary: str | None, index_url: str
+) -> None:
+    """A channel is moved only where ``name`` is free on the index or holds a channel made by
+    vcrelease: every version a date version (``YYYY.M.D[.N]``) and the current version's
+    wheel summary beginning with :data:`SUMMARY_PREFIX` (``summary``: None when that wheel
+    could not be read or there is none).
+
+    Raises:
+        NotAChannel: ``name`` is another project (exit 1): a channel version would become
+            the newest release of that project, and ``pip install --upgrade NAME`` would
+            install it.
+    """
+    if not versions:
+        return
+    undated = [str(v.version) for v in versions if v.moved is None]
+    if not undated and summary is not None and summary.startswith(SUMMARY_PREFIX):
+        return
+    why = (
+        f"its versions {', '.join(undated[:5])} are not channel dates"
+        if undated
+        else f"its newest wheel does not describe a rollback channel (summary: {summary!r})"
+    )
+    raise NotAChannel(
+        f"{name} is a project on {index_url} that is not a channel made by vcrelease ({why}). "
+        "A channel version uploaded under its name would become that project's newest release "
+        "and replace it for everyone who runs `pip install --upgrade " + name + "`. Nothing was "
+        "uploaded: choose another channel name, e.g. " + name + "-stable."
+    )
+
+
 def requires_from_wheel(data: bytes) -> tuple[str, ...]:
     """``Requires-Dist`` of a wheel's ``*.dist-info/METADATA`` (core metadata).
+
+    Raises:
+        ValueError: not a wheel with one ``.dist-info/METADATA``.
+    """
+    return tuple(wheel_metadata(data).get("requires_dist") or ())
+
+
+def wheel_metadata(data: bytes) -> RawMetadata:
+    """The core metadata of a wheel's ``*.dist-info/METADATA``, read by
+    ``packaging.metadata.parse_email`` (the package's one core-metadata reader).
 
     Raises:
         ValueError: not a wheel with one ``.dist-info/METADATA``.
@@ -495,11 +550,11 @@ def requires_from_wheel(data: bytes) -> tuple[str, ...]:
             ]
             if len(names) != 1:
                 raise ValueError(f"{len(names)} .dist-info/METADATA files")
-            text = wheel.read(names[0]).decode("utf-8", errors="replace")
+            raw = wheel.read(names[0])
     except zipfile.BadZipFile as exc:
         raise ValueError(f"not a zip archive ({exc})") from None
-    message = email.parser.Parser().parsestr(text, headersonly=True)
-    return tuple(str(value).strip() for value in message.get_all("Requires-Dist") or [])
+    metadata, _unparsed = parse_email(raw)
+    return metadata
 
 
 def channel_name(text: str) -> str:

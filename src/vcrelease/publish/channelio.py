@@ -21,14 +21,15 @@ from datetime import date
 from pathlib import Path
 
 import requests
+from packaging.metadata import RawMetadata
 from packaging.version import Version
 
-from ..errors import ConfigError
-from .channel import Pin, pyproject_text, readme_text, requires_from_wheel, source_date_epoch
+from ..errors import ConfigError, redact_text
+from .channel import Pin, pyproject_text, readme_text, source_date_epoch, wheel_metadata
 from .indexclient import download
-from .simpleapi import IndexFile, IndexUnavailableError, redact_url
+from .simpleapi import IndexFile, IndexUnavailableError
 
-__all__ = ["MAX_WHEEL_BYTES", "build_channel", "read_requires"]
+__all__ = ["MAX_WHEEL_BYTES", "build_channel", "read_metadata", "read_requires"]
 
 MAX_WHEEL_BYTES = 5 * 1024 * 1024
 """A channel wheel is metadata only; a bigger file is not read (it is not a channel)."""
@@ -87,15 +88,29 @@ def build_channel(channel: str, version: Version, pin: Pin, day: date, out: Path
 def read_requires(
     session: requests.Session, item: IndexFile, *, index_url: str, timeout: float = 30.0
 ) -> tuple[str, ...]:
+    """``Requires-Dist`` of a listed channel wheel (:func:`read_metadata`).
+
+    Raises:
+        IndexUnavailableError: as :func:`read_metadata` (exit 4).
+    """
+    return tuple(
+        read_metadata(session, item, index_url=index_url, timeout=timeout).get("requires_dist")
+        or ()
+    )
+
+
+def read_metadata(
+    session: requests.Session, item: IndexFile, *, index_url: str, timeout: float = 30.0
+) -> RawMetadata:
     """Download a listed channel wheel (:func:`vcrelease.publish.indexclient.download`: same
     host as its listing only, at most :data:`MAX_WHEEL_BYTES`), check its listed sha256, and
-    return its ``Requires-Dist``.
+    return its core metadata (:func:`vcrelease.publish.channel.wheel_metadata`).
 
     Raises:
         IndexUnavailableError: another host, a failed or oversized download, bytes that do not
             match the listed sha256, or a file that is not a wheel (exit 4).
     """
-    safe = redact_url(item.url)
+    safe = redact_text(item.url)
 
     def fail(why: str) -> IndexUnavailableError:
         return IndexUnavailableError(
@@ -108,6 +123,6 @@ def read_requires(
     if item.sha256 is not None and digest != item.sha256:
         raise fail(f"the bytes do not match the sha256 the index lists ({item.sha256})")
     try:
-        return requires_from_wheel(b"".join(chunks))
+        return wheel_metadata(b"".join(chunks))
     except ValueError as exc:
         raise fail(f"it is not a readable wheel ({exc})") from None

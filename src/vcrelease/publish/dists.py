@@ -43,9 +43,9 @@ from packaging.utils import (
 from packaging.version import Version
 
 from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
+from .twineadapter import package_file, render_problems
 
 __all__ = [
-    "UNRENDERED_TYPES",
     "DistFile",
     "Kind",
     "LocalVersionError",
@@ -56,6 +56,7 @@ __all__ = [
     "plan_files",
     "plan_set",
     "requires_dist",
+    "same_name_files",
     "sha256_of",
 ]
 
@@ -120,10 +121,10 @@ def parse_name(path: Path) -> tuple[Kind, str, Version]:
     try:
         if name.endswith(".whl"):
             project, version, _build, _tags = parse_wheel_filename(name)
-            return "wheel", str(project), version
+            return "wheel", _valid_project(path, str(project)), version
         if name.endswith(".tar.gz"):
             project, version = parse_sdist_filename(name)
-            return "sdist", str(project), version
+            return "sdist", _valid_project(path, str(project)), version
     except (InvalidWheelFilename, InvalidSdistFilename) as exc:
         raise ConfigError(
             f"{path}: not a valid distribution file name ({exc}). Upload the files "
@@ -133,6 +134,49 @@ def parse_name(path: Path) -> tuple[Kind, str, Version]:
         f"{path} is neither a wheel (.whl) nor an sdist (.tar.gz). Pass only the distribution "
         "files, e.g. `vc-upload dist/*.whl dist/*.tar.gz`."
     )
+
+
+def _valid_project(path: Path, project: str) -> str:
+    """``project`` when it is a valid project name (PEP 508 "Names": ASCII letters, digits,
+    ``.``, ``_`` and ``-``, starting and ending with a letter or digit); ``packaging``'s file
+    name parsers normalise without checking that.
+
+    Raises:
+        ConfigError: not a valid project name (exit 2).
+    """
+    from packaging.utils import InvalidName
+
+    try:
+        return str(canonicalize_name(project, validate=True))
+    except InvalidName:
+        raise ConfigError(
+            f"{path}: {project!r} is not a valid project name (PEP 508: ASCII letters, digits, "
+            "'.', '_' and '-', starting and ending with a letter or digit), so no index can "
+            "take this file. Rename the project in pyproject.toml and rebuild."
+        ) from None
+
+
+def same_name_files(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` with every file name once: two paths whose names are equal (``dup1/x.tar.gz``,
+    ``dup2/x.tar.gz``) and whose bytes are equal are one file (the first kept).
+
+    Raises:
+        ConfigError: two files of one name with different bytes (exit 2): which one the index
+            would get is not for the run to guess.
+    """
+    kept: dict[str, Path] = {}
+    clashes = []
+    for path in paths:
+        first = kept.setdefault(path.name, path)
+        if first != path and sha256_of(first) != sha256_of(path):
+            clashes.append(f"{first} and {path}")
+    if clashes:
+        raise ConfigError(
+            f"Two files of one name with different bytes: {'; '.join(clashes)}. An index "
+            "takes a file name once, so only one of them can be the release. Nothing was "
+            "uploaded: pass the files of one build (clean dist/ before building)."
+        )
+    return list(kept.values())
 
 
 def sha256_of(path: Path) -> str:
@@ -169,6 +213,7 @@ def plan_files(
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise ConfigError(f"No such file: {', '.join(missing)}. Build first (python -m build).")
+    paths = same_name_files(paths)
     names = [(p, *parse_name(p)) for p in paths]
     _refuse_local(names)
     projects = sorted({project for _, _, project, _ in names})
@@ -218,26 +263,6 @@ def _check_contents(files: list[DistFile], check_description: bool) -> None:
         _check_metadata(dist.path, dist.project, Version(dist.version), check_description)
 
 
-_PACKAGES: dict[tuple[str, int, int], Any] = {}
-
-
-def package_file(path: Path) -> Any:
-    """twine's ``PackageFile`` of ``path`` (its metadata read and validated, its bytes
-    hashed), made once per file as long as the file's size and mtime stay the same.
-
-    Raises:
-        twine.exceptions.InvalidDistribution, OSError, ValueError, EOFError, LookupError: as
-            ``PackageFile.from_filename``.
-    """
-    from twine.package import PackageFile
-
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _PACKAGES:
-        _PACKAGES[key] = PackageFile.from_filename(str(path), comment=None)
-    return _PACKAGES[key]
-
-
 def _refuse_local(names: list[tuple[Path, Kind, str, Version]]) -> None:
     local = [p.name for p, _, _, version in names if version.local is not None]
     if local:
@@ -263,6 +288,7 @@ def plan_set(
     if not paths or any(not p.is_file() for p in paths):
         plan = plan_files(paths, check_description=check_description, check_contents=check_contents)
         return (plan,)  # its messages
+    paths = same_name_files(paths)
     names = [(p, *parse_name(p)) for p in paths]
     _refuse_local(names)
     groups: dict[str, list[Path]] = {}
@@ -382,36 +408,18 @@ def _version(text: str) -> Version | None:
         return None
 
 
-UNRENDERED_TYPES = frozenset({"text/plain", "text/markdown"})
-"""Description content types twine check does not render ("rendering cannot fail": no
-renderer in its ``check._RENDERERS``; a test holds twine to it)."""
-
-
 def _check_description(path: Path, package: Any) -> None:
     """``twine check``: the long description must render on the index. The steps of twine's
     ``check._check_file``, on the ``PackageFile`` already made (``_check_file`` makes its own,
-    hashing the file again); ``twine.commands.check`` (docutils, about 0.1 s) is imported only
-    for a description it renders (reStructuredText, the default), not for Markdown or text."""
-    import email.message
-
+    hashing the file again: :func:`.twineadapter.render_problems`)."""
     metadata = package.metadata_dictionary()
     description = metadata.get("description")
     declared = metadata.get("description_content_type")
-    value = "text/x-rst" if declared is None else declared
-    header = email.message.EmailMessage()  # twine's _parse_content_type, without its import
-    header["content-type"] = value
     if not description or description.rstrip() == "UNKNOWN":
         return
-    if header.get_content_type() in UNRENDERED_TYPES:
-        return
-    from twine.commands.check import _RENDERERS, _parse_content_type, _WarningStream
-
-    stream = _WarningStream()
-    content_type, params = _parse_content_type(value)
-    renderer = _RENDERERS.get(content_type, _RENDERERS[None])
-    ok = renderer is None or renderer.render(description, stream=stream, **params) is not None
-    if not ok:
+    problems = render_problems(description, "text/x-rst" if declared is None else declared)
+    if problems is not None:
         raise ConfigError(
             f"{path}: `twine check` fails, the long description would not render on the index "
-            f"({str(stream).strip() or 'markup errors'}). Fix the README markup and rebuild."
+            f"({problems}). Fix the README markup and rebuild."
         )

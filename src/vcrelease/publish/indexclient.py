@@ -16,7 +16,7 @@ Rules, each with the standard it follows (``docs/architecture.md``, "Upload"):
   another host: redirects are followed by hand, never by ``requests``.
 - Network errors, timeouts and unexpected HTTP statuses raise
   :class:`~vcrelease.publish.simpleapi.IndexUnavailableError` (exit 4). No message or stored
-  URL holds credentials (:func:`~vcrelease.publish.simpleapi.redact_url`).
+  URL holds credentials (:func:`~vcrelease.publish.simpleapi.redact_text`).
 
 Credentials: ``user:password@`` in the index URL is used (as HTTP basic auth) for the listing
 requests of :func:`fetch_listing` only; every URL stored in a
@@ -48,7 +48,6 @@ from .simpleapi import (
     page_text,
     parse_project_html,
     parse_project_json,
-    redact_url,
     root_projects,
 )
 
@@ -107,7 +106,7 @@ def fetch_listing(
                 page_url=page,
                 files=(),
                 exists=False,
-                redirect=redact_url(fetched.other_host) if fetched.other_host else None,
+                redirect=redact_text(fetched.other_host) if fetched.other_host else None,
             )
         # The base lists the project: a concurrent upload may have created it between the two
         # requests. Ask once more before calling the URL wrong.
@@ -185,17 +184,17 @@ def download(
     """
     if file.page_url and not _same_host(file.page_url, file.url):
         raise IndexUnavailableError(
-            f"{redact_url(file.url)} is listed by {redact_url(file.page_url)} and lives on "
+            f"{redact_text(file.url)} is listed by {redact_text(file.page_url)} and lives on "
             "another host; vcrelease does not send requests for the index to other hosts, so "
             "it cannot read this file. Use an index whose files are on its own host.",
-            url=redact_url(file.url),
+            url=redact_text(file.url),
         )
     fetched = _get(session, file.url, timeout=timeout, auth=None, stream=True, accept="*/*")
     if fetched.response is None:
         raise IndexUnavailableError(
-            f"downloading {file.filename} from {redact_url(file.url)} redirected to another "
-            f"host ({redact_url(fetched.other_host or '')}), which vcrelease does not follow.",
-            url=redact_url(file.url),
+            f"downloading {file.filename} from {redact_text(file.url)} redirected to another "
+            f"host ({redact_text(fetched.other_host or '')}), which vcrelease does not follow.",
+            url=redact_text(file.url),
         )
     digest = hashlib.sha256()
     size = 0
@@ -290,7 +289,7 @@ def _split_credentials(index_url: str) -> tuple[str, tuple[str, str] | None]:
         parts = urlsplit("")
     if parts.scheme.lower() not in DEFAULT_PORTS or not hostname:
         raise ConfigError(
-            f"index URL {redact_url(index_url)!r} is not an http(s) URL; give the simple API "
+            f"index URL {redact_text(index_url)!r} is not an http(s) URL; give the simple API "
             "base, e.g. --index-url https://pypi.org/simple/."
         )
     auth = None
@@ -349,15 +348,15 @@ def _get(
         except requests.RequestException as exc:
             raise _network_error(exc, current, timeout) from None
         if not response.is_redirect:
-            return _Fetched(response, redact_url(current))
+            return _Fetched(response, redact_text(current))
         target = urljoin(current, response.headers["Location"])
         response.close()
         if not _same_host(url, target):
-            return _Fetched(None, redact_url(current), other_host=target)
+            return _Fetched(None, redact_text(current), other_host=target)
         current = target
     raise IndexUnavailableError(
-        f"{redact_url(url)} redirected more than {MAX_REDIRECTS} times; check the index URL.",
-        url=redact_url(url),
+        f"{redact_text(url)} redirected more than {MAX_REDIRECTS} times; check the index URL.",
+        url=redact_text(url),
     )
 
 
@@ -383,7 +382,7 @@ def _check_index_base(
     if fetched.response is None:
         raise IndexUnavailableError(
             f"the index URL {base} redirects to another host "
-            f"({redact_url(fetched.other_host or '')}), {hint}",
+            f"({redact_text(fetched.other_host or '')}), {hint}",
             url=base,
         )
     with fetched.response as response:
@@ -474,7 +473,7 @@ def _network_error(
     exc: requests.RequestException, url: str, timeout: float
 ) -> IndexUnavailableError:
     """An :class:`IndexUnavailableError` for a failed request, credentials removed."""
-    safe = redact_url(url)
+    safe = redact_text(url)
     if isinstance(exc, requests.Timeout):
         reason = f"no answer within {timeout:g} s"
         advice = (

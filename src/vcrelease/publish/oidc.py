@@ -37,8 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import ConfigError, CredentialsRejectedError, register_secret
-from .simpleapi import IndexUnavailableError, body_text, redact_url
+from ..errors import ConfigError, CredentialsRejectedError, redact_text, register_secret
+from .simpleapi import IndexUnavailableError, body_text
 
 if TYPE_CHECKING:
     import requests
@@ -134,7 +134,7 @@ def mint_upload_token(
     if parts.scheme != "https" or not parts.hostname:
         raise ConfigError(
             f"--trusted-publishing always needs an https upload URL, and "
-            f"{redact_url(url)} is not one: the identity token must not travel in clear. Use "
+            f"{redact_text(url)} is not one: the identity token must not travel in clear. Use "
             "the index's https URL, or pass a password or token instead."
         )
     index = f"https://{parts.netloc.rpartition('@')[2]}"

@@ -10,6 +10,16 @@ The rules (``docs/architecture.md``, "Upload"), for every file before any byte i
   (PEP 427 and the binary distribution format, "File name convention"), for sdists the same
   normalised project and version (PEP 625 and the source distribution format), so
   ``Pawesome-1.0.tar.gz`` collides with ``pawesome-1.0.tar.gz``;
+- one release, one spelling: versions equal under PEP 440 ("Version matching": ``3.0``,
+  ``3.0.0`` and ``3.0.0.0`` are one version, as ``pip install vv==3.0`` finds) are one release,
+  so the same-file key compares versions with trailing zeros stripped
+  (``packaging.utils.canonicalize_version``): ``vv-3.0.tar.gz`` on the index is the same file
+  as our ``vv-3.0.0.tar.gz`` (same bytes: skip; other bytes: refuse). Any other file of the
+  project on the index whose version equals ours under PEP 440 but is spelled otherwise
+  (``vv-3.0-py3-none-any.whl`` beside our ``3.0.0`` sdist) is another build of this release:
+  it refuses the whole set, since installers would mix one build's wheel with the other's
+  sdist, unless it is the same file as one of ours with our bytes. Files of our own
+  spelling that we do not upload (another platform's wheel) are left alone;
 - an index that would accept an overwrite (devpi volatile indexes, pypiserver ``--overwrite``)
   changes nothing for runs one after another: the check is ours, not the index's (runs at the
   same time: :mod:`vcrelease.publish.upload`, "Indexes that replace files").
@@ -27,17 +37,27 @@ from typing import Literal
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    canonicalize_version,
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import Version
 
 from .dists import DistFile, Plan
 from .policy import Action
 from .simpleapi import IndexFile
 
-__all__ = ["FileStep", "Outcome", "compare", "refusal_message", "same_file_key"]
+__all__ = [
+    "FileStep",
+    "Outcome",
+    "compare",
+    "other_spellings",
+    "refusal_message",
+    "release_of",
+    "same_file_key",
+]
 
-Outcome = Literal["uploaded", "found-on-index", "skipped", "not-uploaded", "failed"]
+Outcome = Literal["uploaded", "found-on-index", "skipped", "not-uploaded", "failed", "unknown"]
 """What happened to a file in the upload phase (:attr:`FileStep.outcome`)."""
 
 
@@ -54,8 +74,9 @@ class FileStep:
         index_sha256: the sha256 the index has for it, when it has one.
         outcome: after the run: ``uploaded``; ``found-on-index`` (the upload failed or got
             no answer, but the index now lists our bytes: this run's, or a concurrent run's
-            with the same bytes); ``skipped``; ``not-uploaded``; ``failed``. None before the
-            upload phase.
+            with the same bytes); ``skipped``; ``not-uploaded``; ``failed``; ``unknown`` (the
+            upload got no answer, or the index could not be read after it: the file may be
+            live). None before the upload phase.
     """
 
     file: DistFile
@@ -71,21 +92,50 @@ def same_file_key(filename: str) -> tuple[str, ...] | None:
 
     Wheels: (normalised project, version, build tag, sorted tags) (binary distribution format,
     "File name convention"); sdists: (normalised project, version) (source distribution
-    format). Versions are normalised (PEP 440), so ``1.0`` and ``1.0.0`` are different files
-    but ``1.0.0`` and ``1.0.0.0``... are compared as ``packaging`` normalises them.
+    format). Versions are compared as PEP 440 compares them: trailing zeros stripped
+    (``canonicalize_version``), so ``1.0``, ``1.0.0`` and ``1.0.0.0`` are one version.
     """
     try:
         if filename.endswith(".whl"):
             name, version, build, tags = parse_wheel_filename(filename)
             build_text = "".join(map(str, build)) if build else ""
             tag_text = ".".join(sorted(str(t) for t in tags))
-            return ("wheel", str(name), str(version), build_text, tag_text)
+            return ("wheel", str(name), canonicalize_version(version), build_text, tag_text)
         if filename.endswith(".tar.gz"):
             name, version = parse_sdist_filename(filename)
-            return ("sdist", str(name), str(version))
+            return ("sdist", str(name), canonicalize_version(version))
     except (InvalidWheelFilename, InvalidSdistFilename):
         return None
     return None
+
+
+def release_of(filename: str) -> tuple[str, Version] | None:
+    """``(normalised project, version)`` of a wheel or sdist file name, or None."""
+    try:
+        if filename.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+            return str(name), version
+        if filename.endswith(".tar.gz"):
+            name, version = parse_sdist_filename(filename)
+            return str(name), version
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def other_spellings(plan: Plan, listed: Mapping[str, IndexFile]) -> list[str]:
+    """The listed files of ``plan``'s project whose version equals the plan's under PEP 440
+    but is spelled otherwise (``3.0`` for our ``3.0.0``), sorted: another build of this
+    release (module docstring)."""
+    ours = Version(plan.version)
+    found = []
+    for name in listed:
+        release = release_of(name)
+        if release is None or release[0] != plan.project:
+            continue
+        if release[1] == ours and str(release[1]) != plan.version:
+            found.append(name)
+    return sorted(found)
 
 
 def compare(
@@ -107,9 +157,25 @@ def compare(
         key = same_file_key(item.filename)
         if key is not None:
             by_key.setdefault(key, item)
+    ours = {same_file_key(d.filename): d.sha256 for d in plan.files}
+    spelled = [
+        name
+        for name in other_spellings(plan, listed)
+        if ours.get(same_file_key(name)) != hashes.get(name, "")
+    ]
     steps = []
     for dist in plan.files:
         found = listed.get(dist.filename) or by_key.get(same_file_key(dist.filename) or ())
+        if found is None and spelled:
+            steps.append(
+                FileStep(
+                    dist,
+                    "refuse",
+                    f"the index holds {plan.version} spelled otherwise ({', '.join(spelled)}): "
+                    "another build of this release",
+                )
+            )
+            continue
         if found is None:
             steps.append(FileStep(dist, "upload", "not on the index"))
             continue
@@ -150,8 +216,16 @@ def refusal_message(steps: list[FileStep], version: str, *, dev_rule: str | None
     conflicts = "; ".join(
         f"{s.file.filename}: index {s.index_sha256}, ours {s.file.sha256}"
         for s in steps
-        if s.action == "refuse"
+        if s.action == "refuse" and s.index_sha256 is not None
     )
+    spelled = sorted({s.reason for s in steps if s.action == "refuse" and s.index_sha256 is None})
+    if spelled:
+        return (
+            f"Refused, nothing uploaded: {'; '.join(spelled)}. Versions equal under PEP 440 "
+            f"(such as 3.0 and 3.0.0) are one release: an installer asking for {version} "
+            "could take the wheel of one build and the sdist of the other. Upload the files "
+            "of the build that is on the index, or give this build a new version."
+        )
     head = (
         "Refused, nothing uploaded: files with these names are already on the index with other "
         f"bytes ({conflicts})."

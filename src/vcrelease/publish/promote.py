@@ -30,12 +30,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError
-from .dists import Plan, parse_name, plan_files
+from ..errors import EXIT_REFUSED, ConfigError, VcreleaseError, redact_text
+from .dists import Plan, parse_name, plan_files, requires_dist
 from .indexclient import DEFAULT_TIMEOUT, download, fetch_listing
-from .simpleapi import IndexFile, redact_url
+from .simpleapi import IndexFile
 
 __all__ = [
+    "Fetched",
     "PinGap",
     "PromotionRefused",
     "ReleaseSpec",
@@ -90,16 +91,44 @@ def parse_spec(text: str) -> ReleaseSpec:
 
 
 def release_files(listed: tuple[IndexFile, ...], spec: ReleaseSpec) -> list[IndexFile]:
-    """The wheels and the sdist of ``spec`` among a project's listed files (by file name)."""
+    """The wheels and the sdist of ``spec`` among a project's listed files (by file name):
+    those whose version equals ``spec.version`` under PEP 440 (``3.0`` is ``3.0.0``, one
+    release, as the preflight holds: :mod:`vcrelease.publish.preflight`).
+
+    Raises:
+        PromotionRefused: the source lists the release under several spellings (exit 1).
+    """
     found = []
+    wanted = Version(spec.version)
     for item in listed:
         try:
             _kind, project, version = parse_name(Path(item.filename))
         except ConfigError:
             continue
-        if project == spec.project and str(version) == spec.version:
-            found.append(item)
-    return found
+        if project == spec.project and version == wanted:
+            found.append((item, str(version)))
+    spellings = sorted({spelled for _item, spelled in found})
+    if len(spellings) > 1:
+        raise PromotionRefused(
+            f"The source index lists {spec.project} {spec.version} under several spellings "
+            f"({', '.join(spellings)}): builds of one release that may differ, so which one "
+            "was tested is unknown. Nothing was promoted; remove all but one from the source."
+        )
+    return [item for item, _spelled in found]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The files of one release, downloaded from the source (:func:`fetch_release`).
+
+    Attributes:
+        plan: the files, planned (:func:`vcrelease.publish.dists.plan_files`).
+        unverified: the file names the source listed without a sha256 (accepted only with
+            ``allow_unverified``); empty when every file was checked.
+    """
+
+    plan: Plan
+    unverified: tuple[str, ...] = ()
 
 
 def fetch_release(
@@ -109,45 +138,70 @@ def fetch_release(
     dest: Path,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> Plan:
+    allow_unverified: bool = False,
+) -> Fetched:
     """Download every file of ``spec`` from the simple index at ``index_url`` into ``dest``,
-    check each against the listed sha256, and plan them
-    (:func:`vcrelease.publish.dists.plan_files`).
+    check each against the sha256 the source lists, and plan them
+    (:func:`vcrelease.publish.dists.plan_files`). The credentials are ``session``'s
+    (:func:`vcrelease.publish.target.source_session`), for the listing and the downloads.
 
     Raises:
         ConfigError: the project or version is not on the source index (exit 2), or the files
             fail the plan's checks.
-        PromotionRefused: a downloaded file does not match its listed sha256 (exit 1).
+        PromotionRefused: a downloaded file does not match its listed sha256; the source lists
+            no sha256 for a file and ``allow_unverified`` is false; the source lists one file
+            name twice with different bytes (exit 1).
         IndexUnavailableError: the source cannot be read, or a download fails or redirects
             (exit 4).
     """
     listing = fetch_listing(session, index_url, spec.project, timeout=timeout)
     if not listing.exists:
         raise ConfigError(
-            f"{spec.project} is not on the source index {redact_url(index_url)}. Check the name "
+            f"{spec.project} is not on the source index {redact_text(index_url)}. Check the name "
             "and the --from index."
         )
     files = release_files(listing.files, spec)
     if not files:
         versions = sorted({str(parse_name(Path(f.filename))[2]) for f in _dists(listing.files)})
         raise ConfigError(
-            f"{spec.project} {spec.version} is not on the source index {redact_url(index_url)} "
+            f"{spec.project} {spec.version} is not on the source index {redact_text(index_url)} "
             f"(it has: {', '.join(versions) or 'no distribution files'})."
         )
+    unlisted = sorted({item.filename for item in files if not item.sha256})
+    if unlisted and not allow_unverified:
+        raise PromotionRefused(
+            f"The source index {redact_text(index_url)} lists no sha256 for "
+            f"{', '.join(unlisted)} (pypiserver with --hash-algo md5 or none, a plain file "
+            "server), so the bytes downloaded cannot be checked against what was tested: "
+            "nothing was promoted. Serve sha256 hashes from the source (pypiserver "
+            "--hash-algo sha256, the default), or pass --allow-unverified-source to promote "
+            "them unchecked (the report then says UNVERIFIED)."
+        )
     dest.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for item in files:
-        path = dest / item.filename
+    digests: dict[str, str] = {}
+    paths: list[Path] = []
+    for n, item in enumerate(files):
+        path = dest / f"{n}" / item.filename
+        path.parent.mkdir()
         with path.open("wb") as f:
             digest = download(session, item, f.write, timeout=timeout)
         if item.sha256 is not None and digest != item.sha256:
             raise PromotionRefused(
-                f"{item.filename} from {redact_url(item.url)} has sha256 {digest}, but the "
+                f"{item.filename} from {redact_text(item.url)} has sha256 {digest}, but the "
                 f"source index lists {item.sha256}. These are not the bytes that were tested: "
                 "nothing was promoted. Check the source index."
             )
-        paths.append(path)
-    return plan_files(paths)
+        seen = digests.get(item.filename)
+        if seen is None:
+            digests[item.filename] = digest
+            paths.append(path)
+        elif seen != digest:
+            raise PromotionRefused(
+                f"The source index {redact_text(index_url)} lists {item.filename} twice, with "
+                f"different bytes (sha256 {seen} and {digest}), so which one was tested is "
+                "unknown: nothing was promoted. Remove one of them from the source index."
+            )
+    return Fetched(plan_files(paths), tuple(unlisted))
 
 
 def _dists(listed: tuple[IndexFile, ...]) -> list[IndexFile]:
@@ -163,16 +217,18 @@ def _dists(listed: tuple[IndexFile, ...]) -> list[IndexFile]:
 
 def requirements_of(plan: Plan) -> list[Requirement]:
     """The ``Requires-Dist`` requirements of the plan's wheels (or of the sdist when there is
-    no wheel), without duplicates."""
-    from twine.package import PackageFile
+    no wheel), without duplicates (:func:`vcrelease.publish.dists.requires_dist`).
 
-    files = [f for f in plan.files if f.kind == "wheel"] or list(plan.files)
-    seen: dict[str, Requirement] = {}
-    for dist in files:
-        meta = PackageFile.from_filename(str(dist.path), comment=None).metadata_dictionary()
-        for text in meta.get("requires_dist") or []:
-            seen.setdefault(str(text), Requirement(str(text)))
-    return list(seen.values())
+    Raises:
+        ConfigError: the metadata cannot be read, or a requirement is not PEP 508 (exit 2).
+    """
+    try:
+        return [Requirement(text) for text in requires_dist(plan)]
+    except InvalidRequirement as exc:
+        raise ConfigError(
+            f"{plan.project} {plan.version}: a Requires-Dist of its metadata is not a PEP 508 "
+            f"requirement ({exc}). Rebuild it."
+        ) from None
 
 
 def unpromoted_dependencies(
@@ -265,7 +321,7 @@ def pin_refusal(gaps: Sequence[PinGap], versions: Mapping[str, str], target_inde
     deps = " ".join(sorted({f"{g.project}=={g.version}" for g in gaps}))
     return (
         f"Refused, nothing promoted: {said}, and it is not part of this promotion. No release "
-        f"may be promoted above the level of its dependencies: {redact_url(target_index)} "
+        f"may be promoted above the level of its dependencies: {redact_text(target_index)} "
         "would then offer a release that cannot be installed from it. Promote them together "
         f"(`vcrelease promote {together} {deps} ...`: uploaded in dependency order), or "
         f"promote {deps} first. --allow-unpromoted-dependencies does not waive an exact pin "

@@ -244,7 +244,7 @@ def decide_set(
     kinds = {("dev" if Version(m.version).is_devrelease else "release") for m in members}
     kind = kinds.pop() if len(kinds) == 1 else "mixed"
     for m in members:
-        if Version(m.version).public != Version(m.head_version).public:
+        if Version(Version(m.version).public) != Version(Version(m.head_version).public):
             return Decision(
                 "refuse",
                 f"the files of {m.project} are {m.version}, but at HEAD "

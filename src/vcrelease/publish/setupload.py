@@ -22,7 +22,7 @@ One twine repository (one connection pool) serves the whole set.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,17 +30,13 @@ import requests
 
 from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED, InterruptedRun
 from .dists import Plan, requires_dist
+from .options import UploadOptions
 from .preflight import FileStep
 from .sets import check_pins, dependency_order
-from .upload import (
-    Report,
-    Target,
-    overwrite_guard,
-    publish,
-    settled_steps,
-    twine_uploader,
-    upload_checked,
-)
+from .simpleapi import IndexUnavailableError
+from .target import Target
+from .twineadapter import twine_uploader
+from .upload import Report, overwrite_guard, publish, settled_steps, upload_checked
 
 __all__ = ["OrderedSet", "SetReport", "order_set", "upload_plans", "upload_set"]
 
@@ -118,41 +114,13 @@ def upload_plans(
     target: Target,
     plans: Sequence[Plan],
     settings: Any,
-    *,
-    dry_run: bool,
-    quiet_stdout: bool,
-    timeout: float,
-    log: Callable[[str], None],
-    dev_rule: str | None = None,
-    allow_volatile: bool = False,
+    options: UploadOptions,
 ) -> Report | SetReport:
     """:func:`upload_set` for the plans of several projects (in upload order),
     :func:`vcrelease.publish.upload.upload_checked` for one; arguments and errors as theirs."""
     if len(plans) > 1:
-        return upload_set(
-            session,
-            target,
-            plans,
-            settings,
-            dry_run=dry_run,
-            quiet_stdout=quiet_stdout,
-            timeout=timeout,
-            log=log,
-            dev_rule=dev_rule,
-            allow_volatile=allow_volatile,
-        )
-    return upload_checked(
-        session,
-        target,
-        plans[0],
-        settings,
-        dry_run=dry_run,
-        quiet_stdout=quiet_stdout,
-        timeout=timeout,
-        log=log,
-        dev_rule=dev_rule,
-        allow_volatile=allow_volatile,
-    )
+        return upload_set(session, target, plans, settings, options)
+    return upload_checked(session, target, plans[0], settings, options)
 
 
 def _names(plans: Sequence[Plan]) -> str:
@@ -164,13 +132,7 @@ def upload_set(
     target: Target,
     plans: Sequence[Plan],
     settings: Any,
-    *,
-    dry_run: bool,
-    quiet_stdout: bool,
-    timeout: float,
-    log: Callable[[str], None],
-    dev_rule: str | None = None,
-    allow_volatile: bool = False,
+    options: UploadOptions,
 ) -> SetReport:
     """Preflight every project, upload them in the order given, verify the set (module
     docstring).
@@ -178,8 +140,8 @@ def upload_set(
     Args:
         plans: one per project, in upload order (:func:`.sets.dependency_order`).
         settings: twine's ``Settings`` (``create_repository()`` makes the uploader).
-        dev_rule, allow_volatile, dry_run, quiet_stdout, timeout, log: as
-            :func:`vcrelease.publish.upload.upload_checked`.
+        options: as :func:`vcrelease.publish.upload.upload_checked`; every project is
+            checked as a dry run first.
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
@@ -188,20 +150,9 @@ def upload_set(
     """
     order = " -> ".join(p.project for p in plans)
     overwrites = overwrite_guard(session, target)  # asked once for the whole set
+    checking = replace(options, dry_run=True)
     checked = [
-        upload_checked(
-            session,
-            target,
-            plan,
-            settings,
-            dry_run=True,
-            quiet_stdout=quiet_stdout,
-            timeout=timeout,
-            log=log,
-            dev_rule=dev_rule,
-            allow_volatile=allow_volatile,
-            overwrites=overwrites,
-        )
+        upload_checked(session, target, plan, settings, checking, overwrites=overwrites)
         for plan in plans
     ]
     refused = [r for r in checked if r.exit_code != EXIT_OK]
@@ -214,7 +165,7 @@ def upload_set(
             f"The set ({_names(plans)}) is refused as one: nothing of any of its projects was "
             f"uploaded. {said}",
         )
-    if dry_run:
+    if options.dry_run:
         todo = sum(1 for r in checked for s in r.steps if s.action == "upload")
         return SetReport(
             tuple(checked),
@@ -227,11 +178,15 @@ def upload_set(
     repository = settings.create_repository()
     done: list[Report] = []
     try:
-        uploader = twine_uploader(repository, quiet_stdout=quiet_stdout, timeout=timeout)
+        uploader = twine_uploader(
+            repository, quiet_stdout=options.quiet_stdout, timeout=target.timeout
+        )
         for i, plan in enumerate(plans):
-            log(f"set: {plan.project} {plan.version} ({i + 1} of {len(plans)}, order {order})")
+            options.log(
+                f"set: {plan.project} {plan.version} ({i + 1} of {len(plans)}, order {order})"
+            )
             try:
-                report = publish(session, target, plan, steps[i], uploader, log, guard=guard)
+                report = publish(session, target, plan, steps[i], uploader, options, guard=guard)
             except InterruptedRun as exc:
                 raise InterruptedRun(
                     f"{exc.message} Of the set ({order}): {_live_before(done)} Not started: "
@@ -253,7 +208,7 @@ def upload_set(
                 )
     finally:
         repository.close()
-    return _verify_set(session, target, tuple(done), order)
+    return _verify_set(session, target, tuple(done), order, options)
 
 
 def _already_there(steps: Sequence[FileStep]) -> tuple[FileStep, ...]:
@@ -272,15 +227,33 @@ def _live_before(done: Sequence[Report]) -> str:
 
 
 def _verify_set(
-    session: requests.Session, target: Target, reports: tuple[Report, ...], order: str
+    session: requests.Session,
+    target: Target,
+    reports: tuple[Report, ...],
+    order: str,
+    options: UploadOptions,
 ) -> SetReport:
     """Read every project again: every file must be listed with our sha256."""
     wrong: list[FileStep] = []
-    for report in reports:
-        final = settled_steps(
-            session, target, report.plan, lambda steps: all(s.action == "skip" for s in steps)
+    try:
+        for report in reports:
+            final = settled_steps(
+                session,
+                target,
+                report.plan,
+                lambda steps: all(s.action == "skip" for s in steps),
+                clock=options.clock,
+            )
+            wrong.extend(f for f in final if f.action != "skip")
+    except IndexUnavailableError as exc:
+        live = _live_before(reports)
+        return SetReport(
+            reports,
+            EXIT_NETWORK,
+            f"The set ({order}) was uploaded, but the index could not be read to verify it "
+            f"({exc.message}); {live} Check the index, or run the same command again when it "
+            "answers: files already there with our bytes are skipped.",
         )
-        wrong.extend(f for f in final if f.action != "skip")
     if wrong:
         parts = "; ".join(
             f"{f.file.filename}: "

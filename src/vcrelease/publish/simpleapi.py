@@ -19,7 +19,7 @@ Rules, each with the standard it follows:
   honouring an HTML ``<base href>``.
 - Yanked files (``data-yanked`` in HTML, ``yanked`` in JSON: PEP 592, PEP 691) are listed with
   ``yanked=True``: a yanked file name is still taken.
-- No message or stored URL holds credentials: :func:`redact_url` removes them.
+- No message or stored URL holds credentials: :func:`redact_text` removes them.
 - Upload URLs map to their simple API base by the servers' known layouts
   (:func:`derive_index_url`: PyPI and TestPyPI, pypiserver, devpi).
 """
@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -54,7 +54,6 @@ __all__ = [
     "page_text",
     "parse_project_html",
     "parse_project_json",
-    "redact_url",
     "root_projects",
 ]
 
@@ -76,7 +75,7 @@ class IndexUnavailableError(VcreleaseError):
     that is not a simple repository page (exit 4, ``EXIT_NETWORK``).
 
     Attributes:
-        url: the URL that failed, credentials removed (:func:`redact_url`).
+        url: the URL that failed, credentials removed (:func:`redact_text`).
         status: the HTTP status when the server answered, else None.
     """
 
@@ -147,22 +146,6 @@ def normalize_project(name: str) -> str:
     project name (PEP 508), so that nothing but a name ends up in a URL path.
     """
     return str(canonicalize_name(name, validate=True))
-
-
-def redact_url(url: str) -> str:
-    """``url`` without credentials: ``https://user:token@host/x`` -> ``https://***@host/x``.
-
-    Used for every URL that goes into a message, an exception or a stored listing. It is also
-    safe on free text (an exception's message): every ``scheme://userinfo@`` in it is replaced.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if parts is not None and "@" in parts.netloc:
-        host = parts.netloc.rpartition("@")[2]
-        url = urlunsplit(parts._replace(netloc=f"***@{host}"))
-    return redact_text(url)
 
 
 def derive_index_url(repository_url: str) -> str | None:
@@ -342,7 +325,7 @@ def _file(
 ) -> IndexFile:
     """One listed file: ``href`` resolved against ``base``, fragment and credentials removed."""
     absolute = urljoin(base, href)
-    clean = redact_url(urldefrag(absolute).url)
+    clean = redact_text(urldefrag(absolute).url)
     if not filename:
         filename = unquote(urlsplit(clean).path.rpartition("/")[2])
     return IndexFile(
@@ -351,7 +334,7 @@ def _file(
         sha256=_sha256_from(hashes, absolute),
         yanked=yanked,
         page_url=page,
-        provenance=redact_url(urljoin(base, provenance)) if provenance else None,
+        provenance=redact_text(urljoin(base, provenance)) if provenance else None,
     )
 
 

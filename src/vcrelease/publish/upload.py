@@ -35,16 +35,13 @@ partial file), so every reading that would refuse or fail the verification is re
 :data:`SETTLE_READS` readings :data:`SETTLE_PAUSE` seconds apart, and the last one decides.
 
 Credentials never appear in a message: URLs go through
-:func:`vcrelease.publish.simpleapi.redact_url`.
+:func:`vcrelease.publish.simpleapi.redact_text`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -56,13 +53,14 @@ from ..errors import (
     EXIT_REFUSED,
     InterruptedRun,
     redact_text,
-    register_secret,
-    register_url_credentials,
 )
-from .dists import DistFile, Plan, check_contents
-from .indexclient import DEFAULT_TIMEOUT, fetch_listing, file_sha256, index_volatile
+from .dists import Plan, check_contents
+from .indexclient import fetch_listing, file_sha256, index_volatile
+from .options import SYSTEM_CLOCK, Clock, UploadOptions
 from .preflight import FileStep, compare, refusal_message, same_file_key
-from .simpleapi import ProjectListing, body_text, redact_url
+from .simpleapi import IndexUnavailableError, ProjectListing
+from .target import Target
+from .twineadapter import Dist, Uploader, twine_uploader
 
 __all__ = [
     "CONFIRM_MAX",
@@ -71,19 +69,13 @@ __all__ = [
     "SETTLE_READS",
     "OverwriteGuard",
     "Report",
-    "Target",
-    "Uploader",
     "confirm_pause",
-    "explicit_upload_url",
-    "index_session",
     "keeps_duplicates",
     "overwrite_guard",
     "preflight",
     "publish",
     "read_index",
-    "resolve_target",
     "settled_steps",
-    "twine_uploader",
     "upload_checked",
 ]
 
@@ -168,26 +160,6 @@ def keeps_duplicates(upload_url: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where to upload and where to look first.
-
-    Attributes:
-        upload_url: the upload endpoint twine posts to (credentials removed).
-        index_url: the simple API base the preflight reads (PEP 503).
-        username, password: for the upload and for reading the index on the same host;
-            never shown (``repr`` hides the password).
-        timeout: seconds to wait for any answer of the index (``--timeout``), for every
-            request: listings, downloads and uploads.
-    """
-
-    upload_url: str
-    index_url: str
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = DEFAULT_TIMEOUT
-
-
-@dataclass(frozen=True)
 class Report:
     """The result of :func:`publish` (or of a refusal before it).
 
@@ -226,15 +198,20 @@ def read_index(
 
 
 def preflight(
-    session: requests.Session, target: Target, plan: Plan, *, pause: float = SETTLE_PAUSE
+    session: requests.Session,
+    target: Target,
+    plan: Plan,
+    *,
+    pause: float = SETTLE_PAUSE,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[FileStep]:
     """Read the index and decide every file (:func:`.preflight.compare`); a refusal only when
-    it stays (:func:`settled_steps`, ``pause`` seconds between readings).
+    it stays (:func:`settled_steps`, ``pause`` seconds between readings on ``clock``).
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
-    return settled_steps(session, target, plan, _refuses_none, pause=pause)
+    return settled_steps(session, target, plan, _refuses_none, pause=pause, clock=clock)
 
 
 def settled_steps(
@@ -245,16 +222,18 @@ def settled_steps(
     *,
     reads: int = SETTLE_READS,
     pause: float = SETTLE_PAUSE,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[FileStep]:
     """:func:`.preflight.compare` on the index, read again while ``accept`` rejects the steps,
-    at most ``reads`` readings ``pause`` seconds apart; the last reading is returned either way.
+    at most ``reads`` readings ``pause`` seconds apart (on ``clock``); the last reading is
+    returned either way.
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
     """
     for attempt in range(reads):
         if attempt:
-            time.sleep(pause)
+            clock.sleep(pause)
         listing, hashes = read_index(session, target, plan)
         steps = compare(plan, listing.by_filename(), hashes)
         if accept(steps):
@@ -270,21 +249,18 @@ def _refuses_none(steps: list[FileStep]) -> bool:
     return not any(s.action == "refuse" for s in steps)
 
 
-Uploader = Callable[[DistFile], "tuple[int | None, str]"]
-"""Uploads one file: ``(HTTP status or None when no answer came, a short description)``."""
-
-
 def publish(
     session: requests.Session,
     target: Target,
     plan: Plan,
     steps: list[FileStep],
     upload_one: Uploader,
-    log: Callable[[str], None],
+    options: UploadOptions,
     *,
     guard: OverwriteGuard | None = None,
 ) -> Report:
-    """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify.
+    """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify;
+    ``options.log`` says each step, ``options.clock`` times the pauses.
 
     ``steps`` must come from :func:`preflight` and hold no refusal. ``guard`` (None: the
     index refuses overwrites): while active, each file is looked up again just before its
@@ -297,15 +273,35 @@ def publish(
             verification (exit 4).
     """
     done = [replace(s, outcome="skipped") if s.action == "skip" else s for s in steps]
+    try:
+        return _upload_and_verify(session, target, plan, steps, done, upload_one, options, guard)
+    except IndexUnavailableError as exc:
+        unsure = next((i for i, s in enumerate(done) if s.outcome == "unknown"), None)
+        return _unreadable(plan, done, unsure, exc)
+
+
+def _upload_and_verify(
+    session: requests.Session,
+    target: Target,
+    plan: Plan,
+    steps: list[FileStep],
+    done: list[FileStep],
+    upload_one: Uploader,
+    options: UploadOptions,
+    guard: OverwriteGuard | None,
+) -> Report:
+    """:func:`publish`'s work; ``done`` is updated in place as files go, so that a reading
+    of the index that fails (:class:`IndexUnavailableError`) leaves what is known in it."""
+    log, clock = options.log, options.clock
     spans: list[float] = []
     last_upload_end = 0.0
     for i, step in enumerate(done):
         if step.action != "upload":
             continue
-        started = time.monotonic()
+        started = clock.monotonic()
         if guard is not None and guard.active and not guard.probing:
             # (the first file of a probed run: the preflight's reading, moments ago, stands)
-            now = settled_steps(session, target, plan, _refuses_none)[i]
+            now = settled_steps(session, target, plan, _refuses_none, clock=clock)[i]
             if now.action == "skip":
                 done[i] = replace(step, outcome="found-on-index")
                 continue
@@ -315,7 +311,7 @@ def publish(
             status, detail = upload_one(step.file)
         except KeyboardInterrupt:
             raise InterruptedRun(_interrupted_message(done, i)) from None
-        last_upload_end = time.monotonic()
+        last_upload_end = clock.monotonic()
         spans.append(last_upload_end - started)
         if status in (200, 201):
             done[i] = replace(step, outcome="uploaded")
@@ -327,7 +323,8 @@ def publish(
                     raise InterruptedRun(_interrupted_message(done, i)) from None
             continue
         log(f"upload of {step.file.filename} failed ({detail}); reading the index again")
-        live = settled_steps(session, target, plan, _refuses_none)[i]
+        done[i] = replace(step, outcome="unknown")  # until the index says
+        live = settled_steps(session, target, plan, _refuses_none, clock=clock)[i]
         if live.action == "skip":
             done[i] = replace(step, outcome="found-on-index")
             continue
@@ -336,6 +333,17 @@ def publish(
         rest = [
             replace(s, outcome="not-uploaded") if s.outcome is None else s for s in done[i + 1 :]
         ]
+        if status is None:
+            # no answer: the index may have taken the file and not list it yet
+            return Report(
+                plan,
+                (*done[: i + 1], *rest),
+                EXIT_NETWORK,
+                f"The upload of {step.file.filename} to {redact_text(target.upload_url)} got "
+                f"no answer ({detail}) and the index does not list it yet: it may still reach "
+                f"the index (unknown). {_live_sentence(done[:i], other=True)} "
+                f"{_fix_for(status)}",
+            )
         done[i] = replace(step, outcome="failed")
         # 400/409 with the file not listed: the index refuses the name itself (PyPI never takes
         # a file name twice, not even after the file was deleted): a refusal, not an outage.
@@ -350,7 +358,7 @@ def publish(
             plan,
             (*done[: i + 1], *rest),
             code,
-            f"The upload of {step.file.filename} to {redact_url(target.upload_url)} failed "
+            f"The upload of {step.file.filename} to {redact_text(target.upload_url)} failed "
             f"({detail}) and the index does not list it. {_live_sentence(done[:i])} "
             f"{_fix_for(status)}",
         )
@@ -358,11 +366,11 @@ def publish(
         # One verification, :func:`confirm_pause` after the last upload ended: an earlier
         # reading could only fail sooner, and the last reading is the one that decides.
         pause = confirm_pause(spans)
-        wait = max(0.0, last_upload_end + pause - time.monotonic())
+        wait = max(0.0, last_upload_end + pause - clock.monotonic())
         log(f"verifying in {wait:.1f} s ({pause:.1f} s after the last upload: the index may "
             "accept overwrites)")  # fmt: skip
-        time.sleep(wait)
-    final = settled_steps(session, target, plan, _all_on_index)
+        clock.sleep(wait)
+    final = settled_steps(session, target, plan, _all_on_index, clock=clock)
     wrong = [i for i, f in enumerate(final) if f.action != "skip"]
     if wrong:
         return _verify_failed(plan, steps, done, final, wrong)
@@ -376,23 +384,50 @@ def publish(
     )
 
 
+def _unreadable(
+    plan: Plan, done: list[FileStep], unsure: int | None, exc: IndexUnavailableError
+) -> Report:
+    """The report when the index cannot be read during or after the uploads (exit 4): each
+    file as live (uploaded, or there before), unknown (its upload failed and the index could
+    not be asked) or not uploaded."""
+    steps = tuple(
+        replace(s, outcome="unknown")
+        if i == unsure
+        else replace(s, outcome="not-uploaded")
+        if s.outcome is None
+        else s
+        for i, s in enumerate(done)
+    )
+    live = [s.file.filename for s in steps if s.outcome in _LIVE]
+    unknown = [s.file.filename for s in steps if s.outcome == "unknown"]
+    held = [s.file.filename for s in steps if s.outcome == "not-uploaded"]
+    return Report(
+        plan,
+        steps,
+        EXIT_NETWORK,
+        f"The index could not be read during or after the upload ({exc.message}). Live on "
+        f"the index (it took them, or had them): {', '.join(live) or 'none'}. Unknown (the "
+        f"upload got no answer): {', '.join(unknown) or 'none'}. Not uploaded: "
+        f"{', '.join(held) or 'none'}. Run the same command again when the index answers: "
+        "files already there with our bytes are skipped.",
+    )
+
+
+_LIVE = frozenset({"uploaded", "found-on-index", "skipped"})
+
+
 def upload_checked(
     session: requests.Session,
     target: Target,
     plan: Plan,
     settings: Any,
+    options: UploadOptions,
     *,
-    dry_run: bool,
-    quiet_stdout: bool,
-    timeout: float,
-    log: Callable[[str], None],
-    dev_rule: str | None = None,
-    allow_volatile: bool = False,
     overwrites: tuple[bool | None, OverwriteGuard] | None = None,
 ) -> Report:
     """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
     any file conflicts, or when the index says it replaces files (devpi ``volatile``) and
-    ``allow_volatile`` is false; the plan alone for a dry run; else :func:`publish` through
+    ``options.allow_volatile`` is false; the plan alone for a dry run; else :func:`publish` through
     twine's repository (``settings.create_repository()``, closed afterwards), guarded
     (:func:`overwrite_guard`) unless the index is known to refuse overwrites.
     ``overwrites``: :func:`overwrite_guard`'s answer when the caller already has it (a set
@@ -402,16 +437,17 @@ def upload_checked(
         IndexUnavailableError: the index cannot be read (exit 4).
     """
     volatile, guard = overwrites or overwrite_guard(session, target)
-    log(f"overwrites: index says {'nothing' if volatile is None else f'volatile={volatile}'}")
-    steps = preflight(session, target, plan)
+    said = "nothing" if volatile is None else f"volatile={volatile}"
+    options.log(f"overwrites: index says {said}")
+    steps = preflight(session, target, plan, clock=options.clock)
     if not plan.contents_checked:  # only the files to upload: a skipped file is not sent
         check_contents(s.file for s in steps if s.action == "upload")
-    if volatile and not allow_volatile:
+    if volatile and not options.allow_volatile:
         return Report(
             plan,
             tuple(replace(s, outcome="not-uploaded") for s in steps),
             EXIT_REFUSED,
-            f"Refused, nothing uploaded: {redact_url(target.index_url)} is a volatile devpi "
+            f"Refused, nothing uploaded: {redact_text(target.index_url)} is a volatile devpi "
             "index (its configuration says volatile: true): it replaces a file when other "
             "bytes arrive under the same name, so two runs at once can leave one build's "
             "wheel next to another build's sdist. Upload to a non-volatile index (devpi index "
@@ -424,24 +460,26 @@ def upload_checked(
             plan,
             tuple(steps),
             EXIT_REFUSED,
-            refusal_message(steps, plan.version, dev_rule=dev_rule),
+            refusal_message(steps, plan.version, dev_rule=options.dev_rule),
         )
-    if dry_run:
+    if options.dry_run:
         todo = sum(1 for s in steps if s.action == "upload")
         return Report(
             plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to upload, nothing sent.", True
         )
     if not any(s.action == "upload" for s in steps):  # twine is not needed (nor imported)
-        return publish(session, target, plan, steps, _nothing_to_upload, log, guard=guard)
+        return publish(session, target, plan, steps, _nothing_to_upload, options, guard=guard)
     repository = settings.create_repository()
     try:
-        uploader = twine_uploader(repository, quiet_stdout=quiet_stdout, timeout=timeout)
-        return publish(session, target, plan, steps, uploader, log, guard=guard)
+        uploader = twine_uploader(
+            repository, quiet_stdout=options.quiet_stdout, timeout=target.timeout
+        )
+        return publish(session, target, plan, steps, uploader, options, guard=guard)
     finally:
         repository.close()
 
 
-def _nothing_to_upload(dist: DistFile) -> tuple[int | None, str]:
+def _nothing_to_upload(dist: Dist) -> tuple[int | None, str]:
     raise AssertionError(f"{dist.filename} was not to be uploaded")
 
 
@@ -521,10 +559,10 @@ def _interrupted_message(done: list[FileStep], current: int) -> str:
     )
 
 
-def _live_sentence(before: list[FileStep]) -> str:
-    live = [s.file.filename for s in before if s.outcome is not None]
+def _live_sentence(before: list[FileStep], *, other: bool = False) -> str:
+    live = [s.file.filename for s in before if s.outcome in _LIVE]
     if not live:
-        return "No file of this set was uploaded by this run."
+        return f"No {'other ' if other else ''}file of this set was uploaded by this run."
     return f"Live on the index now: {', '.join(live)}; run again to finish the set."
 
 
@@ -544,218 +582,3 @@ def _fix_for(status: int | None) -> str:
             "a new version."
         )
     return "Run again when the index is healthy; files already there will be skipped."
-
-
-def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Uploader:
-    """Wrap a ``twine.repository.Repository`` as an :data:`Uploader` (one attempt per file).
-
-    ``timeout``: seconds to wait for the connection and between bytes of the answer (twine
-    sets none, so a hung index would hang the build); after it the index is read again.
-    """
-    import functools
-
-    from .attestations import attach
-    from .dists import package_file
-
-    session = repository.session
-    session.request = functools.partial(session.request, timeout=timeout)
-    # Repository._upload: one POST; Repository.upload would log "Retry 1 of 1" on a 5xx
-    # though nothing is retried (the index is read again instead). _upload is twine's own
-    # (twine 6): should a later twine drop it, the public method still uploads once per call.
-    post = getattr(repository, "_upload", None) or repository.upload
-
-    def upload_one(dist: DistFile) -> tuple[int | None, str]:
-        package = package_file(dist.path)  # made by the content check: hashed once
-        attach(package, dist)  # PEP 740: <file>.publish.attestation, checked before any upload
-        try:
-            with _stdout_to_stderr(quiet_stdout):
-                response = post(package)
-        except requests.RequestException as exc:
-            return None, f"{type(exc).__name__}: {body_text(str(exc), 'text/plain', 200)}"
-        detail = f"HTTP {response.status_code} {redact_text(response.reason or '')}".rstrip()
-        if response.status_code >= 400:
-            said = body_text(response.content or b"", response.headers.get("Content-Type", ""))
-            if said:  # PyPI: "File already exists", "previously used"
-                detail += f": {said}"
-        return response.status_code, detail
-
-    return upload_one
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
-    """twine prints progress to stdout; keep stdout clean for ``--format json``."""
-    if not enabled:
-        yield
-        return
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
-
-
-def resolve_target(
-    *,
-    repository_url: str | None,
-    repository_name: str | None,
-    index_url: str | None,
-    username: str | None,
-    password: str | None,
-    config_file: str | None,
-    need_password: bool,
-    progress: bool,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> tuple[Target, Any]:
-    """Credentials and URLs as twine reads them (``.pypirc``, keyring, trusted publishing),
-    plus the simple API base for the preflight.
-
-    When the upload URL, the username and the password are all given (options or ``TWINE_*``
-    variables, as in CI), twine would take them as they are (its command-line values win over
-    ``.pypirc`` and keyring), so they are taken here without importing twine (about 0.15 s):
-    its ``Settings`` are made only when a file is uploaded (:class:`_DeferredSettings`), and a
-    run that uploads nothing never imports it.
-
-    Returns:
-        ``(target, settings)``: the :class:`Target` and twine's ``Settings`` (its
-        ``create_repository()`` makes the uploader), or an object with the same
-        ``create_repository()`` that makes them then.
-
-    Raises:
-        ConfigError: twine rejects the options (unknown ``.pypirc`` section, no credentials in
-            a non-interactive run), or the index URL is unknown and cannot be derived (exit 2).
-    """
-    from ..errors import ConfigError
-    from .simpleapi import derive_index_url
-
-    options: dict[str, Any] = {
-        "repository_name": repository_name or "pypi",
-        "repository_url": repository_url,
-        "username": username,
-        "password": password,
-        "non_interactive": True,
-        "disable_progress_bar": not progress,
-    }
-    if config_file is not None:
-        options["config_file"] = config_file
-    where = (
-        f"repository {repository_name!r} (a .pypirc section)"
-        if repository_name and not repository_url
-        else f"repository URL {redact_url(repository_url or '(none)')}"
-    )
-    explicit = explicit_upload_url(repository_url)
-    settings: Any
-    user: str | None
-    secret: str | None
-    if explicit is not None and username is not None and password is not None:
-        url, user, secret = explicit, username, password
-        settings = _DeferredSettings(options, where)
-    else:
-        from twine import exceptions as twine_errors
-
-        settings = _twine_settings(options, where)
-        try:
-            url = str(settings.repository_config["repository"])
-            user = settings.username
-            secret = settings.password if need_password else _optional_password(settings)
-        except (twine_errors.TwineException, OSError, KeyError) as exc:
-            raise _settings_error(exc, where) from None
-    simple = index_url or derive_index_url(url)
-    if simple is None:
-        raise ConfigError(
-            f"The simple index URL for {redact_url(url)} is not known, so the files cannot be "
-            "checked before the upload. Pass --index-url (e.g. http://host:8080/simple/ for "
-            "pypiserver, http://host:3141/user/index/+simple/ for devpi)."
-        )
-    register_url_credentials(url)
-    register_url_credentials(simple)
-    register_secret(secret, username=user)
-    return Target(redact_url(url), simple, user, secret, timeout), settings
-
-
-_TWINE_NORMALIZED_HOSTS = frozenset(
-    {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
-)
-"""Hosts whose upload URL twine turns into https (``twine.utils.normalize_repository_url``)."""
-
-
-def explicit_upload_url(repository_url: str | None) -> str | None:
-    """The upload URL twine would make of ``--repository-url`` (its
-    ``get_repository_from_config``: http(s) with a host, normalized), or None when twine
-    must decide: no URL, userinfo in it, legacy PyPI, or anything unusual."""
-    from urllib.parse import urlparse, urlunparse
-
-    if not repository_url or not repository_url.startswith(("http://", "https://")):
-        return None  # twine's check is case-sensitive: "HTTPS://" is refused
-    try:
-        parsed = urlparse(repository_url)
-        host = parsed.hostname
-    except ValueError:
-        return None
-    if parsed.scheme not in ("http", "https") or not host or "@" in parsed.netloc:
-        return None
-    if parsed.netloc in ("pypi.python.org", "testpypi.python.org"):
-        return None  # twine refuses the legacy hosts: let it say so
-    if parsed.netloc in _TWINE_NORMALIZED_HOSTS:
-        parsed = parsed._replace(scheme="https")
-    return urlunparse(parsed)
-
-
-class _DeferredSettings:
-    """twine's ``Settings`` for ``options``, made on the first :meth:`create_repository`
-    (twine's errors then are :class:`~vcrelease.errors.ConfigError`, before any upload)."""
-
-    def __init__(self, options: dict[str, Any], where: str) -> None:
-        self._options = options
-        self._where = where
-
-    def create_repository(self) -> Any:
-        return _twine_settings(self._options, self._where).create_repository()
-
-
-def _twine_settings(options: dict[str, Any], where: str) -> Any:
-    """twine's ``Settings(**options)``, its repository URL checked.
-
-    Raises:
-        ConfigError: twine rejects them (exit 2).
-    """
-    from twine import exceptions as twine_errors
-    from twine.settings import Settings
-
-    try:
-        settings = Settings(**options)
-        settings.check_repository_url()
-    except (twine_errors.TwineException, OSError, KeyError) as exc:
-        raise _settings_error(exc, where) from None
-    return settings
-
-
-def _settings_error(exc: Exception, where: str) -> Exception:
-    """The :class:`ConfigError` for twine's rejection of the options."""
-    from ..errors import ConfigError
-
-    return ConfigError(
-        f"Cannot set up the upload to {where}: {redact_url(str(exc))}. Pass "
-        "--repository-url (or -r with a .pypirc section) and credentials (-u/-p, "
-        "TWINE_USERNAME/TWINE_PASSWORD, .pypirc or keyring)."
-    )
-
-
-def _optional_password(settings: Any) -> str | None:
-    from twine import exceptions as twine_errors
-
-    try:
-        value = settings.password
-    except twine_errors.TwineException:
-        return None
-    return str(value) if value else None
-
-
-def index_session(target: Target) -> requests.Session:
-    """A session for reading the index; it carries the upload credentials only when the
-    index is on the upload URL's host (scheme, host and port)."""
-    from urllib.parse import urlsplit
-
-    session = requests.Session()
-    up, down = urlsplit(target.upload_url), urlsplit(target.index_url)
-    same = (up.scheme, up.hostname, up.port) == (down.scheme, down.hostname, down.port)
-    if same and (target.username or target.password):
-        session.auth = (target.username or "", target.password or "")
-    return session

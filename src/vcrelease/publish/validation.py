@@ -43,7 +43,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import ConfigError, redact_text
-from .simpleapi import IndexUnavailableError, redact_url
+from .simpleapi import IndexUnavailableError
 
 __all__ = [
     "DETAILS_LIMIT",
@@ -322,14 +322,14 @@ class DevpiStore:
         base = devpi_base(index_url)
         if base is None:
             raise ConfigError(
-                f"{redact_url(index_url)} is not a devpi index (…/USER/INDEX/+simple/): keep "
+                f"{redact_text(index_url)} is not a devpi index (…/USER/INDEX/+simple/): keep "
                 "records in a directory with --records DIR."
             )
         self.base = base
         self.session = session
         self.auth = auth
         self.timeout = timeout
-        self.description = f"devpi index {redact_url(base)}"
+        self.description = f"devpi index {redact_text(base)}"
 
     def _get_json(self, url: str, *, view: bool = True) -> Any:
         """GET ``url`` as JSON: devpi's JSON view of it (``view``), or the stored file itself
@@ -344,21 +344,21 @@ class DevpiStore:
             )
         except requests.RequestException as exc:
             raise IndexUnavailableError(
-                f"cannot read {redact_url(url)}: {redact_text(str(exc))}", url=redact_url(url)
+                f"cannot read {redact_text(url)}: {redact_text(str(exc))}", url=redact_text(url)
             ) from exc
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise IndexUnavailableError(
-                f"{redact_url(url)} answered HTTP {response.status_code}: the records cannot be "
+                f"{redact_text(url)} answered HTTP {response.status_code}: the records cannot be "
                 "read, so the gate stays closed.",
-                url=redact_url(url),
+                url=redact_text(url),
                 status=response.status_code,
             )
         try:
             return response.json()
         except ValueError as exc:
-            raise IndexUnavailableError(f"{redact_url(url)} did not answer JSON.") from exc
+            raise IndexUnavailableError(f"{redact_text(url)} did not answer JSON.") from exc
 
     def records(self, project: str, version: str, files: Sequence[ReleaseFile]) -> list[Record]:
         data = self._get_json(urljoin(self.base, f"{project}/{version}"))
@@ -399,7 +399,7 @@ class DevpiStore:
         url = file.url.split("#", 1)[0]
         if not url.startswith(self.base):
             raise IndexUnavailableError(
-                f"{file.filename} is served from {redact_url(url)}, not from {self.description} "
+                f"{file.filename} is served from {redact_text(url)}, not from {self.description} "
                 "(inherited from another index): record on the index that holds the file."
             )
         try:
@@ -412,7 +412,7 @@ class DevpiStore:
             )
         except requests.RequestException as exc:
             raise IndexUnavailableError(
-                f"cannot post a record to {redact_url(url)}: {redact_text(str(exc))}"
+                f"cannot post a record to {redact_text(url)}: {redact_text(str(exc))}"
             ) from exc
         if response.status_code in (401, 403):
             from ..errors import CredentialsRejectedError
@@ -420,7 +420,7 @@ class DevpiStore:
             raise CredentialsRejectedError(
                 f"{self.description} refused the record (HTTP {response.status_code}): log in "
                 "with -u/-p as a user allowed to upload test results there.",
-                url=redact_url(url),
+                url=redact_text(url),
                 status=response.status_code,
             )
         if response.status_code != 200:
@@ -429,7 +429,7 @@ class DevpiStore:
                 f"{file.filename}: {redact_text(response.text[:300])}",
                 status=response.status_code,
             )
-        return redact_url(url)
+        return redact_text(url)
 
     def raw_results(self, project: str, version: str) -> list[tuple[str, Any]]:
         """``(file name, toxresult document)`` of every result of the release, for copying."""

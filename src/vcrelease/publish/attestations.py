@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import ConfigError
 from .dists import DistFile
 
-__all__ = ["SUFFIX", "attach", "attestation_of", "check_attestations", "split_attestations"]
+__all__ = ["SUFFIX", "attestation_of", "check_attestations", "split_attestations"]
 
 SUFFIX = ".publish.attestation"
 
@@ -97,11 +97,3 @@ def _check(path: Path, dist: DistFile) -> None:
         raise bad(f"names the file {subject.get('name')!r}")
     if not isinstance(sha256, str) or sha256.lower() != dist.sha256:
         raise bad(f"names other bytes (sha256 {sha256})")
-
-
-def attach(package: Any, dist: Any) -> None:
-    """Attach the attestation of ``dist`` (anything with a ``path``), if it has one, to
-    twine's ``PackageFile`` ``package``."""
-    path = attestation_of(dist.path)
-    if path.is_file():
-        package.add_attestations([str(path)])

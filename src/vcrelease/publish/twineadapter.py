@@ -102,8 +102,6 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
     ``timeout``: seconds to wait for the connection and between bytes of the answer (twine
     sets none, so a hung index would hang the build); after it the index is read again.
     """
-    from .attestations import attach
-
     session = repository.session
     session.request = functools.partial(session.request, timeout=timeout)
     # (module docstring) should a later twine drop _upload, the public method still uploads
@@ -112,7 +110,7 @@ def twine_uploader(repository: Any, *, quiet_stdout: bool, timeout: float) -> Up
 
     def upload_one(dist: Dist) -> tuple[int | None, str]:
         package = package_file(dist.path)  # made by the content check: hashed once
-        attach(package, dist)  # PEP 740: <file>.publish.attestation, checked before any upload
+        _attach_attestation(package, dist.path)
         try:
             with _stdout_to_stderr(quiet_stdout):
                 response = post(package)
@@ -136,3 +134,13 @@ def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
         return
     with contextlib.redirect_stdout(sys.stderr):
         yield
+
+
+def _attach_attestation(package: Any, path: Path) -> None:
+    """Attach ``<file>.publish.attestation`` (PEP 740; checked by
+    :func:`vcrelease.publish.attestations.check_attestations` before any upload), when there
+    is one, to twine's ``PackageFile`` ``package``: twine sends it in the upload's
+    ``attestations`` form field. The name rule is :func:`.attestations.attestation_of`'s."""
+    attestation = path.with_name(path.name + ".publish.attestation")
+    if attestation.is_file():
+        package.add_attestations([str(attestation)])

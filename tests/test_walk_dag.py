@@ -211,6 +211,14 @@ REGRESSIONS: dict[str, Graph] = {
         tags=(("v0.0", 3), ("v0.1", 2), ("v2.0", 2)),
         head=4,
     ),
+    # A tagged merge (v1.0 on commit 3) that merges commit 1 again, an ancestor of its first
+    # parent; one second for all: the walk said v1.0 + 5, which v0.1 is.
+    "tagged merge re-merging an ancestor, same second": Graph(
+        parents=((), (0,), (1,), (2, 1), (0,), (4, 0), (5,), (6,), (7, 3), (8, 7)),
+        times=(EPOCH,) * 10,
+        tags=(("v0.1", 7), ("v1.0", 3), ("v1.1", 0), ("v1.2", 6)),
+        head=9,
+    ),
     # The single-root history of 19 commits with three tags, times in order: git describe
     # and rev-list say v0.8.0 + 10; the walk said v2.6.2 + 10 (its count is 11): it left
     # v2.6.2's count partial and compared it with the winner's.

@@ -266,7 +266,8 @@ class Answer:
 
 def exact_answer(path: Path, parse_tag: Callable[[str], str | None] = parse) -> Answer:
     """The answer of README "How the version is found" by set arithmetic on what git stored:
-    ``git rev-list --parents HEAD`` and ``git for-each-ref refs/tags``. A tag's distance is
+    ``git rev-list --parents HEAD`` and ``git for-each-ref refs/tags`` (annotated and nested
+    tags peeled, ``git cat-file --batch-check``). A tag's distance is
     ``|ancestors(HEAD) - ancestors(tag)|``; the nearest wins, then the highest version, then
     the name first in byte order."""
     parents: dict[str, list[str]] = {}
@@ -274,9 +275,11 @@ def exact_answer(path: Path, parse_tag: Callable[[str], str | None] = parse) -> 
         sha, *ps = line.split()
         parents[sha] = ps
     distances: dict[str, int] = {}
-    listing = git(path, "for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/tags")
-    for line in listing.splitlines():
-        sha, name = line.split(" ", 1)
+    names = git(path, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags").splitlines()
+    query = "".join(f"refs/tags/{name}^{{commit}}\n" for name in names)
+    peeled = run_git(["cat-file", "--batch-check=%(objectname)"], path, input=query).stdout
+    for name, line in zip(names, peeled.splitlines(), strict=True):
+        sha = line.split()[0]  # the commit the tag peels to ("... missing" for none)
         if sha not in parents or parse_tag(name) is None:
             continue
         seen = {sha}

@@ -127,7 +127,7 @@ SEEN: set[str] = set()
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(graph=graphs())
-def test_walk_is_exact_on_random_graphs(
+def test_walk_agrees_with_the_definition_on_random_graphs(
     graph: Graph, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     path = tmp_path_factory.mktemp("dag") / "r"

@@ -6,13 +6,16 @@ nothing or by a file), applies them to a fresh SHA-1 or SHA-256
 repository with real git, and compares vcrelease's describe with git's:
 
 - node: ``git rev-parse HEAD``; dirty: ``git status --porcelain --untracked-files=no``;
-- distance: ``git rev-list --count TAG..HEAD`` for the tag vcrelease chose;
-- tag and distance: ``git describe --tags --long --dirty --abbrev=40``.
+- tag and distance: the exact answer of README "How the version is found" (set arithmetic
+  on ``git rev-list --parents HEAD``, :func:`walkgraphs.exact_answer`);
+- distance: ``git rev-list --count TAG..HEAD``, and tag and distance: ``git describe --tags
+  --long --dirty --abbrev=40``, where commit times decrease strictly along every parent
+  edge (git's date walks are then exact).
 
-A disagreement of a class listed in :data:`KNOWN_DISAGREEMENTS` is counted, not failed, and
-the test is then an expected failure for that class only; any other disagreement fails (and
-hypothesis shrinks it). Budget: the ``ci`` profile runs :data:`CI_EXAMPLES` examples (under a
-minute on 2 cores), ``fuzz`` (``nox -s fuzz``) :data:`FUZZ_EXAMPLES`.
+Every other difference must be of a class of :data:`walkgraphs.INTENDED_DIFFERENCES`
+(``tests/test_walk_dag.py`` keeps that table honest); any other fails (and hypothesis
+shrinks it). Budget: the ``ci`` profile runs :data:`CI_EXAMPLES` examples (under a minute on
+2 cores), ``fuzz`` (``nox -s fuzz``) :data:`FUZZ_EXAMPLES`.
 """
 
 from __future__ import annotations
@@ -29,20 +32,10 @@ from hypothesis import strategies as st  # noqa: E402
 
 from gitutil import BASE_DATE, isolate_like_git, run_git  # noqa: E402
 from vcrelease import git as vcgit  # noqa: E402
+from walkgraphs import INTENDED_DIFFERENCES, exact_answer  # noqa: E402
 
 CI_EXAMPLES = 20
 FUZZ_EXAMPLES = 3000
-
-KNOWN_DISAGREEMENTS = {
-    "skewed-dates-tag": (
-        "git describe walks by commit date and stops early; with commit dates out of order it "
-        "can name a farther tag than the one with the fewest commits (vcrelease's rule, "
-        "README 'How the version is found'). The walk is walk.py (other engineer's area)."
-    ),
-}
-"""Classes of disagreement found and left to their owner; an intended difference (several
-tags at the same distance: vcrelease takes the highest version, git describe the first its
-walk meets; INTENDED_DIFFERENCES in tests/test_scenarios.py) counts as agreement."""
 
 OPS = st.one_of(
     st.tuples(st.just("commit"), st.integers(-3, 3)),
@@ -66,12 +59,14 @@ class Repo:
     def __init__(self, path: Path, object_format: str = "sha1") -> None:
         self.path = path
         self.clock = 1_700_000_000
-        self.skewed = False
+        self.skewed = False  # a parent strictly newer than its child
+        self.unordered = False  # a parent as new as its child, or newer
         self.tags = 0
         self.files = 0
         path.mkdir()
         self.git("init", "-q", "-b", "main", f"--object-format={object_format}")
         self.commit(0)
+        self.unordered = False  # the root commit has no parent to be as new as
 
     def git(self, *args: str, check: bool = True, strip: bool = True) -> str:
         """``git --no-optional-locks ARGS`` (see :func:`run_git`), dated ``self.clock``."""
@@ -82,6 +77,8 @@ class Repo:
     def commit(self, skew: int) -> None:
         if skew < 0:
             self.skewed = True
+        if skew <= 0:
+            self.unordered = True
         self.clock += skew * 3600 if skew else 0  # 0: the same second as the parent
         self.files += 1
         name = f"f{self.files % 3}.txt"
@@ -111,6 +108,7 @@ class Repo:
             branches.append(branch)
         self.git("checkout", "-q", "main")
         self.commit(1)
+        self.clock += 60  # the merge a minute after its parents
         self.git("merge", "-q", "--no-edit", *branches, check=False)
         if self.git("ls-files", "-u"):
             self.git("merge", "--abort", check=False)
@@ -172,6 +170,7 @@ class Repo:
             (sub / "deeper").mkdir(parents=True, exist_ok=True)
             (sub / "g.txt").write_text("g\n")
             (sub / "deeper" / "h.txt").write_text("h\n")
+            self.clock += 60  # a minute after its parent
             self.git("add", "-A")
             self.git("commit", "-qm", "sub", check=False)
         if how == "moved-and-linked":
@@ -195,24 +194,31 @@ def parse(name: str) -> str | None:
 
 
 def compare(repo: Repo, seen: set[str]) -> None:
+    """vcrelease against the exact answer and git; adds the classes of intended difference
+    met to ``seen`` and raises AssertionError on any other difference."""
     ours = vcgit.describe(repo.path, parse)
     assert ours.node == repo.git("rev-parse", "HEAD")
     status = repo.git("status", "--porcelain", "--untracked-files=no", strip=False)
     assert sorted(ours.dirty_files) == sorted(line[3:] for line in status.splitlines()), status
-    if ours.tag is None:
-        assert ours.distance == int(repo.git("rev-list", "--count", "HEAD"))
+    exact = exact_answer(repo.path, parse)
+    if (ours.tag, ours.distance) != (exact.tag, exact.distance):
+        assert repo.skewed, f"vcrelease {ours.tag}-{ours.distance}, exact {exact}"
+        seen.add("skew-below-stop-without-generations")
+    count = int(repo.git("rev-list", "--count", f"{exact.tag}..HEAD" if exact.tag else "HEAD"))
+    if count != exact.distance:
+        assert repo.unordered, f"git rev-list --count {count}, exact {exact}"
+        seen.add("rev-list-dates")
+    if exact.tag is None:
         return
-    assert ours.distance == int(repo.git("rev-list", "--count", f"{ours.tag}..HEAD"))
     out = repo.git("describe", "--tags", "--long", "--dirty", "--abbrev=40", "--match", "v1.*")
     tag, distance, _ = out.removesuffix("-dirty").rsplit("-", 2)
-    if (tag, int(distance)) == (ours.tag, ours.distance):
+    if (tag, int(distance)) == (exact.tag, exact.distance):
         return
-    if int(distance) == ours.distance:
-        return  # intended: the highest version among the nearest tags
-    if repo.skewed:
-        seen.add("skewed-dates-tag")
+    if exact.distances.get(tag) == int(distance) == exact.distance:
+        seen.add("describe-tie")
     else:
-        raise AssertionError(f"git describe {out}, vcrelease {ours.tag}-{ours.distance}")
+        assert repo.unordered, f"git describe {out}, exact {exact}"
+        seen.add("describe-dates")
 
 
 def _examples() -> int:
@@ -240,6 +246,4 @@ def test_vcrelease_agrees_with_git(
         compare(repo, seen)
 
     run()
-    assert seen <= KNOWN_DISAGREEMENTS.keys()
-    if seen:
-        pytest.xfail("known disagreements: " + ", ".join(sorted(seen)))
+    assert seen <= INTENDED_DIFFERENCES.keys()

@@ -1,5 +1,8 @@
-"""The distance against ``git rev-list --count TAG..HEAD`` on random histories whose commit
-times are equal, skewed (a parent newer than its child) or in order, with merges.
+"""The walk against the exact answer (set arithmetic on ``git rev-list --parents HEAD``,
+:func:`walkgraphs.exact_answer`) on random histories whose commit times are equal, skewed (a
+parent newer than its child) or in order, with merges; and against ``git rev-list --count
+TAG..HEAD`` where the times decrease strictly along every parent edge (git's date walk is
+exact there). ``tests/test_walk_dag.py`` draws more shapes with hypothesis.
 
 Each history is written with ``git fast-import`` (one process per repository); the commits,
 their parents and their committer times are drawn from a seeded random generator, so a
@@ -15,6 +18,7 @@ import pytest
 
 from gitutil import fast_import, git, isolate_like_git
 from vcrelease.git.session import open_repository
+from walkgraphs import exact_answer
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +32,9 @@ def _parse(name: str) -> str | None:
     return name[1:] if name.startswith("v") else None
 
 
-def _random_history(seed: int, path: Path, *, graph: bool) -> None:
+def _random_history(seed: int, path: Path, *, graph: bool) -> tuple[bool, bool]:
+    """Writes the history of ``seed``; (times strictly in order along every edge, some
+    parent strictly newer than its child)."""
     rng = random.Random(seed)
     count = rng.randint(6, 18)
     lines = []
@@ -66,6 +72,8 @@ def _random_history(seed: int, path: Path, *, graph: bool) -> None:
     fast_import(path, lines)
     if graph:
         git(path, "commit-graph", "write", "--reachable")
+    edges = [(times[p], times[c]) for c, ps in enumerate(parents) for p in ps]
+    return all(p < c for p, c in edges), any(p > c for p, c in edges)
 
 
 def _rev_list_count(path: Path, *args: str) -> int:
@@ -74,12 +82,15 @@ def _rev_list_count(path: Path, *args: str) -> int:
 
 @pytest.mark.parametrize("graph", [False, True], ids=["objects", "commit-graph"])
 @pytest.mark.parametrize("seed", range(60))
-def test_distance_is_rev_list_count(seed: int, graph: bool, tmp_path: Path) -> None:
-    _random_history(seed, tmp_path, graph=graph)
+def test_distance_is_exact(seed: int, graph: bool, tmp_path: Path) -> None:
+    in_order, _ = _random_history(seed, tmp_path, graph=graph)
     with open_repository(tmp_path) as repo:
         history = repo.history(_parse)
-    if history.tag is None:
-        assert history.distance == _rev_list_count(tmp_path, "HEAD"), seed
-    else:
-        want = _rev_list_count(tmp_path, f"refs/tags/{history.tag}..HEAD")
-        assert history.distance == want, (seed, history.tag)
+    exact = exact_answer(tmp_path, _parse)
+    # exact on every seed, even the skewed ones without a commit-graph (no skew hides below
+    # where the walk stops: INTENDED_DIFFERENCES, "skew-below-stop-without-generations")
+    assert (history.tag, history.distance) == (exact.tag, exact.distance), seed
+    assert all(exact.distances[c.name] == c.distance for c in history.candidates), seed
+    if in_order:
+        spec = "HEAD" if exact.tag is None else f"refs/tags/{exact.tag}..HEAD"
+        assert _rev_list_count(tmp_path, spec) == exact.distance, seed

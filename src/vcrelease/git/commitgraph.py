@@ -531,6 +531,39 @@ class CommitGraph:
         high: int = _CDAT_FIELDS.unpack_from(layer._map, offset)[2]
         return high >> 2
 
+    def has_levels(self) -> bool:
+        """Whether every layer records topological levels (:meth:`level`): git has written
+        them since the first commit-graph format; a file without them has zeros."""
+        for layer in self._layers:
+            if layer.count:
+                high = _CDAT_FIELDS.unpack_from(layer._map, layer._cdat + layer.hash_len)[2]
+                if high >> 2 == 0:
+                    return False
+        return True
+
+    def parents_time_level(self, position: int) -> tuple[tuple[int, ...], int, int]:
+        """:meth:`parents_and_time` and :meth:`level` of ``position`` in one read.
+
+        Raises:
+            CommitGraphError: as :meth:`parents_and_time`.
+        """
+        layer = self._single
+        if layer is None or position >= layer.count:
+            layer = self._layer(position)
+        p1, p2, high, low = _CDAT_FIELDS.unpack_from(
+            layer._map,
+            layer._cdat + (position - layer.first_position) * layer.stride + layer.hash_len,
+        )
+        commit_time = ((high & 0x3) << 32) | low
+        level = high >> 2
+        if p1 == _NO_PARENT:
+            return (), commit_time, level
+        if p2 == _NO_PARENT:
+            return (p1,), commit_time, level
+        if p2 & _EXTRA_EDGES:
+            return (p1, *layer.edges(p2 & ~_EXTRA_EDGES)), commit_time, level
+        return (p1, p2), commit_time, level
+
     def linear_run(
         self, position: int, stop: Container[object], seen: Container[object]
     ) -> tuple[int, int]:

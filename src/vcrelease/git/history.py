@@ -8,6 +8,12 @@ Rules (``docs/architecture.md``, "The version rules"; ``git-describe``):
   trees or blobs are skipped;
 - a corrupt version tag ref, or one naming a missing object, is an error (it might be the
   nearest); other broken refs are skipped, as git skips them;
+- the nearest tag and its distance are those of the README ("How the version is found"):
+  ``|ancestors(HEAD) - ancestors(TAG)|``, the nearest first, then the highest version, then
+  the name first in byte order; :func:`vcrelease.git.walk.walk` computes them exactly (one
+  case aside without generation numbers, :data:`vcrelease.git.walk.INEXACT`), and
+  :func:`vcrelease.git.walk.exact_walk` reads the whole history when the commit-graph's
+  generation numbers cannot be trusted;
 - a shallow clone (``gitrepository-layout``, ``shallow``) whose cut hides what the answer
   depends on raises :class:`~vcrelease.errors.ShallowCloneError`, never a silently wrong
   distance.
@@ -64,7 +70,7 @@ def read_history(
         head = reader.node(refs.head)
         try:
             found = walk(head, tags, reader)
-            if not found.exact:
+            if not found.exact:  # generation numbers that do not grow along an edge
                 found = exact_walk(head, tags, reader)
         except KeyError as exc:  # from the walk's direct reader (see CommitReader.fast_read)
             sha = exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"?"

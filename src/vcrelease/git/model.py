@@ -62,8 +62,8 @@ class TagCandidate(NamedTuple):
         name: tag name without ``refs/tags/`` (``v1.2.3``, ``pkg-a/v1.2.3``).
         version: the version the tag names, as ``parse_tag`` returned it (``1.2.3``).
         commit: hex id of the commit the tag points at, after peeling.
-        distance: commits reachable from HEAD and not from the tag. Exact for the chosen tag;
-            for the others a lower bound (the walk stops as soon as the winner is certain).
+        distance: commits reachable from HEAD and not from the tag, exact (the walk lists
+            only the tags whose count is final when it stops; farther ones are left out).
     """
 
     name: str

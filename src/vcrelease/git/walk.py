@@ -1,213 +1,52 @@
 """The history walk from HEAD: the nearest version tag and its distance.
 
-Rules (``docs/architecture.md``, "The version rules"; ``git-describe``, ``git-rev-list``):
+Rules (README, "How the version is found"; ``git-describe``, ``git-rev-list``):
 
-- the distance of a tag is the number of commits reachable from HEAD and not from the tag,
-  ``git rev-list --count TAG..HEAD``; ``git describe`` prints the same number while commit
-  times are in order, and may count more when they are not (equal or skewed times through a
-  merge): ours is rev-list's; the nearest tag wins, and on equal distance (several tags on
+- the distance of a tag T is the number of commits reachable from HEAD and not from T,
+  ``|ancestors(HEAD) - ancestors(T)|`` (``git rev-list --count T..HEAD`` whenever git's
+  date-ordered walk is exact); the nearest tag wins, and on equal distance (several tags on
   one commit) the highest version wins, then the tag name first in byte order
   (:meth:`TagIndex.ranked`); every version tag on a commit met is listed;
 - no version tag reachable: the distance counts every commit reachable from HEAD.
 
-:func:`walk` is git's describe walk (``builtin/describe.c``): one date-ordered walk
-propagating a flag bit per version tag found; once the winner is known it goes on as
-``git rev-list`` does (:func:`_settle`: while queued commits are as new as the oldest one
-counted, then :data:`SLOP` more), and :func:`exact_walk` counts by set arithmetic when either
-part met commit times out of order (a counted commit reached again from the tag's side).
-Both read parents and times through :class:`CommitReader`: the commit-graph
-(:mod:`vcrelease.git.commitgraph`) first, the object store after. Tag names are parsed only
-for the commits the walk meets (:class:`TagIndex`).
+:func:`walk` is git's describe walk (``builtin/describe.c``: one walk propagating a flag bit
+per version tag found, a tag's distance being the walked commits without its bit), made
+exact:
+
+- order: the queued commit of highest generation number first (the commit-graph's
+  topological level, ``gitformat-commit-graph``, ``CDAT``; a commit newer than the graph
+  comes before every graph commit, which cannot reach it), then the newest. By level, every
+  commit is walked after all its children;
+- commits met out of order (no levels: equal or skewed commit times): a commit walked before
+  one of its children receives the child's bits late, and :func:`walk` passes them on to
+  every walked ancestor and corrects the counts, so the counts are exact for what was
+  walked;
+- the stop: every queued commit carries the best tag's bit (any tag ahead is an ancestor of
+  it, so farther), and no queued commit may reach a counted commit that lacks a found tag's
+  bit. By level none can. Without levels the walk goes on while a queued commit is as new
+  as the oldest such counted commit, then :data:`SLOP` commits more (as ``git rev-list``).
+  The one inexact case (:data:`INEXACT`): without generation numbers, a commit below that
+  point that reaches a counted commit only through a parent newer than itself (skewed
+  times); ``git rev-list`` and ``git describe`` assume the same there;
+- candidates: only found tags whose count is final (every queued commit carries their bit)
+  are listed, the winner always.
+
+:func:`exact_walk` reads the whole history, for a commit-graph whose levels do not grow along
+a parent edge (corrupt). Both read parents and times through :class:`CommitReader`: the
+commit-graph (:mod:`vcrelease.git.commitgraph`) first, the object store after. Tag names are
+parsed only for the commits the walk meets (:class:`TagIndex`).
 """
 
 from __future__ import annotations
 
 import heapq
 import os
-import struct
-import zlib
-from collections.abc import Callable, Container, Sequence
-from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
-from ..errors import RepositoryError
-from .commitgraph import (
-    CommitGraph,
-    CommitGraphError,
-    corrupt_graph_message,
-    follow_single_parents,
-)
-from .ids import HexId, to_hex, to_raw
 from .model import ParseTag, TagCandidate
-from .objects import NotACommit, ObjectStore
-from .refs import Refs
+from .reader import _NO_TIME, NO_LEVEL, CommitReader, Node, read_commit
 
 __all__ = ["CommitReader", "Node", "TagIndex", "WalkResult", "exact_walk", "read_commit", "walk"]
-
-Node: TypeAlias = int | HexId
-"""A commit in the walk: its commit-graph position (int), or its id when it is not in the
-commit-graph (or there is none)."""
-
-
-def read_commit(store: ObjectStore, sha: HexId, root: Path) -> tuple[HexId, tuple[HexId, ...], int]:
-    """:meth:`vcrelease.git.objects.ObjectStore.commit`, its errors said for the user.
-
-    Raises:
-        RepositoryError: the commit is missing, not a commit, or cannot be read.
-    """
-    try:
-        return store.commit(sha)
-    except KeyError as exc:
-        message = store.missing_message(sha, "commit", "the commit")
-        raise RepositoryError(f"{root}: {message}") from exc
-    except NotACommit as exc:
-        raise RepositoryError(f"{root}: {sha.decode()} is {exc}.") from exc
-    except (ValueError, zlib.error, IndexError) as exc:
-        raise RepositoryError(
-            f"{root}: commit {sha.decode()} cannot be read ({exc}). Run `git fsck`."
-        ) from exc
-
-
-class CommitReader:
-    """Parents and commit times for the walk: the commit-graph first, the object store after.
-
-    Nodes are graph positions for commits in the commit-graph, hex ids for the others, so
-    one commit always has one node.
-    """
-
-    def __init__(
-        self,
-        store: ObjectStore,
-        graph: CommitGraph | None,
-        shallow: frozenset[HexId],
-        root: Path,
-        rewrites: Refs | None = None,
-    ) -> None:
-        self._store = store
-        self._graph = graph
-        self._root = root
-        self.shallow: frozenset[Node] = frozenset(self.node(sha) for sha in shallow)
-        self._store_read: Callable[[HexId], tuple[tuple[HexId, ...], int]]
-        self._store_read = store.parents_and_time
-        if rewrites is not None and rewrites.rewritten:
-            assert graph is None, "git reads no commit-graph when the history is rewritten"
-            self._store_read = _rewritten_reader(store, rewrites)
-
-    @property
-    def root(self) -> Path:
-        """The work tree's top directory (for messages)."""
-        return self._root
-
-    def node(self, hexsha: HexId) -> Node:
-        """The node of the commit ``hexsha``."""
-        if self._graph is not None:
-            position = self._graph.position(to_raw(hexsha))
-            if position is not None:
-                return position
-        return hexsha
-
-    def nodes(self, hexshas: Sequence[HexId]) -> list[Node]:
-        """:meth:`node` for each of ``hexshas`` (thousands of tags), in one graph pass."""
-        graph = self._graph
-        if graph is None:
-            return list(hexshas)
-        positions = graph.positions([to_raw(h) for h in hexshas])
-        return [h if p is None else p for h, p in zip(hexshas, positions, strict=True)]
-
-    def hexsha(self, node: Node) -> HexId:
-        """The id of ``node``."""
-        if isinstance(node, int):
-            assert self._graph is not None
-            return to_hex(self._graph.oid(node))
-        return node
-
-    def fast_read(self) -> Callable[[Node], tuple[tuple[Node, ...], int]]:
-        """:meth:`read`, or without a commit-graph and a shallow list the object store's own
-        reader (one call less per commit; its KeyError and ValueError reach the caller)."""
-        graph = self._graph
-        if self.shallow:
-            return self.read
-        if graph is None:
-            return self._store_read  # type: ignore[return-value]
-        from_graph = graph.parents_and_time
-        read = self.read
-
-        def read_graph_first(node: Node) -> tuple[tuple[Node, ...], int]:
-            if type(node) is int:
-                return from_graph(node)
-            return read(node)
-
-        return read_graph_first
-
-    def linear_run(
-        self,
-    ) -> Callable[[Node, Container[Node], Container[Node]], tuple[Node, int]] | None:
-        """A function ``(start, stop, seen) -> (node reached, steps)`` that follows a single
-        line of history from ``start``: it steps from a commit to its only parent while the
-        commit is not in ``stop`` and the parent is not in ``seen``. On a commit-graph it is
-        :meth:`vcrelease.git.commitgraph.CommitGraph.linear_run` (commits outside the graph take
-        no step); without one, a loop over the object store's reader. None in a shallow
-        clone, where a shallow commit must stop every run."""
-        if self.shallow:
-            return None
-        graph = self._graph
-        if graph is not None:
-            graph_run = graph.linear_run
-
-            def run_graph(
-                start: Node, stop: Container[Node], seen: Container[Node]
-            ) -> tuple[Node, int]:
-                return graph_run(start, stop, seen) if type(start) is int else (start, 0)
-
-            return run_graph
-        read = self._store_read
-
-        def run_store(
-            start: Node, stop: Container[Node], seen: Container[Node]
-        ) -> tuple[Node, int]:
-            assert isinstance(start, bytes)  # no commit-graph: every node is a hex id
-            return follow_single_parents(read, start, stop, seen)
-
-        return run_store
-
-    def read(self, node: Node) -> tuple[tuple[Node, ...], int]:
-        """(parent nodes, committer time); no parents for a shallow commit."""
-        parents: tuple[Node, ...]
-        graph = self._graph
-        if isinstance(node, int):
-            assert graph is not None
-            try:
-                parents, when = graph.parents_and_time(node)
-            except (CommitGraphError, struct.error, IndexError) as exc:
-                raise RepositoryError(corrupt_graph_message(self._root, exc)) from exc
-        else:
-            try:
-                hex_parents, when = self._store_read(node)
-            except (KeyError, ValueError, zlib.error, IndexError):
-                read_commit(self._store, node, self._root)  # raises the right error
-                raise
-            parents = hex_parents if graph is None else tuple(self.node(p) for p in hex_parents)
-        if self.shallow and node in self.shallow:
-            return (), when
-        return parents, when
-
-
-def _rewritten_reader(
-    store: ObjectStore, refs: Refs
-) -> Callable[[HexId], tuple[tuple[HexId, ...], int]]:
-    """(parents, committer time) as git sees them with replace refs and grafts: the
-    replacement's (``git-replace``), then the graft's parents for the original id
-    (``commit.c``, ``parse_commit_buffer``)."""
-    read = store.parents_and_time
-    grafts = refs.grafts
-    replacement = refs.replacement
-
-    def rewritten(sha: HexId) -> tuple[tuple[HexId, ...], int]:
-        parents, when = read(replacement(sha))
-        graft = grafts.get(sha)
-        return (parents if graft is None else graft), when
-
-    return rewritten
 
 
 class _Tag:
@@ -289,48 +128,90 @@ class WalkResult:
 
 
 def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
-    """One walk from HEAD, newest commit first, propagating one flag bit per tag found.
+    """One walk from HEAD propagating one flag bit per version tag found; exact.
 
-    A commit carries the bit of every found tag it is an ancestor of. A tag's distance is the
+    A commit carries the bit of every found tag it is an ancestor of; a tag's distance is the
     number of walked commits that lack its bit (git's ``builtin/describe.c`` walk). The walk
-    stops once every queued commit carries the best tag's bit: the best tag's distance is then
-    final, and any tag still ahead is an ancestor of it, so farther. Unlike git, no fixed
-    candidate count (``--candidates=10``) cuts the search short.
+    takes the queued commit of highest level first (:meth:`CommitReader.leveled_read`:
+    generation numbers, which order every commit after its children), then the newest. A
+    commit met again after it was walked (commit times out of order) passes the bits it
+    lacked on to every walked ancestor, and the counts are corrected, so at every step the
+    flags are exact for the commits walked.
+
+    The walk stops once every queued commit carries the best tag's bit and no queued commit
+    may reach a counted one: by level, never; by time, when no commit without a level is
+    queued that is as new as the oldest counted commit that lacks a found tag's bit (a
+    path from an older commit to a newer one needs a parent newer than its child below the
+    walk, see :data:`INEXACT`). Any tag still ahead is then an ancestor of the best one,
+    so farther. Unlike git, no fixed candidate count (``--candidates=10``) cuts the search
+    short. The candidates listed are the found tags whose count is final (every queued
+    commit carries their bit), the winner always among them.
     """
-    first_parents, first_time = reader.read(head)
+    read, leveled = reader.leveled_read()
+    first_parents, first_time, first_level = read(head)
     flags: dict[Node, int] = {head: 0}
     queued: dict[Node, tuple[Node, ...]] = {head: first_parents}
-    queue: list[tuple[int, int, Node]] = [(-first_time, 0, head)]
+    done: dict[Node, tuple[Node, ...]] = {}  # walked commits: their parents
+    queue: list[tuple[int, int, int, Node]] = []  # (-level, -time, order, commit)
     counter = 1
     found: list[tuple[int, Node, _Tag]] = []  # (bit, commit, tag), in walk order
     depth: list[int] = []
     seen = 0
     shallow = reader.shallow
-    shallow_flags: list[int] = []  # flags of walked shallow commits
+    walked_shallow: list[Node] = []
     best = -1
     best_bit = 0
-    unflagged = 1  # queued commits lacking best_bit (all queued commits while no tag is found)
-    out_of_order = False
+    all_bits = 0
+    unflagged = 0  # queued commits lacking best_bit, once there is a best tag
+    low = _NO_TIME  # the oldest time of a walked commit without a level
+    reach = _NO_TIME  # the oldest such commit that lacked a found tag's bit (see above)
+    trusted = True  # levels grew along every parent edge read
+    slop = SLOP
     tag_names = tags.names
-    read = reader.fast_read()
-    run = reader.linear_run()
+    run = reader.timed_run(leveled)
     heappop = heapq.heappop
     heappush = heapq.heappush
 
-    hold: Node | None = None  # the next commit when it is the only one queued (no heap)
+    def spread(start: Node, bits: int) -> bool:
+        """Give ``bits`` to ``start``, walked before a child that carries them, and to its
+        walked ancestors lacking them, uncounting each; True when the depths changed."""
+        nonlocal unflagged
+        changed = False
+        stack = [(start, bits)]
+        while stack:
+            node, missing = stack.pop()
+            old = flags[node]
+            missing &= ~old
+            if not missing:
+                continue
+            flags[node] = old | missing
+            parents = done.get(node)
+            if parents is not None:
+                changed = True
+                for i in range(len(found)):
+                    if missing >> i & 1:
+                        depth[i] -= 1
+                stack.extend((p, missing) for p in parents)
+            elif node in queued and best >= 0 and missing & best_bit:
+                unflagged -= 1
+            # else a commit stepped over in a single line of history: a run starts only when
+            # nothing else is queued, so no commit walked later reaches it or its children
+        return changed
+
+    hold: Node | None = head  # the next commit when it is the only one queued (no heap)
     hold_time = first_time
-    low = first_time  # the oldest commit time walked (see _settle)
+    hold_level = first_level
     while True:
         if hold is not None:
             sha = hold
             hold = None
-            if hold_time < low:
-                low = hold_time
+            when = hold_time
+            level = hold_level
             if run is not None and sha not in tag_names:
                 # A single line of history: step over its untagged commits in bulk. Each
                 # would add 1 to `seen` and to the depth of every found tag it lacks the bit
                 # of, hand its flags to its only parent and leave `unflagged` as it was.
-                end, steps = run(sha, tag_names, flags)
+                end, steps, oldest = run(sha, tag_names, flags)
                 if steps:
                     f = flags[sha]
                     del queued[sha]
@@ -338,66 +219,98 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
                     for i, (bit, _, _) in enumerate(found):
                         if not f & bit:
                             depth[i] += steps
+                    if oldest < low:
+                        low = oldest
+                    if oldest < reach and f & all_bits != all_bits:
+                        reach = oldest
                     flags[end] = f
-                    queued[end], end_time = read(end)
-                    if end_time < low:
-                        low = end_time
+                    queued[end], when, level = read(end)
                     sha = end
         elif queue:
-            neg_time, _, sha = heappop(queue)
-            if -neg_time < low:
-                low = -neg_time
+            neg_level, neg_time, _, sha = heappop(queue)
+            when = -neg_time
+            level = -neg_level
         else:
             break
         parents = queued.pop(sha)
+        done[sha] = parents
         f = flags[sha]
+        if best >= 0 and not f & best_bit:
+            unflagged -= 1
+        changed = False
         tag = tags.best(sha) if sha in tag_names else None
         if tag is not None:
-            f |= 1 << len(found)
+            bit = 1 << len(found)
+            all_bits |= bit
+            f |= bit
             flags[sha] = f
-            found.append((1 << len(found), sha, tag))
+            found.append((bit, sha, tag))
             depth.append(seen)
+            changed = True
+            if low < reach:
+                reach = low  # every commit walked so far lacks the new bit
         seen += 1
         for i, (bit, _, _) in enumerate(found):
             if not f & bit:
                 depth[i] += 1
+        if level == NO_LEVEL:
+            if when < low:
+                low = when
+            if when < reach and f & all_bits != all_bits:
+                reach = when
         if shallow and sha in shallow:
-            shallow_flags.append(f)
-        new_best = _best_index(found, depth) if tag is not None else best
-        if new_best != best:
-            best = new_best
-            best_bit = found[best][0]
-            unflagged = sum(1 for q in queued if not flags[q] & best_bit)
-        elif not f & best_bit or best < 0:
-            unflagged -= 1
+            walked_shallow.append(sha)
         for parent in parents:
             old = flags.get(parent)
             if old is None:
-                p_parents, p_time = read(parent)
+                p_parents, p_time, p_level = read(parent)
+                if leveled and p_level >= level != NO_LEVEL:
+                    trusted = False
                 queued[parent] = p_parents
                 flags[parent] = f
-                if not queue and len(parents) == 1:
+                if not queue and len(parents) == 1 and len(queued) == 1:
                     hold = parent  # linear history: no other commit to order it against
                     hold_time = p_time
+                    hold_level = p_level
                 else:
-                    heappush(queue, (-p_time, counter, parent))
+                    heappush(queue, (-p_level, -p_time, counter, parent))
                     counter += 1
-                if best < 0 or not f & best_bit:
+                if best >= 0 and not f & best_bit:
                     unflagged += 1
             elif parent in queued:
                 if best >= 0 and f & best_bit and not old & best_bit:
                     unflagged -= 1
                 flags[parent] = old | f
-            elif old | f != old:
-                out_of_order = True  # a parent walked before this child: commit times lie
+            elif old | f != old and spread(parent, f):
+                changed = True  # a parent walked before this child: commit times lie
+        if found and (changed or not f & best_bit):  # a count fell, or the best one grew
+            new_best = _best_index(found, depth)
+            if new_best != best:
+                best = new_best
+                best_bit = found[best][0]
+                unflagged = sum(1 for q in queued if not flags[q] & best_bit)
         if best >= 0 and unflagged == 0:
             if hold is not None:
-                heappush(queue, (-hold_time, counter, hold))
-            if _settle(queue, queued, flags, read, low):
-                out_of_order = True
-            break
+                heappush(queue, (-hold_level, -hold_time, counter, hold))
+                counter += 1
+                hold = None
+            if not queue:
+                break
+            top_level, top_time = -queue[0][0], -queue[0][1]
+            if top_level != NO_LEVEL or reach == _NO_TIME:
+                break  # by level nothing queued reaches a walked commit; or none is at stake
+            if top_time >= reach:
+                slop = SLOP
+            elif slop:
+                slop -= 1
+            else:
+                break
 
-    by_name = sorted(range(len(found)), key=lambda i: os.fsencode(found[i][2].name))
+    final = all_bits
+    for q in queued:
+        final &= flags[q]
+    listed = [i for i in range(len(found)) if found[i][0] & final]
+    by_name = sorted(listed, key=lambda i: os.fsencode(found[i][2].name))
     by_version = sorted(by_name, key=lambda i: found[i][2].sort_key, reverse=True)
     ordered = sorted(by_version, key=lambda i: depth[i])
     candidates = tuple(
@@ -410,100 +323,85 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
         winner=candidates[0] if candidates else None,
         candidates=candidates,
         seen=seen,
-        cut=bool(shallow_flags),
-        cut_outside_winner=any(not f & winner_bit for f in shallow_flags),
-        exact=not out_of_order,
+        cut=bool(walked_shallow),
+        cut_outside_winner=any(not flags[s] & winner_bit for s in walked_shallow),
+        exact=trusted,
     )
 
 
 SLOP = 5
-"""Commits walked past the point where commit times say the answer is final (git's
-``revision.c`` ``SLOP``)."""
+"""Commits walked past the point where commit times say the answer is final, as ``git
+rev-list`` does (``revision.c``, ``SLOP``): a parent newer than its child just below that
+point is met and corrected."""
 
 
-def _settle(
-    queue: list[tuple[int, int, Node]],
-    queued: dict[Node, tuple[Node, ...]],
-    flags: dict[Node, int],
-    read: Callable[[Node], tuple[tuple[Node, ...], int]],
-    low: int,
-) -> bool:
-    """After the walk stopped (every queued commit carries the winner's bit), go on walking
-    the queued commits, newest first, as ``git rev-list`` does (``revision.c``,
-    ``limit_list`` and ``still_interesting``): while a queued commit is as new as the oldest
-    commit counted (``low``), and :data:`SLOP` commits further. True when a walked commit is
-    met again from below: it was counted but is reachable from the tag (commit times out of
-    order), and the distance must be counted exactly.
-    """
-    slop = SLOP
-    counter = -1
-    while queue and slop:
-        neg_time, _, sha = heapq.heappop(queue)
-        slop = SLOP if -neg_time >= low else slop - 1
-        f = flags[sha]
-        for parent in queued.pop(sha, ()):
-            old = flags.get(parent)
-            if old is None:
-                p_parents, p_time = read(parent)
-                queued[parent] = p_parents
-                flags[parent] = f
-                heapq.heappush(queue, (-p_time, counter, parent))
-                counter -= 1
-            elif parent in queued:
-                flags[parent] = old | f
-            elif old | f != old:
-                return True
-    return False
+INEXACT = (
+    "Without generation numbers (no commit-graph, or commits newer than it), the walk stops "
+    "by commit time: a commit older than every counted commit lacking a tag's bit is taken "
+    "to reach none of them. It does only through a parent newer than its child below the "
+    "point where the walk stops; git rev-list and git describe assume the same."
+)
+"""The one case where :func:`walk` may differ from the definition (README, "How the version
+is found"; ``tests/test_walk_dag.py``, ``INTENDED_DIFFERENCES``)."""
 
 
 def exact_walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
-    """Distances by set arithmetic, for histories whose commit times are not in order.
+    """Distances by reading the whole history, for a commit-graph whose levels do not grow
+    along a parent edge (corrupt): :func:`walk` cannot trust them.
 
-    ``distance(T) = |ancestors(HEAD)| - |ancestors(T)|`` for a tag T reachable from HEAD
-    (``git rev-list --count T..HEAD``). Costs a walk of the whole history per candidate, so it
-    runs only when the date-ordered walk saw a parent before one of its children (equal or
-    skewed commit times), where git describe itself may miscount.
+    ``distance(T) = |ancestors(HEAD)| - |ancestors(T)|`` for each tag T reachable from HEAD
+    (``git rev-list --count T..HEAD``): one depth-first pass orders the history children
+    first, one pass propagates a bit per tag down it.
     """
     parents: dict[Node, tuple[Node, ...]] = {}
-    stack = [head]
+    order: list[Node] = []  # every commit after all its parents
+    stack: list[tuple[Node, bool]] = [(head, False)]
     while stack:
-        sha = stack.pop()
-        if sha not in parents:
-            parents[sha] = reader.read(sha)[0]
-            stack.extend(p for p in parents[sha] if p not in parents)
-
-    def ancestors(start: Node) -> set[Node]:
-        seen = {start}
-        todo = [start]
-        while todo:
-            for p in parents[todo.pop()]:
-                if p not in seen:
-                    seen.add(p)
-                    todo.append(p)
-        return seen
-
-    found = []
-    for sha in parents:
+        sha, ready = stack.pop()
+        if ready:
+            order.append(sha)
+            continue
+        if sha in parents:
+            continue
+        parents[sha] = reader.read(sha)[0]
+        stack.append((sha, True))
+        stack.extend((p, False) for p in parents[sha] if p not in parents)
+    found: list[tuple[Node, _Tag]] = []
+    flags: dict[Node, int] = {}
+    for sha in reversed(order):  # children first
+        f = flags.get(sha, 0)
         tag = tags.best(sha) if sha in tags.names else None
         if tag is not None:
-            found.append((sha, tag, ancestors(sha)))
-    found.sort(key=lambda item: os.fsencode(item[1].name))
-    found.sort(key=lambda item: item[1].sort_key, reverse=True)
-    found.sort(key=lambda item: len(parents) - len(item[2]))
+            f |= 1 << len(found)
+            found.append((sha, tag))
+        flags[sha] = f
+        for p in parents[sha]:
+            flags[p] = flags.get(p, 0) | f
+    size = len(parents)
+    carried = [0] * len(found)
+    for f in flags.values():
+        while f:
+            low_bit = f & -f
+            carried[low_bit.bit_length() - 1] += 1
+            f ^= low_bit
+    ranks = sorted(range(len(found)), key=lambda i: os.fsencode(found[i][1].name))
+    ranks.sort(key=lambda i: found[i][1].sort_key, reverse=True)
+    ranks.sort(key=lambda i: size - carried[i])
     candidates = tuple(
         TagCandidate(
-            each.name, each.version, reader.hexsha(sha).decode("ascii"), len(parents) - len(anc)
+            each.name, each.version, reader.hexsha(found[i][0]).decode("ascii"), size - carried[i]
         )
-        for sha, _, anc in found
-        for each in tags.ranked(sha)
+        for i in ranks
+        for each in tags.ranked(found[i][0])
     )
     shallow = [sha for sha in parents if sha in reader.shallow]
+    winner_bit = 1 << ranks[0] if ranks else 0
     return WalkResult(
         winner=candidates[0] if candidates else None,
         candidates=candidates,
-        seen=len(parents),
+        seen=size,
         cut=bool(shallow),
-        cut_outside_winner=bool(found) and any(sha not in found[0][2] for sha in shallow),
+        cut_outside_winner=bool(found) and any(not flags[s] & winner_bit for s in shallow),
         exact=True,
     )
 

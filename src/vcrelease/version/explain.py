@@ -42,16 +42,14 @@ def explain(result: VersionResult) -> list[str]:
         winner = next((c for c in state.candidates if c.name == state.tag), None)
         for c in state.candidates:
             mark = "*" if c is winner else " "
-            bound = note = ""
-            if winner is None or c is winner:
+            note = ""
+            if winner is None or c is winner or c.commit != winner.commit:
                 pass
-            elif c.commit != winner.commit:
-                bound = " or more"
             elif _same_version(c.version, winner.version):
                 note = f" (same commit, same version: {winner.name} is first in byte order)"
             else:
                 note = f" (same commit: {winner.name} is the higher version)"
-            back = f"{c.distance}{bound} commits back{note}"
+            back = f"{c.distance} commits back{note}"
             lines.append(f"  {mark} {c.name} -> {c.version}, {back}")
     else:
         lines.append(f"no version tag reached from HEAD; counting all {state.distance} commits")

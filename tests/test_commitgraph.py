@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gitutil import git
-from vcrelease.git import commitgraph
+from vcrelease.git import commitgraph, sortedids
 from vcrelease.git.commitgraph import CommitGraph
 from vcrelease.git.ids import HexId, RawId
 
@@ -163,7 +163,7 @@ def test_positions_equal_position(
 ) -> None:
     """The batch lookup (thousands of tags) against one lookup per id, with and without the
     prefix array (``_PREFIX_AFTER`` 2), for ids in either layer and ids in none."""
-    monkeypatch.setattr(commitgraph, "_PREFIX_AFTER", prefix_after)
+    monkeypatch.setattr(sortedids, "_PREFIX_AFTER", prefix_after)
     repo = _linear_repo(tmp_path / "r", split=split)
     git(repo, "commit-graph", "write", "--reachable", *(["--split=no-merge"] if split else []))
     oids = [RawId(bytes.fromhex(sha.decode())) for sha in _history(repo)]

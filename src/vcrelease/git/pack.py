@@ -33,8 +33,8 @@ import sys
 import zlib
 from collections.abc import Sequence
 
-from .commitgraph import Buffer, SortedIds
 from .ids import OBJ_COMMIT, OBJ_OFS_DELTA, OBJ_REF_DELTA, RawId
+from .sortedids import Buffer, SortedIds
 from .varint import decode_varint
 
 __all__ = [
@@ -171,7 +171,7 @@ class Pack:
         """Offset in the pack of binary ``oid``, or None.
 
         Once the id table has its prefix array (after a few hundred lookups, see
-        :class:`~vcrelease.git.commitgraph.SortedIds`) the offsets are copied into an array too,
+        :class:`~vcrelease.git.sortedids.SortedIds`) the offsets are copied into an array too,
         and a lookup is a bisect in C plus one id comparison.
         """
         ids = self.ids
@@ -209,7 +209,7 @@ class Pack:
 
     def find_indices(self, oids: Sequence[RawId]) -> list[int | None]:
         """Index in the id table of each of ``oids`` (binary), None where absent: a batch of
-        lookups (:meth:`~vcrelease.git.commitgraph.SortedIds.find_many`)."""
+        lookups (:meth:`~vcrelease.git.sortedids.SortedIds.find_many`)."""
         found = self.ids.find_many(oids)
         if self.ids.prefixes is not None and not self.fanout:
             self._build_tables()  # find() and the walk's reader expect them with the prefixes

@@ -193,7 +193,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against setuptools_scm and git (``benchmarks/run.py``), then vc-upload
     against twine and uv publish on real indexes (``benchmarks/upload.py``); not run in CI.
 
-    ``nox -s bench`` generates the repositories of issue 5 once (cached under
+    ``nox -s bench`` generates the benchmark repositories once (cached under
     ``~/.cache/vcrelease-bench`` or ``$VCRELEASE_BENCH_DIR``; the first run takes a few
     minutes), times them and writes ``benchmarks/results.md``; the upload benchmark (a few
     minutes: pypiserver and devpi-server on 127.0.0.1) writes its section of the same file.

@@ -14,7 +14,7 @@ marks a finished build). Bump :data:`GENERATOR_VERSION` whenever the output woul
 Every repository also commits a ``pyproject.toml`` with ``[tool.vcrelease]`` and
 ``[tool.setuptools_scm]`` tables, so both tools read the same default configuration.
 
-The ``monorepo`` repositories (:class:`MonoSpec`, issue 16) hold several projects: each commit
+The ``monorepo`` repositories (:class:`MonoSpec`) hold several projects: each commit
 changes one file of one of ``pkg-00`` ... ``pkg-07``, ``shared`` or ``docs``; ``pkg-00`` is the
 benchmarked project, with ``distance-scope = [".", "../shared"]`` in its ``pyproject.toml``
 and the same settings for setuptools-scm in ``pkg-00/scm.toml`` (``scm.git.distance_scope``).
@@ -100,7 +100,7 @@ class Spec:
 
 
 def specs(quick: bool = False) -> list[Spec]:
-    """The benchmark repositories of issue 5 (``quick``: 10 times smaller, same shapes).
+    """The benchmark repositories (``quick``: 10 times smaller, same shapes).
 
     - ``near``: 100,000 commits, 100 tags, the newest 5 commits back, 20,000 files;
     - ``far``: 100,000 commits, one tag on the root commit (1,000 files);

@@ -568,7 +568,7 @@ def test_invalid_provider_or_event_is_rejected() -> None:
 
 def test_travis_tag_build_is_not_a_branch_named_like_the_tag() -> None:
     ctx = BuildContext.from_env(TRAVIS_TAG)
-    # ref_name is the tag on tag builds (issue 14; it was None before)
+    # ref_name is the tag on tag builds
     assert (ctx.event, ctx.tag, ctx.branch, ctx.ref_name) == ("tag", "v1.2.3", None, "v1.2.3")
     assert ctx.branch_name is None
 

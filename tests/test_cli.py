@@ -282,8 +282,8 @@ NOT_ON_THE_VERSION_PATH = (
     *(f"vcrelease.cli.{name}" for name in ("docker", "migrate", "projects", "upload", "promote")),
     "vcrelease.cli.channel",
 )
-"""Modules ``vcrelease version`` must not import on a plain repository (issue 12, "Start-up
-path"); each was on it once and cost start-up time."""
+"""Modules ``vcrelease version`` must not import on a plain repository: each costs start-up
+time on every build."""
 
 
 @pytest.mark.parametrize("dirty", [False, True])

@@ -1,4 +1,4 @@
-"""The continuous-delivery story of issue 7, end to end, as GitHub Actions would run it.
+"""The continuous-delivery story, end to end, as GitHub Actions would run it.
 
 A developer's repository pushes to a bare ``origin``. Every pushed ref (branch or tag) triggers
 one build, numbered in trigger order (``GITHUB_RUN_NUMBER``). A build does what

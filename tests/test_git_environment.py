@@ -1,7 +1,7 @@
 """``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_COMMON_DIR`` and ``GIT_INDEX_FILE`` choose the
 repository, the work tree and the index as they do for git (``git help git``, "ENVIRONMENT";
 ``gitrepository-layout``): each case is compared with ``git describe`` and ``git status``
-run under the same variables (issue 13)."""
+run under the same variables."""
 
 from __future__ import annotations
 

@@ -416,8 +416,7 @@ def test_credentials_in_the_index_url(session: requests.Session, static: StaticH
 def test_http_errors(
     session: requests.Session, static: StaticHTTPServer, status: int, advice: str
 ) -> None:
-    """401/403 are rejected credentials: their own exit code, not the retryable 4 (issue 14;
-    this test expected 4 for them before)."""
+    """401/403 are rejected credentials: their own exit code, not the retryable 4."""
     static.routes["/simple/demo/"] = Route(status, "nope")
     host = static.url.removeprefix("http://")
     with pytest.raises((IndexUnavailableError, CredentialsRejectedError)) as info:

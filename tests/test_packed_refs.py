@@ -53,7 +53,7 @@ def _packed(path: Path) -> Path:
 
 def test_dulwich_peeled_header_without_peeled_lines(tmp_path: Path) -> None:
     """dulwich's pack_refs writes '# pack-refs with: peeled' and no '^' line for v1.1.0: the
-    annotated tag must still count (it used to be dropped silently: 1.0.0)."""
+    annotated tag must still count (dropping it would give 1.0.0 silently)."""
     from dulwich.repo import Repo
 
     path = _repo(tmp_path)

@@ -1,6 +1,6 @@
 """Partial clones (``git clone --filter``): a missing object the answer needs is an error
 (exit 3) that says the clone is partial, which object is missing, what needs it and how to
-fetch it; never "run git fsck" (issue 13). Real partial clones over ``file://``."""
+fetch it; never "run git fsck". Real partial clones over ``file://``."""
 
 from __future__ import annotations
 

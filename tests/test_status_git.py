@@ -1,4 +1,4 @@
-"""The dirty check against ``git status --porcelain --untracked-files=no`` (issue 13, points 4
+"""The dirty check against ``git status --porcelain --untracked-files=no`` (points 4
 and 5): git's stat rules, attributes from every source and the check-in conversions, filters
 that are absent or not ours to run, submodules, constant-memory hashing, and repositories
 another user owns. git is the oracle, read with ``--no-optional-locks`` (it must not refresh

@@ -1,4 +1,4 @@
-"""Several version tags on one commit (issue 13): every one is listed by ``version --explain``
+"""Several version tags on one commit: every one is listed by ``version --explain``
 and ``describe --json``, and equal versions are decided by one rule (README, "How the version
 is found"; ``vcrelease.git.walk.TagIndex.ranked``): the highest version, then the tag name
 first in byte order, annotated or not; stable across runs and through the describe cache."""

@@ -206,7 +206,7 @@ def test_local_version_is_refused_before_any_request(
 def test_wrong_password_exits_5_and_never_shows_a_secret(
     pypiserver_index: IndexServer, release: tuple[list[Path], Path]
 ) -> None:
-    """Rejected credentials have their own exit code, not the retryable 4 (issue 14)."""
+    """Rejected credentials have their own exit code, not the retryable 4."""
     files, repo = release
     secret = "Wr0ng-Pa55word-Zebra"
     result = vc_upload(pypiserver_index, files, repo, "--verbose", password=secret)

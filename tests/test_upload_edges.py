@@ -1,4 +1,4 @@
-"""vc-upload, promote and channel at their edges: input that used to crash (exit 70), one
+"""vc-upload, promote and channel at their edges: input that must not crash (exit 70), one
 release spelled several ways, two files of one name, what the reports say is live, and every
 form a server may echo a secret back in. In-process runs (``main(argv)``) against
 :class:`servers.StaticHTTPServer` where a real index cannot misbehave on demand, real

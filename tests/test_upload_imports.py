@@ -1,4 +1,4 @@
-"""What ``vc-upload`` loads and does when nothing needs uploading (issue 14, "Speed").
+"""What ``vc-upload`` loads and does when nothing needs uploading (the no-op's speed).
 
 A no-op re-run (every file already on the index with our sha256) must not import twine, its
 renderers or requests-toolbelt: they cost about 0.25 s of start-up and are only needed to send

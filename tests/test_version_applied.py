@@ -107,7 +107,7 @@ def test_ci_tag_at_head(
     context: BuildContext, tag_commits: dict[str, str], expected: tuple[str, str] | None
 ) -> None:
     assert ci_tag_at_head(context, HEAD, tag_commits, PARSE, shallow=True) == expected
-    # a complete clone must have the tag: the CI's word is never taken there (issue 14)
+    # a complete clone must have the tag: the CI's word is never taken there
     assert ci_tag_at_head(context, HEAD, tag_commits, PARSE, shallow=False) is None
     problem = ci_tag_problem(context, HEAD, tag_commits, PARSE, shallow=False)
     if expected is not None:

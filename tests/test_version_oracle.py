@@ -7,7 +7,7 @@ hypothesis profile (``tests/conftest.py``: ``ci`` by default, ``VCRELEASE_FUZZ=1
 ``nox -s fuzz`` for many more examples).
 
 And in a fresh interpreter: ``vcrelease version`` with the defaults never imports
-vcs-versioning (issue 12, start-up time), while another scheme still goes through it.
+vcs-versioning (start-up time), while another scheme still goes through it.
 """
 
 from __future__ import annotations

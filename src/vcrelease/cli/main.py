@@ -98,8 +98,8 @@ _LAZY = {
 
 LAZY_COMMANDS = tuple(_LAZY)
 """Subcommands whose module is imported only when that subcommand is the one being run (its
-options are added then), so ``vcrelease version`` imports none of them (issue 12: the
-start-up path imports only what it needs)."""
+options are added then), so ``vcrelease version`` imports none of them: the start-up path
+of every build imports only what it needs."""
 
 
 def _command_module(command: str) -> ModuleType:

@@ -5,7 +5,7 @@ The rules are the version stage's (:mod:`vcrelease.version.resolve`: PEP 440 ver
 git tags); ``--source-date-epoch`` prints HEAD's commit time for ``SOURCE_DATE_EPOCH``
 (reproducible-builds.org, "SOURCE_DATE_EPOCH"); ``archival-file`` writes the template that
 ``git archive`` fills in (gitattributes(5), ``export-subst``). The command's own path imports no
-upload module, twine, requests or rich (issue 5: import only what the path needs).
+upload module, twine, requests or rich (import only what the path needs: it runs in every build).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""hatchling metadata hook ``vcrelease``: sibling pins in the built metadata (issue 16)::
+"""hatchling metadata hook ``vcrelease``: sibling pins in the built metadata::
 
     [project]
     dynamic = ["version", "dependencies"]

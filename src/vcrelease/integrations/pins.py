@@ -1,4 +1,4 @@
-"""Sibling pins for the build plugins (``[tool.vcrelease] pin-siblings``, issue 16).
+"""Sibling pins for the build plugins (``[tool.vcrelease] pin-siblings``).
 
 Both plugins call :func:`pinned`: the project's ``[tool.vcrelease] dependencies`` with each
 sibling project of the same repository pinned to its version at this commit

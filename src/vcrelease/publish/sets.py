@@ -1,5 +1,5 @@
 """A co-released set: the rules for publishing several projects of one repository as one
-(issue 16, item 5), as pure functions. The I/O is :mod:`vcrelease.publish.setupload` (the
+as pure functions. The I/O is :mod:`vcrelease.publish.setupload` (the
 index) and :func:`vcrelease.publish.buildinfo.set_members` (the repository).
 
 The sources: "builds that produce multiple artifacts should publish all artifacts atomically"

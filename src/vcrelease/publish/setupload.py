@@ -1,5 +1,5 @@
 """Upload a co-released set as one: the index side of ``vc-upload`` and ``vcrelease promote``
-with the files of several projects (issue 16, item 5; the rules are
+with the files of several projects (the rules are
 :mod:`vcrelease.publish.sets`).
 
 :func:`upload_set`:

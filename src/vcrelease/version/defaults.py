@@ -1,7 +1,7 @@
 """The default schemes and the tag parsing, computed here without importing vcs-versioning.
 
 vcs-versioning (setuptools-scm's core) costs 40-50 ms to import, about a third of a
-``vcrelease version`` run (issue 12). The defaults are a few lines each, so they live here and
+``vcrelease version`` run (start-up time). The defaults are a few lines each, so they live here and
 vcs-versioning is imported only for the other schemes (:mod:`vcrelease.version.formatting`).
 Each rule below is vcs-versioning 2.6's (setuptools-scm's documented behaviour, "Version number
 construction" and "Default versioning scheme" in its docs), down to its quirks;

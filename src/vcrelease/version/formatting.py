@@ -2,7 +2,7 @@
 
 The default schemes (``guess-next-dev`` with ``node-and-date`` or ``no-local-version``) and the
 tag parsing are computed by :mod:`vcrelease.version.defaults`, without importing
-vcs-versioning (issue 12: start-up time). Every other scheme is setuptools-scm's own
+vcs-versioning (start-up time). Every other scheme is setuptools-scm's own
 (``vcs-versioning``, the entry-point groups ``setuptools_scm.version_scheme`` and
 ``setuptools_scm.local_scheme``, setuptools-scm docs "Version number construction"), selected
 by the names setuptools-scm users know and run by vcs-versioning: nothing here re-implements

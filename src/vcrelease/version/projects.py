@@ -1,4 +1,4 @@
-"""The projects of one repository that use vcrelease, and sibling pins (issue 16).
+"""The projects of one repository that use vcrelease, and sibling pins.
 
 A repository may hold several Python projects (hatch keeps ``hatch`` and ``hatchling``, each
 with its own tag prefix). Here:

@@ -105,6 +105,18 @@ def git(cwd: Path, *args: str, when: int = 0) -> str:
     return run_git(list(args), cwd, when=when).stdout.strip()
 
 
+def linear_history(path: Path, count: int, tag_at: int) -> list[str]:
+    """A new repository at ``path``: ``count`` empty commits in a line (loose objects only),
+    one second apart, ``v1.0`` on commit ``tag_at``. Returns their ids, oldest first."""
+    path.mkdir()
+    git(path, "init", "-q")
+    for i in range(count):
+        git(path, "commit", "-q", "--allow-empty", "-m", f"c{i}", when=i)
+        if i == tag_at:
+            git(path, "tag", "v1.0")
+    return git(path, "rev-list", "--reverse", "HEAD").split()
+
+
 def git_bytes(
     cwd: Path,
     *args: str,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, run_git
+from gitutil import git, linear_history, run_git
 from vcrelease import git as vcgit
 from vcrelease.git import cache
 
@@ -32,13 +32,7 @@ def parse(name: str) -> str | None:
 
 def linear(path: Path, count: int = 10, tag_at: int = 2) -> list[str]:
     """``count`` commits in a line, ``v1.0`` on commit ``tag_at``; their ids, oldest first."""
-    path.mkdir()
-    git(path, "init", "-q")
-    for i in range(count):
-        git(path, "commit", "-q", "--allow-empty", "-m", f"c{i}", when=i)
-        if i == tag_at:
-            git(path, "tag", "v1.0")
-    return git(path, "rev-list", "--reverse", "HEAD").split()
+    return linear_history(path, count, tag_at)
 
 
 def graphs(repo: Path) -> Path:

@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitutil import git, run_git
+from gitutil import git, linear_history, run_git
 from vcrelease.cli.main import main
 from vcrelease.errors import EXIT_NO_VERSION
 
@@ -195,13 +195,7 @@ def test_flipped_bytes_give_gits_answer_or_exit_3(
 def loose_line(path: Path, tag_at: int = 2, count: int = 6) -> list[str]:
     """``count`` commits in a line, loose objects only, ``v1.0`` on commit ``tag_at``; their
     ids, oldest first."""
-    path.mkdir()
-    git(path, "init", "-q")
-    for i in range(count):
-        git(path, "commit", "-q", "--allow-empty", "-m", f"c{i}", when=i)
-        if i == tag_at:
-            git(path, "tag", "v1.0")
-    return git(path, "rev-list", "--reverse", "HEAD").split()
+    return linear_history(path, count, tag_at)
 
 
 def drop_loose(repo: Path, sha: str) -> None:

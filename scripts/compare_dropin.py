@@ -67,6 +67,7 @@ VERSION_COMMANDS = {
     ],
     "pytest-xdist": ["{bin}/python", "-c", "import xdist; print(xdist.__version__)"],
     "hatch": ["{bin}/hatch", "--version"],
+    "pytest": ["{bin}/pytest", "--version"],
 }
 _VERSION_WORD = re.compile(r"\b(\d+(?:\.\d+)+(?:[a-z0-9.+]*[a-z0-9])?)")
 _EGG = re.compile(r"(?:.*/)?[^/]*\.egg-info/")

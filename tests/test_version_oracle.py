@@ -310,3 +310,30 @@ def test_other_scheme_still_goes_through_vcs_versioning(tmp_path: Path) -> None:
     version, loaded = _probe(repo)
     assert version.startswith("1.2.3.post1.dev1+g")
     assert loaded == "vcs_versioning loaded: True"
+
+
+VCS_VERSIONING_PRIVATE = {"_scm_version": "meta", "_version_schemes": "format_version"}
+"""vcs-versioning's private modules and names ``version/formatting.py`` uses."""
+
+
+def test_vcs_versionings_private_names_exist_and_only_formatting_uses_them() -> None:
+    """The installed vcs-versioning (within the bound of ``pyproject.toml``) still has the
+    private names :mod:`vcrelease.version.formatting` uses, and no other module imports a
+    private module of it."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    for module, name in VCS_VERSIONING_PRIVATE.items():
+        assert hasattr(importlib.import_module(f"vcs_versioning.{module}"), name), (module, name)
+    source = Path(__file__).resolve().parent.parent / "src" / "vcrelease"
+    users = {
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if re.search(
+            r"^\s*from vcs_versioning\._|^\s*import vcs_versioning\._",
+            path.read_text("utf-8"),
+            re.M,
+        )
+    }
+    assert users == {"version/formatting.py"}

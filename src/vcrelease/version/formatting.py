@@ -16,7 +16,11 @@ Rules:
 - the dirty date (``.dYYYYMMDD``) comes from ``now``, which the caller takes from
   ``SOURCE_DATE_EPOCH`` when set (reproducible builds spec) or the clock.
 
-Pure functions: no I/O, the time is an argument.
+Pure functions: no I/O, the time is an argument. This is the one module that names
+vcs-versioning's private modules (``_scm_version.meta``, ``_version_schemes.format_version``:
+the way to run a scheme on facts that did not come from its own git reader); the package
+bounds vcs-versioning below its next major version, and a test holds the names to the
+installed release.
 """
 
 from __future__ import annotations

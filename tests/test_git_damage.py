@@ -213,11 +213,6 @@ def test_a_missing_commit_between_the_tag_and_head_is_exit_3(tmp_path: Path) -> 
     assert "git fsck" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="git/walk.py (the walk's own module) reads the parents of commits below the tag; "
-    "git's walk stops once every commit left is reachable from the tag",
-)
 def test_a_missing_commit_below_the_tag_where_git_answers(tmp_path: Path) -> None:
     repo = tmp_path / "r"
     commits = loose_line(repo)

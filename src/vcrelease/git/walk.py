@@ -43,6 +43,7 @@ import heapq
 import os
 from typing import Any
 
+from ..errors import RepositoryError
 from .model import ParseTag, TagCandidate
 from .reader import _NO_TIME, NO_LEVEL, CommitReader, Node, read_commit
 
@@ -167,6 +168,8 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
     reach = _NO_TIME  # the oldest such commit that lacked a found tag's bit (see above)
     trusted = True  # levels grew along every parent edge read
     slop = SLOP
+    verifying = False  # the stop was reached once: the walk goes on only to check it
+    cut_short = False  # that check met a commit it cannot read (see below)
     tag_names = tags.names
     run = reader.timed_run(leveled)
     heappop = heapq.heappop
@@ -263,7 +266,17 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
         for parent in parents:
             old = flags.get(parent)
             if old is None:
-                p_parents, p_time, p_level = read(parent)
+                try:
+                    p_parents, p_time, p_level = read(parent)
+                except (KeyError, RepositoryError):
+                    if not verifying or changed or unflagged:
+                        raise  # the answer still depends on what lies below
+                    # The answer was final when the stop was reached (every queued commit
+                    # carried the winner's bit); only the check below it needed this commit,
+                    # which git's walk never reads. One missing there (removed by hand, a
+                    # damaged clone) ends the check with the answer git gives.
+                    cut_short = True
+                    break
                 if leveled and p_level >= level != NO_LEVEL:
                     trusted = False
                 queued[parent] = p_parents
@@ -289,7 +302,10 @@ def walk(head: Node, tags: TagIndex, reader: CommitReader) -> WalkResult:
                 best = new_best
                 best_bit = found[best][0]
                 unflagged = sum(1 for q in queued if not flags[q] & best_bit)
+        if cut_short:
+            break
         if best >= 0 and unflagged == 0:
+            verifying = True
             if hold is not None:
                 heappush(queue, (-hold_level, -hold_time, counter, hold))
                 counter += 1

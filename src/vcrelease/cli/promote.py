@@ -237,7 +237,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             )
             result = upload_plans(session, target, ordered, settings, options)
     if gate is not None and not args.dry_run and result.exit_code == 0:
-        gate.copy_to(target.index_url)
+        account = (target.username, target.password)
+        gate.copy_to(target.index_url, account if all(account) else None)
     show_result(result, policy, args.format, prog="vcrelease promote")
     return result.exit_code
 
@@ -317,7 +318,9 @@ class _Gate:
     def __init__(self, store: Any, plans: list[Any], log: Callable[[str], None]) -> None:
         self.store, self.plans, self.log = store, plans, log
 
-    def copy_to(self, target_index: str) -> None:
+    def copy_to(self, target_index: str, auth: tuple[str, str] | None) -> None:
+        """Post the source's devpi records of every promoted file to the same file on a devpi
+        target, with the target's credentials (``auth``), skipping records already there."""
         import requests
 
         from ..publish.indexclient import fetch_listing
@@ -326,8 +329,7 @@ class _Gate:
         if not isinstance(self.store, DevpiStore) or devpi_base(target_index) is None:
             return  # a records directory is shared by nature
         with requests.Session() as session:
-            target = DevpiStore(target_index, session, timeout=self.store.timeout)
-            target.auth = self.store.auth
+            target = DevpiStore(target_index, session, auth=auth, timeout=self.store.timeout)
             for plan in self.plans:
                 listing = fetch_listing(session, target_index, plan.project)
                 urls = {f.filename: f.url for f in listing.files}

@@ -33,14 +33,11 @@ def _load(path: str) -> Any:
 
 
 def _files(report: Any) -> list[dict[str, Any]]:
-    """The file entries of a vc-upload report: one project's, or every project's of a set."""
+    """The file entries of a vc-upload report: its top-level ``files`` lists every file of
+    every project (a set's ``projects`` repeat them, grouped)."""
     if not isinstance(report, dict):
         return []
-    files = list(report.get("files") or [])
-    for project in report.get("projects") or []:
-        if isinstance(project, dict):
-            files.extend(project.get("files") or [])
-    return [f for f in files if isinstance(f, dict)]
+    return [f for f in report.get("files") or [] if isinstance(f, dict)]
 
 
 def uploaded(report: Any) -> list[dict[str, Any]]:

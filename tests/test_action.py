@@ -131,6 +131,7 @@ def test_a_tag_build_versions_tags_and_uploads_by_trusted_publishing(
     uploaded = json.loads(out["uploaded"])
     expected = {d.name: hashlib.sha256(d.read_bytes()).hexdigest() for d in dists}
     assert {u["file"]: u["sha256"] for u in uploaded} == expected
+    assert len(uploaded) == len(expected)  # each file once
     assert {u["action"] for u in uploaded} == {"uploaded"}
     assert stand_in.upstream.sha256s(unique_project) == expected  # live on pypiserver
     assert len(stand_in.minted) == 1  # no stored password: the minted token only

@@ -134,8 +134,8 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
     from ..publish.dists import plan_files
     from ..publish.indexclient import fetch_listing, reading_session
     from ..publish.options import UploadOptions
+    from ..publish.setupload import upload_set
     from ..publish.target import index_session
-    from ..publish.upload import upload_checked
 
     request = parse_pin(args.pin, channel=name)
     day = parse_date(args.date) if args.date else datetime.now(timezone.utc).date()
@@ -187,7 +187,7 @@ def _move(args: argparse.Namespace, env: Mapping[str, str], name: str) -> int:
         options = UploadOptions(
             quiet_stdout=args.format == "json", allow_volatile=args.allow_volatile_index
         )
-        report = upload_checked(session, target, plan, settings, options)
+        report = upload_set(session, target, (plan,), settings, options)
         if any(s.action == "refuse" for s in report.steps):
             report = replace(
                 report,

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, register_url_credentials
 from .common import add_account_arguments, target_from_args
-from .report import show_result
+from .report import show_report
 
 if TYPE_CHECKING:
     import requests
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         unpromoted_dependencies,
     )
     from ..publish.sets import sibling_pins
-    from ..publish.setupload import order_set, upload_plans
+    from ..publish.setupload import order_set, upload_set
     from ..publish.target import index_session, resolve_target, source_session
 
     def log(text: str) -> None:
@@ -235,11 +235,11 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 log=log,
                 allow_volatile=args.allow_volatile_index,
             )
-            result = upload_plans(session, target, ordered, settings, options)
+            result = upload_set(session, target, ordered, settings, options)
     if gate is not None and not args.dry_run and result.exit_code == 0:
         account = (target.username, target.password)
         gate.copy_to(target.index_url, account if all(account) else None)
-    show_result(result, policy, args.format, prog="vcrelease promote")
+    show_report(result, policy, args.format, prog="vcrelease promote")
     return result.exit_code
 
 

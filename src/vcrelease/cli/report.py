@@ -1,7 +1,8 @@
 """The upload report, shown: a rich table or one JSON object, the same for ``vc-upload``,
 ``vcrelease promote`` and ``vcrelease channel``.
 
-The report itself (:class:`vcrelease.publish.upload.Report`) is made by the publish stage; this
+The report itself (:class:`vcrelease.publish.report.Report`, one shape for a project alone
+and for a co-released set) is made by the publish stage; this
 module only renders it (``docs/architecture.md``, "Upload"). rich is imported only when a table
 is printed.
 """
@@ -17,17 +18,14 @@ from ..errors import EXIT_OK
 if TYPE_CHECKING:
     from ..publish.policy import Decision
     from ..publish.preflight import FileStep
-    from ..publish.setupload import SetReport
-    from ..publish.upload import Report
+    from ..publish.report import Report
 
-__all__ = [
-    "policy_json",
-    "report_json",
-    "set_report_json",
-    "show_report",
-    "show_result",
-    "show_set_report",
-]
+__all__ = ["REPORT_FORMAT", "policy_json", "report_json", "show_report"]
+
+REPORT_FORMAT = 2
+"""``format`` of the JSON document (:func:`report_json`). 2: one shape for a project alone
+and for a set (``projects``, ``order``, ``set`` added to a project's document; ``project`` and
+``version`` added to a set's, null for several projects); every key of 1 is kept."""
 
 
 def policy_json(decision: Decision) -> dict[str, str]:
@@ -49,18 +47,44 @@ def show_report(
 
 
 def report_json(report: Report, policy: dict[str, str]) -> dict[str, Any]:
-    """One shape for every outcome: ``project``, ``version``, ``policy`` (``action``,
-    ``reason``), ``dry_run``, ``exit_code``, ``message``, ``files`` (each with ``action``,
-    ``outcome``, ``live`` (true, false, or null for unknown), ``reason``, hashes), and for a
-    failure ``error`` (``type``, ``message``)."""
-    out = {
-        "project": report.plan.project,
-        "version": report.plan.version,
+    """One document for every run and outcome (:data:`REPORT_FORMAT`):
+
+    - ``format`` (2), ``set`` (true for several projects), ``order`` (project names, upload
+      order), ``project`` and ``version`` (the project's, for a project alone; null for a
+      set);
+    - ``policy`` (``action``, ``reason``), ``dry_run``, ``exit_code``, ``message``;
+    - ``projects``: in upload order, each ``project``, ``version``, ``exit_code``,
+      ``message``, ``files``;
+    - ``files``: every file of the run in upload order, each with ``project``, ``filename``,
+      ``sha256``, ``size``, ``action``, ``reason``, ``index_sha256``, ``outcome`` and ``live``
+      (true, false, or null for unknown);
+    - for a failure, ``error`` (``type``: ``Refused`` for exit 1, else ``Failed``;
+      ``message``).
+    """
+    alone = report.projects[0].plan if len(report.projects) == 1 else None
+    out: dict[str, Any] = {
+        "format": REPORT_FORMAT,
+        "set": alone is None,
+        "order": list(report.order),
+        "project": alone.project if alone is not None else None,
+        "version": alone.version if alone is not None else None,
         "policy": policy,
         "dry_run": report.dry_run,
         "exit_code": report.exit_code,
         "message": report.message,
-        "files": [_file_json(s) for s in report.steps],
+        "projects": [
+            {
+                "project": p.plan.project,
+                "version": p.plan.version,
+                "exit_code": p.exit_code,
+                "message": p.message,
+                "files": [_file_json(s) for s in p.steps],
+            }
+            for p in report.projects
+        ],
+        "files": [
+            {"project": p.plan.project, **_file_json(s)} for p in report.projects for s in p.steps
+        ],
     }
     if report.exit_code != EXIT_OK:
         out["error"] = {"type": "Refused" if report.exit_code == 1 else "Failed",
@@ -91,101 +115,30 @@ _LIVE: dict[str, bool | None] = {
 the upload got no answer, or the index could not be read after it), false (anything else)."""
 
 
-def show_result(
-    result: Report | SetReport, policy: dict[str, str], fmt: str, *, prog: str = "vc-upload"
-) -> None:
-    """:func:`show_set_report` for a set's result, :func:`show_report` for one project's."""
-    from ..publish.setupload import SetReport
-
-    if isinstance(result, SetReport):
-        show_set_report(result, policy, fmt, prog=prog)
-    else:
-        show_report(result, policy, fmt, prog=prog)
-
-
-def show_set_report(
-    report: SetReport, policy: dict[str, str], fmt: str, *, prog: str = "vc-upload"
-) -> None:
-    """:func:`show_report` for a co-released set (:class:`vcrelease.publish.setupload.
-    SetReport`): the projects in upload order, each with its files."""
-    if fmt == "json":
-        print(json.dumps(set_report_json(report, policy), indent=2))
-    else:
-        _set_table(report, policy["reason"])
-    if report.exit_code != EXIT_OK:
-        print(f"{prog}: error: {report.message}", file=sys.stderr)
-
-
-def set_report_json(report: SetReport, policy: dict[str, str]) -> dict[str, Any]:
-    """A set's report: ``set`` (true), ``order`` (project names, upload order), ``projects``
-    (in that order, each ``project``, ``version``, ``files``), ``files`` (every file of the
-    set in upload order, each with its ``project``), ``policy``, ``dry_run``, ``exit_code``,
-    ``message``, and for a failure ``error`` (``type``, ``message``)."""
-    out: dict[str, Any] = {
-        "set": True,
-        "order": list(report.order),
-        "policy": policy,
-        "dry_run": report.dry_run,
-        "exit_code": report.exit_code,
-        "message": report.message,
-        "projects": [
-            {
-                "project": r.plan.project,
-                "version": r.plan.version,
-                "files": [_file_json(s) for s in r.steps],
-            }
-            for r in report.reports
-        ],
-        "files": [
-            {"project": r.plan.project, **_file_json(s)} for r in report.reports for s in r.steps
-        ],
-    }
-    if report.exit_code != EXIT_OK:
-        out["error"] = {"type": "Refused" if report.exit_code == 1 else "Failed",
-                        "message": report.message}  # fmt: skip
-    return out
-
-
-def _set_table(report: SetReport, policy_reason: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(soft_wrap=False)
-    order = " -> ".join(f"{r.plan.project} {r.plan.version}" for r in report.reports)
-    title = f"set, in upload order: {order}" + (" (dry run)" if report.dry_run else "")
-    table = Table(title=title, caption=f"policy: {policy_reason}")
-    for column in ("#", "project", "file", "action", "outcome", "reason"):
-        table.add_column(column, overflow="fold")
-    for n, r in enumerate(report.reports, start=1):
-        for k, s in enumerate(r.steps):
-            first = k == 0
-            table.add_row(
-                str(n) if first else "",
-                f"{r.plan.project} {r.plan.version}" if first else "",
-                s.file.filename,
-                s.action,
-                s.outcome or "-",
-                s.reason,
-            )
-        table.add_section()
-    console.print(table)
-    if report.exit_code == EXIT_OK:
-        console.print(report.message)
-
-
 def _table(report: Report, policy_reason: str) -> None:
+    """One table for every run: the title names the project (or the set in upload order),
+    a row per file; a set's rows are numbered and grouped by project."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console(soft_wrap=False)
-    title = f"{report.plan.project} {report.plan.version}" + (
+    names = [f"{p.plan.project} {p.plan.version}" for p in report.projects]
+    several = len(names) > 1
+    title = (f"set, in upload order: {' -> '.join(names)}" if several else names[0]) + (
         " (dry run)" if report.dry_run else ""
     )
     table = Table(title=title, caption=f"policy: {policy_reason}")
-    for column in ("file", "action", "outcome", "reason"):
+    columns = ("#", "project", "file", "action", "outcome", "reason")
+    for column in columns if several else columns[2:]:
         table.add_column(column, overflow="fold")
-    for s in report.steps:
-        table.add_row(s.file.filename, s.action, s.outcome or "-", s.reason)
+    for n, (name, p) in enumerate(zip(names, report.projects, strict=True), start=1):
+        for k, s in enumerate(p.steps):
+            cells = [s.file.filename, s.action, s.outcome or "-", s.reason]
+            if several:
+                cells = [str(n) if k == 0 else "", name if k == 0 else "", *cells]
+            table.add_row(*cells)
+        if several:
+            table.add_section()
     console.print(table)
     if report.exit_code == EXIT_OK:
         console.print(report.message)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .common import Parser, VersionAction, add_account_arguments, run_guarded, target_from_args
-from .report import policy_json, report_json, set_report_json, show_result
+from .report import policy_json, report_json, show_report
 
 if TYPE_CHECKING:
     from ..ci.context import BuildContext
@@ -174,34 +174,14 @@ def _run_set(
 
 def _policy_stop(args: argparse.Namespace, decision: Decision, plans: Sequence[Plan]) -> int:
     """A release policy that refuses or skips: said on stderr, and with ``--format json`` the
-    report of a project (or of the set, for several) whose files were all held back; the
-    policy's exit code."""
-    from ..publish.preflight import FileStep
-    from ..publish.setupload import SetReport
-    from ..publish.upload import Report
+    report of the run with every file held back; the policy's exit code."""
+    from ..publish.report import held_back
 
     verb = "Refused" if decision.action == "refuse" else "Nothing to upload"
     print(f"vc-upload: {verb}: {decision.reason}", file=sys.stderr)
     if args.format == "json":
-        held = tuple(
-            Report(
-                p,
-                tuple(
-                    FileStep(f, decision.action, decision.reason, outcome="not-uploaded")
-                    for f in p.files
-                ),
-                decision.exit_code,
-                decision.reason,
-            )
-            for p in plans
-        )
-        policy = policy_json(decision)
-        document = (
-            set_report_json(SetReport(held, decision.exit_code, decision.reason), policy)
-            if len(held) > 1
-            else report_json(held[0], policy)
-        )
-        print(json.dumps(document, indent=2))
+        held = held_back(plans, decision.action, decision.reason, decision.exit_code)
+        print(json.dumps(report_json(held, policy_json(decision)), indent=2))
     return decision.exit_code
 
 
@@ -218,7 +198,7 @@ def _publish(
     from ..errors import redact_text
     from ..publish.attestations import check_attestations
     from ..publish.options import UploadOptions
-    from ..publish.setupload import upload_plans
+    from ..publish.setupload import upload_set
     from ..publish.target import index_session
 
     check_attestations((f for p in plans for f in p.files), getattr(args, "attestations", ()))
@@ -238,8 +218,8 @@ def _publish(
             dev_rule=dev_rule,
             allow_volatile=args.allow_volatile_index,
         )
-        result = upload_plans(session, target, plans, settings, options)
-    show_result(result, policy_json(decision), args.format)
+        result = upload_set(session, target, plans, settings, options)
+    show_report(result, policy_json(decision), args.format)
     return result.exit_code
 
 

@@ -1,23 +1,26 @@
-"""Upload a co-released set as one: the index side of ``vc-upload`` and ``vcrelease promote``
-with the files of several projects (the rules are
-:mod:`vcrelease.publish.sets`).
+"""Upload the files of a run to an index: the index side of ``vc-upload``, ``vcrelease
+promote`` and ``vcrelease channel``. A project alone is a co-released set of one; several
+projects are a set (its rules: :mod:`vcrelease.publish.sets`).
 
 :func:`upload_set`:
 
-1. **Preflight of every file of every project** before any byte is sent, as
-   :func:`vcrelease.publish.upload.upload_checked` does for one project (the listing read, same
-   bytes skipped, other bytes refuse, a volatile devpi index refused unless allowed); one
-   member refused refuses the whole set: nothing of any project is uploaded.
+1. **Preflight of every file of every project** before any byte is sent
+   (:func:`vcrelease.publish.upload.check_project`: the listing read, same bytes skipped,
+   other bytes refuse, a volatile devpi index refused unless allowed); one project refused
+   refuses the run: nothing of any project is uploaded.
 2. **Upload in dependency order** (:func:`vcrelease.publish.sets.dependency_order`), each
    project through :func:`vcrelease.publish.upload.publish` (wheels first, the sdist last;
    the re-read after a failure; its verification, so a project is live with our bytes
-   before the projects that depend on it go). A project that fails stops the set: the
-   report says which files of the set are live and which were not uploaded, so a re-run
-   finishes it (the files already there are skipped).
-3. **Verify the set**: after the last upload every file of every project is read again and
-   must be listed with our sha256 (an earlier project replaced meanwhile is seen here).
+   before the projects that depend on it go). A project that fails stops the run: the
+   report says which files are live and which were not uploaded, so a re-run finishes it
+   (the files already there are skipped).
+3. **Verify the set** (several projects): after the last upload every file of every project
+   is read again and must be listed with our sha256 (an earlier project replaced meanwhile is
+   seen here). A project alone was verified by its upload.
 
-One twine repository (one connection pool) serves the whole set.
+One twine repository (one connection pool) serves the whole run; none is made when every
+file is already on the index. The result is one :class:`vcrelease.publish.report.Report`;
+for a project alone its message is the project's.
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ from ..errors import EXIT_NETWORK, EXIT_OK, EXIT_REFUSED, InterruptedRun
 from .dists import Plan, requires_dist
 from .options import UploadOptions
 from .preflight import FileStep
+from .report import LIVE_OUTCOMES, ProjectOutcome, Report, mark_not_uploaded
 from .sets import check_pins, dependency_order
 from .simpleapi import IndexUnavailableError
 from .target import Target
-from .twineadapter import twine_uploader
-from .upload import Report, overwrite_guard, publish, settled_steps, upload_checked
+from .twineadapter import Dist, Uploader, twine_uploader
+from .upload import check_project, overwrite_guard, publish, settled_steps
 
-__all__ = ["OrderedSet", "SetReport", "order_set", "upload_plans", "upload_set"]
+__all__ = ["OrderedSet", "order_set", "upload_set"]
 
 
 @dataclass(frozen=True)
@@ -74,55 +78,6 @@ def order_set(plans: Sequence[Plan]) -> OrderedSet:
     return OrderedSet(ordered, versions, requires)
 
 
-@dataclass(frozen=True)
-class SetReport:
-    """The result of :func:`upload_set`.
-
-    Attributes:
-        reports: one :class:`vcrelease.publish.upload.Report` per project, in upload order
-            (each with its files and their actions and outcomes; its ``exit_code`` and
-            ``message`` are that project's).
-        exit_code: 0 done, 1 refused (nothing uploaded by this run, or another build's bytes
-            are live), 4 index or network failure, 5 credentials rejected.
-        message: one paragraph for the set: the outcome, the upload order, and for a failure
-            which files are live and what to do.
-        dry_run: nothing was uploaded on purpose.
-    """
-
-    reports: tuple[Report, ...]
-    exit_code: int
-    message: str
-    dry_run: bool = False
-
-    @property
-    def order(self) -> tuple[str, ...]:
-        """The projects in upload order."""
-        return tuple(r.plan.project for r in self.reports)
-
-
-def _held(report: Report) -> Report:
-    """``report`` with every file not uploaded by this run marked so."""
-    steps = tuple(
-        replace(s, outcome="not-uploaded") if s.action == "upload" and s.outcome is None else s
-        for s in report.steps
-    )
-    return replace(report, steps=steps)
-
-
-def upload_plans(
-    session: requests.Session,
-    target: Target,
-    plans: Sequence[Plan],
-    settings: Any,
-    options: UploadOptions,
-) -> Report | SetReport:
-    """:func:`upload_set` for the plans of several projects (in upload order),
-    :func:`vcrelease.publish.upload.upload_checked` for one; arguments and errors as theirs."""
-    if len(plans) > 1:
-        return upload_set(session, target, plans, settings, options)
-    return upload_checked(session, target, plans[0], settings, options)
-
-
 def _names(plans: Sequence[Plan]) -> str:
     return ", ".join(f"{p.project} {p.version}" for p in plans)
 
@@ -133,82 +88,98 @@ def upload_set(
     plans: Sequence[Plan],
     settings: Any,
     options: UploadOptions,
-) -> SetReport:
-    """Preflight every project, upload them in the order given, verify the set (module
-    docstring).
+) -> Report:
+    """Preflight every project, upload them in the order given, verify (module docstring).
 
     Args:
-        plans: one per project, in upload order (:func:`.sets.dependency_order`).
+        plans: one per project, in upload order (:func:`order_set`); one for a project alone.
         settings: twine's ``Settings`` (``create_repository()`` makes the uploader).
-        options: as :func:`vcrelease.publish.upload.upload_checked`; every project is
-            checked as a dry run first.
+        options: the run's options (:class:`vcrelease.publish.options.UploadOptions`).
 
     Raises:
-        IndexUnavailableError: the index cannot be read (exit 4).
-        InterruptedRun: Ctrl-C during an upload; its message lists the files of the set that
-            are live and says that a re-run finishes the set.
+        IndexUnavailableError: the index cannot be read before the first upload (exit 4).
+        ConfigError: a file to upload is not a valid distribution file (exit 2).
+        InterruptedRun: Ctrl-C during an upload; its message lists the files that are live
+            and says that a re-run finishes the run.
     """
+    alone = len(plans) == 1
     order = " -> ".join(p.project for p in plans)
-    overwrites = overwrite_guard(session, target)  # asked once for the whole set
-    checking = replace(options, dry_run=True)
-    checked = [
-        upload_checked(session, target, plan, settings, checking, overwrites=overwrites)
-        for plan in plans
-    ]
-    refused = [r for r in checked if r.exit_code != EXIT_OK]
+    overwrites = overwrite_guard(session, target)  # asked once for the whole run
+    checked = [check_project(session, target, plan, options, overwrites) for plan in plans]
+    refused = [c for c in checked if c.exit_code != EXIT_OK]
     if refused:
-        reports = tuple(_held(replace(r, dry_run=False)) for r in checked)
-        said = " ".join(f"{r.plan.project} {r.plan.version}: {r.message}" for r in refused)
-        return SetReport(
-            reports,
+        outcomes = tuple(mark_not_uploaded(c) for c in checked)
+        if alone:
+            return Report.of(outcomes[0])
+        said = " ".join(f"{c.plan.project} {c.plan.version}: {c.message}" for c in refused)
+        return Report(
+            outcomes,
             refused[0].exit_code,
             f"The set ({_names(plans)}) is refused as one: nothing of any of its projects was "
             f"uploaded. {said}",
         )
+    todo = sum(1 for c in checked for s in c.steps if s.action == "upload")
     if options.dry_run:
-        todo = sum(1 for r in checked for s in r.steps if s.action == "upload")
-        return SetReport(
-            tuple(checked),
-            EXIT_OK,
-            f"Dry run: {todo} files to upload, in the order {order}; nothing sent.",
-            True,
+        message = (
+            f"Dry run: {todo} to upload, nothing sent."
+            if alone
+            else f"Dry run: {todo} files to upload, in the order {order}; nothing sent."
         )
-    steps = [list(r.steps) for r in checked]
+        outcomes = tuple(replace(c, message=message, dry_run=True) for c in checked)
+        return Report(outcomes, EXIT_OK, message, True)
+    steps = [list(c.steps) for c in checked]
     guard = overwrites[1]
-    repository = settings.create_repository()
-    done: list[Report] = []
+    # every file already there: twine is not needed (nor imported)
+    repository = settings.create_repository() if todo else None
+    done: list[ProjectOutcome] = []
     try:
-        uploader = twine_uploader(
-            repository, quiet_stdout=options.quiet_stdout, timeout=target.timeout
+        uploader: Uploader = (
+            twine_uploader(repository, quiet_stdout=options.quiet_stdout, timeout=target.timeout)
+            if repository is not None
+            else _nothing_to_upload
         )
         for i, plan in enumerate(plans):
-            options.log(
-                f"set: {plan.project} {plan.version} ({i + 1} of {len(plans)}, order {order})"
-            )
+            if not alone:
+                options.log(
+                    f"set: {plan.project} {plan.version} ({i + 1} of {len(plans)}, order {order})"
+                )
             try:
-                report = publish(session, target, plan, steps[i], uploader, options, guard=guard)
+                outcome = publish(session, target, plan, steps[i], uploader, options, guard=guard)
             except InterruptedRun as exc:
+                if alone:
+                    raise
                 raise InterruptedRun(
                     f"{exc.message} Of the set ({order}): {_live_before(done)} Not started: "
                     f"{', '.join(p.project for p in plans[i + 1 :]) or 'none'}."
                 ) from None
-            done.append(report)
-            if report.exit_code != EXIT_OK:
+            done.append(outcome)
+            if outcome.exit_code != EXIT_OK:
+                if alone:
+                    return Report.of(outcome)
                 rest = tuple(
-                    _held(Report(p, _already_there(steps[j]), EXIT_OK, "not started"))
+                    mark_not_uploaded(
+                        ProjectOutcome(p, _already_there(steps[j]), EXIT_OK, "not started")
+                    )
                     for j, p in enumerate(plans[i + 1 :], start=i + 1)
                 )
-                return SetReport(
+                return Report(
                     (*done, *rest),
-                    report.exit_code,
-                    f"{plan.project} {plan.version}: {report.message} Of the set ({order}): "
+                    outcome.exit_code,
+                    f"{plan.project} {plan.version}: {outcome.message} Of the set ({order}): "
                     f"{_live_before((*done, *rest))} Not uploaded: "
                     f"{', '.join(p.project for p in plans[i + 1 :]) or 'none'} (they depend "
                     "on it or come after it). Run the same command again to finish the set.",
                 )
     finally:
-        repository.close()
+        if repository is not None:
+            repository.close()
+    if alone:
+        return Report.of(done[0])
     return _verify_set(session, target, tuple(done), order, options)
+
+
+def _nothing_to_upload(dist: Dist) -> tuple[int | None, str]:
+    raise AssertionError(f"{dist.filename} was not to be uploaded")
 
 
 def _already_there(steps: Sequence[FileStep]) -> tuple[FileStep, ...]:
@@ -216,23 +187,18 @@ def _already_there(steps: Sequence[FileStep]) -> tuple[FileStep, ...]:
     return tuple(replace(s, outcome="skipped") if s.action == "skip" else s for s in steps)
 
 
-def _live_before(done: Sequence[Report]) -> str:
-    live = [
-        s.file.filename
-        for r in done
-        for s in r.steps
-        if s.outcome in ("uploaded", "found-on-index", "skipped")
-    ]
+def _live_before(done: Sequence[ProjectOutcome]) -> str:
+    live = [s.file.filename for r in done for s in r.steps if s.outcome in LIVE_OUTCOMES]
     return f"live on the index: {', '.join(live)}." if live else "no file of it is live yet."
 
 
 def _verify_set(
     session: requests.Session,
     target: Target,
-    reports: tuple[Report, ...],
+    reports: tuple[ProjectOutcome, ...],
     order: str,
     options: UploadOptions,
-) -> SetReport:
+) -> Report:
     """Read every project again: every file must be listed with our sha256."""
     wrong: list[FileStep] = []
     try:
@@ -247,7 +213,7 @@ def _verify_set(
             wrong.extend(f for f in final if f.action != "skip")
     except IndexUnavailableError as exc:
         live = _live_before(reports)
-        return SetReport(
+        return Report(
             reports,
             EXIT_NETWORK,
             f"The set ({order}) was uploaded, but the index could not be read to verify it "
@@ -265,7 +231,7 @@ def _verify_set(
             for f in wrong
         )
         replaced = any(f.action == "refuse" for f in wrong)
-        return SetReport(
+        return Report(
             reports,
             EXIT_REFUSED if replaced else EXIT_NETWORK,
             f"The set ({order}) was uploaded, but the last reading of the index does not "
@@ -280,7 +246,7 @@ def _verify_set(
         1 for r in reports for s in r.steps if s.outcome in ("uploaded", "found-on-index")
     )
     total = sum(len(r.steps) for r in reports)
-    return SetReport(
+    return Report(
         reports,
         EXIT_OK,
         f"The set, in the order {order}: {uploaded} uploaded, {total - uploaded} already "

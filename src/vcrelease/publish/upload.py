@@ -41,8 +41,7 @@ Credentials never appear in a message: URLs go through
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import requests
 
@@ -58,9 +57,10 @@ from .dists import Plan, check_contents
 from .indexclient import fetch_listing, file_sha256, index_volatile
 from .options import SYSTEM_CLOCK, Clock, UploadOptions
 from .preflight import FileStep, compare, refusal_message, same_file_key
+from .report import LIVE_OUTCOMES, ProjectOutcome
 from .simpleapi import IndexUnavailableError, ProjectListing
 from .target import Target
-from .twineadapter import Dist, Uploader, twine_uploader
+from .twineadapter import Uploader
 
 __all__ = [
     "CONFIRM_MAX",
@@ -68,7 +68,7 @@ __all__ = [
     "SETTLE_PAUSE",
     "SETTLE_READS",
     "OverwriteGuard",
-    "Report",
+    "check_project",
     "confirm_pause",
     "keeps_duplicates",
     "overwrite_guard",
@@ -76,7 +76,6 @@ __all__ = [
     "publish",
     "read_index",
     "settled_steps",
-    "upload_checked",
 ]
 
 SETTLE_READS = 4
@@ -159,25 +158,6 @@ def keeps_duplicates(upload_url: str) -> bool:
     return "/api/v4/" in path and path.endswith("/packages/pypi")
 
 
-@dataclass(frozen=True)
-class Report:
-    """The result of :func:`publish` (or of a refusal before it).
-
-    Attributes:
-        plan: the files.
-        steps: one per file, in upload order.
-        exit_code: 0 done, 1 refused (nothing uploaded by this run), 4 index or network failure.
-        message: one paragraph: the outcome, and for a failure what to do.
-        dry_run: nothing was uploaded on purpose.
-    """
-
-    plan: Plan
-    steps: tuple[FileStep, ...]
-    exit_code: int
-    message: str
-    dry_run: bool = False
-
-
 def read_index(
     session: requests.Session, target: Target, plan: Plan
 ) -> tuple[ProjectListing, dict[str, str]]:
@@ -258,7 +238,7 @@ def publish(
     options: UploadOptions,
     *,
     guard: OverwriteGuard | None = None,
-) -> Report:
+) -> ProjectOutcome:
     """Upload the files whose step is ``upload`` (wheels first, the sdist last), then verify;
     ``options.log`` says each step, ``options.clock`` times the pauses.
 
@@ -289,7 +269,7 @@ def _upload_and_verify(
     upload_one: Uploader,
     options: UploadOptions,
     guard: OverwriteGuard | None,
-) -> Report:
+) -> ProjectOutcome:
     """:func:`publish`'s work; ``done`` is updated in place as files go, so that a reading
     of the index that fails (:class:`IndexUnavailableError`) leaves what is known in it."""
     log, clock = options.log, options.clock
@@ -335,7 +315,7 @@ def _upload_and_verify(
         ]
         if status is None:
             # no answer: the index may have taken the file and not list it yet
-            return Report(
+            return ProjectOutcome(
                 plan,
                 (*done[: i + 1], *rest),
                 EXIT_NETWORK,
@@ -354,7 +334,7 @@ def _upload_and_verify(
             if status in (401, 403)
             else EXIT_NETWORK
         )
-        return Report(
+        return ProjectOutcome(
             plan,
             (*done[: i + 1], *rest),
             code,
@@ -375,7 +355,7 @@ def _upload_and_verify(
     if wrong:
         return _verify_failed(plan, steps, done, final, wrong)
     uploaded = sum(1 for s in done if s.outcome in ("uploaded", "found-on-index"))
-    return Report(
+    return ProjectOutcome(
         plan,
         tuple(done),
         EXIT_OK,
@@ -386,7 +366,7 @@ def _upload_and_verify(
 
 def _unreadable(
     plan: Plan, done: list[FileStep], unsure: int | None, exc: IndexUnavailableError
-) -> Report:
+) -> ProjectOutcome:
     """The report when the index cannot be read during or after the uploads (exit 4): each
     file as live (uploaded, or there before), unknown (its upload failed and the index could
     not be asked) or not uploaded."""
@@ -398,10 +378,10 @@ def _unreadable(
         else s
         for i, s in enumerate(done)
     )
-    live = [s.file.filename for s in steps if s.outcome in _LIVE]
+    live = [s.file.filename for s in steps if s.outcome in LIVE_OUTCOMES]
     unknown = [s.file.filename for s in steps if s.outcome == "unknown"]
     held = [s.file.filename for s in steps if s.outcome == "not-uploaded"]
-    return Report(
+    return ProjectOutcome(
         plan,
         steps,
         EXIT_NETWORK,
@@ -413,37 +393,31 @@ def _unreadable(
     )
 
 
-_LIVE = frozenset({"uploaded", "found-on-index", "skipped"})
-
-
-def upload_checked(
+def check_project(
     session: requests.Session,
     target: Target,
     plan: Plan,
-    settings: Any,
     options: UploadOptions,
-    *,
-    overwrites: tuple[bool | None, OverwriteGuard] | None = None,
-) -> Report:
-    """The whole index side of an upload: :func:`preflight`; a refusal of the whole set when
-    any file conflicts, or when the index says it replaces files (devpi ``volatile``) and
-    ``options.allow_volatile`` is false; the plan alone for a dry run; else :func:`publish` through
-    twine's repository (``settings.create_repository()``, closed afterwards), guarded
-    (:func:`overwrite_guard`) unless the index is known to refuse overwrites.
-    ``overwrites``: :func:`overwrite_guard`'s answer when the caller already has it (a set
-    asks the index once for all its projects); None: asked here.
+    overwrites: tuple[bool | None, OverwriteGuard],
+) -> ProjectOutcome:
+    """The checks of one project before any upload: :func:`preflight` (its steps, outcome
+    None); a refusal (exit 1) when any file conflicts, or when the index says it replaces
+    files (devpi ``volatile``, from ``overwrites``, :func:`overwrite_guard`'s answer) and
+    ``options.allow_volatile`` is false; the contents of the files to upload checked
+    (:func:`.dists.check_contents`).
 
     Raises:
         IndexUnavailableError: the index cannot be read (exit 4).
+        ConfigError: a file to upload is not a valid distribution file (exit 2).
     """
-    volatile, guard = overwrites or overwrite_guard(session, target)
+    volatile = overwrites[0]
     said = "nothing" if volatile is None else f"volatile={volatile}"
     options.log(f"overwrites: index says {said}")
     steps = preflight(session, target, plan, clock=options.clock)
     if not plan.contents_checked:  # only the files to upload: a skipped file is not sent
         check_contents(s.file for s in steps if s.action == "upload")
     if volatile and not options.allow_volatile:
-        return Report(
+        return ProjectOutcome(
             plan,
             tuple(replace(s, outcome="not-uploaded") for s in steps),
             EXIT_REFUSED,
@@ -456,39 +430,22 @@ def upload_checked(
             "and a replaced file is exit 1.",
         )
     if any(s.action == "refuse" for s in steps):
-        return Report(
+        return ProjectOutcome(
             plan,
             tuple(steps),
             EXIT_REFUSED,
             refusal_message(steps, plan.version, dev_rule=options.dev_rule),
         )
-    if options.dry_run:
-        todo = sum(1 for s in steps if s.action == "upload")
-        return Report(
-            plan, tuple(steps), EXIT_OK, f"Dry run: {todo} to upload, nothing sent.", True
-        )
-    if not any(s.action == "upload" for s in steps):  # twine is not needed (nor imported)
-        return publish(session, target, plan, steps, _nothing_to_upload, options, guard=guard)
-    repository = settings.create_repository()
-    try:
-        uploader = twine_uploader(
-            repository, quiet_stdout=options.quiet_stdout, timeout=target.timeout
-        )
-        return publish(session, target, plan, steps, uploader, options, guard=guard)
-    finally:
-        repository.close()
+    todo = sum(1 for s in steps if s.action == "upload")
+    return ProjectOutcome(plan, tuple(steps), EXIT_OK, f"{todo} to upload.")
 
 
-def _nothing_to_upload(dist: Dist) -> tuple[int | None, str]:
-    raise AssertionError(f"{dist.filename} was not to be uploaded")
-
-
-def _overtaken(plan: Plan, done: list[FileStep], i: int, live_sha256: str | None) -> Report:
+def _overtaken(plan: Plan, done: list[FileStep], i: int, live_sha256: str | None) -> ProjectOutcome:
     """Another build's bytes are live under ``done[i]``'s name: stop (exit 1)."""
     step = done[i]
     rest = [replace(s, outcome="not-uploaded") if s.outcome is None else s for s in done[i + 1 :]]
     done_i = replace(step, outcome="failed", index_sha256=live_sha256)
-    return Report(
+    return ProjectOutcome(
         plan,
         (*done[:i], done_i, *rest),
         EXIT_REFUSED,
@@ -505,7 +462,7 @@ def _verify_failed(
     done: list[FileStep],
     final: list[FileStep],
     wrong: list[int],
-) -> Report:
+) -> ProjectOutcome:
     """The verification after the upload found files that are not ours: exit 1 when any is
     live with other bytes (torn or replaced), else exit 4 (missing)."""
     parts = []
@@ -523,7 +480,7 @@ def _verify_failed(
     for i in wrong:
         marked[i] = replace(done[i], outcome="failed", index_sha256=final[i].index_sha256)
     if any(final[i].action == "refuse" for i in wrong):
-        return Report(
+        return ProjectOutcome(
             plan,
             tuple(marked),
             EXIT_REFUSED,
@@ -534,7 +491,7 @@ def _verify_failed(
             "remove it by hand; upload one version from one run at a time (a CI concurrency "
             "group) or use an index that refuses overwrites.",
         )
-    return Report(
+    return ProjectOutcome(
         plan,
         tuple(marked),
         EXIT_NETWORK,
@@ -560,7 +517,7 @@ def _interrupted_message(done: list[FileStep], current: int) -> str:
 
 
 def _live_sentence(before: list[FileStep], *, other: bool = False) -> str:
-    live = [s.file.filename for s in before if s.outcome in _LIVE]
+    live = [s.file.filename for s in before if s.outcome in LIVE_OUTCOMES]
     if not live:
         return f"No {'other ' if other else ''}file of this set was uploaded by this run."
     return f"Live on the index now: {', '.join(live)}; run again to finish the set."

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from vcrelease.ci.context import BuildContext, strip_credentials
+from vcrelease.ci.context import BuildContext
+from vcrelease.errors import strip_credentials
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 MERGE_SHA = "fedcba9876543210fedcba9876543210fedcba98"

@@ -11,7 +11,8 @@ they take on the wire (percent-encoded in any case and with any safe set, JSON- 
 HTML-escaped, base64 padded or not, alone or inside a basic ``Authorization`` header, hex, split
 by a line break); :func:`redact_text` masks them, any ``scheme://userinfo@`` and any
 ``Authorization`` header value in free text: the one redaction function of the package. The
-command line passes all its output through it (:mod:`vcrelease.cli.common`).
+command line passes all its output through it (:mod:`vcrelease.cli.common`). A URL that is
+recorded rather than printed loses its credentials through :func:`strip_credentials`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "redact_text",
     "register_secret",
     "register_url_credentials",
+    "strip_credentials",
 ]
 
 EXIT_OK = 0
@@ -199,6 +201,26 @@ def register_url_credentials(url: str | None) -> None:
     register_secret(unquote(userinfo))
     register_secret(unquote(password) if password else unquote(user), username=unquote(user))
     register_secret(password)
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without user, password, query and fragment, for URLs with a scheme and host: a
+    URL to record (an image label, build provenance), where :func:`redact_text`'s ``***``
+    would be noise.
+
+    ``https://gitlab-ci-token:secret@gitlab.com/g/p.git`` -> ``https://gitlab.com/g/p.git``.
+    scp-like addresses (``git@github.com:owner/repo.git``) cannot carry a password and are
+    returned unchanged, as is anything else without ``scheme://``. The authority is split by
+    hand: ``urllib.parse`` rejects GitLab's ``gitlab-ci-token:[MASKED]@...`` as a bad IPv6 host.
+    """
+    match = re.fullmatch(_URL_PARTS, url, re.DOTALL)  # compiled on first use (re's cache)
+    if match is None:
+        return url
+    scheme, authority, path = match.groups()
+    return f"{scheme}://{authority.rpartition('@')[2]}{path}"
+
+
+_URL_PARTS = r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(?:[?#].*)?"
 
 
 def redact_text(text: str) -> str:

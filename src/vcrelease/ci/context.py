@@ -32,14 +32,13 @@ from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple, get_args
 
 from .providers import DETECTION_VARIABLES, PROVIDERS
-from .values import FALSE_WORDS, Signals, get, merge_queue, strip_credentials
+from .values import FALSE_WORDS, Signals, get, merge_queue
 
 __all__ = [
     "DETECTION_VARIABLES",
     "BuildContext",
     "Event",
     "Provider",
-    "strip_credentials",
 ]
 
 Provider = Literal[

@@ -3,9 +3,9 @@
 The rules (``docs/architecture.md``, "ci/"): empty variables count as unset; numbers that are
 not decimal integers become None; a commit id that is not 7-64 hex digits (Buildkite's ``HEAD``
 for builds started without a commit) becomes None; URLs never carry credentials
-(:func:`strip_credentials`). A provider's reader (:mod:`vcrelease.ci.providers`) returns
-:class:`Signals`: what its variables say, before :mod:`vcrelease.ci.context` classifies the
-build with its one ladder.
+(:func:`vcrelease.errors.strip_credentials`). A provider's reader
+(:mod:`vcrelease.ci.providers`) returns :class:`Signals`: what its variables say, before
+:mod:`vcrelease.ci.context` classifies the build with its one ladder.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
+
+from ..errors import strip_credentials
 
 __all__ = [
     "FALSE_WORDS",
@@ -26,7 +28,6 @@ __all__ = [
     "payload_str",
     "repo_key",
     "sha",
-    "strip_credentials",
     "strip_prefix",
     "true",
     "url",
@@ -79,21 +80,6 @@ class Signals(NamedTuple):
     run_id: str | None = None
     repository_url: str | None = None
     trigger: str | None = None
-
-
-def strip_credentials(url: str) -> str:
-    """``url`` without user, password, query and fragment, for URLs with a scheme and host.
-
-    ``https://gitlab-ci-token:secret@gitlab.com/g/p.git`` -> ``https://gitlab.com/g/p.git``.
-    scp-like addresses (``git@github.com:owner/repo.git``) cannot carry a password and are
-    returned unchanged, as is anything else without ``scheme://``. The authority is split by
-    hand: ``urllib.parse`` rejects GitLab's ``gitlab-ci-token:[MASKED]@...`` as a bad IPv6 host.
-    """
-    match = _SCHEME_URL.fullmatch(url)
-    if match is None:
-        return url
-    scheme, authority, path = match.groups()
-    return f"{scheme}://{authority.rpartition('@')[2]}{path}"
 
 
 def get(env: Mapping[str, str], name: str) -> str | None:

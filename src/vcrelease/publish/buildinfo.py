@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import git
-from ..ci.context import BuildContext, strip_credentials
+from ..ci.context import BuildContext
 from ..config import Config, load_config
-from ..errors import ConfigError, TagBuildError
+from ..errors import ConfigError, TagBuildError, strip_credentials
 from ..git import VersionTag
 from ..version.citag import ci_tag_at_head, ci_tag_problem
 from ..version.formatting import tag_parser

@@ -51,8 +51,8 @@ from datetime import datetime, timezone
 
 from packaging.version import InvalidVersion, Version
 
-from ..ci.context import BuildContext, strip_credentials
-from ..errors import ConfigError
+from ..ci.context import BuildContext
+from ..errors import ConfigError, strip_credentials
 
 __all__ = [
     "HASH_LENGTH",

@@ -93,6 +93,10 @@ def _top_level(info: Path) -> tuple[str, ...]:
 
 
 def _scan(lib: Path) -> dict[str, _Dist]:
+    """``{normalized name: _Dist}`` of every distribution in ``lib``. ``METADATA`` is read
+    with the standard library's email parser, not ``packaging.metadata`` (the package's core
+    metadata reader everywhere else): this module must not import a library that a deployed
+    version may bring in another version."""
     found = {}
     for info in lib.glob("*.dist-info"):
         try:

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -177,14 +176,17 @@ def _sweep_stale(directory: Path) -> None:
 
 
 def _dist_infos(lib: Path) -> dict[str, tuple[Path, str]]:
-    """``{normalized name: (dist-info directory, version)}`` of every distribution in ``lib``."""
+    """``{normalized name: (dist-info directory, version)}`` of every distribution in ``lib``
+    (``METADATA`` read with ``packaging.metadata.parse_email``)."""
+    from packaging.metadata import parse_email
+
     found: dict[str, tuple[Path, str]] = {}
     for info in lib.glob("*.dist-info"):
         try:
-            headers = HeaderParser().parsestr((info / "METADATA").read_text(encoding="utf-8"))
+            raw = parse_email((info / "METADATA").read_bytes())[0]
         except OSError:
             continue
-        name, version = headers.get("Name"), headers.get("Version")
+        name, version = raw.get("name"), raw.get("version")
         if name and version:
             found[canonicalize_name(name)] = (info, version)
     return found

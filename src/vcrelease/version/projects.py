@@ -132,18 +132,19 @@ def _canonical(name: str) -> str:
 
 def pins_from_pkg_info(project_dir: Path) -> dict[str, str] | None:
     """``name -> version`` of every ``Requires-Dist: name==version`` in ``project_dir/PKG-INFO``
-    (canonical names), or None when there is no ``PKG-INFO``."""
+    (canonical names), or None when there is no ``PKG-INFO``. Read with
+    ``packaging.metadata.parse_email`` (core metadata, the package's one reader of it); a
+    requirement that is not PEP 508 is left out."""
     path = project_dir / "PKG-INFO"
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
-    from email.parser import HeaderParser
-
+    from packaging.metadata import parse_email
     from packaging.requirements import InvalidRequirement, Requirement
 
     pins: dict[str, str] = {}
-    for line in HeaderParser().parsestr(text, headersonly=True).get_all("Requires-Dist") or ():
+    for line in parse_email(text)[0].get("requires_dist") or ():
         try:
             requirement = Requirement(line)
         except InvalidRequirement:

@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
-from .alternates import object_dirs
 from .files import read_optional
 from .ids import (
     OBJ_COMMIT,
@@ -81,7 +80,14 @@ class ObjectStore:
         raw_len: int = 20,
     ) -> None:
         self.raw_len = raw_len
-        self._dirs = object_dirs(objects_dir)
+        if os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES") or os.path.exists(
+            os.path.join(objects_dir, "info", "alternates")
+        ):
+            from .alternates import object_dirs  # most repositories have none
+
+            self._dirs = object_dirs(objects_dir)
+        else:
+            self._dirs = [os.path.normpath(os.path.abspath(objects_dir))]
         self._packs: list[Pack] | None = None
         self._dulwich = dulwich
         self._promisor = promisor

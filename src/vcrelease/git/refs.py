@@ -69,6 +69,14 @@ and packed backends call it) refuses in a ref name; a ``*`` is refused too (only
 pattern may hold one)."""
 
 
+_BAD_IN_LINES = re.compile(
+    _BAD_REF_NAME.pattern.replace(rb"\x00-\x20", rb"\x00-\x09\x0b-\x20"), re.M
+)
+""":data:`_BAD_REF_NAME` over names joined by line feeds (a line feed is no separator there):
+one search for thousands of packed tags, the names checked one by one only when it finds
+something (it may also find ``@``, valid below ``refs/tags/``)."""
+
+
 def valid_ref_name(name: bytes) -> bool:
     """Whether git accepts the full ref name ``name`` (``refs/tags/v1.0``, bytes as stored)
     when it reads refs (``git check-ref-format --allow-onelevel``); git skips a ref whose name
@@ -170,8 +178,10 @@ class Refs(NamedTuple):
             # No trait of the header is trusted: a tag without a peeled line is peeled by
             # reading its object (dulwich writes "peeled" without them), the names are sorted
             # here (a "sorted" file may not be).
-            for sha, name_bytes, peeled in _PACKED_TAG_STRICT.findall(data):
-                if not valid_ref_name(b"refs/tags/" + name_bytes):
+            found = _PACKED_TAG_STRICT.findall(data)
+            check_each = _BAD_IN_LINES.search(b"\n".join(f[1] for f in found)) is not None
+            for sha, name_bytes, peeled in found:
+                if check_each and not valid_ref_name(b"refs/tags/" + name_bytes):
                     continue  # git: "ignoring ref with broken name"
                 name = name_bytes.decode("utf-8", "surrogateescape")
                 tags[name] = _tag_ref((name, sha.lower(), peeled.lower() or None, sha))

@@ -25,9 +25,7 @@ from .gitconfig import GitConfig
 from .ids import HexId, RawId, to_hex
 from .indexfile import SKIP_WORKTREE, IndexEntry, parse_index, read_extensions, read_header
 from .repository import GitRepo
-from .sparse import present_entries
 from .staged import read_index_part, staged_of, staged_paths, vouched
-from .submodules import submodules_changed
 from .unstaged import StatRules, ToHash, compare_stat, stat_entries, stat_index
 
 if TYPE_CHECKING:
@@ -107,6 +105,8 @@ def dirty_files(
         attributes_tracked = any(e.path.endswith(b".gitattributes") for e in entries)
         sparse = None
         if any_flags and any(e.flags & SKIP_WORKTREE for e in looked_at):
+            from .sparse import present_entries  # sparse checkouts only
+
             sparse = present_entries(repo)
         submodules = []
         pairs = stat_entries(looked_at, base, changed, submodules, sparse)
@@ -116,6 +116,8 @@ def dirty_files(
     if to_hash:
         changed.update(_hash_changed(repo, plain, to_hash))
     if submodules:
+        from .submodules import submodules_changed  # repositories with submodules only
+
         changed.update(submodules_changed(repo, base, submodules, dirty_files))
     names = sorted(p.decode("utf-8", "replace") for p in changed if p)
     if covered is not None:

@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import git
 from ..ci.context import BuildContext
@@ -61,8 +61,10 @@ from . import defaults, fallbacks
 from .citag import ci_tag_problem
 from .devnumber import DevNumber
 from .formatting import format_version, tag_parser
-from .pretendmeta import PretendMetadata, apply_to_describe, read_pretend_metadata
 from .schemes import check_config_schemes, check_scheme
+
+if TYPE_CHECKING:
+    from .pretendmeta import PretendMetadata
 
 __all__ = [
     "Applied",
@@ -173,7 +175,11 @@ def resolve_version(
     config = _with_overrides(config, version_scheme, local_scheme)
     dist_name = dist_name or config.dist_name
     notes = _config_notes(config)
-    metadata = read_pretend_metadata(env, dist_name)
+    metadata = None
+    if any("_PRETEND_METADATA" in name for name in env):  # every name that can set it
+        from .pretendmeta import read_pretend_metadata
+
+        metadata = read_pretend_metadata(env, dist_name)
     if metadata is not None:
         notes.append(f"pretended metadata: {metadata.describe()}")
 
@@ -266,6 +272,8 @@ def _from_describe(
     now = build_time(env)
     preformatted = False
     if metadata is not None:
+        from .pretendmeta import apply_to_describe
+
         state, pretended_time, preformatted = apply_to_describe(state, metadata, parse_tag)
         now = pretended_time or now
     local_scheme = local_scheme_for(config, in_ci=context.is_ci)

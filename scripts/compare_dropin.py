@@ -701,8 +701,8 @@ def document(rows: list[dict[str, object]]) -> str:
         "files are written where the projects' `.gitignore` ignores them; an untracked",
         "`*.egg-info/` is setuptools' own, for both variants, where a project does not ignore",
         "it, and untracked files make neither tool's version dirty). For hatch this is",
-        "the issue's original failure: `hatch --version` after `pip install -e .` of the",
-        "switched project stopped with `No module named 'hatch._version'`.",
+        "the failure a switch must not bring: `hatch --version` after `pip install -e .` of the",
+        "switched project stopping with `No module named 'hatch._version'`.",
         "",
         "| project | version command | installer | original prints | vcrelease prints | "
         "expected | as expected | same as the build | `git status` after: original / "

@@ -236,8 +236,9 @@ def full_clone_without_the_tag(tmp_path: Path) -> tuple[Path, str]:
 def test_full_clone_without_the_ci_tag_exits_3_with_the_fix(
     full_clone_without_the_tag: tuple[Path, str], sha_is_head: bool
 ) -> None:
-    """Issue 14: the CI's tag is trusted without the tag only in a shallow clone; a complete
-    clone gave version 2.0.0 (and vc-upload uploaded it), or exited 0 without publishing."""
+    """The CI's tag is trusted without the tag only in a shallow clone: a complete clone
+    without it must not give version 2.0.0 (which vc-upload would upload), nor exit 0
+    without publishing."""
     clone, head = full_clone_without_the_tag
     env = github("push", "refs/tags/v2.0.0", head if sha_is_head else "1" * 40)
     result = run("version", clone, **env)

@@ -264,7 +264,7 @@ def test_the_plugin_entry_point_reads_them_and_debug_explains(
 @pytest.mark.slow
 @needs_git
 def test_pretend_version_in_a_real_build(build_env: dict[str, str], tmp_path: Path) -> None:
-    """The issue's report: ``SETUPTOOLS_SCM_PRETEND_VERSION=99.0.0`` gave the git version."""
+    """``SETUPTOOLS_SCM_PRETEND_VERSION=99.0.0`` wins over the git version in a real build."""
     repo = make_sample("setuptools", tmp_path / "sample")
     env = {**build_env, "SETUPTOOLS_SCM_PRETEND_VERSION": "99.0.0"}
     files = build_ok(repo, tmp_path / "dist", env)

@@ -121,7 +121,7 @@ def test_a_tag_git_ignores_gives_no_version(
     assert (state.tag, state.distance) == ("v1.0", 1)
     with vcgit.open(repo) as session:
         assert [t.name for t in session.version_tags(parse)] == ["v1.0"]
-    if name == BROKEN[0]:  # the case, end to end
+    if name == BROKEN[0]:  # the broken name end to end: the version command still answers
         done = run("version", repo, cwd=repo, **ENV)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip().startswith("1.1.dev1+g"), done.stdout

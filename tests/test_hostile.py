@@ -1,4 +1,4 @@
-"""Issue 14: vc-upload, promote and channel against indexes that misbehave: a server that
+"""vc-upload, promote and channel against indexes that misbehave: a server that
 quotes the request (credentials included) back in its error pages, a login page answering 200
 in place of the project page, an index that hangs, and damaged distribution files.
 

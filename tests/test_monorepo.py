@@ -1,4 +1,4 @@
-"""Issue 16: one repository, several projects (as hatch keeps ``hatch`` and ``hatchling``).
+"""One repository, several projects (as hatch keeps ``hatch`` and ``hatchling``).
 
 The generated monorepo (:func:`make_monorepo`):
 

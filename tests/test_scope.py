@@ -1,4 +1,4 @@
-"""Issue 16 item 2: ``distance-scope`` and ``distance-count`` (scoped distance and dirty).
+"""``distance-scope`` and ``distance-count`` (scoped distance and dirty).
 
 The counting rule itself is held against ``git rev-list`` on generated histories in
 ``tests/test_scope_oracle.py``; here: the configuration and its errors, the migration of

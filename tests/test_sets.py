@@ -1,4 +1,4 @@
-"""Issue 16 item 5: a co-released set published as one (``vc-upload`` with the files of several
+"""A co-released set published as one (``vc-upload`` with the files of several
 projects, ``vcrelease promote A==x B==y``), against real servers on 127.0.0.1.
 
 The set: project ``A`` (directory ``a/``, tags ``a-v*``) depends on ``B`` (``b/``, ``b-v*``),

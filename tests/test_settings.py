@@ -65,7 +65,8 @@ def tagged_repo(path: Path, pyproject: str) -> Path:
 
 
 def test_a_merged_old_setting_is_named_by_its_table(tmp_path: Path) -> None:
-    """The issue's case: tag_regex in the old table, tag-prefix in ours."""
+    """A setting merged from both tables (tag_regex in the old, tag-prefix in ours) is named
+    by its table."""
     (tmp_path / "pyproject.toml").write_text(
         HEADER + '[tool.setuptools_scm]\ntag_regex = "^v(?P<version>.*)$"\n'
         '[tool.vcrelease]\ntag-prefix = "v"\n',

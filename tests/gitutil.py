@@ -9,17 +9,23 @@ so the same steps give the same object ids on every machine. Dates are
 ``when`` values. Variables a test is about (``GIT_INDEX_FILE``, ``GIT_DIR``...) are passed
 with ``env``, never inherited; a test comparing vcrelease with git gives this process the
 same environment with :func:`isolate_like_git`.
+
+Repositories are made with :func:`new_repo` (a tagged first commit and a line after it) and
+grown with :func:`commit`; :func:`git_describe` is the one reader of ``git describe``'s
+``TAG-DISTANCE-gNODE[-dirty]`` text (git-describe(1), "--long", "--dirty"), the oracle of
+the tests that hold vcrelease's tag and distance against git's.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import pytest
@@ -105,15 +111,107 @@ def git(cwd: Path, *args: str, when: int = 0) -> str:
     return run_git(list(args), cwd, when=when).stdout.strip()
 
 
+def _write(target: Path, content: str | bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content, encoding="utf-8")
+
+
+def commit(
+    path: Path, message: str, files: Mapping[str, str | bytes | None] | None = None, when: int = 0
+) -> None:
+    """A commit in the repository at ``path`` dated ``when`` (see :func:`git_env`) with
+    ``message``: each of ``files`` (a path relative to ``path`` -> its new text or bytes, or
+    None to remove it with ``git rm``) written and staged first, nothing else staged; no
+    files makes an empty commit."""
+    for name, content in (files or {}).items():
+        if content is None:
+            run_git(["rm", "-rq", "--", name], path)
+        else:
+            _write(path / name, content)
+            run_git(["add", "--", name], path)
+    run_git(["commit", "-q", "--allow-empty", "-m", message], path, when=when)
+
+
+def new_repo(
+    path: Path,
+    *,
+    files: Mapping[str, str | bytes] | None = None,
+    pyproject: str | None = None,
+    tags: Sequence[str] = (),
+    annotated: bool = False,
+    commits_after_tag: int = 0,
+    object_format: str = "sha1",
+) -> Path:
+    """A new repository at ``path`` on branch ``main`` (the directory and its parents made if
+    missing), of ``object_format``: a first commit ``first`` at :data:`BASE_DATE` holding
+    ``files``, ``pyproject`` as ``pyproject.toml`` and whatever ``path`` held already
+    (``git add -A``); ``tags`` on it, in order (``annotated``: ``git tag -a`` with the name
+    as the message); then ``commits_after_tag`` empty commits ``change 1``... one second
+    apart. Returns ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    run_git(["init", "-q", "-b", "main", f"--object-format={object_format}"], path)
+    first: dict[str, str | bytes] = dict(files or {})
+    if pyproject is not None:
+        first["pyproject.toml"] = pyproject
+    for name, content in first.items():
+        _write(path / name, content)
+    run_git(["add", "-A"], path)
+    run_git(["commit", "-q", "--allow-empty", "-m", "first"], path)
+    for tag in tags:
+        run_git(["tag", *(["-a", "-m", tag] if annotated else []), tag], path)
+    for i in range(1, commits_after_tag + 1):
+        commit(path, f"change {i}", when=i)
+    return path
+
+
+class Described(NamedTuple):
+    """``git describe --tags --long``'s answer: the tag, the distance (commits since it), the
+    node (HEAD's id, abbreviated as git printed it) and ``--dirty``'s mark."""
+
+    tag: str
+    distance: int
+    node: str
+    dirty: bool
+
+
+# The tag may hold dashes: the distance, node and mark are anchored at the end.
+_DESCRIBED = re.compile(r"(?P<tag>.+)-(?P<distance>\d+)-g(?P<node>[0-9a-f]+)(?P<dirty>-dirty)?")
+_NO_TAG = ("No names found", "No tags can describe")
+
+
+def parse_describe(text: str) -> Described:
+    """``text`` of ``git describe --tags --long [--dirty]`` (``TAG-DISTANCE-gNODE[-dirty]``) as
+    a :class:`Described`; ValueError when it has not that form."""
+    m = _DESCRIBED.fullmatch(text.strip())
+    if m is None:
+        raise ValueError(f"not the output of git describe --long: {text!r}")
+    return Described(m["tag"], int(m["distance"]), m["node"], m["dirty"] is not None)
+
+
+def git_describe(path: Path, *args: str, env: Mapping[str, str] | None = None) -> Described | None:
+    """``git describe --tags --long ARGS`` in ``path`` (``ARGS``: ``--dirty``,
+    ``--abbrev=N``, ``--match GLOB``, a commit...) with :func:`git_env` plus ``env``; None
+    when git finds no tag to describe with. Any other failure of git raises RuntimeError."""
+    done = run_git(["describe", "--tags", "--long", *args], path, env=env, check=False)
+    if done.returncode == 0:
+        return parse_describe(done.stdout)
+    if any(message in done.stderr for message in _NO_TAG):
+        return None
+    raise RuntimeError(f"git describe {' '.join(args)} in {path} failed:\n{done.stderr}")
+
+
 def linear_history(path: Path, count: int, tag_at: int) -> list[str]:
     """A new repository at ``path``: ``count`` empty commits in a line (loose objects only),
     one second apart, ``v1.0`` on commit ``tag_at``. Returns their ids, oldest first."""
-    path.mkdir()
-    git(path, "init", "-q")
+    path.mkdir(parents=True)
+    run_git(["init", "-q"], path)
     for i in range(count):
-        git(path, "commit", "-q", "--allow-empty", "-m", f"c{i}", when=i)
+        commit(path, f"c{i}", when=i)
         if i == tag_at:
-            git(path, "tag", "v1.0")
+            run_git(["tag", "v1.0"], path)
     return git(path, "rev-list", "--reverse", "HEAD").split()
 
 

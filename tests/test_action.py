@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from actionrunner import ActionRun, evaluate, parse_file_commands, run_action
-from gitutil import git
+from gitutil import commit, git, new_repo
+from hatchapp import app_files
 from oidcstandin import OidcStandIn
 from test_attestations import write_attestation
 from test_trusted_publishing import (
@@ -37,41 +38,14 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "ghcr.io/acme/app"
-PYPROJECT = """\
-[build-system]
-requires = ["hatchling", "vcrelease"]
-build-backend = "hatchling.build"
-
-[project]
-name = "{name}"
-dynamic = ["version"]
-description = "A project the action releases."
-requires-python = ">=3.10"
-
-[tool.hatch.version]
-source = "vcrelease"
-
-[tool.hatch.build.targets.wheel]
-packages = ["src/{module}"]
-"""
 
 
 def make_app(workspace: Path, name: str, *, tag: str | None) -> str:
     """The checkout: project ``name`` in ``workspace/app``, v1.0.0, one more commit, and ``tag``
     on HEAD when given; returns HEAD."""
-    app = workspace / "app"
-    module = name.replace("-", "_")
-    (app / "src" / module).mkdir(parents=True)
-    (app / "src" / module / "__init__.py").write_text("")
-    (app / "pyproject.toml").write_text(PYPROJECT.format(name=name, module=module))
-    (app / ".gitignore").write_text("dist/\n")
-    git(workspace, "init", "-q", "-b", "main")
-    git(workspace, "add", "-A")
-    git(workspace, "commit", "-qm", "first", when=0)
-    git(workspace, "tag", "-a", "v1.0.0", "-m", "1.0.0")
-    (app / "README.md").write_text("app\n")
-    git(workspace, "add", "-A")
-    git(workspace, "commit", "-qm", "second", when=1)
+    files = {f"app/{path}": text for path, text in app_files(name).items()}
+    new_repo(workspace, files=files, tags=["v1.0.0"], annotated=True)
+    commit(workspace, "second", {"app/README.md": "app\n"}, when=1)
     if tag:
         git(workspace, "tag", "-a", tag, "-m", tag)
     return git(workspace, "rev-parse", "HEAD")

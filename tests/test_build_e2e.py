@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from gitutil import git
+from gitutil import commit, git, new_repo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -51,14 +51,9 @@ def make_sample(
         text = pyproject.read_text(encoding="utf-8")
         assert LOCAL_SCHEME_LINE in text
         pyproject.write_text(text.replace(LOCAL_SCHEME_LINE, ""), encoding="utf-8")
-    git(dest, "init", "-q", "-b", "main")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "sample project", when=0)
-    git(dest, "tag", "-a", "v1.2.3", "-m", "release 1.2.3", when=0)
+    new_repo(dest, tags=["v1.2.3"], annotated=True)
     for i in range(1, commits_after_tag + 1):
-        (dest / "CHANGES.txt").write_text(f"change {i}\n", encoding="utf-8")
-        git(dest, "add", "CHANGES.txt")
-        git(dest, "commit", "-q", "-m", f"change {i}", when=i * 60)
+        commit(dest, f"change {i}", {"CHANGES.txt": f"change {i}\n"}, when=i * 60)
     return dest
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, run
+from gitutil import commit, git, new_repo, run
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git import cache
@@ -53,24 +53,20 @@ def _empty_memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clear_memory()
 
 
-def commit(repo: Path, name: str, when: int) -> None:
-    (repo / name).write_text(f"{name} {when}\n")
-    git(repo, "add", name)
-    git(repo, "commit", "-qm", name, when=when)
+def commit_file(repo: Path, name: str, when: int) -> None:
+    """A commit ``name`` at ``when`` that adds (or rewrites) the file ``name``."""
+    commit(repo, name, {name: f"{name} {when}\n"}, when)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """main: c0 - c1 (v1.0.0) - c2 - c3; a branch ``side`` at c2."""
-    path = tmp_path / "repo"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    for i in range(2):
-        commit(path, f"f{i}.txt", when=i)
+    path = new_repo(tmp_path / "repo", files={"f0.txt": "f0.txt 0\n"})
+    commit_file(path, "f1.txt", when=1)
     git(path, "tag", "v1.0.0")
-    commit(path, "f2.txt", when=2)
+    commit_file(path, "f2.txt", when=2)
     git(path, "branch", "side")
-    commit(path, "f3.txt", when=3)
+    commit_file(path, "f3.txt", when=3)
     return path
 
 
@@ -112,7 +108,7 @@ def test_in_memory_hit_without_the_file(repo: Path) -> None:
 
 
 def _new_commit(repo: Path) -> None:
-    commit(repo, "new.txt", when=10)
+    commit_file(repo, "new.txt", when=10)
 
 
 def _new_lightweight_tag(repo: Path) -> None:
@@ -340,7 +336,7 @@ def test_linked_worktree_keeps_its_own_cache(repo: Path, tmp_path: Path) -> None
     assert wt_state == vcgit.describe(wt, parse)
     assert main_state.branch == "main"
     assert cache_file(repo / ".git" / "worktrees" / "wt").is_file()
-    commit(wt, "wt.txt", when=20)  # moves `side`, a ref both work trees share
+    commit_file(wt, "wt.txt", when=20)  # moves `side`, a ref both work trees share
     poison(repo)
     assert cached(wt).distance == 2
 
@@ -363,10 +359,7 @@ def test_the_store_stamp_changes_with_every_input_it_keys(
     the key: the commit-graph, a pack, the alternates, the config, the variables."""
     from vcrelease.git.repository import GitRepo
 
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    git(repo, "commit", "-q", "--allow-empty", "-m", "one", when=1)
+    repo = new_repo(tmp_path / "r")
     monkeypatch.delenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", raising=False)
     other = tmp_path / "other.git"
     git(tmp_path, "init", "-q", "--bare", str(other))

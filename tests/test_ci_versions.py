@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, run
+from gitutil import git, new_repo, run
 
 
 def github(event: str, ref: str, sha: str, **extra: str) -> dict[str, str]:
@@ -26,16 +26,14 @@ def github(event: str, ref: str, sha: str, **extra: str) -> dict[str, str]:
 
 def project(path: Path, *, after_tag: int, pyproject: str = "") -> str:
     """A repo: one commit tagged v1.2.3, then ``after_tag`` commits; returns HEAD's id."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    (path / "pyproject.toml").write_text(f'[project]\nname = "app"\n{pyproject}')
-    (path / "app.txt").write_text("0\n")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "first", when=0)
-    git(path, "tag", "-a", "v1.2.3", "-m", "release 1.2.3")
-    for i in range(1, after_tag + 1):
-        (path / "app.txt").write_text(f"{i}\n")
-        git(path, "commit", "-qam", f"change {i}", when=i)
+    new_repo(
+        path,
+        files={"app.txt": "0\n"},
+        pyproject=f'[project]\nname = "app"\n{pyproject}',
+        tags=["v1.2.3"],
+        annotated=True,
+        commits_after_tag=after_tag,
+    )
     return git(path, "rev-parse", "HEAD")
 
 

@@ -10,22 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, run
+from gitutil import commit, git, git_describe, new_repo, run
 
 
 def make_repo(path: Path, commits_after_tag: int = 5, pyproject: str | None = None) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q", "-b", "main")
-    if pyproject is not None:
-        (path / "pyproject.toml").write_text(pyproject)
-    (path / "app.txt").write_text("0\n")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "first", when=0)
-    git(path, "tag", "v1.2.3")
-    for i in range(1, commits_after_tag + 1):
-        (path / "app.txt").write_text(f"{i}\n")
-        git(path, "commit", "-qam", f"change {i}", when=i)
-    return path
+    """``app.txt`` (and ``pyproject``) committed and tagged ``v1.2.3``, then
+    ``commits_after_tag`` commits."""
+    return new_repo(
+        path,
+        files={"app.txt": "0\n"},
+        pyproject=pyproject,
+        tags=["v1.2.3"],
+        commits_after_tag=commits_after_tag,
+    )
 
 
 def test_version_prints_the_version_alone(tmp_path: Path) -> None:
@@ -94,8 +91,10 @@ def test_describe_json_matches_git_describe(tmp_path: Path) -> None:
     git(repo, "checkout", "-q", "-b", "feature/x")
     result = run("describe", repo, "--json")
     data = json.loads(result.stdout)
-    tag, distance, node = git(repo, "describe", "--tags", "--long").rsplit("-", 2)
-    assert (data["tag"], data["distance"], data["node"][:7]) == (tag, int(distance), node[1:8])
+    described = git_describe(repo)
+    assert described is not None
+    assert (data["tag"], data["distance"]) == (described.tag, described.distance)
+    assert data["node"].startswith(described.node)
     assert data["branch"] == "feature/x"
     assert data["dirty"] is False
     assert data["shallow"] is False
@@ -113,15 +112,8 @@ def test_subdirectory_project_in_monorepo(tmp_path: Path) -> None:
         "tag-pattern = '^pkg-a/v(?P<version>\\d.*)$'\n"
         'local-scheme = "no-local-version"\n'
     )
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "a", when=1)
-    git(repo, "tag", "pkg-a/v2.0.0")
-    git(repo, "tag", "pkg-b/v9.0.0")
-    git(repo, "tag", "v7.0.0")
-    (repo / "other.txt").write_text("x")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "b", when=2)
+    new_repo(repo, tags=["pkg-a/v2.0.0", "pkg-b/v9.0.0", "v7.0.0"])
+    commit(repo, "b", {"other.txt": "x"}, when=2)
     assert run("version", pkg).stdout == "2.0.1.dev1\n"
 
 

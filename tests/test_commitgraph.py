@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git
+from gitutil import commit, git, new_repo
 from vcrelease.git import commitgraph, sortedids
 from vcrelease.git.commitgraph import CommitGraph
 from vcrelease.git.ids import HexId, RawId
@@ -22,16 +22,10 @@ def _history(repo: Path) -> dict[bytes, tuple[tuple[bytes, ...], int]]:
 
 
 def _octopus_repo(path: Path) -> Path:
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / "f").write_text("0")
-    git(path, "add", "f")
-    git(path, "commit", "-qm", "root", when=1)
+    new_repo(path, files={"f": "0"})
     for n, branch in enumerate(("a", "b", "c"), start=2):
         git(path, "checkout", "-q", "-b", branch, "main")
-        (path / branch).write_text(branch)
-        git(path, "add", branch)
-        git(path, "commit", "-qm", branch, when=n)
+        commit(path, branch, {branch: branch}, when=n)
     git(path, "checkout", "-q", "main")
     git(path, "merge", "-q", "--no-edit", "a", "b", "c", when=10)
     return path

@@ -30,7 +30,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from gitutil import BASE_DATE, isolate_like_git, run_git  # noqa: E402
+from gitutil import BASE_DATE, git_describe, isolate_like_git, run_git  # noqa: E402
 from vcrelease import git as vcgit  # noqa: E402
 from walkgraphs import INTENDED_DIFFERENCES, exact_answer  # noqa: E402
 
@@ -210,14 +210,16 @@ def compare(repo: Repo, seen: set[str]) -> None:
         seen.add("rev-list-dates")
     if exact.tag is None:
         return
-    out = repo.git("describe", "--tags", "--long", "--dirty", "--abbrev=40", "--match", "v1.*")
-    tag, distance, _ = out.removesuffix("-dirty").rsplit("-", 2)
-    if (tag, int(distance)) == (exact.tag, exact.distance):
+    no_locks = {"GIT_OPTIONAL_LOCKS": "0"}  # git --no-optional-locks, as Repo.git
+    described = git_describe(repo.path, "--dirty", "--abbrev=40", "--match", "v1.*", env=no_locks)
+    assert described is not None, f"git describe finds no tag, exact {exact}"
+    tag, distance = described.tag, described.distance
+    if (tag, distance) == (exact.tag, exact.distance):
         return
-    if exact.distances.get(tag) == int(distance) == exact.distance:
+    if exact.distances.get(tag) == distance == exact.distance:
         seen.add("describe-tie")
     else:
-        assert repo.unordered, f"git describe {out}, exact {exact}"
+        assert repo.unordered, f"git describe {described}, exact {exact}"
         seen.add("describe-dates")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, isolate_like_git, run, run_git
+from gitutil import git, isolate_like_git, new_repo, run, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git.repository import find_work_tree
@@ -25,13 +25,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def outer(tmp_path: Path) -> Path:
     """A repository ``outer`` tagged ``v1.0``, and below it ``sub/proj`` (not a repository)."""
-    path = tmp_path / "outer"
-    path.mkdir()
-    git(path, "init", "-q")
-    (path / "a.txt").write_text("a\n")
-    git(path, "add", "a.txt")
-    git(path, "commit", "-qm", "c")
-    git(path, "tag", "v1.0")
+    path = new_repo(tmp_path / "outer", files={"a.txt": "a\n"}, tags=["v1.0"])
     (path / "sub" / "proj").mkdir(parents=True)
     return path
 
@@ -93,14 +87,7 @@ def test_below_the_ceiling_a_project_gets_no_version_from_above(outer: Path) -> 
 def moved(tmp_path: Path) -> tuple[Path, Path]:
     """(directory holding the ``.git``, the work tree ``core.worktree`` names): a repository
     whose ``.git`` was moved away from its files, ``a.txt`` edited."""
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    git(tree, "init", "-q")
-    (tree / "a.txt").write_text("a\n")
-    (tree / "b.txt").write_text("b\n")
-    git(tree, "add", "-A")
-    git(tree, "commit", "-qm", "c")
-    git(tree, "tag", "v2.0")
+    tree = new_repo(tmp_path / "tree", files={"a.txt": "a\n", "b.txt": "b\n"}, tags=["v2.0"])
     holder = tmp_path / "holder"
     holder.mkdir()
     shutil.move(str(tree / ".git"), str(holder / ".git"))

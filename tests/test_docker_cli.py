@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, run
+from gitutil import commit, git, run
 from test_ci_versions import github, project
 
 IMAGE = "brewblox/brewblox-devcon-spark"
@@ -48,9 +48,7 @@ def repo(tmp_path: Path) -> Path:
     project(path, after_tag=2)
     git(path, "remote", "add", "origin", "https://x-access-token:s3cret@github.com/acme/app.git")
     git(path, "checkout", "-q", "-b", "feature/implement-doodad")
-    (path / "doodad.txt").write_text("doodad\n")
-    git(path, "add", "doodad.txt")
-    git(path, "commit", "-qm", "doodad", when=30)
+    commit(path, "doodad", {"doodad.txt": "doodad\n"}, when=30)
     return path
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import ENV, git
+from gitutil import ENV, git, new_repo
 from test_build_e2e import build_ok, make_sample, needs_git
 
 PYPROJECT = """\
@@ -46,15 +46,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("envvars") / "my.pkg"
-    path.mkdir()
-    (path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "one", when=0)
-    git(path, "tag", "v1.2.3", when=0)
-    for i in (1, 2):
-        git(path, "commit", "-q", "--allow-empty", "-m", f"change {i}", when=60 * i)
-    return path
+    return new_repo(path, pyproject=PYPROJECT, tags=["v1.2.3"], commits_after_tag=2)
 
 
 def setuptools_scm(repo: Path, env: dict[str, str]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, git_bytes, run_git
+from gitutil import Described, commit, git, git_bytes, git_describe, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git.ids import EMPTY_BLOBS, HexId
@@ -24,11 +24,9 @@ def parse(name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def git_describe(repo: Path) -> tuple[str, int, str, bool]:
-    out = git(repo, "describe", "--tags", "--long", "--dirty", "--abbrev=64")  # the whole id
-    dirty = out.endswith("-dirty")
-    tag, distance, node = out.removesuffix("-dirty").rsplit("-", 2)
-    return tag, int(distance), node[1:], dirty
+def by_git(repo: Path) -> Described | None:
+    """``git describe`` with the whole id (``--abbrev=64``) and the dirty mark."""
+    return git_describe(repo, "--dirty", "--abbrev=64")
 
 
 def ours(repo: Path) -> tuple[str | None, int, str, bool]:
@@ -52,18 +50,14 @@ def history_repo(
     lines = [f"line {i}\n" for i in range(200)]
     for i in range(commits):
         lines[i % 200] = f"line {i % 200} changed in commit {i}\n"
-        (path / "big.txt").write_text("".join(lines))
-        (path / f"f{i % 7}.txt").write_text(f"{i}\n")
-        git(path, "add", "-A")
-        git(path, "commit", "-qm", f"commit {i}\n\n" + "body line\n" * (i % 5), when=2 * i)
+        files = {"big.txt": "".join(lines), f"f{i % 7}.txt": f"{i}\n"}
+        commit(path, f"commit {i}\n\n" + "body line\n" * (i % 5), files, when=2 * i)
         if i == 0 or (tag_every and i % tag_every == 0):
             annotated = ["-a", "-m", f"tag {i}"] if i % 2 else []
             git(path, "tag", *annotated, f"v0.{i}", when=2 * i)
         if merge_every and i and i % merge_every == 0:
             git(path, "checkout", "-q", "-b", f"side{i}", "HEAD~2")
-            (path / f"side{i}.txt").write_text("side\n")
-            git(path, "add", "-A")
-            git(path, "commit", "-qm", f"side {i}", when=2 * i + 1)
+            commit(path, f"side {i}", {f"side{i}.txt": "side\n"}, when=2 * i + 1)
             git(path, "checkout", "-q", "main")
             git(path, "merge", "-q", "--no-edit", f"side{i}", when=2 * i + 1)
     return path
@@ -119,10 +113,10 @@ def test_sha256_describe_and_dirty_equal_git(
     if graph:
         git(repo, "commit-graph", "write", "--reachable")
     git(repo, "update-index", "--index-version", "4")
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
     assert len(ours(repo)[2]) == 64
     (repo / "f1.txt").write_text("edited\n")
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
     assert ours(repo)[3] is True
 
 
@@ -200,11 +194,11 @@ def test_long_walk_equals_git_describe(packed_repo: Path, tmp_path: Path, graph:
     merge = git(repo, "rev-list", "--merges", "--max-count=1", "HEAD~30")
     for rev in ["HEAD", "HEAD~40", merge, f"{merge}^2", "v0.37"]:
         git(repo, "checkout", "-q", "--detach", rev)
-        assert ours(repo) == git_describe(repo), rev
+        assert ours(repo) == by_git(repo), rev
     for tag in [line for line in git(repo, "tag").split() if line != "v0.0"]:
         git(repo, "tag", "-d", tag)
     git(repo, "checkout", "-q", "--detach", "origin/main")
-    assert ours(repo) == git_describe(repo)  # the root tag: every commit walked
+    assert ours(repo) == by_git(repo)  # the root tag: every commit walked
 
 
 def test_many_tags_with_a_commit_graph(tmp_path: Path) -> None:
@@ -212,9 +206,9 @@ def test_many_tags_with_a_commit_graph(tmp_path: Path) -> None:
     repo = history_repo(tmp_path / "r", 320, tag_every=1)
     git(repo, "gc", "-q")
     git(repo, "commit-graph", "write", "--reachable")
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
     git(repo, "checkout", "-q", "--detach", "HEAD~100")
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
 
 
 def test_shared_clone_reads_objects_through_alternates(packed_repo: Path, tmp_path: Path) -> None:
@@ -222,7 +216,7 @@ def test_shared_clone_reads_objects_through_alternates(packed_repo: Path, tmp_pa
     git(tmp_path, "clone", "-q", "--shared", str(packed_repo), str(repo))
     assert (repo / ".git" / "objects" / "info" / "alternates").is_file()
     assert not list((repo / ".git" / "objects" / "pack").glob("*.pack"))
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
 
 
 def test_index_version_4(tmp_path: Path) -> None:
@@ -234,7 +228,7 @@ def test_index_version_4(tmp_path: Path) -> None:
     git(repo, "commit", "-qm", "dirs", when=100)
     git(repo, "update-index", "--index-version", "4")
     assert (repo / ".git" / "index").read_bytes()[4:8] == b"\0\0\0\x04"
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
     (repo / "dir" / "sub" / "c.txt").write_text("changed")
     assert vcgit.describe(repo, parse).dirty_files == ("dir/sub/c.txt",)
     git(repo, "add", "dir/sub/c.txt")
@@ -255,7 +249,7 @@ def test_sparse_index(tmp_path: Path) -> None:
     git(repo, "sparse-checkout", "set", "a")
     assert b"sdir" in (repo / ".git" / "index").read_bytes()
     assert not (repo / "b").exists()
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
     (repo / "a" / "1").write_text("changed")
     assert vcgit.describe(repo, parse).dirty_files == ("a/1",)
     assert git(repo, "status", "--porcelain") == "M a/1"
@@ -277,9 +271,7 @@ def test_deltified_commits(tmp_path: Path) -> None:
     git(repo, "init", "-q", "-b", "main")
     body = "".join(f"A long message line {i}, the same in every commit.\n" for i in range(80))
     for i in range(30):
-        (repo / "f.txt").write_text(f"{i}\n")
-        git(repo, "add", "-A")
-        git(repo, "commit", "-qm", f"commit {i}\n\n{body}", when=i)
+        commit(repo, f"commit {i}\n\n{body}", {"f.txt": f"{i}\n"}, when=i)
         if i == 3:
             git(repo, "tag", "v1.0")
     git(repo, "repack", "-q", "-a", "-d", "-f", "--window=250", "--depth=250")
@@ -297,8 +289,10 @@ def test_deltified_commits(tmp_path: Path) -> None:
             assert [p.decode() for p in parents] == git(
                 repo, "log", "-1", "--format=%P", sha
             ).split()
-    assert ours(repo) == git_describe(repo)
-    assert git_describe(repo)[:2] == ("v1.0", 26)
+    assert ours(repo) == by_git(repo)
+    described = by_git(repo)
+    assert described is not None
+    assert (described.tag, described.distance) == ("v1.0", 26)
 
 
 def test_assume_unchanged_is_clean_as_for_git(tmp_path: Path) -> None:
@@ -306,7 +300,7 @@ def test_assume_unchanged_is_clean_as_for_git(tmp_path: Path) -> None:
     git(repo, "update-index", "--assume-unchanged", "f0.txt")
     (repo / "f0.txt").write_text("changed behind git's back\n")
     assert git(repo, "status", "--porcelain") == ""
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
     assert not vcgit.describe(repo, parse).dirty
     git(repo, "update-index", "--no-assume-unchanged", "f0.txt")
     assert vcgit.describe(repo, parse).dirty_files == ("f0.txt",)
@@ -331,7 +325,7 @@ def test_plain_hashing_when_no_filter_applies(tmp_path: Path) -> None:
     (repo / "link").unlink()
     (repo / "link").symlink_to("f1.txt")
     assert vcgit.describe(repo, parse).dirty_files == ("link",)
-    assert ours(repo) == git_describe(repo)
+    assert ours(repo) == by_git(repo)
 
 
 def test_gitattributes_in_the_work_tree_top_is_honoured(tmp_path: Path) -> None:
@@ -342,7 +336,9 @@ def test_gitattributes_in_the_work_tree_top_is_honoured(tmp_path: Path) -> None:
     git(repo, "commit", "-qm", "crlf", when=60)
     (repo / ".gitattributes").write_text("*.txt text eol=lf\n")
     (repo / "f1.txt").write_bytes(b"line\r\n")  # touched: hashed, through the attributes
-    assert vcgit.describe(repo, parse).dirty == git_describe(repo)[3]
+    described = by_git(repo)
+    assert described is not None
+    assert vcgit.describe(repo, parse).dirty == described.dirty
 
 
 @pytest.mark.parametrize("name", ["v9.9.9", "junk"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git
+from gitutil import git, new_repo
 from vcrelease.integrations.filefinder import find_files, tracked_files_below
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="makes repos with git")
@@ -26,13 +26,7 @@ def make_repo(tmp_path: Path) -> Path:
     """A repo with what the finder must get right: export-ignore on files, directories and a
     submodule, nested attributes files, tracked and untracked symlinks, a submodule, an
     untracked file, a staged-only file and a conflict-free deleted file."""
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    git(sub, "init", "-q", "-b", "main")
-    write(sub, "s1.txt")
-    write(sub, "deep/s2.txt")
-    git(sub, "add", "-A")
-    git(sub, "commit", "-q", "-m", "sub")
+    sub = new_repo(tmp_path / "sub", files={"s1.txt": "x\n", "deep/s2.txt": "x\n"})
 
     repo = tmp_path / "repo"
     repo.mkdir()

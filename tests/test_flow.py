@@ -33,6 +33,7 @@ from packaging.version import Version
 
 from distfiles import sha256_file
 from gitutil import git, run
+from hatchapp import app_files
 from servers import IndexServer
 from test_ci_versions import github
 from test_upload import vc_upload
@@ -106,30 +107,6 @@ EXPECTED_REGISTRY = {
     "1.2": "1.2.4",
 }
 
-PYPROJECT = """\
-[build-system]
-requires = ["hatchling", "vcrelease"]
-build-backend = "hatchling.build"
-
-[project]
-name = "{name}"
-dynamic = ["version"]
-description = "The app of the continuous-delivery story."
-readme = "README.md"
-requires-python = ">=3.10"
-
-[tool.hatch.version]
-source = "vcrelease"
-
-[tool.hatch.build.targets.wheel]
-packages = ["src/{module}"]
-
-[tool.hatch.build.hooks.vcrelease]
-
-[tool.vcrelease]
-version-file = "src/{module}/_version.py"
-"""
-
 
 @dataclass
 class Build:
@@ -202,15 +179,9 @@ class Story:
 
     def start(self) -> None:
         """The project at v1.2.3 on master, cloned bare as origin (no CI runs yet)."""
-        module = canonicalize_name(self.project).replace("-", "_")
-        package = self.work / "src" / module
-        package.mkdir(parents=True)
-        (self.work / "pyproject.toml").write_text(
-            PYPROJECT.format(name=self.project, module=module), encoding="utf-8"
-        )
-        (self.work / "README.md").write_text("# app\n", encoding="utf-8")
-        (self.work / ".gitignore").write_text("dist/\n", encoding="utf-8")
-        (package / "__init__.py").write_text("", encoding="utf-8")
+        for path, text in app_files(self.project, version_file=True).items():
+            (self.work / path).parent.mkdir(parents=True, exist_ok=True)
+            (self.work / path).write_text(text, encoding="utf-8")
         git(self.root, "init", "-q", "-b", "master", str(self.work))
         self.git("add", "-A")
         self.git("commit", "-qm", "app 1.2.3")

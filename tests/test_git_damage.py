@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitutil import git, linear_history, run_git
+from gitutil import commit, git, linear_history, run_git
 from vcrelease.cli.main import main
 from vcrelease.errors import EXIT_NO_VERSION
 
@@ -47,17 +47,13 @@ def intact(base: Path) -> Path:
     if "repo" in _BUILT:
         return _BUILT["repo"]
     repo = base / "intact"
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q")
-    for i in range(4):
-        git(repo, "commit", "-q", "--allow-empty", "-m", f"c{i}", when=i)
-    git(repo, "tag", "v1.0")
+    linear_history(repo, 4, tag_at=3)
     git(repo, "checkout", "-q", "-b", "side", "HEAD~2")
-    git(repo, "commit", "-q", "--allow-empty", "-m", "side", when=10)
+    commit(repo, "side", when=10)
     git(repo, "tag", "-a", "-m", "one one", "v1.1")
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "-m", "merge", "side", when=11)
-    git(repo, "commit", "-q", "--allow-empty", "-m", "top", when=12)
+    commit(repo, "top", when=12)
     git(repo, "gc", "-q")
     git(repo, "commit-graph", "write", "--reachable")
     _BUILT["repo"] = repo

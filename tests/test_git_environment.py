@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, isolate_like_git, run, run_git
+from gitutil import git, isolate_like_git, new_repo, run, run_git
 from vcrelease import git as vcgit
 
 
@@ -45,16 +45,8 @@ def ours(cwd: Path, path: Path, env: dict[str, str]) -> tuple[str, list[str]]:
 def repo(tmp_path: Path) -> Path:
     """``v1.0`` then two commits; ``a.txt`` edited in the work tree (dirty)."""
     path = tmp_path / "work"
-    path.mkdir()
-    git(path, "init", "-q")
-    (path / "pyproject.toml").write_text("[tool.vcrelease]\n")
-    for i in range(3):
-        (path / "a.txt").write_text(f"{i}\n")
-        (path / "b.txt").write_text(f"{i}\n")
-        git(path, "add", "-A")
-        git(path, "commit", "-qm", f"c{i}", when=i)
-        if i == 0:
-            git(path, "tag", "v1.0")
+    files = {"a.txt": "0\n", "b.txt": "0\n"}
+    new_repo(path, files=files, pyproject="[tool.vcrelease]\n", tags=["v1.0"], commits_after_tag=2)
     (path / "a.txt").write_text("edited\n")
     return path
 

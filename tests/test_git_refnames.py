@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitutil import ENV, git, run, run_git
+from gitutil import ENV, git, git_describe, new_repo, parse_describe, run, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import EXIT_NO_VERSION, RepositoryError
 from vcrelease.git.refs import SYMREF_MAXDEPTH, valid_ref_name
@@ -76,12 +76,32 @@ def test_generated_ref_names_as_git(tail: bytes) -> None:
 
 def tagged(path: Path) -> tuple[Path, str]:
     """A repository: ``v1.0`` on the first commit, HEAD one commit later; (path, HEAD)."""
-    path.mkdir()
-    git(path, "init", "-q")
-    git(path, "commit", "-q", "--allow-empty", "-m", "one", when=1)
-    git(path, "tag", "v1.0")
-    git(path, "commit", "-q", "--allow-empty", "-m", "two", when=2)
+    new_repo(path, tags=["v1.0"], commits_after_tag=1)
     return path, git(path, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize("tag", ["v1.0", "pkg-a-v1.0", "x-2-gdeadbee", "v1.0-dirty", "rel/v1-0"])
+def test_the_describe_oracle_reads_a_tag_whole(tmp_path: Path, tag: str) -> None:
+    """:func:`gitutil.git_describe`, the oracle of the describe tests, reads a tag that holds
+    dashes, a ``-N-gHEX`` or ``-dirty`` of its own whole; the dirty mark only from
+    ``--dirty``; no tag (none at all, none matching) is None, any other failure an error."""
+    repo = new_repo(tmp_path / "r", files={"a.txt": "0\n"}, commits_after_tag=2)
+    assert git_describe(repo) is None
+    git(repo, "tag", tag, "HEAD~2")
+    head = git(repo, "rev-parse", "HEAD")
+    assert git_describe(repo, "--abbrev=40") == (tag, 2, head, False)
+    (repo / "a.txt").write_text("edited\n")
+    assert git_describe(repo, "--dirty", "--abbrev=40") == (tag, 2, head, True)
+    assert git_describe(repo, "--abbrev=40") == (tag, 2, head, False)
+    short = git_describe(repo, "--dirty")
+    assert short is not None
+    assert short[:2] == (tag, 2)
+    assert head.startswith(short.node)
+    assert git_describe(repo, "--match", "no-such-*") is None
+    with pytest.raises(RuntimeError, match="no-such-commit"):
+        git_describe(repo, "no-such-commit")
+    with pytest.raises(ValueError, match="not the output of git describe"):
+        parse_describe(f"{tag}-2-g")  # no node: not the --long form
 
 
 TAG = re.compile(r"^v(\d+(?:\.\d+)*)")
@@ -90,11 +110,6 @@ TAG = re.compile(r"^v(\d+(?:\.\d+)*)")
 def parse(name: str) -> str | None:
     m = TAG.match(name)
     return m.group(1) if m else None
-
-
-def git_answer(repo: Path) -> tuple[str, list[str]]:
-    """(``git describe --tags --long``, ``git tag -l``) of ``repo``."""
-    return git(repo, "describe", "--tags", "--long"), git(repo, "tag", "-l").splitlines()
 
 
 @pytest.mark.parametrize("store", ["loose", "packed"])
@@ -113,9 +128,10 @@ def test_a_tag_git_ignores_gives_no_version(
     else:
         packed = repo / ".git" / "packed-refs"
         packed.write_bytes(b"%s refs/tags/%s\n" % (head.encode(), raw))
-    described, listed = git_answer(repo)
-    assert described.startswith("v1.0-1-g")  # git: the broken tag on HEAD does not count
-    assert listed == ["v1.0"]
+    described = git_describe(repo)
+    assert described is not None
+    assert described[:2] == ("v1.0", 1)  # git: the broken tag on HEAD does not count
+    assert git(repo, "tag", "-l").splitlines() == ["v1.0"]
     monkeypatch.setenv("VCRELEASE_NO_CACHE", "1")
     state = vcgit.describe(repo, parse)
     assert (state.tag, state.distance) == ("v1.0", 1)

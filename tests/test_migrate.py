@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from gitutil import git, run
+from gitutil import git, new_repo, run
 from vcrelease.config import load_config
 from vcrelease.errors import ConfigError
 from vcrelease.migration import glob_to_tag_setting, translate
@@ -125,17 +125,13 @@ def test_tag_prefix_and_tag_pattern_exclude_each_other(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("git") is None, reason="makes a repo with git")
 def test_tag_prefix_picks_its_tag_on_a_shared_commit(tmp_path: Path) -> None:
     """hatch's monorepo: hatchling-v1.32.0 and hatch-v1.18.0 on one commit."""
-    git(tmp_path, "init", "-q", "-b", "main")
-    (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "hatch"\ndynamic = ["version"]\n[tool.vcrelease]\n'
+    new_repo(
+        tmp_path,
+        pyproject='[project]\nname = "hatch"\ndynamic = ["version"]\n[tool.vcrelease]\n'
         'tag-prefix = "hatch-v"\nlocal-scheme = "no-local-version"\n',
-        encoding="utf-8",
+        tags=["hatch-v1.18.0", "hatchling-v1.32.0"],
+        commits_after_tag=1,
     )
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-q", "-m", "one")
-    git(tmp_path, "tag", "hatch-v1.18.0")
-    git(tmp_path, "tag", "hatchling-v1.32.0")
-    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "two", when=60)
     done = run("version", tmp_path)
     assert done.stdout.strip() == "1.18.1.dev1", done.stderr
 

@@ -26,7 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from gitutil import git
+from gitutil import git, new_repo
 from vcrelease.cli.main import main as vcrelease
 from vcrelease.migration import translate
 from vcrelease.switch import RewriteBug, plan, rewrite
@@ -294,10 +294,7 @@ def _monorepo(tmp_path: Path) -> Path:
     top = tmp_path / "setuptools-scm"
     shutil.copytree(FIXTURES / "setuptools-scm-monorepo", top)
     (top / "SOURCE").unlink()
-    git(top, "init", "-q", "-b", "main")
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "first")
-    return top
+    return new_repo(top)
 
 
 def test_setuptools_scm_monorepo_is_left_alone_and_says_why(tmp_path: Path) -> None:

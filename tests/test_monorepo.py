@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, run
+from gitutil import commit, git, new_repo, run
 from test_build_e2e import build_ok, sdist_members, wheel_members
 from test_ci_versions import github
 from vcrelease import git as vgit
@@ -94,28 +94,16 @@ PROJECTS = {
 
 
 def make_monorepo(path: Path, *, dev: bool = False) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
+    files = {"tools/pyproject.toml": '[project]\nname = "tools"\n', "docs/index.md": "0\n"}
     for name, text in PROJECTS.items():
-        package = path / name / "src" / name.replace("-", "_")
-        package.mkdir(parents=True)
-        (package / "__init__.py").write_text("")
-        (path / name / "pyproject.toml").write_text(text)
-    (path / "tools").mkdir()
-    (path / "tools" / "pyproject.toml").write_text('[project]\nname = "tools"\n')
-    (path / "docs").mkdir()
-    (path / "docs" / "index.md").write_text("0\n")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "first", when=0)
-    git(path, "tag", "pkg-a-v1.1.0")
-    git(path, "tag", "pkg-b-v9.0.0")
-    (path / "docs" / "index.md").write_text("1\n")
-    git(path, "commit", "-qam", "release the set", when=10)
+        files[f"{name}/src/{name.replace('-', '_')}/__init__.py"] = ""
+        files[f"{name}/pyproject.toml"] = text
+    new_repo(path, files=files, tags=["pkg-a-v1.1.0", "pkg-b-v9.0.0"])
+    commit(path, "release the set", {"docs/index.md": "1\n"}, when=10)
     for tag in ("pkg-a-v1.2.3", "pkg-b-v9.1.0", "pkg-c/v0.5.0"):
         git(path, "tag", "-a", tag, "-m", tag, when=10)
     if dev:
-        (path / "docs" / "index.md").write_text("2\n")
-        git(path, "commit", "-qam", "docs", when=20)
+        commit(path, "docs", {"docs/index.md": "2\n"}, when=20)
     (path / "scratch").mkdir()  # untracked: not a project
     (path / "scratch" / "pyproject.toml").write_text("[tool.vcrelease]\n")
     return path

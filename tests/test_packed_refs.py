@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, git_bytes, isolate_like_git, run_git
+from gitutil import commit, git, git_bytes, isolate_like_git, new_repo, run_git
 from vcrelease.errors import RepositoryError
 from vcrelease.git.session import open_repository
 
@@ -30,13 +30,9 @@ def _parse(name: str) -> str | None:
 
 def _repo(tmp_path: Path) -> Path:
     """v1.0.0 (lightweight) and v1.1.0 (annotated) on the first commit, one commit after."""
-    path = tmp_path / "repo"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    git(path, "commit", "-q", "--allow-empty", "-m", "one", when=1)
-    git(path, "tag", "v1.0.0", when=2)
+    path = new_repo(tmp_path / "repo", tags=["v1.0.0"])
     git(path, "tag", "-a", "-m", "release", "v1.1.0", when=3)
-    git(path, "commit", "-q", "--allow-empty", "-m", "two", when=4)
+    commit(path, "two", when=4)
     return path
 
 

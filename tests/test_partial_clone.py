@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, git_bytes, isolate_like_git, run
+from gitutil import commit, git, git_bytes, isolate_like_git, new_repo, run
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -25,18 +25,12 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _source(tmp_path: Path) -> Path:
     """v1.0 and two commits after it; ``* text=auto`` in ``.gitattributes``."""
-    src = tmp_path / "src"
-    src.mkdir()
-    git(src, "init", "-q")
+    files = {".gitattributes": "* text=auto\n", "a.txt": "line 0\n"}
+    src = new_repo(tmp_path / "src", files=files, tags=["v1.0"])
     git(src, "config", "uploadpack.allowFilter", "true")
     git(src, "config", "uploadpack.allowAnySHA1InWant", "true")
-    (src / ".gitattributes").write_text("* text=auto\n")
-    for i in range(3):
-        (src / "a.txt").write_text(f"line {i}\n")
-        git(src, "add", "-A")
-        git(src, "commit", "-qm", f"c{i}", when=i)
-        if i == 0:
-            git(src, "tag", "v1.0")
+    for i in (1, 2):
+        commit(src, f"c{i}", {"a.txt": f"line {i}\n"}, when=i)
     return src
 
 

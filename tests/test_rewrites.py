@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, isolate_like_git, run_git
+from gitutil import git, git_describe, isolate_like_git
 from repobuilder import BuiltRepo
 from vcrelease.errors import RepositoryError
 from vcrelease.git.session import open_repository
@@ -28,8 +28,10 @@ def _parse(name: str) -> str | None:
 
 
 def _describe(path: Path, **env: str) -> str:
-    out = run_git(["describe", "--tags", "--long"], path, env=env)
-    return out.stdout.strip().rpartition("-g")[0]
+    """``TAG-DISTANCE`` by ``git describe`` under ``env``, as :func:`_ours` writes it."""
+    described = git_describe(path, env=env)
+    assert described is not None
+    return f"{described.tag}-{described.distance}"
 
 
 def _ours(path: Path, *, cached: bool) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from gitutil import git_env, run_git
+from gitutil import git_describe, git_env, run_git
 from repobuilder import (
     BuiltRepo,
     Scenario,
@@ -193,11 +193,6 @@ def _ask_ours(built: BuiltRepo) -> tuple[dict[str, Any], str | None, VcreleaseEr
     return fields, result.version, None
 
 
-_DESCRIBE_RE = re.compile(
-    r"^(?P<tag>.+)-(?P<distance>\d+)-g(?P<node>[0-9a-f]{40}(?:[0-9a-f]{24})?)(?P<dirty>-dirty)?$"
-)
-
-
 def _ask_git(scenario: Scenario, workdir: Path, our_tag: str | None) -> dict[str, Any]:
     """The oracle: git describe and friends, in the fields our Describe has.
 
@@ -208,15 +203,12 @@ def _ask_git(scenario: Scenario, workdir: Path, our_tag: str | None) -> dict[str
     if head is None:
         return {"error": "no HEAD"}
     match_args = [f"--match={glob}" for glob in scenario.git_match]
-    describe = ["describe", "--tags", "--long", "--dirty", "--abbrev=64"]  # the whole id
-    out = _git_out([*describe, *match_args], workdir)
-    if out is not None:
-        m = _DESCRIBE_RE.match(out)
-        assert m, f"unexpected git describe output {out!r}"
-        tag: str | None = m["tag"]
-        distance = int(m["distance"])
-        node = m["node"]
-        dirty = m["dirty"] is not None
+    described = git_describe(workdir, "--dirty", "--abbrev=64", *match_args)  # the whole id
+    if described is not None:
+        tag: str | None = described.tag
+        distance = described.distance
+        node = described.node
+        dirty = described.dirty
     else:
         tag, node = None, head
         distance = int(_git_out(["rev-list", "--count", "HEAD"], workdir) or "-1")

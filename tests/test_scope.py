@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, isolate_like_git, run, run_git
+from gitutil import commit, git, isolate_like_git, new_repo, run, run_git
 from vcrelease.config import config_from_mapping, load_config
 from vcrelease.errors import ConfigError, ShallowCloneError
 from vcrelease.git import Scope
@@ -46,18 +46,6 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     isolate_like_git(monkeypatch)
 
 
-def _commit(repo: Path, message: str, files: dict[str, str], when: int) -> None:
-    for name, content in files.items():
-        path = repo / name
-        if content == "":
-            git(repo, "rm", "-rq", name)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-        git(repo, "add", name)
-    git(repo, "commit", "-q", "--allow-empty", "-m", message, when=when)
-
-
 @pytest.fixture
 def mono(tmp_path: Path) -> Path:
     """pkg-a (scope: itself and shared/), pkg-b (scope: itself, first-parent), docs/.
@@ -67,34 +55,26 @@ def mono(tmp_path: Path) -> Path:
     pkg-a/ to pkg-b/.
     """
     repo = tmp_path / "mono"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
     a = PYPROJECT.format(name="pkg-a", settings='distance-scope = [".", "../shared"]')
     b = PYPROJECT.format(
         name="pkg-b", settings='distance-scope = true\ndistance-count = "first-parent"'
     )
-    _commit(
-        repo,
-        "init",
-        {
-            "pkg-a/pyproject.toml": a,
-            "pkg-a/a.py": "a\n",
-            "pkg-a/moved.py": "m\n",
-            "pkg-b/pyproject.toml": b,
-            "shared/s.py": "s\n",
-            "docs/index.md": "d\n",
-        },
-        1,
-    )
-    git(repo, "tag", "pkg-a-v1.0.0")
-    git(repo, "tag", "pkg-b-v2.0.0")
-    _commit(repo, "b", {"pkg-b/b.py": "b\n"}, 2)
-    _commit(repo, "shared", {"shared/s.py": "s2\n"}, 3)
-    _commit(repo, "docs", {"docs/index.md": "d2\n"}, 4)
+    files = {
+        "pkg-a/pyproject.toml": a,
+        "pkg-a/a.py": "a\n",
+        "pkg-a/moved.py": "m\n",
+        "pkg-b/pyproject.toml": b,
+        "shared/s.py": "s\n",
+        "docs/index.md": "d\n",
+    }
+    new_repo(repo, files=files, tags=["pkg-a-v1.0.0", "pkg-b-v2.0.0"])
+    commit(repo, "b", {"pkg-b/b.py": "b\n"}, 2)
+    commit(repo, "shared", {"shared/s.py": "s2\n"}, 3)
+    commit(repo, "docs", {"docs/index.md": "d2\n"}, 4)
     git(repo, "checkout", "-q", "-b", "feature")
-    _commit(repo, "a on a branch", {"pkg-a/a.py": "a2\n"}, 5)
+    commit(repo, "a on a branch", {"pkg-a/a.py": "a2\n"}, 5)
     git(repo, "checkout", "-q", "main")
-    _commit(repo, "b again", {"pkg-b/b.py": "b2\n"}, 6)
+    commit(repo, "b again", {"pkg-b/b.py": "b2\n"}, 6)
     git(repo, "merge", "-q", "--no-ff", "-m", "merge feature", "feature", when=7)
     git(repo, "mv", "pkg-a/moved.py", "pkg-b/moved.py")
     git(repo, "commit", "-q", "-m", "move across", when=8)
@@ -424,14 +404,12 @@ def test_first_parent_follows_gits_walk_at_the_line_s_last_merge(tmp_path: Path)
     tag and not for its parent (``scope._flags_when_met``)."""
     for extra, want in ((True, 1), (False, 0)):
         repo = tmp_path / f"extra-{extra}"
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        _commit(repo, "R", {"x/f": "0\n"}, 1)
-        _commit(repo, "A", {"x/f": "1\n"}, 2)
+        new_repo(repo, files={"x/f": "0\n"})
+        commit(repo, "A", {"x/f": "1\n"}, 2)
         git(repo, "checkout", "-q", "-b", "feat")
         if extra:
-            _commit(repo, "T1", {"x/f": "2\n"}, 3)
-        _commit(repo, "T", {"x/f": "3\n"}, 4)
+            commit(repo, "T1", {"x/f": "2\n"}, 3)
+        commit(repo, "T", {"x/f": "3\n"}, 4)
         git(repo, "tag", "v1.0")
         git(repo, "checkout", "-q", "main")
         git(repo, "merge", "-q", "--no-ff", "-m", "M", "feat", when=5)
@@ -495,12 +473,12 @@ def test_the_build_plugins_use_the_scope(
 def test_a_split_commit_graph_with_bloom_filters_in_each_layer(mono: Path) -> None:
     """Two layers (``--split``), each with its own filters, and commits newer than both."""
     git(mono, "commit-graph", "write", "--reachable", "--split", "--changed-paths")
-    _commit(mono, "shared later", {"shared/s.py": "s3\n"}, 10)
-    _commit(mono, "docs later", {"docs/index.md": "d3\n"}, 11)
+    commit(mono, "shared later", {"shared/s.py": "s3\n"}, 10)
+    commit(mono, "docs later", {"docs/index.md": "d3\n"}, 11)
     git(mono, "commit-graph", "write", "--reachable", "--split=no-merge", "--changed-paths")
     chain = mono / ".git" / "objects" / "info" / "commit-graphs" / "commit-graph-chain"
     assert len(chain.read_text().split()) == 2
-    _commit(mono, "pkg-a outside the graph", {"pkg-a/a.py": "a3\n"}, 12)
+    commit(mono, "pkg-a outside the graph", {"pkg-a/a.py": "a3\n"}, 12)
     for project, tag, paths, mode in (
         ("pkg-a", "pkg-a-v1.0.0", ["pkg-a", "shared"], []),
         ("pkg-b", "pkg-b-v2.0.0", ["pkg-b"], ["--first-parent"]),

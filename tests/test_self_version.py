@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import ENV, git
+from gitutil import ENV, commit, git, new_repo
 from test_build_e2e import needs_git
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,13 +46,8 @@ def copy_project(dest: Path) -> Path:
 
 def tagged(project: Path) -> Path:
     """``project`` committed, tagged ``v0.3.0``, one commit more."""
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "release", when=0)
-    git(project, "tag", "-a", "v0.3.0", "-m", "0.3.0", when=0)
-    (project / "README.md").write_text("next\n", encoding="utf-8")
-    git(project, "add", "README.md")
-    git(project, "commit", "-qm", "next", when=60)
+    new_repo(project, tags=["v0.3.0"], annotated=True)
+    commit(project, "next", {"README.md": "next\n"}, when=60)
     return project
 
 

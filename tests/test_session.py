@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import vcrelease.git
-from gitutil import git
+from gitutil import commit, git, new_repo
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git import cache
@@ -26,16 +26,12 @@ def parse(name: str) -> str | None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "r"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    for i in range(3):
-        (path / "f.txt").write_text(f"{i}\n")
-        git(path, "add", "-A")
-        git(path, "commit", "-qm", f"c{i}", when=i)
-        git(path, "tag", f"v1.{i}", when=i)
-    (path / "f.txt").write_text("3\n")
-    git(path, "commit", "-qam", "c3", when=3)
+    """v1.0, v1.1 and v1.2 on three commits in a line, one commit after; refs packed."""
+    path = new_repo(tmp_path / "r", files={"f.txt": "0\n"}, tags=["v1.0"])
+    for i in (1, 2):
+        commit(path, f"c{i}", {"f.txt": f"{i}\n"}, when=i)
+        git(path, "tag", f"v1.{i}")
+    commit(path, "c3", {"f.txt": "3\n"}, when=3)
     git(path, "pack-refs", "--all")
     return path
 

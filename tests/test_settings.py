@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import ENV, git
+from gitutil import ENV, git, new_repo
 from test_build_e2e import make_sample, neutral_distribution, version_file_values
 from vcrelease.config import load_config
 from vcrelease.errors import ConfigError
@@ -50,15 +50,8 @@ def vcrelease(project: Path) -> subprocess.CompletedProcess[str]:
 
 
 def tagged_repo(path: Path, pyproject: str) -> Path:
-    path.mkdir(parents=True)
-    (path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    (path / ".gitignore").write_text("_version.py\n", encoding="utf-8")
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "one", when=0)
-    git(path, "tag", "v1.2.3", when=0)
-    git(path, "commit", "-q", "--allow-empty", "-m", "two", when=60)
-    return path
+    files = {".gitignore": "_version.py\n"}
+    return new_repo(path, files=files, pyproject=pyproject, tags=["v1.2.3"], commits_after_tag=1)
 
 
 # --- where a setting came from -----------------------------------------------------------
@@ -189,11 +182,7 @@ def test_root_dotdot_inside_and_outside_a_repository(tmp_path: Path) -> None:
     sub = top / "sub"
     sub.mkdir(parents=True)
     (sub / "pyproject.toml").write_text(HEADER + table, encoding="utf-8")
-    git(top, "init", "-q", "-b", "main")
-    git(top, "add", "-A")
-    git(top, "commit", "-qm", "one", when=0)
-    git(top, "tag", "v3.0.0", when=0)
-    git(top, "commit", "-q", "--allow-empty", "-m", "two", when=60)
+    new_repo(top, tags=["v3.0.0"], commits_after_tag=1)
     expected = setuptools_scm(sub)
     assert expected.returncode == 0, expected.stderr
     assert vcrelease(sub).stdout.strip() == expected.stdout.strip().splitlines()[-1]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, isolate_like_git, run_git
+from gitutil import git, isolate_like_git, new_repo, run_git
 from vcrelease import git as vcgit
 
 
@@ -31,13 +31,7 @@ def ours(repo: Path) -> tuple[str, ...]:
 
 def sparse_repo(path: Path, *args: str) -> Path:
     """``a/x``, ``b/y``, ``b/c/z``, ``t`` committed; then ``git sparse-checkout set ARGS``."""
-    path.mkdir()
-    git(path, "init", "-q")
-    for name, text in {"a/x": "1\n", "b/y": "2\n", "b/c/z": "3\n", "t": "top\n"}.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text)
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "c")
+    new_repo(path, files={"a/x": "1\n", "b/y": "2\n", "b/c/z": "3\n", "t": "top\n"})
     git(path, "sparse-checkout", "set", *args)
     return path
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import ENV, git, isolate_like_git, run, run_git
+from gitutil import ENV, git, isolate_like_git, new_repo, run, run_git
 from otheruser import MODES, OtherUser, other_user
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
@@ -62,17 +62,12 @@ def agree(repo: Path) -> tuple[str, ...]:
     return mine
 
 
-def new_repo(path: Path, files: dict[str, bytes], attributes: str | None = None) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    if attributes is not None:
-        (path / ".gitattributes").write_text(attributes)
-    for name, data in files.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_bytes(data)
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "one")
-    age(path)
+def aged_repo(path: Path, files: dict[str, bytes], attributes: str | None = None) -> Path:
+    """A repository of ``files`` (and ``attributes`` as ``.gitattributes``) in one commit,
+    every file older than the index."""
+    tree: dict[str, str | bytes] = {} if attributes is None else {".gitattributes": attributes}
+    tree.update(files)
+    age(new_repo(path, files=tree))
     return path
 
 
@@ -98,7 +93,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_same_size_and_mtime_but_new_ctime_is_dirty_as_for_git(tmp_path: Path) -> None:
-    repo = new_repo(tmp_path / "r", {"a.txt": b"hello\n"})
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"hello\n"})
     st = os.stat(repo / "a.txt")
     time.sleep(1.05)  # the next second: the ctime git recorded differs
     (repo / "a.txt").write_bytes(b"jello\n")
@@ -109,7 +104,7 @@ def test_same_size_and_mtime_but_new_ctime_is_dirty_as_for_git(tmp_path: Path) -
 def test_sub_second_mtime_is_not_compared_as_in_git(tmp_path: Path) -> None:
     """git (built without USE_NSEC) compares whole seconds: with core.trustctime=false a
     same-size edit whose mtime differs only in nanoseconds is clean for git, so for us."""
-    repo = new_repo(tmp_path / "r", {"a.txt": b"hello\n"})
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"hello\n"})
     git(repo, "config", "core.trustctime", "false")
     os.utime(repo / "a.txt", ns=(1_700_000_000_100_000_000,) * 2)
     git(repo, "update-index", "--refresh")
@@ -124,7 +119,7 @@ def test_sub_second_mtime_is_not_compared_as_in_git(tmp_path: Path) -> None:
 
 
 def test_racily_clean_entry_is_hashed(tmp_path: Path) -> None:
-    repo = new_repo(tmp_path / "r", {"a.txt": b"hello\n"})
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"hello\n"})
     git(repo, "config", "core.trustctime", "false")
     future = 2_000_000_000  # newer than the index file: racily clean
     os.utime(repo / "a.txt", (future, future))
@@ -144,7 +139,7 @@ def test_a_file_reached_through_a_symbolic_link_is_removed_as_for_git(
     """git counts a tracked file whose leading directory became a symbolic link as deleted
     (``has_symlink_leading_path``), even when the link leads to the very same file (same
     inode and stat data)."""
-    repo = new_repo(
+    repo = aged_repo(
         tmp_path / "r",
         {"d/a.txt": b"a\n", "d/e/b.txt": b"b\n", "top.txt": b"t\n", "real/c.txt": b"c\n"},
     )
@@ -183,7 +178,7 @@ def test_size_change_is_dirty_without_hashing_even_when_content_converts_back(
     tmp_path: Path,
 ) -> None:
     """git's ie_modified: a changed, recorded size is modified, whatever the filters say."""
-    repo = new_repo(tmp_path / "r", {"a.txt": b"one\ntwo\n"})
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"one\ntwo\n"})
     git(repo, "config", "core.autocrlf", "true")
     (repo / "a.txt").write_bytes(b"one\r\ntwo\r\n")
     assert agree(repo) == ("a.txt",)
@@ -232,7 +227,7 @@ def test_size_change_is_dirty_without_hashing_even_when_content_converts_back(
     ],
 )
 def test_conversions_as_git(tmp_path: Path, attributes: str, committed: bytes, work: bytes) -> None:
-    repo = new_repo(tmp_path / "r", {"a.txt": committed, "sub/b.txt": committed}, attributes)
+    repo = aged_repo(tmp_path / "r", {"a.txt": committed, "sub/b.txt": committed}, attributes)
     for name in ("a.txt", "sub/b.txt"):
         (repo / name).write_bytes(work)
         os.utime(repo / name, (2_000_000_000, 2_000_000_000))  # racy: hashed
@@ -243,7 +238,7 @@ def test_conversions_as_git(tmp_path: Path, attributes: str, committed: bytes, w
 def test_attributes_from_every_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    repo = new_repo(tmp_path / "r", {"sub/a.txt": b"x\n", "a.txt": b"x\n"})
+    repo = aged_repo(tmp_path / "r", {"sub/a.txt": b"x\n", "a.txt": b"x\n"})
     (repo / "sub/a.txt").write_bytes(b"x\r")
     (repo / "a.txt").write_bytes(b"x\r")
     line = "*.txt text\n"
@@ -271,7 +266,7 @@ def test_attributes_from_every_source(
 
 def test_lfs_without_git_lfs_writes_nothing_and_agrees(tmp_path: Path) -> None:
     pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\n"
-    repo = new_repo(tmp_path / "r", {"big.bin": pointer, "a.txt": b"a\n"}, "*.bin filter=lfs\n")
+    repo = aged_repo(tmp_path / "r", {"big.bin": pointer, "a.txt": b"a\n"}, "*.bin filter=lfs\n")
     git(repo, "tag", "v1.0")
     (repo / "big.bin").write_bytes(pointer.replace(b"0", b"1"))
     os.utime(repo / "big.bin", (2_000_000_000, 2_000_000_000))
@@ -285,7 +280,7 @@ def test_lfs_without_git_lfs_writes_nothing_and_agrees(tmp_path: Path) -> None:
 
 
 def test_a_read_writes_only_its_own_cache(tmp_path: Path) -> None:
-    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt text ident\n")
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt text ident\n")
     git(repo, "tag", "v1.0")
     (repo / "a.txt").write_bytes(b"b\n")
     before = snapshot(repo)
@@ -299,7 +294,7 @@ def test_a_read_writes_only_its_own_cache(tmp_path: Path) -> None:
 
 
 def test_configured_clean_filter_runs_in_our_repository(tmp_path: Path) -> None:
-    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=upper\n")
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=upper\n")
     git(repo, "config", "filter.upper.clean", "tr a-z A-Z")
     (repo / "a.txt").write_bytes(b"A\n")  # committed bytes were "a\n" (no filter then)
     os.utime(repo / "a.txt", (2_000_000_000, 2_000_000_000))
@@ -319,7 +314,7 @@ def test_long_running_filter_process_as_git_runs_it(
     """filter.<driver>.process is spoken to in git's protocol, one process for the run; its
     failures count as git counts them (the bytes as they are, or an error when required)."""
     files = {"a.txt": b"A\n", "b.txt": b"b\n", "big.txt": b"x" * 200_000, "c.txt": b"c\n"}
-    repo = new_repo(tmp_path / "r", files, "*.txt filter=up\n")
+    repo = aged_repo(tmp_path / "r", files, "*.txt filter=up\n")
     log = tmp_path / "starts.log"
     command = f"{sys.executable} {FILTER_PROCESS} {mode} {log}"
     git(repo, "config", "filter.up.process", command)
@@ -347,7 +342,7 @@ def test_long_running_filter_process_as_git_runs_it(
 
 
 def test_required_filter_that_fails_is_an_error_as_for_git(tmp_path: Path) -> None:
-    repo = new_repo(tmp_path / "r", {"a.bin": b"a\n"}, "*.bin filter=lfs\n")
+    repo = aged_repo(tmp_path / "r", {"a.bin": b"a\n"}, "*.bin filter=lfs\n")
     git(repo, "config", "filter.lfs.clean", "git-lfs-not-installed clean -- %f")
     git(repo, "config", "filter.lfs.required", "true")
     os.utime(repo / "a.bin", (2_000_000_000, 2_000_000_000))
@@ -361,8 +356,8 @@ def test_required_filter_that_fails_is_an_error_as_for_git(tmp_path: Path) -> No
 
 @pytest.fixture
 def with_submodule(tmp_path: Path) -> Path:
-    sub = new_repo(tmp_path / "subsrc", {"s.txt": b"s\n"})
-    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"})
+    sub = aged_repo(tmp_path / "subsrc", {"s.txt": b"s\n"})
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"a\n"})
     git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "sub")
     git(repo, "commit", "-qm", "sub")
     age(repo)
@@ -376,8 +371,8 @@ def test_a_submodule_behind_a_symbolic_link_is_removed_unless_ignored(
 ) -> None:
     """git counts a submodule whose leading directory became a symbolic link as deleted,
     like a file there; ``ignore = all`` hides it, as it hides any change of the submodule."""
-    sub = new_repo(tmp_path / "subsrc", {"s.txt": b"s\n"})
-    repo = new_repo(tmp_path / "r", {"libs/x.txt": b"x\n"})
+    sub = aged_repo(tmp_path / "subsrc", {"s.txt": b"s\n"})
+    repo = aged_repo(tmp_path / "r", {"libs/x.txt": b"x\n"})
     git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "libs/sub")
     git(repo, "commit", "-qm", "sub")
     if ignore is not None:
@@ -502,7 +497,7 @@ def test_large_file_is_hashed_in_constant_memory(tmp_path: Path) -> None:
 def test_foreign_repository_starts_no_filter_process(tmp_path: Path, mode: str) -> None:
     user = other_user(mode)
     tmp_path.chmod(0o755)
-    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=up\n")
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=up\n")
     log = tmp_path / "starts.log"
     git(repo, "config", "filter.up.process", f"{sys.executable} {FILTER_PROCESS} upper {log}")
     git(repo, "tag", "v1.0")
@@ -519,7 +514,7 @@ def foreign_repo_with_clean_filter(tmp_path: Path, user: OtherUser) -> tuple[Pat
     edited file needs a clean filter that creates ``marker`` when it runs."""
     tmp_path.chmod(0o755)
     marker = tmp_path / "marker"
-    repo = new_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=evil\n")
+    repo = aged_repo(tmp_path / "r", {"a.txt": b"a\n"}, "*.txt filter=evil\n")
     git(repo, "config", "filter.evil.clean", f"touch {marker}; cat")
     git(repo, "tag", "v1.0")
     (repo / "a.txt").write_bytes(b"b\n")  # hashed: it needs the clean filter

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git, run
+from gitutil import commit, git, new_repo, run
 from vcrelease import git as vcgit
 from vcrelease.git import cache
 from vcrelease.git.cache import cache_file, clear_memory
@@ -19,14 +19,8 @@ from vcrelease.git.cache import cache_file, clear_memory
 def _repo(path: Path, tags: list[tuple[str, bool]]) -> Path:
     """Two commits; ``v6.0`` on the first; ``tags`` (name, annotated) on the second, created
     in the order given, a second apart."""
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    for i in range(2):
-        (path / "f.txt").write_text(f"{i}\n")
-        git(path, "add", "f.txt")
-        git(path, "commit", "-qm", f"c{i}", when=i)
-        if i == 0:
-            git(path, "tag", "v6.0")
+    new_repo(path, files={"f.txt": "0\n"}, tags=["v6.0"])
+    commit(path, "c1", {"f.txt": "1\n"}, when=1)
     for n, (name, annotated) in enumerate(tags):
         if annotated:
             git(path, "tag", "-a", "-m", name, name, when=10 + n)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from gitutil import git
+from gitutil import git, new_repo
 from oidcstandin import OidcStandIn, Publisher, make_certificate_authority
 from servers import IndexServer
 from vcrelease.publish.oidc import mint_upload_token
@@ -65,15 +65,8 @@ def stand_in(
 
 def make_project(path: Path, name: str) -> str:
     """A repository of project ``name``: v1.0.0, then one commit; returns HEAD."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    (path / "pyproject.toml").write_text(f'[project]\nname = "{name}"\ndynamic = ["version"]\n')
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "first", when=0)
-    git(path, "tag", "v1.0.0")
-    (path / "app.txt").write_text("1\n")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "second", when=1)
+    pyproject = f'[project]\nname = "{name}"\ndynamic = ["version"]\n'
+    new_repo(path, pyproject=pyproject, tags=["v1.0.0"], commits_after_tag=1)
     return git(path, "rev-parse", "HEAD")
 
 

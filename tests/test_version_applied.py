@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import git
+from gitutil import new_repo
 from vcrelease.ci.context import BuildContext
 from vcrelease.config import DEFAULT_TAG_PATTERN
 from vcrelease.version.citag import ci_tag_at_head, ci_tag_problem
@@ -21,16 +21,8 @@ HEAD = "0123456789abcdef0123456789abcdef01234567"
 
 
 def _repo(path: Path, pyproject: str = "") -> Path:
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "first")
-    git(path, "tag", "v1.2.3")
-    (path / "a.txt").write_text("1\n", encoding="utf-8")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "second", when=1)
-    return path
+    """``pyproject.toml`` committed and tagged ``v1.2.3``, one commit after."""
+    return new_repo(path, pyproject=pyproject, tags=["v1.2.3"], commits_after_tag=1)
 
 
 def _github(**extra: str) -> dict[str, str]:

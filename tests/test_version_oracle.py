@@ -23,7 +23,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from gitutil import git
+from gitutil import git, new_repo
 from vcrelease.config import DEFAULT_TAG_PATTERN
 from vcrelease.git import Describe
 from vcrelease.version import defaults, fallbacks, formatting
@@ -260,16 +260,7 @@ def test_intended_differences() -> None:
 
 
 def _tagged_repo(path: Path, pyproject: str) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    (path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "first")
-    git(path, "tag", "v1.2.3")
-    (path / "app.txt").write_text("1\n", encoding="utf-8")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "second", when=1)
-    return path
+    return new_repo(path, pyproject=pyproject, tags=["v1.2.3"], commits_after_tag=1)
 
 
 _PROBE = """\

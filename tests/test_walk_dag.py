@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from gitutil import git, isolate_like_git, run_git
+from gitutil import git, git_describe, isolate_like_git
 from vcrelease.git.session import open_repository
 from walkgraphs import (
     EPOCH,
@@ -69,11 +69,8 @@ def ours(path: Path) -> tuple[str | None, int, dict[str, int]]:
 
 def describe(path: Path) -> tuple[str, int] | None:
     """``git describe --tags --long``'s tag and distance; None when it finds no tag."""
-    done = run_git(["describe", "--tags", "--long", "--abbrev=40", "HEAD"], path, check=False)
-    if done.returncode != 0:
-        return None
-    tag, distance, _ = done.stdout.strip().rsplit("-", 2)
-    return tag, int(distance)
+    described = git_describe(path, "--abbrev=40", "HEAD")
+    return None if described is None else (described.tag, described.distance)
 
 
 def rev_list_count(path: Path, tag: str | None) -> int:

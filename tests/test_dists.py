@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from distfiles import make_dists
+from distfiles import build_with_frontend, make_dists
 from vcrelease.errors import ConfigError
 from vcrelease.publish.dists import LocalVersionError, plan_files
 
@@ -22,6 +23,21 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
         "b1": make_dists(base, "other-pkg", "1.0", payload="b"),
         "local": make_dists(base, "pawesome", "1.0+g1234567", payload="a"),
     }
+
+
+@pytest.mark.slow
+def test_the_test_builds_are_what_python_m_build_makes(tmp_path: Path) -> None:
+    """The upload tests' files come from hatchling in the test's process
+    (``distfiles._build_in_process``): byte for byte what ``python -m build --no-isolation``
+    makes of the same project, a wheel built from the sdist."""
+    ours = make_dists(tmp_path / "ours", "pawesome", "1.0", payload="a", dependencies=["b>=1"])
+    project = ours[0].parent.parent / "project"
+    theirs = build_with_frontend(project, tmp_path / "frontend")
+    assert [p.name for p in theirs] == [p.name for p in ours]
+    for mine, frontend in zip(ours, theirs, strict=True):
+        assert hashlib.sha256(mine.read_bytes()).digest() == (
+            hashlib.sha256(frontend.read_bytes()).digest()
+        ), mine.name
 
 
 def test_plan_orders_wheels_first_and_hashes(built: dict[str, list[Path]]) -> None:

@@ -3,7 +3,7 @@
 For each scenario (built once per session with real git, see ``repobuilder.py``):
 
 1. our describe (tag, distance, node, dirty, branch, commit time, shallow) against
-   ``git describe --tags --long --dirty --abbrev=40 --match <scenario globs>``, plus
+   ``git describe --tags --long --dirty --abbrev=64 --match <scenario globs>``, plus
    ``git rev-list --count HEAD`` when git finds no tag, and ``git symbolic-ref``, ``git log``,
    ``git rev-parse --is-shallow-repository`` for the other fields;
 2. our version against ``python -m setuptools_scm`` on the same repository, with the same

@@ -29,7 +29,7 @@ Tools:
   --untracked-files=no``, then ``python -c pass`` (the interpreter's own start, which no Python
   tool can avoid), times added, memory the largest.
 
-Monorepo repositories (``monorepo``, ``monorepo-graph``; issue 16) are measured in the
+Monorepo repositories (``monorepo``, ``monorepo-graph``) are measured in the
 project directory ``pkg-00`` (``distance-scope = [".", "../shared"]``) with their own tools:
 
 - ``vcrelease``: ``vcrelease version``, cold describe cache;
@@ -79,9 +79,9 @@ CI_VARIABLES = (
     "BITBUCKET_BUILD_NUMBER", "BUILDKITE", "JENKINS_URL", "JENKINS_HOME",
 )  # fmt: skip
 
-# Targets of issues 5 and 12. The git target counts the interpreter's start (issue 12): a
-# Python process cannot start faster than ``python -c pass``, so "2 x git" alone was
-# unreachable by construction.
+# The version targets. The git target counts the interpreter's start: a Python process cannot
+# start faster than ``python -c pass``, so "2 x git" without it would be unreachable by
+# construction.
 SCM_RATIO = 0.8
 SCM_RATIO_FAR_COLD = 1.5
 GIT_RATIO = 2.0
@@ -286,7 +286,7 @@ class Row:
 
 
 def targets(rows: list[Row]) -> list[tuple[bool, str]]:
-    """(passed, description) for every target of issue 5 that the rows cover."""
+    """(passed, description) for every version target that the rows cover."""
     out = []
     for row in rows:
         limit = SCM_RATIO_FAR_COLD if row.name == "far" else SCM_RATIO
@@ -396,7 +396,7 @@ def write_results(path: Path, rows: list[Row], specs: dict[str, generate.Spec], 
 def _upload_section(path: Path) -> str:
     """The upload benchmark's section of ``path`` (``benchmarks/upload.py`` writes it), kept
     when this table is rewritten; empty when there is none."""
-    marker = "## Upload (issue 14)"
+    marker = "## Upload"
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     start = old.find(marker)
     if start < 0:
@@ -483,7 +483,7 @@ def run_monorepo(
 
 
 def mono_targets(rows: list[Row]) -> list[tuple[bool, str]]:
-    """The issue 5 targets, on a monorepo project with ``distance-scope``."""
+    """The version targets, on a monorepo project with ``distance-scope``."""
     out = []
     for row in rows:
         out.append(
@@ -517,7 +517,7 @@ def mono_targets(rows: list[Row]) -> list[tuple[bool, str]]:
 def mono_table(rows: list[Row], specs: dict[str, generate.MonoSpec], runs: int) -> list[str]:
     """The monorepo section of the results (Markdown lines)."""
     lines = [
-        "## Monorepo: `distance-scope` (issue 16)",
+        "## Monorepo: `distance-scope`",
         "",
         'In `pkg-00` (`distance-scope = [".", "../shared"]`), the tag 2,000 commits back. '
         "`setuptools_scm` is `python -m setuptools_scm -c scm.toml` with "

@@ -1,4 +1,4 @@
-"""Benchmark ``vc-upload`` against ``twine upload`` and ``uv publish`` on real indexes (issue 14).
+"""Benchmark ``vc-upload`` against ``twine upload`` and ``uv publish`` on real indexes.
 
 Usage: ``python benchmarks/upload.py [--runs N] [--files 20] [--large-mib 256] [--quick]``
 (``nox -s bench`` runs it after ``run.py``).
@@ -19,9 +19,9 @@ Cases, on each index, with the tools interleaved (the order rotates every round)
   vc-upload <= 1.1 x twine.
 - ``no-op``: a set uploaded once before the rounds, then uploaded again: ``vc-upload`` vs
   ``uv publish --check-url <simple URL>``, which also skips files the index has with the same
-  hash. Target: vc-upload <= 2 x uv. Timed with them: ``python -c "import requests"``
-  (``floor``: Python's start and the library vc-upload reads the index with; the no-op runs
-  with ``--format json``, which does not import rich).
+  hash. Target: vc-upload <= 2 x uv on pypiserver, 2.5 x uv on devpi. Timed with them:
+  ``python -c "import requests"`` (``floor``: Python's start and the library vc-upload reads
+  the index with; the no-op runs with ``--format json``, which does not import rich).
 - ``large file`` (once per tool, pypiserver): one wheel of ``--large-mib`` MiB; the peak
   resident memory of the process (``os.wait4``'s ``ru_maxrss``) shows whether the file is read
   into memory whole. Target: vc-upload's peak is at most 1/8 of the file's size above its
@@ -34,7 +34,7 @@ directory (no ``.pypirc``, no keyring) and no ``TWINE_*``, ``VCRELEASE_*`` or CI
 ``PYTHONPATH`` picks the source tree), and its outcomes are checked (every file ``uploaded`` on
 a first upload, ``skipped`` on a no-op).
 
-Writes the section ``## Upload (issue 14)`` of ``benchmarks/results.md`` (``--quick``:
+Writes the section ``## Upload`` of ``benchmarks/results.md`` (``--quick``:
 ``results-quick.md`` in the benchmark cache directory; or ``--output``), replacing an older one
 and keeping the rest of the file, and prints PASS/FAIL per target. Exit status 0 when every
 target passes, 1 otherwise.
@@ -69,13 +69,17 @@ from servers import IndexServer, start_devpi, start_pypiserver
 HERE = Path(__file__).resolve().parent
 
 FIRST_RATIO = 1.1
-NOOP_RATIO = 2.0
+NOOP_RATIO = {"pypiserver": 2.0, "devpi": 2.5}
+"""vc-upload's no-op may take this many times ``uv publish --check-url``'s, per index: devpi
+answers uv's check faster than the reads of the simple API that the preflight and the
+verification make with requests (devpi's 2.5 is the project's decision: index reads stay on
+requests)."""
 FLOOR = "import requests"
 """What any Python tool that reads the index with requests pays before its first request
 (timed with the no-op, as ``floor``; the JSON report needs no rich)."""
 LARGE_SHARE = 8
 """Uploading a large file may raise the peak memory by at most 1/8 of its size (streamed)."""
-SECTION = "## Upload (issue 14)"
+SECTION = "## Upload"
 VERSION = "1.0.0"
 PLATFORMS = (
     "manylinux_2_17_x86_64.manylinux2014_x86_64",
@@ -424,9 +428,9 @@ def targets(cases: list[Case], large_mib: int) -> list[tuple[bool, str]]:
             out.append((ratio <= FIRST_RATIO, f"{case.index}: {case.name}: vc-upload / twine = "
                         f"{ratio:.2f} (<= {FIRST_RATIO})"))  # fmt: skip
         elif case.name.startswith("no-op"):
-            ratio = vc / case.median("uv")
-            out.append((ratio <= NOOP_RATIO, f"{case.index}: {case.name}: vc-upload / uv "
-                        f"publish --check-url = {ratio:.2f} (<= {NOOP_RATIO})"))  # fmt: skip
+            ratio, limit = vc / case.median("uv"), NOOP_RATIO[case.index.split()[0]]
+            out.append((ratio <= limit, f"{case.index}: {case.name}: vc-upload / uv "
+                        f"publish --check-url = {ratio:.2f} (<= {limit})"))  # fmt: skip
         else:
             peak, base = case.peak_mib("vc-upload"), small[case.index]
             limit = large_mib / LARGE_SHARE

@@ -115,7 +115,7 @@ def fuzz(session: nox.Session) -> None:
     """The property tests against vcs-versioning (``tests/test_version_oracle.py``) and the
     differential test against git (``tests/test_differential.py``) and the walk's random
     commit graphs (``tests/test_walk_dag.py``) with the ``fuzz`` hypothesis profile: 200,000
-    examples each instead of CI's 2,000, 3,000 random repositories instead of 20, 4,000
+    examples each instead of CI's 1,000, 3,000 random repositories instead of 20, 4,000
     graphs instead of 60 (not run in CI; ``-- -k tag`` picks tests,
     ``HYPOTHESIS_PROFILE=ci`` the small budget)."""
     session.install(".[test]")

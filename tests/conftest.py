@@ -187,9 +187,11 @@ def build_env(
     constraints.write_text(f"vcrelease=={our_version}\n", encoding="utf-8")
     env["PIP_CONSTRAINT"] = " ".join(filter(None, [env.get("PIP_CONSTRAINT"), str(constraints)]))
 
-    # The same for uv (uv build, uv pip install): the wheelhouse, the pin for build environments.
+    # The same for uv (uv build, uv pip install, python -m build --installer uv): the
+    # wheelhouse, and the pin for build environments and installs.
     env["UV_FIND_LINKS"] = str(vcrelease_wheelhouse)
     env["UV_BUILD_CONSTRAINT"] = str(constraints)
+    env["UV_CONSTRAINT"] = str(constraints)
     env["PATH"] = path_without_git(tmp_path_factory.mktemp("bin"))
     assert shutil.which("git", path=env["PATH"]) is None
     return env
@@ -228,7 +230,7 @@ def _register_hypothesis_profiles() -> None:
         return
     slow = [HealthCheck.too_slow]
     settings.register_profile(
-        "ci", max_examples=2000, database=None, derandomize=True, deadline=None,
+        "ci", max_examples=1000, database=None, derandomize=True, deadline=None,
         suppress_health_check=slow,
     )  # fmt: skip
     settings.register_profile(

@@ -376,6 +376,7 @@ def start_devpi(workdir: Path, *, username: str = "ci") -> tuple[ServerProcess, 
             str(port),
             "--threads",
             "20",
+            *_cheap_secret_options(),
         ]
         proc = ServerProcess("devpi-server", cmd, workdir / "server.log", workdir)
         base = f"http://{HOST}:{port}"
@@ -393,6 +394,21 @@ def start_devpi(workdir: Path, *, username: str = "ci") -> tuple[ServerProcess, 
         return proc, server
     assert last_error is not None
     raise last_error
+
+
+def _cheap_secret_options() -> list[str]:
+    """devpi-server's own options to derive its login secret with the cheapest Argon2
+    parameters (the ones devpi's tests lower too): the default takes about 5 s of CPU at every
+    start. A throwaway server on 127.0.0.1 guards nothing with it. Given only where the
+    installed devpi-server has them."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("devpi_server.config")
+    if spec is None or spec.origin is None:
+        return []
+    if "--argon2-time-cost" not in Path(spec.origin).read_text(encoding="utf-8"):
+        return []
+    return ["--argon2-time-cost", "1", "--argon2-memory-cost", "8", "--argon2-parallelism", "1"]
 
 
 def _devpi_setup(base: str, username: str) -> DevpiServer:

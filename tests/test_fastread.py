@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import Described, commit, git, git_bytes, git_describe, run_git
+from gitutil import (
+    AUTHOR,
+    BASE_DATE,
+    COMMITTER,
+    Described,
+    commit,
+    fast_import,
+    git,
+    git_bytes,
+    git_describe,
+    run_git,
+)
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git.ids import EMPTY_BLOBS, HexId
@@ -42,24 +53,66 @@ def history_repo(
     merge_every: int = 0,
     object_format: str = "sha1",
 ) -> Path:
-    """A linear history (a side branch merged every ``merge_every`` commits), files that change
-    a little each commit (so ``git gc`` makes deltas), ``v0.<n>`` tags every ``tag_every``,
-    in a repository of ``object_format`` (``sha1`` or ``sha256``)."""
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main", f"--object-format={object_format}")
+    """A linear history (a side branch forked two first-parent commits back and merged every
+    ``merge_every`` commits), files that change a little each commit (so ``git gc`` makes
+    deltas), ``v0.<n>`` tags every ``tag_every`` (annotated for odd ``n``), in a repository of
+    ``object_format`` (``sha1`` or ``sha256``), checked out on ``main``.
+
+    Written with ``git fast-import`` (one process instead of several per commit), then every
+    object unpacked loose, as commits made one by one leave them (the tests that want packs run
+    ``git gc``)."""
+    stream: list[str] = []
+    base = int(BASE_DATE.timestamp())
+
+    def data(text: str) -> None:
+        stream.extend([f"data {len(text.encode())}", text])
+
+    def who(kind: str, when: int) -> str:
+        name, email = COMMITTER if kind == "committer" else AUTHOR
+        return f"{kind} {name} <{email}> {base + when} +0000"
+
     lines = [f"line {i}\n" for i in range(200)]
+    main: list[int] = []  # marks of main's first-parent chain
+    mark = 0
     for i in range(commits):
         lines[i % 200] = f"line {i % 200} changed in commit {i}\n"
-        files = {"big.txt": "".join(lines), f"f{i % 7}.txt": f"{i}\n"}
-        commit(path, f"commit {i}\n\n" + "body line\n" * (i % 5), files, when=2 * i)
+        mark += 1
+        stream += ["commit refs/heads/main", f"mark :{mark}", who("author", 2 * i),
+                   who("committer", 2 * i)]  # fmt: skip
+        data(f"commit {i}\n\n" + "body line\n" * (i % 5))
+        for name, text in (("big.txt", "".join(lines)), (f"f{i % 7}.txt", f"{i}\n")):
+            stream.append(f"M 100644 inline {name}")
+            data(text)
+        main.append(mark)
         if i == 0 or (tag_every and i % tag_every == 0):
-            annotated = ["-a", "-m", f"tag {i}"] if i % 2 else []
-            git(path, "tag", *annotated, f"v0.{i}", when=2 * i)
+            if i % 2:
+                stream += [f"tag v0.{i}", f"from :{mark}", who("tagger", 2 * i)]
+                data(f"tag {i}\n")
+            else:
+                stream += [f"reset refs/tags/v0.{i}", f"from :{mark}", ""]
         if merge_every and i and i % merge_every == 0:
-            git(path, "checkout", "-q", "-b", f"side{i}", "HEAD~2")
-            commit(path, f"side {i}", {f"side{i}.txt": "side\n"}, when=2 * i + 1)
-            git(path, "checkout", "-q", "main")
-            git(path, "merge", "-q", "--no-edit", f"side{i}", when=2 * i + 1)
+            side, fork = mark + 1, main[-3]
+            stream += [f"commit refs/heads/side{i}", f"mark :{side}",
+                       who("author", 2 * i + 1), who("committer", 2 * i + 1)]  # fmt: skip
+            data(f"side {i}")
+            stream += [f"from :{fork}", f"M 100644 inline side{i}.txt"]
+            data("side\n")
+            mark = side + 1
+            stream += ["commit refs/heads/main", f"mark :{mark}", who("author", 2 * i + 1),
+                       who("committer", 2 * i + 1)]  # fmt: skip
+            data(f"Merge branch 'side{i}'")
+            stream += [f"from :{main[-1]}", f"merge :{side}", f"M 100644 inline side{i}.txt"]
+            data("side\n")
+            main.append(mark)
+    fast_import(path, stream, object_format)
+    packs = path / ".git" / "objects" / "pack"
+    for pack in sorted(packs.glob("*.pack")):
+        moved = path / pack.name
+        pack.rename(moved)
+        pack.with_suffix(".idx").unlink()
+        git_bytes(path, "unpack-objects", "-q", input=moved.read_bytes())
+        moved.unlink()
+    git(path, "reset", "-q", "--hard", "main")
     return path
 
 

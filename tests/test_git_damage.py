@@ -170,7 +170,7 @@ def test_a_graph_git_trusts_wrongly_is_ignored(tmp_path: Path) -> None:
     assert describe(repo)[1] == right
 
 
-@settings(max_examples=max(10, settings().max_examples // 40))
+@settings(max_examples=max(10, settings().max_examples // 20))
 @given(
     which=st.sampled_from(["idx", "pack", "graph"]),
     flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(1, 255)), min_size=1, max_size=3),

@@ -67,7 +67,7 @@ def test_ref_names_as_git_check_ref_format(name: str) -> None:
     assert valid_ref_name(full) == check_ref_format(full) == (name in GOOD)
 
 
-@settings(max_examples=max(20, settings().max_examples // 20))
+@settings(max_examples=max(20, settings().max_examples // 10))
 @given(st.binary(min_size=1, max_size=12).filter(lambda b: b"\0" not in b))
 def test_generated_ref_names_as_git(tail: bytes) -> None:
     name = b"refs/tags/" + tail

@@ -258,7 +258,7 @@ def _render(path: tuple[str, ...], table: dict[str, Any], style: Any) -> list[st
     return header + own + later
 
 
-@settings(max_examples=max(settings().max_examples // 20, 20))
+@settings(max_examples=max(settings().max_examples // 10, 20))
 @given(st.data())
 def test_generated_layouts_switch_to_the_same_data(data: st.DataObject) -> None:
     choices = st.sampled_from(["header", "dotted", "inline"])

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from gitutil import ENV, git, git_describe, new_repo, parse_describe, run, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import EXIT_NO_VERSION, RepositoryError
-from vcrelease.git.refs import SYMREF_MAXDEPTH, valid_ref_name
+from vcrelease.git.refs import SYMREF_MAXDEPTH, _all_plain_valid, valid_ref_name
 
 BROKEN = [
     "v9.0.0 ",
@@ -72,6 +72,27 @@ def test_ref_names_as_git_check_ref_format(name: str) -> None:
 def test_generated_ref_names_as_git(tail: bytes) -> None:
     name = b"refs/tags/" + tail
     assert valid_ref_name(name) == check_ref_format(name), name
+
+
+_PIECES = [b"v1", b"a", b"0", b".", b"/", b"..", b".lock", b"lock", b"-", b"@", b"{", b"\x01", b" "]
+
+
+@settings(max_examples=max(50, settings().max_examples // 5))
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=6).map(b"".join), max_size=5))
+def test_the_check_of_many_packed_names_at_once_passes_none_that_git_refuses(
+    names: list[bytes],
+) -> None:
+    """The bulk check of a packed-refs file's tag names says "all valid" only when each is
+    (else every name is checked alone); names made of the pieces git's rules are about."""
+    if _all_plain_valid(names):
+        assert all(valid_ref_name(b"refs/tags/" + n) for n in names), names
+
+
+def test_the_bulk_check_passes_ordinary_tag_names() -> None:
+    names = [f"v{i}.{j}.0".encode() for i in range(50) for j in range(20)]
+    assert _all_plain_valid([*names, b"pkg-a-v1.2.3", b"rel/v1_0+x"])
+    assert not _all_plain_valid([*names, b"v1..0"])
+    assert not _all_plain_valid([b"v1.0", b""])
 
 
 def tagged(path: Path) -> tuple[Path, str]:

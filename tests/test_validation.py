@@ -315,3 +315,63 @@ def test_devpi_keeps_the_records_with_the_files_and_they_travel(
     assert [r["decided"] for r in json.loads(after_push.stdout)["files"]] == [
         {"smoke": False}
     ] * len(later)
+
+
+def _devpi_index(server: DevpiServer, name: str, toxresult_uploaders: list[str]) -> IndexServer:
+    """A non-volatile index of ``server``'s user whose ``acl_toxresult_upload`` (who may
+    attach test results) is ``toxresult_uploaders``."""
+    made = requests.put(
+        f"{server.base_url}/{server.username}/{name}",
+        json={"type": "stage", "bases": [], "volatile": False,
+              "acl_toxresult_upload": toxresult_uploaders},
+        auth=(server.username, server.password),
+        timeout=30,
+    )  # fmt: skip
+    assert made.status_code == 200, made.text
+    return IndexServer(
+        kind="devpi",
+        base_url=server.base_url,
+        upload_url=f"{server.base_url}/{server.username}/{name}/",
+        index_url=f"{server.base_url}/{server.username}/{name}/+simple/",
+        username=server.username,
+        password=server.password,
+        accepts_overwrite=False,
+        name=f"devpi {server.username}/{name}",
+    )
+
+
+@pytest.mark.slow
+def test_records_go_with_the_target_account_and_a_refused_copy_still_reports_the_promotion(
+    devpi_server: DevpiServer, devpi_staging: IndexServer, tmp_path: Path, unique_project: str
+) -> None:
+    """A target that lets only its uploader attach test results gets the records (they go
+    with the target's credentials); one that lets nobody keeps the promoted files, and the
+    run says so: every file in the report, exit 5 (the index refused the credentials), and a
+    re-run finishes nothing twice."""
+    files = make_dists(tmp_path, unique_project, "5.0.0", payload="acl")
+    devpi_staging.upload(files)
+    spec = f"{unique_project}==5.0.0"
+    recorded = _cli(
+        "validation", "record", spec, "--check", "smoke", "--passed",
+        "--index", devpi_staging.index_url, "-u", devpi_staging.username,
+        "-p", devpi_staging.password,
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    suffix = unique_project.rsplit("-", 1)[-1]
+
+    own = _devpi_index(devpi_server, f"own-{suffix}", [devpi_server.username])
+    promoted = _promote([spec], devpi_staging, own, "--require", "smoke")
+    assert promoted.returncode == 0, promoted.stderr
+    shown = _cli("validation", "show", spec, "--index", own.index_url, "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert all(r["decided"] == {"smoke": True} for r in json.loads(shown.stdout)["files"])
+
+    closed = _devpi_index(devpi_server, f"closed-{suffix}", ["nobody-" + suffix])
+    refused = _promote([spec], devpi_staging, closed, "--require", "smoke")
+    assert refused.returncode == 5, refused.stderr
+    report = json.loads(refused.stdout)
+    assert {f["outcome"] for f in report["files"]} == {"uploaded"}
+    assert "validation records could not be copied" in report["message"]
+    again = _promote([spec], devpi_staging, closed, "--require", "smoke")
+    assert again.returncode == 5, again.stderr
+    assert {f["outcome"] for f in json.loads(again.stdout)["files"]} == {"skipped"}

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from ..publish.dists import Plan
     from ..publish.promote import PinGap
+    from ..publish.report import Report
     from ..publish.target import Target
 
 __all__ = ["add_arguments", "run"]
@@ -196,7 +197,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 f"promotion from {redact_text(source)} (sha256 checked against the source listing)"
             )
         policy = {"action": "promote", "reason": reason}
-        gate = _validation_gate(args, source, target, plans, log)
+        gate = _validation_gate(args, source, source_target, target, plans, log)
         if attested:
             policy["attestations"] = (
                 f"{', '.join(attested)} carry PEP 740 attestations on the source that the target "
@@ -237,10 +238,32 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             )
             result = upload_set(session, target, ordered, settings, options)
     if gate is not None and not args.dry_run and result.exit_code == 0:
-        account = (target.username, target.password)
-        gate.copy_to(target.index_url, account if all(account) else None)
+        result = _copy_records(gate, target, result)
     show_report(result, policy, args.format, prog="vcrelease promote")
     return result.exit_code
+
+
+def _copy_records(gate: _Gate, target: Target, result: Report) -> Report:
+    """The source's validation records copied to the target after the files (devpi to devpi):
+    when that fails the report still shows every file promoted, and says so, exit 4 or 5 (a
+    re-run skips the files and copies what is missing)."""
+    from dataclasses import replace
+
+    from ..errors import EXIT_NETWORK, EXIT_USAGE, VcreleaseError
+
+    user, password = target.username, target.password
+    try:
+        gate.copy_to(target.index_url, (user, password) if user and password else None)
+    except VcreleaseError as exc:
+        code = exc.exit_code if exc.exit_code != EXIT_USAGE else EXIT_NETWORK
+        return replace(
+            result,
+            exit_code=code,
+            message=f"{result.message} The files are promoted, but their validation records "
+            f"could not be copied to the target ({exc.message}); run the same command again "
+            "to copy them (the files already there are skipped).",
+        )
+    return result
 
 
 def _held_gaps(
@@ -313,10 +336,20 @@ def _required_checks(args: argparse.Namespace, target_url: str) -> list[str]:
 
 class _Gate:
     """The validation gate of one promotion: refuses before any upload, copies devpi's
-    records to a devpi target after it (:mod:`vcrelease.publish.validation`)."""
+    records to a devpi target after it (:mod:`vcrelease.publish.validation`). Each step reads
+    the source through its own :func:`vcrelease.publish.target.source_session` (the source's
+    credentials on every request), closed when the step ends."""
 
-    def __init__(self, store: Any, plans: list[Any], log: Callable[[str], None]) -> None:
-        self.store, self.plans, self.log = store, plans, log
+    def __init__(
+        self,
+        source: str,
+        source_target: Target | None,
+        plans: list[Any],
+        timeout: float,
+        log: Callable[[str], None],
+    ) -> None:
+        self.source, self.source_target = source, source_target
+        self.plans, self.timeout, self.log = plans, timeout, log
 
     def copy_to(self, target_index: str, auth: tuple[str, str] | None) -> None:
         """Post the source's devpi records of every promoted file to the same file on a devpi
@@ -324,12 +357,17 @@ class _Gate:
         import requests
 
         from ..publish.indexclient import fetch_listing
+        from ..publish.target import source_session
         from ..publish.validation import DevpiStore, ReleaseFile, devpi_base
 
-        if not isinstance(self.store, DevpiStore) or devpi_base(target_index) is None:
+        if devpi_base(self.source) is None or devpi_base(target_index) is None:
             return  # a records directory is shared by nature
-        with requests.Session() as session:
-            target = DevpiStore(target_index, session, auth=auth, timeout=self.store.timeout)
+        with (
+            source_session(self.source, self.source_target) as reading,
+            requests.Session() as session,
+        ):
+            source = DevpiStore(self.source, reading, timeout=self.timeout)
+            target = DevpiStore(target_index, session, auth=auth, timeout=self.timeout)
             for plan in self.plans:
                 listing = fetch_listing(session, target_index, plan.project)
                 urls = {f.filename: f.url for f in listing.files}
@@ -337,7 +375,7 @@ class _Gate:
                     (name, json.dumps(doc, sort_keys=True))
                     for name, doc in target.raw_results(plan.project, plan.version)
                 }
-                for name, document in self.store.raw_results(plan.project, plan.version):
+                for name, document in source.raw_results(plan.project, plan.version):
                     key = (name, json.dumps(document, sort_keys=True))
                     if name in urls and key not in have:
                         sha = next((f.sha256 for f in plan.files if f.filename == name), "")
@@ -346,25 +384,30 @@ class _Gate:
 
 
 def _validation_gate(
-    args: argparse.Namespace, source: str, target: Any, plans: list[Any], log: Callable[[str], None]
+    args: argparse.Namespace,
+    source: str,
+    source_target: Target | None,
+    target: Any,
+    plans: list[Any],
+    log: Callable[[str], None],
 ) -> _Gate | None:
     """Refuse the promotion (exit 1) unless every file of every release has a passed record
-    of each required check; None when no check is required."""
-    import requests
-
+    of each required check; None when no check is required. The source's records are read
+    with the source's credentials."""
     from ..publish.promote import PromotionRefused
+    from ..publish.target import source_session
     from ..publish.validation import ReleaseFile, gate, store_for
 
     required = _required_checks(args, target.upload_url)
     if not required:
         return None
-    session = requests.Session()
-    store = store_for(args.records, source, session, None, args.timeout)
     releases = [
         (plan.project, plan.version, [ReleaseFile(f.filename, f.sha256) for f in plan.files])
         for plan in plans
     ]
-    result = gate(releases, required, store.records)
+    with source_session(source, source_target) as session:
+        store = store_for(args.records, source, session, None, args.timeout)
+        result = gate(releases, required, store.records)
     if not result.open:
         raise PromotionRefused(
             f"the validation gate ({', '.join(required)}, records from {store.description}) "
@@ -380,4 +423,4 @@ def _validation_gate(
         log(line)
         if args.explain:
             print(f"vcrelease promote: gate: {line}", file=sys.stderr)
-    return _Gate(store, plans, log)
+    return _Gate(source if args.records is None else "", source_target, plans, args.timeout, log)

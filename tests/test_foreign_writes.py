@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import ENV, git, run_git
+from gitutil import ENV, new_repo, run_git
 from otheruser import MODES, other_user
 from vcrelease.errors import EXIT_NO_VERSION
 from vcrelease.integrations.editable import write_editable_version_file
@@ -29,15 +29,9 @@ PYPROJECT = (
 def project(tmp_path: Path) -> Path:
     """A tagged repository holding a setuptools-scm project, readable by everyone."""
     tmp_path.chmod(0o755)
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    (repo / "pyproject.toml").write_text(PYPROJECT)
-    (repo / ".gitignore").write_text("_version.py\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "one", when=1)
-    git(repo, "tag", "v1.0")
-    return repo
+    return new_repo(
+        tmp_path / "r", files={".gitignore": "_version.py\n"}, pyproject=PYPROJECT, tags=["v1.0"]
+    )
 
 
 def snapshot(path: Path) -> dict[str, bytes]:

@@ -19,7 +19,7 @@ import pytest
 
 from distfiles import make_dists, sha256_file
 from faultproxy import FaultProxy
-from gitutil import git
+from gitutil import git, new_repo
 from servers import IndexServer
 from test_ci_versions import github
 from vcrelease.ci.context import BuildContext
@@ -123,18 +123,12 @@ def test_set_policy_one_skip_skips_the_set_and_stale_files_refuse() -> None:
 def set_repo(path: Path, a: str, b: str, *, b_tag: str = "b-v0.4.0") -> Path:
     """A clean repository holding projects ``a`` (``a/``) and ``b`` (``b/``), HEAD tagged
     ``a-v1.2.0`` and ``b_tag``."""
-    for name, directory in ((a, "a"), (b, "b")):
-        (path / directory).mkdir(parents=True)
-        (path / directory / "pyproject.toml").write_text(
-            f'[project]\nname = "{name}"\ndynamic = ["version"]\n\n'
-            f'[tool.vcrelease]\ntag-prefix = "{directory}-v"\n'
-        )
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "release the set")
-    git(path, "tag", "a-v1.2.0")
-    git(path, "tag", b_tag)
-    return path
+    files = {
+        f"{directory}/pyproject.toml": f'[project]\nname = "{name}"\ndynamic = ["version"]\n\n'
+        f'[tool.vcrelease]\ntag-prefix = "{directory}-v"\n'
+        for name, directory in ((a, "a"), (b, "b"))
+    }
+    return new_repo(path, files=files, tags=["a-v1.2.0", b_tag])
 
 
 def run_cli(

@@ -17,7 +17,7 @@ import pytest
 
 from distfiles import make_dists, sha256_file
 from faultproxy import FaultProxy, Mode
-from gitutil import git
+from gitutil import git, new_repo
 from servers import IndexServer
 from test_ci_versions import github
 
@@ -81,13 +81,7 @@ def outcomes(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
 
 def tagged_repo(path: Path, tag: str) -> Path:
     """A clean git repo whose HEAD carries ``tag`` (what the policy checks)."""
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q", "-b", "main")
-    (path / "app.txt").write_text("app\n")
-    git(path, "add", "app.txt")
-    git(path, "commit", "-qm", "release")
-    git(path, "tag", tag)
-    return path
+    return new_repo(path, files={"app.txt": "app\n"}, tags=[tag])
 
 
 @pytest.fixture

@@ -264,6 +264,26 @@ def test_many_tags_with_a_commit_graph(tmp_path: Path) -> None:
     assert ours(repo) == by_git(repo)
 
 
+@pytest.mark.parametrize("newer", ["loose", "second pack"])
+def test_a_long_walk_that_misses_a_pack_many_times(tmp_path: Path, newer: str) -> None:
+    """The oldest 300 commits in one pack, the 300 newer ones loose or in a second pack, no
+    commit-graph: the walk looks each newer commit up in the old pack first (a miss) far more
+    often than the lookups after which a pack builds its prefix array, and must still read the
+    rest of the history through that pack as git does."""
+    repo = history_repo(tmp_path / "r", 600)  # one tag, on the root: every commit walked
+    old = git(repo, "rev-list", "--objects", "HEAD~300")
+    objects = "\n".join(line.split(" ", 1)[0] for line in old.splitlines()) + "\n"
+    run_git(["pack-objects", "-q", ".git/objects/pack/pack"], repo, input=objects)
+    git(repo, "prune-packed")
+    if newer == "second pack":
+        git(repo, "repack", "-q", "-d")  # the loose objects into a pack of their own
+    assert len(list((repo / ".git" / "objects" / "pack").glob("*.pack"))) == (
+        1 if newer == "loose" else 2
+    )
+    assert not (repo / ".git" / "objects" / "info" / "commit-graph").exists()
+    assert ours(repo) == by_git(repo)
+
+
 def test_shared_clone_reads_objects_through_alternates(packed_repo: Path, tmp_path: Path) -> None:
     repo = tmp_path / "shared"
     git(tmp_path, "clone", "-q", "--shared", str(packed_repo), str(repo))

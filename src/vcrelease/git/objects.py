@@ -333,9 +333,9 @@ class ObjectStore:
             first = oid[0]
             for pack in packs:
                 prefixes = pack.ids.prefixes
-                if prefixes is None:
-                    break  # a pack still on binary searches: the general path
                 fanout = pack.fanout
+                if prefixes is None or not fanout:
+                    break  # a pack still on binary searches: the general path
                 hi = fanout[first + 1]
                 index = bisect.bisect_left(prefixes, key, fanout[first], hi)
                 idx = pack.idx

@@ -178,6 +178,10 @@ class Pack:
         prefixes = ids.prefixes
         if prefixes is None:
             index = ids.find(oid)
+            if ids.prefixes is not None:
+                # This lookup built the prefix array (a miss may too): the tables go with it,
+                # since every later lookup (and the walk's fused reader) reads them.
+                self._build_tables()
             if index is None:
                 return None
             if ids.prefixes is None:
@@ -185,7 +189,6 @@ class Pack:
                 if offset & 0x80000000:
                     offset = self._large_offset(offset)
                 return int(offset)
-            self._build_tables()
         else:
             key = int.from_bytes(oid[:4], "big")
             fanout = self.fanout

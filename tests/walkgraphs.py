@@ -15,7 +15,11 @@ above its parents'), committer times, tags and HEAD. The strategy draws:
 
 :func:`write_repository` writes it (fixed authors, no files) and, as asked, a commit-graph
 of the whole history (``full``), of the history before the last commits (``partial``: the
-newest commits are outside the graph), or a split chain of two layers (``split``).
+newest commits are outside the graph), or a split chain of two layers (``split``); and its
+objects loose, in one pack, in two packs (the older half and the newer), or with the newer
+half loose (:data:`STORAGES`), as commits, fetches and ``git gc`` leave them. With
+``prefix_after`` the test lowers the number of lookups after which a pack builds its lookup
+arrays, so that a small graph reaches that path too.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from pathlib import Path
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from gitutil import git, run_git
+from gitutil import git, git_bytes, run_git
 
 __all__ = [
     "GRAPH_MODES",
     "INTENDED_DIFFERENCES",
+    "STORAGES",
     "Answer",
     "Graph",
     "exact_answer",
@@ -43,6 +48,8 @@ __all__ = [
 
 GRAPH_MODES = ("none", "full", "partial", "split")
 """How :func:`write_repository` writes a commit-graph (see the module docstring)."""
+STORAGES = ("all loose", "one pack", "two packs", "newer loose")
+"""Where :func:`write_repository` puts the objects (see the module docstring)."""
 
 EPOCH = 1_700_000_000
 
@@ -88,6 +95,8 @@ class Graph:
     head: int
     graph_mode: str = "none"
     notes: tuple[str, ...] = field(default=())
+    storage: str = "one pack"
+    prefix_after: int | None = None
 
     def times_in_order(self) -> bool:
         """Every parent strictly older than each of its children (where git's date walks
@@ -163,7 +172,12 @@ def graphs(draw: st.DrawFn, max_commits: int = 22) -> Graph:
         tags.setdefault(f"v9.{commit}", commit)
     head = count - 1 if draw(st.booleans()) else draw(st.integers(0, count - 1))
     mode = draw(st.sampled_from(GRAPH_MODES))
-    return Graph(tuple(parents), tuple(times), tuple(sorted(tags.items())), head, mode)
+    storage = draw(st.sampled_from(STORAGES))
+    prefix_after = draw(st.sampled_from([None, 0, 1, 3]))
+    return Graph(
+        tuple(parents), tuple(times), tuple(sorted(tags.items())), head, mode,
+        storage=storage, prefix_after=prefix_after,
+    )  # fmt: skip
 
 
 def _times(draw: st.DrawFn, parents: list[tuple[int, ...]]) -> list[int]:
@@ -223,15 +237,19 @@ def fast_import_lines(graph: Graph, commits: range) -> list[str]:
 
 def write_repository(graph: Graph, path: Path) -> None:
     """A new repository at ``path`` holding ``graph``: branch ``main`` at HEAD, lightweight
-    tags, and the commit-graph of :attr:`Graph.graph_mode`."""
+    tags, the commit-graph of :attr:`Graph.graph_mode` and the objects stored as
+    :attr:`Graph.storage` says."""
     path.mkdir(parents=True)
     git(path, "init", "-q", "-b", "main")
     count = len(graph.parents)
     split = count if graph.graph_mode in ("none", "full") else max(1, count - 3)
+    if graph.storage in ("two packs", "newer loose") and split == count and count > 1:
+        split = count // 2  # two imports: the older commits, then the newer
     refs: list[str] = []
-    if split < count and graph.graph_mode != "none":
+    if split < count:
         _import(path, fast_import_lines(graph, range(split)))
-        git(path, "commit-graph", "write", "--reachable")
+        if graph.graph_mode in ("partial", "split"):
+            git(path, "commit-graph", "write", "--reachable")
         rest = range(split, count)
     else:
         rest = range(count)
@@ -239,16 +257,38 @@ def write_repository(graph: Graph, path: Path) -> None:
     lines += ["reset refs/heads/main", f"from :{graph.head + 1}", ""]
     for name, commit in graph.tags:
         refs += [f"reset refs/tags/{name}", f"from :{commit + 1}", ""]
+    older = set(_packs(path))
     _import(path, lines + refs)
+    if graph.storage == "all loose":
+        for pack in _packs(path):
+            _unpack(pack, path)
+    elif graph.storage == "newer loose" and split < count:
+        for pack in set(_packs(path)) - older:
+            _unpack(pack, path)
     if graph.graph_mode == "full":
         git(path, "commit-graph", "write", "--reachable")
     elif graph.graph_mode == "split":
         git(path, "commit-graph", "write", "--reachable", "--split=no-merge")
 
 
+def _packs(path: Path) -> list[Path]:
+    return list((path / ".git" / "objects" / "pack").glob("*.pack"))
+
+
+def _unpack(pack: Path, path: Path) -> None:
+    """The objects of ``pack`` made loose (``git unpack-objects``), the pack gone."""
+    data = pack.read_bytes()
+    for sibling in pack.parent.glob(pack.stem + ".*"):
+        sibling.unlink()
+    git_bytes(path, "unpack-objects", "-q", input=data)
+
+
 def _import(path: Path, lines: list[str]) -> None:
     marks = path / ".git" / "walkgraph-marks"
-    args = ["fast-import", "--quiet", "--force", f"--export-marks={marks}"]
+    # fast-import unpacks a pack of fewer than 100 objects (fastimport.unpackLimit): 0 keeps
+    # every import a pack, so that the storages drawn are the ones written
+    args = ["-c", "fastimport.unpackLimit=0", "fast-import", "--quiet", "--force",
+            f"--export-marks={marks}"]  # fmt: skip
     if marks.exists():
         args.append(f"--import-marks={marks}")
     run_git(args, path, input="\n".join(lines) + "\n")

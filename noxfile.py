@@ -56,10 +56,11 @@ def _run_tests(session: nox.Session) -> None:
     session.install(".[test]")
     # pytest's exit code 5 (no tests collected) is not 0, so nox fails the session on it.
     # pytest-xdist spreads the tests over every core (2 on CI's machine): most of the time is
-    # real builds, servers and git subprocesses, which run side by side well. `-- -n 0` runs
-    # them in one process (e.g. to debug).
+    # real builds, servers and git subprocesses, which run side by side well. Work stealing:
+    # a few tests take 10-30 s, and an idle worker takes tests queued on the busy one instead
+    # of waiting at the end. `-- -n 0` runs them in one process (e.g. to debug).
     args = session.posargs if any(a.startswith("-n") for a in session.posargs) else [
-        "-n", "auto", *session.posargs
+        "-n", "auto", "--dist", "worksteal", *session.posargs
     ]  # fmt: skip
     session.run("pytest", *args)
 
@@ -95,7 +96,7 @@ def lowest(session: nox.Session) -> None:
     args = session.posargs if any(a.startswith("-m") for a in session.posargs) else [
         "-m", "not slow", *session.posargs
     ]  # fmt: skip
-    session.run("pytest", "-n", "auto", *args)
+    session.run("pytest", "-n", "auto", "--dist", "worksteal", *args)
 
 
 @nox.session(python=None)

@@ -101,18 +101,19 @@ def _file_json(s: FileStep) -> dict[str, Any]:
         "reason": s.reason,
         "index_sha256": s.index_sha256,
         "outcome": s.outcome,
-        "live": _LIVE.get(s.outcome or "", False),
+        "live": _live(s.outcome),
     }
 
 
-_LIVE: dict[str, bool | None] = {
-    "uploaded": True,
-    "found-on-index": True,
-    "skipped": True,
-    "unknown": None,
-}
-"""``live`` of a file in the JSON report: true (our bytes are on the index), null (unknown:
-the upload got no answer, or the index could not be read after it), false (anything else)."""
+def _live(outcome: str | None) -> bool | None:
+    """``live`` of a file in the JSON report: true (our bytes are on the index:
+    :data:`vcrelease.publish.report.LIVE_OUTCOMES`), null (unknown: the upload got no answer,
+    or the index could not be read after it), false (anything else)."""
+    from ..publish.report import LIVE_OUTCOMES
+
+    if outcome in LIVE_OUTCOMES:
+        return True
+    return None if outcome == "unknown" else False
 
 
 def _table(report: Report, policy_reason: str) -> None:

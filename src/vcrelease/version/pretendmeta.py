@@ -17,16 +17,21 @@ commit in the version file, as the version string is already made.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 from typing import Any, NamedTuple
 
 from ..envconfig import parse_toml_table
-from ..envvars import Found, lookup
+from ..envvars import Found
 from ..errors import ConfigError
 from ..git import Describe
 
-__all__ = ["FIELDS", "PretendMetadata", "apply_to_describe", "read_pretend_metadata"]
+__all__ = [
+    "FIELDS",
+    "PretendMetadata",
+    "apply_to_describe",
+    "parse_pretend_metadata",
+]
 
 FIELDS: dict[str, tuple[type, ...]] = {
     "tag": (str,),
@@ -63,15 +68,13 @@ class PretendMetadata(NamedTuple):
         return f"{shown} ({self.found.variable})"
 
 
-def read_pretend_metadata(env: Mapping[str, str], dist_name: str | None) -> PretendMetadata | None:
-    """The pretended fields, or None when no such variable is set.
+def parse_pretend_metadata(found: Found) -> PretendMetadata:
+    """The pretended fields of the variable ``found`` (:func:`vcrelease.envvars.lookup`'s
+    answer for ``PRETEND_METADATA``).
 
     Raises:
         ConfigError: not a TOML table, an unknown field, or a value of the wrong type.
     """
-    found = lookup(env, "PRETEND_METADATA", dist_name)
-    if found is None:
-        return None
     table = parse_toml_table(found.value, found.variable)
     for key, value in table.items():
         types = FIELDS.get(key)

@@ -54,7 +54,7 @@ from ..config import (
     load_config,
     local_scheme_for,
 )
-from ..envvars import Found
+from ..envvars import Found, lookup
 from ..errors import ConfigError, NoVersionError, TagBuildError
 from ..git import Describe
 from . import defaults, fallbacks
@@ -176,11 +176,11 @@ def resolve_version(
     dist_name = dist_name or config.dist_name
     notes = _config_notes(config)
     metadata = None
-    if any("_PRETEND_METADATA" in name for name in env):  # every name that can set it
-        from .pretendmeta import read_pretend_metadata
+    found = lookup(env, "PRETEND_METADATA", dist_name)
+    if found is not None:  # the reader is imported only then
+        from .pretendmeta import parse_pretend_metadata
 
-        metadata = read_pretend_metadata(env, dist_name)
-    if metadata is not None:
+        metadata = parse_pretend_metadata(found)
         notes.append(f"pretended metadata: {metadata.describe()}")
 
     def finished(version: str, source: str, detail: str) -> VersionResult:

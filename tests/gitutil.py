@@ -241,6 +241,16 @@ def fast_import(path: Path, lines: list[str], object_format: str = "sha1") -> No
     run_git(["fast-import", "--quiet"], path, input="\n".join(lines) + "\n")
 
 
+def unpack(path: Path, pack: Path) -> None:
+    """The objects of ``pack`` (a ``.pack`` of the repository at ``path``) made loose with
+    ``git unpack-objects``, and the pack with its index gone: the layout commits leave
+    between two ``git gc``."""
+    data = pack.read_bytes()
+    for sibling in pack.parent.glob(pack.stem + ".*"):
+        sibling.unlink()
+    git_bytes(path, "unpack-objects", "-q", input=data)
+
+
 def run(
     *args: str | Path, cwd: Path | str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:

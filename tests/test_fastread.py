@@ -22,6 +22,7 @@ from gitutil import (
     git_bytes,
     git_describe,
     run_git,
+    unpack,
 )
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
@@ -105,13 +106,8 @@ def history_repo(
             data("side\n")
             main.append(mark)
     fast_import(path, stream, object_format)
-    packs = path / ".git" / "objects" / "pack"
-    for pack in sorted(packs.glob("*.pack")):
-        moved = path / pack.name
-        pack.rename(moved)
-        pack.with_suffix(".idx").unlink()
-        git_bytes(path, "unpack-objects", "-q", input=moved.read_bytes())
-        moved.unlink()
+    for pack in sorted((path / ".git" / "objects" / "pack").glob("*.pack")):
+        unpack(path, pack)
     git(path, "reset", "-q", "--hard", "main")
     return path
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from gitutil import git, git_bytes, run_git
+from gitutil import git, run_git, unpack
 
 __all__ = [
     "GRAPH_MODES",
@@ -261,10 +261,10 @@ def write_repository(graph: Graph, path: Path) -> None:
     _import(path, lines + refs)
     if graph.storage == "all loose":
         for pack in _packs(path):
-            _unpack(pack, path)
+            unpack(path, pack)
     elif graph.storage == "newer loose" and split < count:
         for pack in set(_packs(path)) - older:
-            _unpack(pack, path)
+            unpack(path, pack)
     if graph.graph_mode == "full":
         git(path, "commit-graph", "write", "--reachable")
     elif graph.graph_mode == "split":
@@ -273,14 +273,6 @@ def write_repository(graph: Graph, path: Path) -> None:
 
 def _packs(path: Path) -> list[Path]:
     return list((path / ".git" / "objects" / "pack").glob("*.pack"))
-
-
-def _unpack(pack: Path, path: Path) -> None:
-    """The objects of ``pack`` made loose (``git unpack-objects``), the pack gone."""
-    data = pack.read_bytes()
-    for sibling in pack.parent.glob(pack.stem + ".*"):
-        sibling.unlink()
-    git_bytes(path, "unpack-objects", "-q", input=data)
 
 
 def _import(path: Path, lines: list[str]) -> None:

@@ -318,3 +318,23 @@ def test_plugin_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("entry", "frozen"),
+    [("script_main", True), ("script_upload_main", True), ("main", False), ("upload_main", False)],
+)
+def test_console_scripts_spare_the_shutdown_collection(entry: str, frozen: bool) -> None:
+    """The console scripts freeze the collector's objects before the interpreter exits (its
+    last collection would traverse them all); :func:`main`, which other programs and the
+    tests call, leaves the collector alone. An ``atexit`` hook runs after the entry returns."""
+    code = (
+        "import atexit, gc, sys;"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count()));"
+        "sys.argv = ['prog', '--version'];"
+        "from vcrelease import cli;"
+        f"sys.exit(cli.{entry}())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count = int(out.stdout.split("frozen")[1])
+    assert (count > 1000) is frozen, count

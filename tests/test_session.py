@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import vcrelease.git
-from gitutil import commit, git, new_repo
+from gitutil import commit, git, new_repo, run_git
 from vcrelease import git as vcgit
 from vcrelease.errors import RepositoryError
 from vcrelease.git import cache
@@ -73,3 +73,42 @@ def test_cache_code_stamp_covers_every_module_of_the_package() -> None:
     assert len(names) >= 10
     for name in names:
         assert any(s.startswith(f"{name}.py:") for s in stamps), name
+
+
+def test_describe_pauses_the_cyclic_collector_and_restores_it(tmp_path: Path) -> None:
+    """A describe of 3,000 tags makes tens of thousands of tuples and no cycle: no collection
+    runs while it reads (``collector_paused``; without it, about 35), and the collector is as
+    it was afterwards, after an error too, and stays off when it was off."""
+    import gc
+
+    path = new_repo(tmp_path / "r", files={"f.txt": "0\n"})
+    head = git(path, "rev-parse", "HEAD").strip()
+    refs = "".join(f"create refs/tags/v1.{i} {head}\n" for i in range(3000))
+    run_git(["update-ref", "--stdin"], path, input=refs)
+    git(path, "pack-refs", "--all")
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        described = vcgit.describe(path, parse)
+        assert (described.tag, described.distance) == ("v1.2999", 0)  # ties: the highest version
+        # At most the one collection that the block's allocations call for, once it ends.
+        assert len(collections) <= 1, collections
+        assert gc.isenabled()
+        (path / ".git" / "HEAD").write_text("garbage\n")
+        with pytest.raises(RepositoryError):
+            vcgit.describe(path, parse)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            with pytest.raises(RepositoryError):
+                vcgit.describe(path, parse)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        gc.callbacks.remove(count)

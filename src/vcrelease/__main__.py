@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli.main import main
+from .cli.main import script_main
 
-sys.exit(main())
+sys.exit(script_main())

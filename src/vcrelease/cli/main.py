@@ -14,6 +14,7 @@ when its subcommand runs (:data:`LAZY_COMMANDS`).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -25,7 +26,14 @@ from typing import NamedTuple
 from .common import Parser, VersionAction, run_guarded
 from .version import run_archival_file, run_describe, run_version
 
-__all__ = ["LAZY_COMMANDS", "build_parser", "main", "upload_main"]
+__all__ = [
+    "LAZY_COMMANDS",
+    "build_parser",
+    "main",
+    "script_main",
+    "script_upload_main",
+    "upload_main",
+]
 
 
 class _Command(NamedTuple):
@@ -172,11 +180,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def upload_main() -> int:
-    """The ``vc-upload`` console script (``vcrelease upload``)."""
+    """``vc-upload`` (``vcrelease upload``) on ``sys.argv``; returns the exit code."""
     from .upload import main as upload
 
     return upload()
 
 
+def script_main() -> int:
+    """The ``vcrelease`` console script (and ``python -m vcrelease``): :func:`main`, then
+    :func:`_before_exit`."""
+    try:
+        return main()
+    finally:
+        _before_exit()
+
+
+def script_upload_main() -> int:
+    """The ``vc-upload`` console script: :func:`upload_main`, then :func:`_before_exit`."""
+    try:
+        return upload_main()
+    finally:
+        _before_exit()
+
+
+def _before_exit() -> None:
+    """Spare the interpreter's last garbage collection, as the process is about to exit.
+
+    Why: at shutdown CPython runs one collection that traverses every object still alive
+    (every function, class and dict of the hundred or so modules a command imports): 10-15
+    ms of a 0.15 s ``vcrelease version``, more after an upload, whose libraries are larger.
+    ``gc.freeze`` moves them out of its sight. Nothing here needs that collection: files are
+    closed by ``with`` blocks, temporary directories by ``weakref.finalize`` (run by
+    ``atexit``, before it), and the standard streams are flushed by the interpreter. Only
+    the console scripts do this, not :func:`main`, which tests and other programs call.
+    """
+    gc.freeze()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(script_main())

@@ -122,7 +122,7 @@ class Pack:
 
     Use :meth:`close` when done. The attributes :attr:`ids`, :attr:`idx`, :attr:`fanout` and
     :attr:`offset_table` are read by the object store's fused commit reader
-    (:meth:`vcrelease.git.objects.ObjectStore.parents_and_time`), which looks ids up without a
+    (:meth:`vcrelease.git.objects.ObjectStore.commit_reader`), which looks ids up without a
     call per pack; :attr:`fanout` and :attr:`offset_table` are filled once the id table has
     its prefix array.
 

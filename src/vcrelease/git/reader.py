@@ -77,7 +77,7 @@ class CommitReader:
         self._root = root
         self.shallow: frozenset[Node] = frozenset(self.node(sha) for sha in shallow)
         self._store_read: Callable[[HexId], tuple[tuple[HexId, ...], int]]
-        self._store_read = store.parents_and_time
+        self._store_read = store.commit_reader()
         if rewrites is not None and rewrites.rewritten:
             assert graph is None, "git reads no commit-graph when the history is rewritten"
             self._store_read = _rewritten_reader(store, rewrites)
@@ -260,7 +260,7 @@ def _rewritten_reader(
     """(parents, committer time) as git sees them with replace refs and grafts: the
     replacement's (``git-replace``), then the graft's parents for the original id
     (``commit.c``, ``parse_commit_buffer``)."""
-    read = store.parents_and_time
+    read = store.commit_reader()
     grafts = refs.grafts
     replacement = refs.replacement
 

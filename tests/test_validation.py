@@ -375,3 +375,57 @@ def test_records_go_with_the_target_account_and_a_refused_copy_still_reports_the
     again = _promote([spec], devpi_staging, closed, "--require", "smoke")
     assert again.returncode == 5, again.stderr
     assert {f["outcome"] for f in json.loads(again.stdout)["files"]} == {"skipped"}
+
+
+@pytest.mark.slow
+def test_the_credentials_reach_every_request_and_bad_ones_are_refused_before_any(
+    tmp_path: Path, unique_project: str
+) -> None:
+    """On an index that wants the password for listings and downloads too, ``-u``/``-p``
+    (or ``TWINE_*``, or ``user:password@`` in ``--index``) go with every request of
+    ``validation record`` and ``show``. Credentials HTTP Basic cannot carry, and a port that
+    is no number, are exit 2 with the fix; nothing is recorded."""
+    from urllib.parse import quote
+
+    from servers import start_pypiserver
+
+    proc, private = start_pypiserver(
+        tmp_path / "private", fallback=False, authenticate="update,download,list"
+    )
+    with proc:
+        files = make_dists(tmp_path / "d", unique_project, "1.0.0", payload="private")
+        private.upload(files)
+        records = tmp_path / "records"
+        spec = f"{unique_project}==1.0.0"
+        common = ("--index", private.index_url, "--records", str(records))
+        refused = _cli("validation", "record", spec, "--check", "smoke", "--passed", *common)
+        assert refused.returncode == 5, refused.stderr  # the index wants credentials
+        assert not records.exists() or not any(records.rglob("*.json"))
+        account = {"TWINE_USERNAME": private.username, "TWINE_PASSWORD": private.password}
+        recorded = _cli(
+            "validation", "record", spec, "--check", "smoke", "--passed", *common, env=account
+        )
+        assert recorded.returncode == 0, recorded.stderr
+        assert private.password not in recorded.stdout + recorded.stderr
+        userinfo = private.index_url.replace(
+            "://", f"://{quote(private.username)}:{quote(private.password)}@", 1
+        )
+        shown = _cli(
+            "validation", "show", spec, "--index", userinfo, "--records", str(records),
+            "--format", "json",
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        decided = {f["filename"]: f["decided"] for f in json.loads(shown.stdout)["files"]}
+        assert decided == {f.name: {"smoke": True} for f in files}
+        assert private.password not in shown.stdout + shown.stderr
+        for bad in (
+            ("-u", "u", "-p", "\u043f\u0430\u0440\u043e\u043b\u044c"),  # not Latin-1
+            ("--index", private.index_url.replace("://", "://u:%D0%BF@", 1)),
+            ("--index", "http://127.0.0.1:port/simple/"),
+        ):
+            args = ("validation", "show", spec, "--records", str(records))
+            if bad[0] != "--index":
+                args += ("--index", private.index_url)
+            result = _cli(*args, *bad)
+            assert result.returncode == 2, result.stderr
+            assert "internal error" not in result.stderr

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EXIT_OK, ConfigError, register_secret, register_url_credentials
+from ..errors import EXIT_OK, ConfigError, register_secret
 
 if TYPE_CHECKING:
     from ..publish.validation import ReleaseFile
@@ -84,12 +84,29 @@ def ci_identity(env: Mapping[str, str]) -> tuple[str, str, str]:
     return user, socket.gethostname(), ""
 
 
-def _auth(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str, str] | None:
+def _session(args: argparse.Namespace, env: Mapping[str, str]) -> Any:
+    """The one session of the run, for every request to ``--index``'s host: the listing, the
+    downloads and devpi's records (:func:`vcrelease.publish.target.source_session`). Its
+    credentials are those of ``user:password@`` in the URL, else ``-u``/``-p``
+    (``TWINE_USERNAME``/``TWINE_PASSWORD``).
+
+    Raises:
+        ConfigError: the credentials are not Latin-1, which HTTP Basic cannot carry (exit 2).
+    """
+    import requests
+
+    from ..publish.target import Target, check_credentials, check_url, source_session
+
+    check_url(args.index, "the index URL (--index)")
     user = args.username or env.get("TWINE_USERNAME")
     password = args.password or env.get("TWINE_PASSWORD")
-    if password:
-        register_secret(password)
-    return (user, password) if user and password else None
+    if not args.index:
+        check_credentials(user, password)
+        if password:
+            register_secret(password, username=user)
+        return requests.Session()  # --files and --records: no request is made
+    given = Target(args.index, args.index, user, password) if user or password else None
+    return source_session(args.index, given)
 
 
 def release_files(
@@ -125,17 +142,13 @@ def release_files(
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    import requests
-
     from ..publish.promote import parse_spec
     from ..publish.validation import new_record, store_for
 
-    register_url_credentials(args.index)
     spec = parse_spec(args.spec)
-    auth = _auth(args, env)
-    with requests.Session() as session:
+    with _session(args, env) as session:
         files = release_files(args, session, spec.project, spec.version)
-        store = store_for(args.records, args.index, session, auth, args.timeout)
+        store = store_for(args.records, args.index, session, session.auth, args.timeout)
         if args.validation_command == "record":
             details = ""
             if args.details is not None:

@@ -423,7 +423,7 @@ def test_the_credentials_reach_every_request_and_bad_ones_are_refused_before_any
             ("--index", private.index_url.replace("://", "://u:%D0%BF@", 1)),
             ("--index", "http://127.0.0.1:port/simple/"),
         ):
-            args = ("validation", "show", spec, "--records", str(records))
+            args: tuple[str, ...] = ("validation", "show", spec, "--records", str(records))
             if bad[0] != "--index":
                 args += ("--index", private.index_url)
             result = _cli(*args, *bad)

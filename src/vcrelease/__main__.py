@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli.main import script_main
+from .scripts import vcrelease
 
-sys.exit(script_main())
+sys.exit(vcrelease())

@@ -14,8 +14,6 @@ overrides ``write-to-source``. Unknown keys and bad values raise
 table and key, or the variable: :attr:`Config.origins`).
 """
 
-from __future__ import annotations
-
 import os
 import re
 import sys

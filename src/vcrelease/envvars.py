@@ -25,8 +25,6 @@ Pure: the caller passes the environment. Standard library only (the build plugin
 this on every build).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import NamedTuple

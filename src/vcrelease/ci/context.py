@@ -26,8 +26,6 @@ variables name, and one ladder (:func:`_classify`) decides:
   :mod:`vcrelease.ci.values`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple, get_args
 
@@ -118,7 +116,7 @@ class BuildContext(NamedTuple):
         return self.branch_name
 
     @classmethod
-    def local(cls, branch: str | None, tag: str | None, sha: str | None) -> BuildContext:
+    def local(cls, branch: str | None, tag: str | None, sha: str | None) -> "BuildContext":
         """The context outside CI, from what the caller read in the repository.
 
         Args:
@@ -134,7 +132,7 @@ class BuildContext(NamedTuple):
     @classmethod
     def from_env(
         cls, env: Mapping[str, str], event_payload: Mapping[str, Any] | None = None
-    ) -> BuildContext:
+    ) -> "BuildContext":
         """Detect the CI provider in ``env`` and read the build from its variables.
 
         Args:

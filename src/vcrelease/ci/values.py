@@ -8,8 +8,6 @@ for builds started without a commit) becomes None; URLs never carry credentials
 :mod:`vcrelease.ci.context` classifies the build with its one ladder.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple

@@ -11,10 +11,7 @@ an internal error (a bug; ``VCRELEASE_DEBUG=1`` shows the traceback):
 when its subcommand runs (:data:`LAZY_COMMANDS`).
 """
 
-from __future__ import annotations
-
 import argparse
-import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -30,8 +27,6 @@ __all__ = [
     "LAZY_COMMANDS",
     "build_parser",
     "main",
-    "script_main",
-    "script_upload_main",
     "upload_main",
 ]
 
@@ -186,36 +181,5 @@ def upload_main() -> int:
     return upload()
 
 
-def script_main() -> int:
-    """The ``vcrelease`` console script (and ``python -m vcrelease``): :func:`main`, then
-    :func:`_before_exit`."""
-    try:
-        return main()
-    finally:
-        _before_exit()
-
-
-def script_upload_main() -> int:
-    """The ``vc-upload`` console script: :func:`upload_main`, then :func:`_before_exit`."""
-    try:
-        return upload_main()
-    finally:
-        _before_exit()
-
-
-def _before_exit() -> None:
-    """Spare the interpreter's last garbage collection, as the process is about to exit.
-
-    Why: at shutdown CPython runs one collection that traverses every object still alive
-    (every function, class and dict of the hundred or so modules a command imports): 10-15
-    ms of a 0.15 s ``vcrelease version``, more after an upload, whose libraries are larger.
-    ``gc.freeze`` moves them out of its sight. Nothing here needs that collection: files are
-    closed by ``with`` blocks, temporary directories by ``weakref.finalize`` (run by
-    ``atexit``, before it), and the standard streams are flushed by the interpreter. Only
-    the console scripts do this, not :func:`main`, which tests and other programs call.
-    """
-    gc.freeze()
-
-
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(script_main())
+    sys.exit(main())

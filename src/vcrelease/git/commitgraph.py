@@ -20,8 +20,6 @@ over another base would give other commits' parents). A file whose chunk table o
 git refuses is not used.
 """
 
-from __future__ import annotations
-
 import array
 import mmap
 import os
@@ -210,7 +208,7 @@ class _Layer:
             raise CommitGraphError(f"position {position} outside the commit-graph") from None
         return position, steps
 
-    def parent_columns(self) -> tuple[array.array[int], array.array[int]] | None:
+    def parent_columns(self) -> "tuple[array.array[int], array.array[int]] | None":
         """(first parents, second parents) of every commit of the layer, by local index, as
         two arrays of ``CDAT`` fields (``0x70000000``: none; the high bit: see ``EDGE``).
         Built on first use (a copy of the chunk) for long walks, where indexing an array
@@ -262,7 +260,7 @@ class CommitGraph:
         self._single = layers[0] if len(layers) == 1 else None
 
     @classmethod
-    def open(cls, objects_dir: str) -> CommitGraph | None:
+    def open(cls, objects_dir: str) -> "CommitGraph | None":
         """Open the commit-graph under ``objects_dir`` (``.git/objects``), or None if absent.
 
         Raises:
@@ -280,7 +278,7 @@ class CommitGraph:
         return cls._open_chain(chain) if os.path.isfile(chain) else None
 
     @classmethod
-    def _open_chain(cls, chain: str) -> CommitGraph | None:
+    def _open_chain(cls, chain: str) -> "CommitGraph | None":
         """The layers of the chain file ``chain`` that git would use (see the module
         docstring), None when not even the base layer is usable."""
         try:
@@ -365,7 +363,7 @@ class CommitGraph:
             todo = left
         return out
 
-    def _layer(self, position: int) -> _Layer:
+    def _layer(self, position: int) -> "_Layer":
         for layer in self._layers:
             if position < layer.first_position + layer.count:
                 if position >= layer.first_position:

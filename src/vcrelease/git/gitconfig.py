@@ -24,8 +24,6 @@ scopes, never the repository's own files) is what :mod:`vcrelease.git.repository
 ``safe.directory`` from.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -360,7 +358,7 @@ class GitConfig:
         git_dir: str | None = None,
         *,
         local: list[Entry] | None = None,
-    ) -> GitConfig:
+    ) -> "GitConfig":
         """The configuration of the repository whose common directory is ``common_dir`` and
         whose work tree's repository directory is ``git_dir`` (``config.worktree`` and the
         ``gitdir``/``onbranch`` conditions look there); ``common_dir`` None: only the system,
@@ -451,6 +449,6 @@ class GitConfig:
         """The subsections of ``section`` that hold a setting."""
         return {s.subsection for s in self.settings if s.section == section and s.subsection}
 
-    def protected(self) -> GitConfig:
+    def protected(self) -> "GitConfig":
         """Only the system, global and command scopes (never the repository's own files)."""
         return GitConfig([s for s in self.settings if s.scope in PROTECTED_SCOPES])

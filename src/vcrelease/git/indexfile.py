@@ -12,8 +12,6 @@ trees), and optional ones (an upper-case first letter), which are skipped; ``lin
 index) and any other required extension are refused (:class:`UnsupportedIndex`).
 """
 
-from __future__ import annotations
-
 import struct
 from collections.abc import Iterator
 from operator import itemgetter
@@ -84,7 +82,7 @@ class CacheTree:
     __slots__ = ("children", "entry_count", "oid")
 
     def __init__(
-        self, entry_count: int, oid: bytes | None, children: dict[bytes, CacheTree]
+        self, entry_count: int, oid: bytes | None, children: "dict[bytes, CacheTree]"
     ) -> None:
         self.entry_count = entry_count
         self.oid = oid

@@ -8,8 +8,6 @@ The rules that fill them (``docs/architecture.md``, "The version rules"; ``git-d
 ``str`` here: lower-case hex characters (40 for SHA-1, 64 for SHA-256).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path

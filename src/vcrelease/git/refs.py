@@ -30,8 +30,6 @@ or ``GIT_GRAFT_FILE``) are read here too: they change the parents the walk sees.
 it read: the describe cache's key (:mod:`vcrelease.git.cache`).
 """
 
-from __future__ import annotations
-
 import os
 import re
 from collections.abc import Mapping

@@ -16,8 +16,6 @@ Nothing here parses objects or refs; :class:`GitRepo` hands out the object store
 (:mod:`vcrelease.git.objects`) and dulwich's view of the repository, both opened on first use.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -273,7 +271,7 @@ def _same_directory(a: str, b: str) -> bool:
         return False
 
 
-def open_dulwich(root: Path) -> Repo:
+def open_dulwich(root: Path) -> "Repo":
     """dulwich's repository whose work tree is ``root`` (``.git`` directory or worktree file).
 
     Raises:
@@ -390,7 +388,7 @@ class GitRepo:
         self._from_environment = False
 
     @classmethod
-    def open(cls, root: Path, *, environment: bool = False) -> GitRepo:
+    def open(cls, root: Path, *, environment: bool = False) -> "GitRepo":
         """Find the repository directories of the work tree ``root``.
 
         With ``environment`` (the repository a command works on; never a submodule, for which
@@ -468,7 +466,7 @@ class GitRepo:
             self._config = GitConfig.load(self.common_dir, self.git_dir, local=self._local)
         return self._config
 
-    def __enter__(self) -> GitRepo:
+    def __enter__(self) -> "GitRepo":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -484,7 +482,7 @@ class GitRepo:
             self._dulwich = None
 
     @property
-    def objects(self) -> ObjectStore:
+    def objects(self) -> "ObjectStore":
         """The object store (packs, loose objects, alternates), opened on first use."""
         if self._objects is None:
             from .objects import ObjectStore  # here: off the path of a command that reads none
@@ -498,7 +496,7 @@ class GitRepo:
             )
         return self._objects
 
-    def dulwich(self) -> Repo:
+    def dulwich(self) -> "Repo":
         """dulwich's view of the repository, opened on first use (config,
         reftable refs, objects this module's reader cannot place).
 

@@ -12,8 +12,6 @@ in the work tree (:mod:`vcrelease.git.sparse`). A tracked file reached through a
 is removed, for git (:class:`LinkedDirectories`).
 """
 
-from __future__ import annotations
-
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator

@@ -17,8 +17,6 @@ release still sorts after the last release and before the next (PEP 440, "Develo
 releases": ``1.2.3 < 1.2.4.dev1742 < 1.2.4``).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import NamedTuple
 

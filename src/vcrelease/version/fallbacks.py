@@ -14,8 +14,6 @@
   (setuptools-scm docs, "Builtin mechanisms for obtaining version numbers": git archives).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone

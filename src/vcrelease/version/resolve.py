@@ -36,8 +36,6 @@ The result says what was applied (:class:`Applied`: schemes, the dev-number rule
 ``vcrelease version --explain`` reports it rather than working it out again.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
@@ -262,7 +260,7 @@ def _from_describe(
     context: BuildContext,
     source: str,
     detail: str,
-    extra: tuple[PretendMetadata | None, Callable[[str], str | None], tuple[str, ...]],
+    extra: "tuple[PretendMetadata | None, Callable[[str], str | None], tuple[str, ...]]",
 ) -> VersionResult:
     """The version of ``state`` under ``config``; ``extra`` is the pretended metadata (or
     None), the tag parser and the ``--explain`` notes so far."""

@@ -114,15 +114,16 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=None)
 def fuzz(session: nox.Session) -> None:
     """The property tests against vcs-versioning (``tests/test_version_oracle.py``) and the
-    differential test against git (``tests/test_differential.py``) and the walk's random
-    commit graphs (``tests/test_walk_dag.py``) with the ``fuzz`` hypothesis profile: 200,000
+    differential test against git (``tests/test_differential.py``), the walk's random
+    commit graphs (``tests/test_walk_dag.py``) and the split dirty check's random work-tree
+    changes (``tests/test_split_stat.py``) with the ``fuzz`` hypothesis profile: 200,000
     examples each instead of CI's 1,000, 3,000 random repositories instead of 20, 4,000
-    graphs instead of 60 (not run in CI; ``-- -k tag`` picks tests,
-    ``HYPOTHESIS_PROFILE=ci`` the small budget)."""
+    graphs instead of 60, 2,000 work-tree states instead of 25 (not run in CI; ``-- -k tag``
+    picks tests, ``HYPOTHESIS_PROFILE=ci`` the small budget)."""
     session.install(".[test]")
     session.run(
         "pytest", "tests/test_version_oracle.py", "tests/test_differential.py",
-        "tests/test_walk_dag.py", "-k", "agree", "-p", "no:xdist",
+        "tests/test_walk_dag.py", "tests/test_split_stat.py", "-k", "agree", "-p", "no:xdist",
         "--hypothesis-show-statistics", *session.posargs,
         env={"VCRELEASE_FUZZ": "1"},
     )  # fmt: skip

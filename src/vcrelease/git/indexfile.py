@@ -246,11 +246,25 @@ class EntryHeads:
         self.end = -1
 
     def __iter__(self) -> Iterator[tuple[int, tuple[int, ...], bytes]]:
+        return self.entries(0)
+
+    def entries(self, first: int) -> Iterator[tuple[int, tuple[int, ...], bytes]]:
+        """As iterating, from the entry numbered ``first`` (0-based) on: the entries before
+        it are stepped over reading only their flags (which hold the path's length), and
+        checked as iterating checks them."""
         data = self.data
         head_of = _HEADS[self.raw_len].unpack_from
         head_len = 42 + self.raw_len
         pos = 12
-        for _ in range(self.count):
+        if first:
+            flags_of = _FLAGS.unpack_from
+            flags_at = head_len - 2
+            for _ in range(min(first, self.count)):
+                flags = flags_of(data, pos + flags_at)[0]
+                if flags >= 0xFFF:
+                    raise NeedsFullDecode(f"a flagged entry at offset {pos}")
+                pos += (head_len + flags + 8) & ~7
+        for _ in range(self.count - first):
             head = head_of(data, pos)
             flags = head[7]
             if flags >= 0xFFF:
@@ -267,6 +281,9 @@ class EntryHeads:
 
 _HEADS = {n: struct.Struct(f">I4xI4x4xIIIII{n}xH") for n in (20, 32)}
 """Raw id length -> the entry head as :class:`EntryHeads` reads it."""
+
+_FLAGS = struct.Struct(">H")
+"""An entry's 16-bit flags, the last field of its head."""
 
 
 def entry_at(data: bytes, pos: int, raw_len: int) -> IndexEntry:

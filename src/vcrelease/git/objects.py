@@ -40,6 +40,11 @@ from .ids import (
 )
 from .pack import SMALL_COMMIT, CorruptPack, Pack, apply_delta, delta_base
 
+_ALTERNATES_VARIABLE = "GIT_ALTERNATE_OBJECT_DIRECTORIES"
+"""``alternates.ENV_VARIABLE``, named here so that a repository without alternates does not
+import that module (``tests/test_git_alternates.py::test_the_environment_variable_is_read``
+reads a repository whose only alternate is in it)."""
+
 if TYPE_CHECKING:
     import array
     import mmap
@@ -83,7 +88,7 @@ class ObjectStore:
         raw_len: int = 20,
     ) -> None:
         self.raw_len = raw_len
-        if os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES") or os.path.exists(
+        if os.environ.get(_ALTERNATES_VARIABLE) or os.path.exists(
             os.path.join(objects_dir, "info", "alternates")
         ):
             from .alternates import object_dirs  # most repositories have none

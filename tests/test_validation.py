@@ -382,9 +382,10 @@ def test_the_credentials_reach_every_request_and_bad_ones_are_refused_before_any
     tmp_path: Path, unique_project: str
 ) -> None:
     """On an index that wants the password for listings and downloads too, ``-u``/``-p``
-    (or ``TWINE_*``, or ``user:password@`` in ``--index``) go with every request of
-    ``validation record`` and ``show``. Credentials HTTP Basic cannot carry, and a port that
-    is no number, are exit 2 with the fix; nothing is recorded."""
+    (or ``TWINE_*``, or ``user:password@`` in ``--index``, or a ``.pypirc`` section named by
+    ``--repository``) go with every request of ``validation record`` and ``show``.
+    Credentials HTTP Basic cannot carry, a port that is no number, an unknown section and two
+    indexes named are exit 2 with the fix; nothing is recorded."""
     from urllib.parse import quote
 
     from servers import start_pypiserver
@@ -418,6 +419,37 @@ def test_the_credentials_reach_every_request_and_bad_ones_are_refused_before_any
         decided = {f["filename"]: f["decided"] for f in json.loads(shown.stdout)["files"]}
         assert decided == {f.name: {"smoke": True} for f in files}
         assert private.password not in shown.stdout + shown.stderr
+        pypirc = tmp_path / "pypirc"
+        pypirc.write_text(
+            "[distutils]\nindex-servers =\n    private\n\n[private]\n"
+            f"repository = {private.upload_url}\nusername = {private.username}\n"
+            f"password = {private.password}\n",
+            encoding="utf-8",
+        )
+        section = (
+            "--repository",
+            "private",
+            "--config-file",
+            str(pypirc),
+            "--records",
+            str(records),
+        )
+        recorded = _cli("validation", "record", spec, "--check", "e2e", "--passed", *section)
+        assert recorded.returncode == 0, recorded.stderr
+        shown = _cli("validation", "show", spec, *section, "--format", "json")
+        assert shown.returncode == 0, shown.stderr
+        decided = {f["filename"]: f["decided"] for f in json.loads(shown.stdout)["files"]}
+        assert decided == {f.name: {"smoke": True, "e2e": True} for f in files}
+        for result in (recorded, shown):
+            assert private.password not in result.stdout + result.stderr
+        for wrong in (
+            ("--repository", "nosuch", "--config-file", str(pypirc)),  # no such section
+            (*section[:4], "--index", private.index_url),  # two indexes named
+        ):
+            result = _cli("validation", "show", spec, "--records", str(records), *wrong)
+            assert result.returncode == 2, result.stderr
+            assert "internal error" not in result.stderr
+            assert "--index" in result.stderr  # the fix names the other way
         for bad in (
             ("-u", "u", "-p", "\u043f\u0430\u0440\u043e\u043b\u044c"),  # not Latin-1
             ("--index", private.index_url.replace("://", "://u:%D0%BF@", 1)),

@@ -151,6 +151,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             need_password=False,
             progress=False,
             timeout=args.timeout,
+            fix=(
+                f"Fix that section of {args.config_file or '~/.pypirc'}, or name the source "
+                "with --from URL (its simple API; credentials as user:password@ in it)."
+            ),
         )
         source = source_target.index_url
     if source is None:

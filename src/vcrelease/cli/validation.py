@@ -47,7 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show = sub.add_parser("show", help="list the records of a release, per file")
     for p in (record, show):
         p.add_argument("spec", metavar="NAME==VERSION")
-        p.add_argument("--index", "--index-url", dest="index", help="the simple API base URL")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--index", "--index-url", dest="index", help="the simple API base URL")
+        where.add_argument(
+            "--repository",
+            "-r",
+            metavar="NAME",
+            help="a .pypirc section: its upload URL's index and its credentials",
+        )
+        p.add_argument("--config-file", metavar="PATH", help="the .pypirc file (default ~/.pypirc)")
         p.add_argument("--files", nargs="+", type=Path, help="the release's files, hashed here")
         _add_store_argument(p)
         p.add_argument("-u", "--username", help="index account (env TWINE_USERNAME)")
@@ -88,18 +96,42 @@ def _session(args: argparse.Namespace, env: Mapping[str, str]) -> Any:
     """The one session of the run, for every request to ``--index``'s host: the listing, the
     downloads and devpi's records (:func:`vcrelease.publish.target.source_session`). Its
     credentials are those of ``user:password@`` in the URL, else ``-u``/``-p``
-    (``TWINE_USERNAME``/``TWINE_PASSWORD``).
+    (``TWINE_USERNAME``/``TWINE_PASSWORD``). With ``--repository``, the index and the
+    credentials are the ``.pypirc`` section's, as twine reads it (``-u``/``-p`` and the
+    variables win over it); ``args.index`` is set to that index.
 
     Raises:
-        ConfigError: the credentials are not Latin-1, which HTTP Basic cannot carry (exit 2).
+        ConfigError: the credentials are not Latin-1, which HTTP Basic cannot carry; an
+            unknown ``.pypirc`` section; an upload URL whose index cannot be derived (exit 2).
     """
     import requests
 
     from ..publish.target import Target, check_credentials, check_url, source_session
 
-    check_url(args.index, "the index URL (--index)")
     user = args.username or env.get("TWINE_USERNAME")
     password = args.password or env.get("TWINE_PASSWORD")
+    if args.repository is not None:
+        from ..publish.target import resolve_target
+
+        section, _ = resolve_target(
+            repository_url=None,
+            repository_name=args.repository,
+            index_url=None,
+            username=user,
+            password=password,
+            config_file=args.config_file,
+            need_password=False,
+            progress=False,
+            timeout=args.timeout,
+            fix=(
+                f"Fix that section of {args.config_file or '~/.pypirc'}, or name the index with "
+                "--index URL (its simple API) and the credentials with -u/-p or "
+                "TWINE_USERNAME/TWINE_PASSWORD."
+            ),
+        )
+        args.index = section.index_url  # what the rest of the run reads
+        return source_session(section.index_url, section)
+    check_url(args.index, "the index URL (--index)")
     if not args.index:
         check_credentials(user, password)
         if password:

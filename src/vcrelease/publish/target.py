@@ -168,6 +168,7 @@ def resolve_target(
     need_password: bool,
     progress: bool,
     timeout: float = DEFAULT_TIMEOUT,
+    fix: str | None = None,
 ) -> tuple[Target, Any]:
     """Credentials and URLs as twine reads them (``.pypirc``, keyring, trusted publishing),
     plus the simple API base for the preflight.
@@ -176,7 +177,9 @@ def resolve_target(
     variables, as in CI), twine would take them as they are (its command-line values win over
     ``.pypirc`` and keyring), so they are taken here without importing twine (about 0.15 s):
     its ``Settings`` are made only when a file is uploaded (:class:`_DeferredSettings`), and a
-    run that uploads nothing never imports it.
+    run that uploads nothing never imports it. ``fix`` ends the message of twine's rejection
+    in a run that only reads the index (``promote --from-repository``, ``validation
+    --repository``); without it the message gives the upload's fix.
 
     Returns:
         ``(target, settings)``: the :class:`Target` and twine's ``Settings`` (its
@@ -212,13 +215,13 @@ def resolve_target(
     else:
         from twine import exceptions as twine_errors
 
-        settings = _twine_settings(options, where)
+        settings = _twine_settings(options, where, fix)
         try:
             url = str(settings.repository_config["repository"])
             user = settings.username
             secret = settings.password if need_password else _optional_password(settings)
         except (twine_errors.TwineException, OSError, KeyError) as exc:
-            raise _settings_error(exc, where) from None
+            raise _settings_error(exc, where, fix) from None
     check_url(url, "the upload URL")
     check_url(index_url, "the index URL (--index-url)")
     check_credentials(user, secret)
@@ -276,7 +279,7 @@ class _DeferredSettings:
         return _twine_settings(self._options, self._where).create_repository()
 
 
-def _twine_settings(options: dict[str, Any], where: str) -> Any:
+def _twine_settings(options: dict[str, Any], where: str, fix: str | None = None) -> Any:
     """twine's ``Settings(**options)``, its repository URL checked.
 
     Raises:
@@ -289,12 +292,15 @@ def _twine_settings(options: dict[str, Any], where: str) -> Any:
         settings = Settings(**options)
         settings.check_repository_url()
     except (twine_errors.TwineException, OSError, KeyError) as exc:
-        raise _settings_error(exc, where) from None
+        raise _settings_error(exc, where, fix) from None
     return settings
 
 
-def _settings_error(exc: Exception, where: str) -> Exception:
-    """The :class:`ConfigError` for twine's rejection of the options."""
+def _settings_error(exc: Exception, where: str, fix: str | None = None) -> Exception:
+    """The :class:`ConfigError` for twine's rejection of the options; ``fix``: the fix for a
+    run that only reads the index (else the upload's)."""
+    if fix is not None:
+        return ConfigError(f"Cannot use {where}: {redact_text(str(exc))}. {fix}")
     return ConfigError(
         f"Cannot set up the upload to {where}: {redact_text(str(exc))}. Pass "
         "--repository-url (or -r with a .pypirc section) and credentials (-u/-p, "

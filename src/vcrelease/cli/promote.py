@@ -124,7 +124,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     from ..publish.sets import sibling_pins
     from ..publish.setupload import order_set, upload_set
-    from ..publish.target import index_session, resolve_target, source_session
+    from ..publish.target import index_session, section_source, source_session
 
     def log(text: str) -> None:
         if args.verbose:
@@ -141,20 +141,14 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     register_url_credentials(source)
     source_target = None
     if source is None and args.from_repository is not None:
-        source_target, _ = resolve_target(
-            repository_url=None,
-            repository_name=args.from_repository,
-            index_url=None,
+        source_target = section_source(
+            args.from_repository,
+            config_file=args.config_file,
             username=None,
             password=None,
-            config_file=args.config_file,
-            need_password=False,
-            progress=False,
             timeout=args.timeout,
-            fix=(
-                f"Fix that section of {args.config_file or '~/.pypirc'}, or name the source "
-                "with --from URL (its simple API; credentials as user:password@ in it)."
-            ),
+            other_way="name the source with --from URL (its simple API; credentials as "
+            "user:password@ in it)",
         )
         source = source_target.index_url
     if source is None:

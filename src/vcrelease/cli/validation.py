@@ -111,22 +111,17 @@ def _session(args: argparse.Namespace, env: Mapping[str, str]) -> Any:
     user = args.username or env.get("TWINE_USERNAME")
     password = args.password or env.get("TWINE_PASSWORD")
     if args.repository is not None:
-        from ..publish.target import resolve_target
+        from ..publish.target import section_source
 
-        section, _ = resolve_target(
-            repository_url=None,
-            repository_name=args.repository,
-            index_url=None,
+        section = section_source(
+            args.repository,
+            config_file=args.config_file,
             username=user,
             password=password,
-            config_file=args.config_file,
-            need_password=False,
-            progress=False,
             timeout=args.timeout,
-            fix=(
-                f"Fix that section of {args.config_file or '~/.pypirc'}, or name the index with "
-                "--index URL (its simple API) and the credentials with -u/-p or "
-                "TWINE_USERNAME/TWINE_PASSWORD."
+            other_way=(
+                "name the index with --index URL (its simple API) and the credentials with "
+                "-u/-p or TWINE_USERNAME/TWINE_PASSWORD"
             ),
         )
         args.index = section.index_url  # what the rest of the run reads

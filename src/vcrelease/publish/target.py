@@ -33,6 +33,7 @@ __all__ = [
     "explicit_upload_url",
     "index_session",
     "resolve_target",
+    "section_source",
     "source_session",
 ]
 
@@ -329,6 +330,41 @@ def index_session(target: Target) -> requests.Session:
     if same and (target.username or target.password):
         session.auth = (target.username or "", target.password or "")
     return session
+
+
+def section_source(
+    name: str,
+    *,
+    config_file: str | None,
+    username: str | None,
+    password: str | None,
+    timeout: float,
+    other_way: str,
+) -> Target:
+    """The index (:attr:`Target.index_url`, derived from the upload URL) and the credentials
+    of the ``.pypirc`` section ``name``, for a run that only reads that index (``promote
+    --from-repository``, ``validation --repository``): :func:`resolve_target` without a
+    password required. ``username``/``password`` (options or ``TWINE_*``) win over the
+    section's, as in twine.
+
+    Raises:
+        ConfigError: twine rejects the section (unknown, unreadable); the message's fix is
+            to mend the section or ``other_way`` (the command's option naming the index by
+            URL); an upload URL whose index cannot be derived (exit 2).
+    """
+    target, _ = resolve_target(
+        repository_url=None,
+        repository_name=name,
+        index_url=None,
+        username=username,
+        password=password,
+        config_file=config_file,
+        need_password=False,
+        progress=False,
+        timeout=timeout,
+        fix=f"Fix that section of {config_file or '~/.pypirc'}, or {other_way}.",
+    )
+    return target
 
 
 def source_session(index_url: str, target: Target | None = None) -> requests.Session:
